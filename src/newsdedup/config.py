@@ -1,0 +1,166 @@
+"""Configuration: one frozen, validated dataclass.
+
+Parameter limits are declared as data (:data:`_LIMITS`); every invalid value
+raises :class:`~newsdedup.errors.ConfigError` with one uniform message naming the
+parameter, the allowed range and the value given, for example::
+
+    The 'threshold' parameter of Config must be a float in the range [0.0, 1.0]. Got 1.5 instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ConfigError
+
+# name -> (kind, low, high, choices). kind: "float", "int", "bool", "choice", "int|None".
+_LIMITS: dict[str, tuple[str, float | None, float | None, tuple[str, ...] | None]] = {
+    "threshold": ("float", 0.0, 1.0, None),
+    "containment_threshold": ("float", 0.0, 1.0, None),
+    "min_containment_words": ("int", 1, None, None),
+    "shingle_size": ("int", 1, 32, None),
+    "num_perm": ("int", 2, 8192, None),
+    "seed": ("int", 0, 2**32 - 1, None),
+    "recall_at_threshold": ("float", 0.5, 0.9999, None),
+    "bands": ("int|None", 1, 8192, None),
+    "rows": ("int|None", 1, 8192, None),
+    "min_words": ("int", 0, None, None),
+    "max_bucket": ("int", 2, None, None),
+    "strip": ("bool", None, None, None),
+    "representative": ("choice", None, None, ("longest", "earliest", "first_id")),
+    "errors": ("choice", None, None, ("raise", "skip")),
+    "batch_size": ("int", 1, None, None),
+}
+
+
+def _range_text(kind: str, low: float | None, high: float | None) -> str:
+    noun = "a float" if kind == "float" else "an int"
+    if kind == "int|None":
+        noun = "None or an int"
+    if low is not None and high is not None:
+        return f"{noun} in the range [{low}, {high}]"
+    if low is not None:
+        return f"{noun} in the range [{low}, inf)"
+    return noun
+
+
+def validate_param(owner: str, name: str, value: Any) -> None:
+    """Check one parameter against its declared limits; raise ConfigError if off."""
+    kind, low, high, choices = _LIMITS[name]
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(
+                f"The {name!r} parameter of {owner} must be a bool. Got {value!r} instead."
+            )
+        return
+    if kind == "choice":
+        allowed_values = choices or ()
+        if value not in allowed_values:
+            allowed = ", ".join(repr(c) for c in allowed_values)
+            raise ConfigError(
+                f"The {name!r} parameter of {owner} must be one of {{{allowed}}}. "
+                f"Got {value!r} instead."
+            )
+        return
+    if kind == "int|None" and value is None:
+        return
+    ok_type = (
+        isinstance(value, (int, float)) and not isinstance(value, bool)
+        if kind == "float"
+        else isinstance(value, int) and not isinstance(value, bool)
+    )
+    ok = ok_type and not (isinstance(value, float) and math.isnan(value))
+    if ok and low is not None and value < low:
+        ok = False
+    if ok and high is not None and value > high:
+        ok = False
+    if not ok:
+        raise ConfigError(
+            f"The {name!r} parameter of {owner} must be {_range_text(kind, low, high)}. "
+            f"Got {value!r} instead."
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    """Every option of the pipeline, validated on construction.
+
+    Attributes:
+        threshold: exact word-shingle Jaccard at or above which two articles are
+            copies (``near_duplicate``). LSH bands/rows are chosen so that a pair
+            exactly at this Jaccard becomes a candidate with probability at least
+            ``recall_at_threshold``.
+        containment_threshold: directional containment |A & B| / |A| at or above
+            which the smaller article A counts as contained in B (excerpts, trims).
+        min_containment_words: a contained article must have at least this many
+            words to be linked by containment (a headline-only stub is not a copy).
+        shingle_size: words per shingle.
+        num_perm: MinHash permutations.
+        seed: MinHash seed (datasketch-compatible).
+        recall_at_threshold: wanted candidate probability at ``threshold``.
+        bands, rows: explicit LSH banding; both or neither (then chosen from
+            ``threshold`` and ``recall_at_threshold``).
+        min_words: articles with fewer words (after stripping) are too short to
+            compare: each stays its own singleton. Never below ``shingle_size``
+            in effect (an article with no shingle cannot be compared).
+        max_bucket: an LSH bucket with more members than this yields pairs to
+            its first ``max_bucket`` members only (guards against quadratic
+            blow-up on template text).
+        strip: remove boilerplate before shingling.
+        representative: which member represents a cluster: the ``longest``
+            cleaned text, the ``earliest`` published, or the ``first_id``;
+            ties are broken by id.
+        errors: ``raise`` on bad input, or ``skip`` it with a warning and an
+            entry in ``Clusters.skipped``.
+        batch_size: documents per signature batch.
+    """
+
+    threshold: float = 0.5
+    containment_threshold: float = 0.8
+    min_containment_words: int = 25
+    shingle_size: int = 5
+    num_perm: int = 128
+    seed: int = 1
+    recall_at_threshold: float = 0.95
+    bands: int | None = None
+    rows: int | None = None
+    min_words: int = 5
+    max_bucket: int = 100
+    strip: bool = True
+    representative: str = "longest"
+    errors: str = "raise"
+    batch_size: int = 4096
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            validate_param("Config", f.name, getattr(self, f.name))
+        if (self.bands is None) != (self.rows is None):
+            raise ConfigError(
+                "The 'bands' and 'rows' parameters of Config must be given together. "
+                f"Got bands={self.bands!r}, rows={self.rows!r} instead."
+            )
+        if self.bands is not None and self.rows is not None and self.bands * self.rows > self.num_perm:
+            raise ConfigError(
+                "The 'bands' * 'rows' of Config must be at most num_perm "
+                f"({self.num_perm}). Got {self.bands} * {self.rows} = "
+                f"{self.bands * self.rows} instead."
+            )
+
+    @classmethod
+    def from_options(cls, **options: Any) -> Config:
+        """Build a Config from keyword options, rejecting unknown names."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(options) - names)
+        if unknown:
+            raise TypeError(
+                f"unknown option(s) {', '.join(map(repr, unknown))}; "
+                f"valid options: {', '.join(sorted(names))}"
+            )
+        return cls(**options)
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with some options changed (validated again)."""
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,372 @@
+"""Load articles from files, directories, glob patterns, JSONL and Python objects.
+
+Accepted inputs (see :func:`iter_articles`):
+
+* a path (``str`` or ``os.PathLike``) to a ``.txt``, ``.jsonl``, ``.jsonl.gz``,
+  ``.html`` or ``.htm`` file, a directory (searched recursively for those) or
+  a glob pattern;
+* an iterable of such paths, of plain ``str`` texts, of dicts with the JSONL
+  fields, or of :class:`~newsdedup.types.Article`.
+
+A single ``str`` is always a path. In an iterable of ``str``, the items are
+paths when every one of them looks like a path (one line, and an existing
+file or directory, a glob pattern, a ``/`` or a known file extension);
+otherwise they are article texts, and their ids are their positions (``"0"``,
+``"1"``, ...).
+
+Document ids: the path string for files (as given, or joined with the
+directory when a directory is expanded); the ``id`` field for records (or
+``"<path>:<line>"`` when a JSONL record has none); the position for plain texts.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .types import Article, Skipped
+
+TEXT_EXTENSIONS = (".txt",)
+JSONL_EXTENSIONS = (".jsonl", ".jsonl.gz")
+HTML_EXTENSIONS = (".html", ".htm")
+SUPPORTED_EXTENSIONS = TEXT_EXTENSIONS + JSONL_EXTENSIONS + HTML_EXTENSIONS
+_GLOB_CHARS = set("*?[")
+_BINARY_SNIFF = 8192
+
+OnSkip = Callable[[Skipped], None]
+
+
+def _kind(path: str) -> str | None:
+    low = path.lower()
+    for ext in JSONL_EXTENSIONS:
+        if low.endswith(ext):
+            return "jsonl"
+    if low.endswith(TEXT_EXTENSIONS):
+        return "txt"
+    if low.endswith(HTML_EXTENSIONS):
+        return "html"
+    return None
+
+
+def looks_like_path(item: str) -> bool:
+    """Whether a string reads as a path rather than as an article text."""
+    if not item or "\n" in item or item != item.strip() or len(item) > 4096:
+        return False
+    if os.path.exists(item):
+        return True
+    return bool(_GLOB_CHARS & set(item)) or "/" in item or _kind(item) is not None
+
+
+def parse_published(value: Any, *, source: str, line: int | None) -> datetime | None:
+    """Parse a ``published`` value (ISO 8601 string, or None)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise InputError(
+            f"field 'published' must be an ISO 8601 date string, got {type(value).__name__}",
+            source=source,
+            line=line,
+        )
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"field 'published' is not an ISO 8601 date: {value!r}", source=source, line=line
+        ) from None
+
+
+def _opt_str(record: Mapping[str, Any], name: str, *, source: str, line: int | None) -> str | None:
+    value = record.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InputError(
+            f"field {name!r} must be a string, got {type(value).__name__}", source=source, line=line
+        )
+    return value
+
+
+def article_from_record(
+    record: Mapping[str, Any], *, source: str, line: int | None, default_id: str
+) -> Article:
+    """Build an Article from a JSONL-style record (``id``, ``text``, optional fields).
+
+    A record with an ``html`` field and no ``text`` is extracted with trafilatura.
+    """
+    if not isinstance(record, Mapping):
+        raise InputError(
+            f"expected a JSON object with a 'text' field, got {type(record).__name__}",
+            source=source,
+            line=line,
+        )
+    raw_id = record.get("id", default_id)
+    if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
+        raise InputError(
+            f"field 'id' must be a string or an integer, got {type(raw_id).__name__}",
+            source=source,
+            line=line,
+        )
+    text = record.get("text")
+    title = _opt_str(record, "title", source=source, line=line)
+    if text is None and isinstance(record.get("html"), str):
+        from .html import extract_html
+
+        title_html, text = extract_html(record["html"], url=record.get("url"))
+        title = title or title_html
+    if text is None:
+        raise InputError("record has no 'text' field", source=source, line=line)
+    if not isinstance(text, str):
+        raise InputError(
+            f"field 'text' must be a string, got {type(text).__name__}", source=source, line=line
+        )
+    return Article(
+        id=str(raw_id),
+        text=text,
+        title=title,
+        source=_opt_str(record, "source", source=source, line=line),
+        published=parse_published(record.get("published"), source=source, line=line),
+        url=_opt_str(record, "url", source=source, line=line),
+    )
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except PermissionError:
+        raise InputError("permission denied: the file cannot be read", source=path) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", source=path) from None
+    except OSError as err:
+        raise InputError(f"cannot read file: {err.strerror or err}", source=path) from None
+
+
+def _decode(data: bytes, path: str) -> str:
+    if b"\x00" in data[:_BINARY_SNIFF]:
+        raise InputError("binary file (contains NUL bytes), not text", source=path)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise InputError(
+            f"invalid UTF-8 at byte {err.start} (byte 0x{data[err.start]:02x})",
+            source=path,
+            line=line,
+        ) from None
+
+
+def _load_txt(path: str) -> Article:
+    text = _decode(_read_bytes(path), path)
+    lines = text.splitlines()
+    idx = next((i for i, ln in enumerate(lines) if ln.strip()), None)
+    if idx is None:
+        return Article(id=path, text="", title=None)
+    title = lines[idx].strip()
+    body = "\n".join(lines[idx + 1 :]).strip("\n")
+    return Article(id=path, text=body, title=title)
+
+
+def _load_html(path: str) -> Article:
+    from .html import extract_html
+
+    text = _decode(_read_bytes(path), path)
+    title, body = extract_html(text, url=None)
+    return Article(id=path, text=body, title=title)
+
+
+def _iter_jsonl(path: str, errors: str, on_skip: OnSkip) -> Iterator[Article]:
+    data = _read_bytes(path)
+    if path.lower().endswith(".gz"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as err:
+            raise InputError(f"not a valid gzip file: {err}", source=path) from None
+    text = _decode(data, path)
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise InputError(f"not valid JSON ({err.msg})", source=path, line=lineno) from None
+            yield article_from_record(
+                record, source=path, line=lineno, default_id=f"{path}:{lineno}"
+            )
+        except InputError as err:
+            if errors == "raise":
+                raise
+            on_skip(Skipped(source=path, line=lineno, reason=err.problem))
+
+
+def _expand_path(item: str) -> Iterator[tuple[str, bool]]:
+    """Yield (file path, explicitly named) for a path, directory or glob."""
+    if os.path.isdir(item):
+        found: list[str] = []
+        for root, dirs, files in os.walk(item):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            found.extend(os.path.join(root, f) for f in files if not f.startswith("."))
+        for f in sorted(found):
+            yield f, False
+    elif os.path.exists(item) or not (_GLOB_CHARS & set(item)):
+        yield item, True
+    else:
+        matches = sorted(glob.glob(item, recursive=True))
+        if not matches:
+            raise InputError("glob pattern matches no file", source=item)
+        for m in matches:
+            if os.path.isdir(m):
+                yield from _expand_path(m)
+            else:
+                yield m, False
+
+
+def _iter_file(path: str, explicit: bool, errors: str, on_skip: OnSkip) -> Iterator[Article]:
+    kind = _kind(path)
+    if kind is None:
+        reason = (
+            f"unsupported file type (supported: {', '.join(SUPPORTED_EXTENSIONS)})"
+        )
+        if explicit and errors == "raise":
+            raise InputError(reason, source=path)
+        on_skip(Skipped(source=path, line=None, reason=reason))
+        return
+    if not os.path.exists(path):
+        raise InputError("no such file or directory", source=path)
+    if kind == "jsonl":
+        yield from _iter_jsonl(path, errors, on_skip)
+    elif kind == "txt":
+        yield _load_txt(path)
+    else:
+        yield _load_html(path)
+
+
+def _iter_paths(paths: Iterable[str], errors: str, on_skip: OnSkip) -> Iterator[Article]:
+    for item in paths:
+        if not os.path.exists(item) and not (_GLOB_CHARS & set(item)):
+            err = InputError("no such file or directory", source=item)
+            if errors == "raise":
+                raise err
+            on_skip(Skipped(source=item, line=None, reason=err.problem))
+            continue
+        try:
+            expanded = list(_expand_path(item))
+        except InputError as err:
+            if errors == "raise":
+                raise
+            on_skip(Skipped(source=item, line=None, reason=err.problem))
+            continue
+        for path, explicit in expanded:
+            try:
+                yield from _iter_file(path, explicit, errors, on_skip)
+            except InputError as err:
+                if errors == "raise":
+                    raise
+                on_skip(Skipped(source=err.source or path, line=err.line, reason=err.problem))
+
+
+def _describe(obj: object) -> str:
+    return type(obj).__name__
+
+
+def iter_articles(
+    inputs: Any, *, errors: str = "raise", on_skip: OnSkip | None = None
+) -> Iterator[Article]:
+    """Yield the articles of ``inputs`` one by one (see the module docstring).
+
+    Args:
+        inputs: paths, directories, globs, or an iterable of paths, texts,
+            records or Articles.
+        errors: ``"raise"`` stops at the first bad input with an
+            :class:`~newsdedup.errors.InputError`; ``"skip"`` reports it to
+            ``on_skip`` and goes on.
+        on_skip: called with a :class:`~newsdedup.types.Skipped` for every
+            skipped input (required to see skips; they are otherwise dropped).
+
+    Duplicate ids raise an InputError (or, with ``errors="skip"``, the later
+    occurrence is skipped and reported).
+    """
+    sink: OnSkip = on_skip if on_skip is not None else (lambda s: None)
+    seen: set[str] = set()
+    for article in _iter_inputs(inputs, errors, sink):
+        if article.id in seen:
+            err = InputError(f"duplicate document id {article.id!r}", source=article.id)
+            if errors == "raise":
+                raise err
+            sink(Skipped(source=article.id, line=None, reason=err.problem))
+            continue
+        seen.add(article.id)
+        yield article
+
+
+def _iter_inputs(inputs: Any, errors: str, sink: OnSkip) -> Iterator[Article]:
+    if isinstance(inputs, (str, os.PathLike)):
+        yield from _iter_paths([os.fspath(inputs)], errors, sink)
+        return
+    if isinstance(inputs, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"expected paths or documents, got {_describe(inputs)} "
+            "(decode bytes to str first)"
+        )
+    if isinstance(inputs, (Article, Mapping)):
+        raise TypeError(
+            f"expected paths or an iterable of documents, got a single {_describe(inputs)}; "
+            "wrap it in a list"
+        )
+    if not isinstance(inputs, Iterable):
+        raise TypeError(f"expected paths or documents, got {_describe(inputs)}")
+    items = inputs if isinstance(inputs, (list, tuple)) else list(inputs)
+    if items and all(isinstance(x, (str, os.PathLike)) for x in items):
+        strs = [os.fspath(x) for x in items]
+        if all(isinstance(x, os.PathLike) for x in items) or all(looks_like_path(s) for s in strs):
+            yield from _iter_paths(strs, errors, sink)
+            return
+    for pos, item in enumerate(items):
+        if isinstance(item, Article):
+            yield item
+        elif isinstance(item, str):
+            yield Article(id=str(pos), text=item)
+        elif isinstance(item, Mapping):
+            try:
+                yield article_from_record(
+                    item, source="<records>", line=pos + 1, default_id=str(pos)
+                )
+            except InputError as err:
+                if errors == "raise":
+                    raise
+                sink(Skipped(source="<records>", line=pos + 1, reason=err.problem))
+        elif isinstance(item, (os.PathLike,)):
+            yield from _iter_paths([os.fspath(item)], errors, sink)
+        else:
+            raise TypeError(
+                f"item {pos} of the inputs is a {_describe(item)}; expected a path, "
+                "a str text, a dict record or an Article"
+            )
+
+
+def load(inputs: Any, *, errors: str = "raise") -> tuple[list[Article], list[Skipped]]:
+    """Load all articles of ``inputs`` into a list; return them with the skipped inputs."""
+    skipped: list[Skipped] = []
+    articles = list(iter_articles(inputs, errors=errors, on_skip=skipped.append))
+    return articles, skipped
+
+
+def read_path(path: str | Path) -> Article:
+    """Load one file that holds one article (``.txt`` or ``.html``)."""
+    p = os.fspath(path)
+    arts = list(iter_articles([p] if looks_like_path(p) else p))
+    if len(arts) != 1:
+        raise InputError(f"expected one article, found {len(arts)}", source=p)
+    return arts[0]

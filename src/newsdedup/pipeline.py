@@ -1,0 +1,225 @@
+"""The batch pipeline and the configured façade :class:`Deduper`.
+
+load -> strip -> normalize -> shingle -> sign -> candidates -> verify -> cluster.
+
+Determinism: documents are processed in order of their ids, so the result does
+not depend on the order of the input.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+import xxhash
+
+from .cluster import UnionFind, order_clusters
+from .config import Config
+from .index import LSHParams, candidate_pairs, choose_params
+from .load import iter_articles
+from .normalize import normalize
+from .result import Clusters, Stats
+from .score import verify_pair
+from .shingle import EMPTY, Shingler, tokenize
+from .sign import SignatureSpec, Signer
+from .strip import strip
+from .types import Article, Cluster, DocumentInfo, Match, Stripped, Skipped
+
+#: Show a progress bar from this many documents on (when progress is "auto").
+PROGRESS_MIN_DOCS = 2000
+
+
+class SkippedInputWarning(UserWarning):
+    """An input was skipped under ``errors="skip"`` (it is listed in ``Clusters.skipped``)."""
+
+
+@dataclass(slots=True)
+class Prepared:
+    """One document after strip, normalize and shingle."""
+
+    article: Article
+    stripped: Stripped
+    normalized: str
+    n_words: int
+    shingles: np.ndarray
+
+
+def lsh_params(config: Config) -> LSHParams:
+    """The LSH banding a config implies."""
+    return choose_params(
+        config.threshold, config.num_perm, config.recall_at_threshold,
+        bands=config.bands, rows=config.rows,
+    )
+
+
+def signature_spec(config: Config) -> SignatureSpec:
+    return SignatureSpec(
+        shingle_size=config.shingle_size, num_perm=config.num_perm, seed=config.seed
+    )
+
+
+def prepare(article: Article, config: Config, shingler: Shingler) -> Prepared:
+    """Strip, normalise, tokenise and shingle one article."""
+    full = article.full_text
+    stripped = strip(full, source=article.source) if config.strip else Stripped(text=full)
+    norm = normalize(stripped.text)
+    tokens = tokenize(norm)
+    if len(tokens) < max(config.min_words, config.shingle_size):
+        shingles = EMPTY
+    else:
+        shingles = shingler.shingles(tokens)
+    return Prepared(
+        article=article, stripped=stripped, normalized=norm, n_words=len(tokens),
+        shingles=shingles,
+    )
+
+
+def _representative_picker(docs: Sequence[Prepared], how: str) -> Any:
+    ids = [d.article.id for d in docs]
+    if how == "longest":
+        lengths = [len(d.stripped.text) for d in docs]
+        return lambda g: min(g, key=lambda i: (-lengths[i], ids[i]))
+    if how == "earliest":
+        far = datetime.max.replace(tzinfo=timezone.utc)
+
+        def when(i: int) -> datetime:
+            p = docs[i].article.published
+            if p is None:
+                return far
+            return p if p.tzinfo else p.replace(tzinfo=timezone.utc)
+
+        return lambda g: min(g, key=lambda i: (when(i), ids[i]))
+    return lambda g: min(g, key=lambda i: ids[i])
+
+
+def _progress(iterable: Any, total: int, enabled: bool, desc: str) -> Any:
+    if not enabled:
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, unit="doc", leave=False)
+
+
+def run(
+    inputs: Any, config: Config, *, progress: bool | None = None
+) -> Clusters:
+    """Cluster ``inputs`` with ``config`` (see :func:`newsdedup.cluster`)."""
+    t0 = time.perf_counter()
+    params = lsh_params(config)
+    skipped: list[Skipped] = []
+
+    def on_skip(s: Skipped) -> None:
+        skipped.append(s)
+        where = f"{s.source}:{s.line}" if s.line is not None else s.source
+        warnings.warn(f"skipped {where}: {s.reason}", SkippedInputWarning, stacklevel=4)
+
+    articles = list(iter_articles(inputs, errors=config.errors, on_skip=on_skip))
+    articles.sort(key=lambda a: a.id)
+    n = len(articles)
+    show = (n >= PROGRESS_MIN_DOCS) if progress is None else progress
+
+    shingler = Shingler(config.shingle_size)
+    docs = [
+        prepare(a, config, shingler)
+        for a in _progress(articles, n, show, "shingling")
+    ]
+    ids = [d.article.id for d in docs]
+    eligible = np.fromiter((len(d.shingles) > 0 for d in docs), dtype=bool, count=n)
+
+    # Exact duplicates (same normalised cleaned text) are grouped before LSH;
+    # only the first of each group (by id) is signed and indexed.
+    uf = UnionFind(n)
+    matches: list[Match] = []
+    leader_of: dict[bytes, int] = {}
+    is_leader = eligible.copy()
+    exact = 0
+    for i in np.flatnonzero(eligible):
+        key = xxhash.xxh3_128_digest(docs[i].normalized.encode("utf-8"))
+        lead = leader_of.setdefault(key, int(i))
+        if lead != i:
+            is_leader[i] = False
+            uf.union(lead, int(i))
+            exact += 1
+            matches.append(
+                Match(a=ids[lead], b=ids[i], relation="exact", score=1.0, jaccard=1.0,
+                      containment=1.0)
+            )
+
+    signer = Signer(signature_spec(config))
+    leaders = np.flatnonzero(is_leader)
+    sigs = np.empty((len(leaders), config.num_perm), dtype=np.uint32)
+    for start in range(0, len(leaders), config.batch_size):
+        chunk = leaders[start : start + config.batch_size]
+        sigs[start : start + len(chunk)] = signer.sign([docs[i].shingles for i in chunk])
+
+    pairs = candidate_pairs(sigs, params, max_bucket=config.max_bucket)
+    verified = 0
+    for la, lb in _progress(pairs, len(pairs), show and len(pairs) > 10_000, "verifying"):
+        i, j = int(leaders[la]), int(leaders[lb])
+        match, _reason = verify_pair(
+            ids[i], ids[j], docs[i].shingles, docs[j].shingles, docs[i].n_words,
+            docs[j].n_words, config,
+        )
+        verified += 1
+        if match.relation != "distinct":
+            uf.union(i, j)
+            matches.append(match)
+
+    pick = _representative_picker(docs, config.representative)
+    ordered = order_clusters(uf.groups(), ids, pick)
+    clusters = [
+        Cluster(id=k, members=members, representative=rep)
+        for k, (members, rep) in enumerate(ordered)
+    ]
+    matches.sort(key=lambda m: (m.a, m.b))
+    documents = {
+        d.article.id: DocumentInfo(
+            id=d.article.id, title=d.article.title, source=d.article.source,
+            n_words=d.n_words, n_shingles=len(d.shingles),
+            cleaned_length=len(d.stripped.text), removed=d.stripped.removed,
+        )
+        for d in docs
+    }
+    stats = Stats(
+        documents=n, too_short=int(n - eligible.sum()), exact_duplicates=exact,
+        candidates=len(pairs), verified=verified,
+        linked=sum(1 for m in matches if m.relation != "exact"),
+        seconds=time.perf_counter() - t0,
+    )
+    return Clusters(
+        clusters=clusters, pairs=matches, skipped=skipped, documents=documents, config=config,
+        lsh=params, stats=stats, articles={a.id: a for a in articles},
+    )
+
+
+class Deduper:
+    """A configured deduplicator.
+
+    >>> d = Deduper(threshold=0.6)
+    >>> d.config.threshold
+    0.6
+    >>> (d.lsh.bands, d.lsh.rows)
+    (32, 4)
+
+    All options are keyword-only and validated at construction (see
+    :class:`~newsdedup.config.Config`).
+    """
+
+    def __init__(self, config: Config | None = None, **options: Any):
+        if config is not None and options:
+            config = config.replace(**options)
+        self.config = config if config is not None else Config.from_options(**options)
+        self.lsh = lsh_params(self.config)
+
+    def __repr__(self) -> str:
+        return f"Deduper({self.config!r})"
+
+    def cluster(self, inputs: Any, *, progress: bool | None = None) -> Clusters:
+        """Cluster ``inputs``: paths, directories, globs, or iterables of texts,
+        records or Articles. Every input document ends up in exactly one cluster."""
+        return run(inputs, self.config, progress=progress)

@@ -1,0 +1,199 @@
+"""The result of clustering: :class:`Clusters`."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import Config
+from .index import LSHParams
+from .types import Article, Cluster, DocumentInfo, Match, Skipped
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Stats:
+    """Counts from one run."""
+
+    documents: int
+    too_short: int
+    exact_duplicates: int
+    candidates: int
+    verified: int
+    linked: int
+    seconds: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Clusters:
+    """Clusters of one input: every input document in exactly one cluster.
+
+    Attributes:
+        clusters: largest first (ties by smallest member id); singletons included.
+        pairs: every verified linked pair (relation other than ``distinct``),
+            sorted by (a, b).
+        skipped: inputs skipped under ``errors="skip"`` (never silently lost).
+        documents: per-document facts (title, words, what stripping removed).
+        config: the configuration used.
+        lsh: the LSH banding used (bands, rows, candidate-probability curve).
+        stats: counts and timing.
+    """
+
+    clusters: list[Cluster]
+    pairs: list[Match]
+    skipped: list[Skipped]
+    documents: dict[str, DocumentInfo]
+    config: Config
+    lsh: LSHParams
+    stats: Stats
+    articles: dict[str, Article] = field(default_factory=dict, repr=False)
+    _index: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for c in self.clusters:
+            for m in c.members:
+                self._index[m] = c.id
+
+    def __len__(self) -> int:
+        return len(self.clusters)
+
+    def __iter__(self) -> Iterator[Cluster]:
+        return iter(self.clusters)
+
+    def cluster_of(self, doc_id: str) -> Cluster:
+        """The cluster that holds ``doc_id``.
+
+        Raises:
+            KeyError: no input document has that id.
+        """
+        try:
+            return self.clusters[self._index[doc_id]]
+        except KeyError:
+            raise KeyError(f"no document with id {doc_id!r} in this result") from None
+
+    @property
+    def duplicates(self) -> list[Cluster]:
+        """Clusters with more than one member."""
+        return [c for c in self.clusters if len(c.members) > 1]
+
+    def _best_match(self) -> dict[str, Match]:
+        """For each non-representative member: its strongest edge into its cluster,
+        preferring the edge to the representative."""
+        best: dict[str, tuple[tuple[int, float], Match]] = {}
+        reps = {c.id: c.representative for c in self.clusters}
+        for m in self.pairs:
+            for doc, other in ((m.a, m.b), (m.b, m.a)):
+                rep = reps[self._index[doc]]
+                if doc == rep:
+                    continue
+                key = (1 if other == rep else 0, m.score)
+                if doc not in best or key > best[doc][0]:
+                    best[doc] = (key, m)
+        return {d: m for d, (_, m) in best.items()}
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One record per input document, in cluster order.
+
+        Fields: ``id``, ``cluster_id``, ``cluster_size``, ``representative``,
+        ``is_representative``, ``duplicate_of`` (the representative, or None),
+        ``relation`` and ``score`` of the document's strongest verified link in
+        its cluster (None for representatives and singletons).
+        """
+        best = self._best_match()
+        out = []
+        for c in self.clusters:
+            for m in c.members:
+                match = best.get(m)
+                is_rep = m == c.representative
+                out.append(
+                    {
+                        "id": m,
+                        "cluster_id": c.id,
+                        "cluster_size": len(c.members),
+                        "representative": c.representative,
+                        "is_representative": is_rep,
+                        "duplicate_of": None if is_rep else c.representative,
+                        "relation": match.relation if match else None,
+                        "score": round(match.score, 6) if match else None,
+                    }
+                )
+        return out
+
+    def to_jsonl(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_records` as JSON lines to ``path``."""
+        with open(path, "w", encoding="utf-8") as fh:
+            for rec in self.to_records():
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+    def to_pandas(self) -> Any:
+        """:meth:`to_records` as a pandas DataFrame (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            from .errors import MissingDependencyError
+
+            raise MissingDependencyError("pandas", "pandas", "Clusters.to_pandas()") from None
+        return pd.DataFrame.from_records(
+            self.to_records(),
+            columns=["id", "cluster_id", "cluster_size", "representative", "is_representative",
+                     "duplicate_of", "relation", "score"],
+        )
+
+    def summary(self) -> str:
+        n = self.stats.documents
+        dup = self.duplicates
+        in_dup = sum(len(c.members) for c in dup)
+        return (
+            f"{n} documents in {len(self.clusters)} clusters: {len(dup)} with duplicates "
+            f"({in_dup} documents), {len(self.clusters) - len(dup)} singletons; "
+            f"{len(self.pairs)} linked pairs; {len(self.skipped)} skipped inputs"
+        )
+
+    def __repr__(self) -> str:
+        lines = [f"<Clusters: {self.summary()}>"]
+        for c in self.duplicates[:10]:
+            lines.append(f"  cluster {c.id} ({len(c.members)}): rep {c.representative}")
+            for m in c.members[:8]:
+                if m != c.representative:
+                    lines.append(f"    {m}")
+            if len(c.members) > 9:
+                lines.append(f"    ... {len(c.members) - 9} more")
+        if len(self.duplicates) > 10:
+            lines.append(f"  ... {len(self.duplicates) - 10} more clusters with duplicates")
+        return "\n".join(lines)
+
+    __str__ = __repr__
+
+    def _repr_html_(self, max_rows: int = 50) -> str:
+        esc = html.escape
+        rows = []
+        best = self._best_match()
+        shown = self.duplicates[:max_rows] or self.clusters[:max_rows]
+        for c in shown:
+            members = "<br>".join(
+                (f"<b>{esc(m)}</b>" if m == c.representative else esc(m))
+                + (
+                    f" <small>({esc(best[m].relation)} {best[m].score:.2f})</small>"
+                    if m in best
+                    else ""
+                )
+                for m in c.members
+            )
+            title = self.documents[c.representative].title or ""
+            rows.append(
+                f"<tr><td>{c.id}</td><td>{len(c.members)}</td><td>{esc(title)}</td>"
+                f"<td>{members}</td></tr>"
+            )
+        more = ""
+        if len(self.duplicates) > max_rows:
+            more = f"<p>... {len(self.duplicates) - max_rows} more clusters with duplicates</p>"
+        return (
+            f"<div><p>{esc(self.summary())}</p><table><thead><tr><th>cluster</th><th>size</th>"
+            f"<th>representative title</th><th>members (representative in bold)</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>{more}</div>"
+        )
+
+

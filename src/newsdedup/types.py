@@ -1,0 +1,117 @@
+"""Typed hand-offs between the pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Relation = Literal["exact", "near_duplicate", "containment", "rewrite", "distinct"]
+RELATIONS: tuple[str, ...] = ("exact", "near_duplicate", "containment", "rewrite", "distinct")
+LINKED_RELATIONS: tuple[str, ...] = ("exact", "near_duplicate", "containment", "rewrite")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Article:
+    """One news article as loaded.
+
+    Attributes:
+        id: stable string id (the path for files, the ``id`` field for records).
+        text: the article body (for ``.txt`` files: everything after the title line).
+        title: the headline, if known.
+        source: the outlet (site, feed or agency) if known.
+        published: publication time, if known.
+        url: the article's URL, if known.
+    """
+
+    id: str
+    text: str
+    title: str | None = None
+    source: str | None = None
+    published: datetime | None = None
+    url: str | None = None
+
+    @property
+    def full_text(self) -> str:
+        """Headline and body as one text: what stripping and shingling see."""
+        if self.title:
+            return f"{self.title}\n{self.text}" if self.text else self.title
+        return self.text
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Removal:
+    """One piece of text removed by the strip stage.
+
+    Attributes:
+        start: character offset of the removed text in the original text.
+        end: end offset (exclusive).
+        text: the removed text itself.
+        rule: the name of the rule (or model) that removed it.
+    """
+
+    start: int
+    end: int
+    text: str
+    rule: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Stripped:
+    """Result of :func:`newsdedup.strip`: the kept text and what was removed."""
+
+    text: str
+    removed: tuple[Removal, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Match:
+    """A compared pair of documents and its verdict.
+
+    Similarities are floats in [0, 1]: ``jaccard`` is the exact Jaccard of the
+    two shingle sets, ``containment`` the larger of the two directional
+    containments |A & B| / |A| and |A & B| / |B|. ``score`` is the relation's
+    own confidence in [0, 1] (for copies: the Jaccard for ``near_duplicate``,
+    the containment for ``containment``, 1.0 for ``exact``).
+    """
+
+    a: str
+    b: str
+    relation: Relation
+    score: float
+    jaccard: float
+    containment: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cluster:
+    """One story: its member documents and the representative copy."""
+
+    id: int
+    members: tuple[str, ...]
+    representative: str
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Skipped:
+    """An input that was skipped under ``errors="skip"``, and why."""
+
+    source: str
+    line: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DocumentInfo:
+    """Per-document facts kept in the result (for reports and explanations)."""
+
+    id: str
+    title: str | None
+    source: str | None
+    n_words: int
+    n_shingles: int
+    cleaned_length: int
+    removed: tuple[Removal, ...] = field(default=())

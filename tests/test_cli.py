@@ -1,0 +1,72 @@
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from newsdedup import __version__
+from newsdedup.cli import main
+
+from .conftest import SEEDS
+from .test_pipeline import UNRELATED, seed_001_copies
+
+
+def run(argv: list[str]) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(argv, stdout=out)
+    return code, out.getvalue()
+
+
+@pytest.fixture()
+def corpus_dir(tmp_path: Path) -> Path:
+    for i, text in enumerate(seed_001_copies() + UNRELATED[:2]):
+        (tmp_path / f"doc{i}.txt").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_cluster_table_on_seeds() -> None:
+    code, out = run(["cluster", str(SEEDS), "--no-progress"])
+    assert code == 0
+    assert "2 documents" in out
+    assert "stripped [translate_widget] 'Translate This News In'" in out
+    assert "stripped [related_link]" in out
+    assert "LSH: " in out and "P(candidate | J=0.5)" in out
+
+
+def test_cluster_json_and_jsonl(corpus_dir: Path) -> None:
+    code, out = run(["cluster", str(corpus_dir), "--format", "json", "--threshold", "0.6"])
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["lsh"]["threshold"] == 0.6
+    first = doc["clusters"][0]["members"]
+    assert [Path(m).name for m in first] == ["doc0.txt", "doc1.txt", "doc2.txt"]
+    assert len(doc["clusters"]) == 3
+    code, out = run(["cluster", str(corpus_dir / "*.txt"), "--format", "jsonl"])
+    recs = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(recs) == 5
+    assert sum(r["is_representative"] for r in recs) == 3
+
+
+def test_cluster_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run(["cluster", str(tmp_path / "missing.txt")])
+    assert code == 1
+    assert "missing.txt: no such file or directory" in capsys.readouterr().err
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "text": "fine text for one"}\nnot json\n')
+    code, _ = run(["cluster", str(bad)])
+    assert code == 1
+    assert "bad.jsonl:2: not valid JSON" in capsys.readouterr().err
+    code, out = run(["cluster", str(bad), "--errors", "skip"])
+    assert code == 0 and "skipped 1 inputs" in out
+    code, _ = run(["cluster", str(tmp_path), "--threshold", "2"])
+    assert code == 2
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"newsdedup {__version__}"
+
+
+def test_no_command_prints_help() -> None:
+    code, out = run([])
+    assert code == 2 and "cluster" in out

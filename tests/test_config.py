@@ -1,0 +1,63 @@
+import dataclasses
+
+import pytest
+
+from newsdedup import Config, ConfigError, Deduper
+from newsdedup.config import _LIMITS
+
+BAD_VALUES = {
+    "float": [-0.1, 1.5, "0.5", None, float("nan")],
+    "int": [-1, 1.5, "3", None, True],
+    "int|None": [0, -3, 2.0, "4"],
+    "bool": [1, "yes", None],
+    "choice": ["nope", 3, None],
+}
+
+
+def _cases():
+    for name, (kind, _low, _high, _choices) in _LIMITS.items():
+        for value in BAD_VALUES[kind]:
+            yield name, value
+
+
+@pytest.mark.parametrize(("name", "value"), list(_cases()))
+def test_every_parameter_rejects_invalid_values(name: str, value: object) -> None:
+    with pytest.raises(ConfigError) as info:
+        Config(**{name: value})
+    msg = str(info.value)
+    assert f"'{name}' parameter of Config" in msg
+    assert f"Got {value!r} instead" in msg
+
+
+def test_message_names_range() -> None:
+    with pytest.raises(ConfigError, match=r"must be a float in the range \[0.0, 1.0\]. Got 1.5"):
+        Config(threshold=1.5)
+
+
+def test_config_is_frozen() -> None:
+    cfg = Config()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.threshold = 0.9  # type: ignore[misc]
+
+
+def test_bands_and_rows_together_and_within_num_perm() -> None:
+    with pytest.raises(ConfigError, match="given together"):
+        Config(bands=4)
+    with pytest.raises(ConfigError, match="at most num_perm"):
+        Config(bands=20, rows=10, num_perm=128)
+    assert Config(bands=16, rows=8).bands == 16
+
+
+def test_unknown_option_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="unknown option.*'treshold'"):
+        Deduper(treshold=0.5)
+
+
+def test_unreachable_recall_is_reported() -> None:
+    with pytest.raises(ConfigError, match="cannot reach recall_at_threshold"):
+        Deduper(threshold=0.05, num_perm=16)
+
+
+def test_options_are_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        Config(0.5)  # type: ignore[misc]

@@ -1,0 +1,196 @@
+import builtins
+import gzip
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+import newsdedup
+from newsdedup import Article, InputError, SkippedInputWarning
+from newsdedup.load import iter_articles, load, looks_like_path
+
+from .conftest import SEED_001
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_txt_first_nonempty_line_is_title(tmp_path: Path) -> None:
+    p = write(tmp_path / "a.txt", "\n\n  Headline here \nBody line one.\n\nBody two.\n")
+    (art,) = list(iter_articles(str(p)))
+    assert art.id == str(p)
+    assert art.title == "Headline here"
+    assert art.text == "Body line one.\n\nBody two."
+
+
+def test_directory_recursive_ids_are_joined_paths(tmp_path: Path) -> None:
+    write(tmp_path / "b" / "x.txt", "T\nbody")
+    write(tmp_path / "a.txt", "T\nbody")
+    write(tmp_path / "b" / "c" / "y.txt", "T\nbody")
+    write(tmp_path / ".hidden.txt", "T\nbody")
+    ids = [a.id for a in iter_articles(str(tmp_path))]
+    assert ids == [
+        os.path.join(str(tmp_path), "a.txt"),
+        os.path.join(str(tmp_path), "b", "c", "y.txt"),
+        os.path.join(str(tmp_path), "b", "x.txt"),
+    ]
+
+
+def test_directory_reports_unsupported_files_as_skipped(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "T\nbody")
+    write(tmp_path / "notes.md", "# notes")
+    arts, skipped = load(str(tmp_path))
+    assert [a.id for a in arts] == [str(tmp_path / "a.txt")]
+    assert len(skipped) == 1 and skipped[0].source.endswith("notes.md")
+    assert "unsupported file type" in skipped[0].reason
+
+
+def test_glob_pattern(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "T\nbody")
+    write(tmp_path / "b.txt", "T\nbody")
+    write(tmp_path / "c.jsonl", json.dumps({"id": "r1", "text": "x"}) + "\n")
+    ids = [a.id for a in iter_articles(str(tmp_path / "*.txt"))]
+    assert ids == [str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]
+
+
+def test_jsonl_and_gz_fields(tmp_path: Path) -> None:
+    recs = [
+        {"id": "a", "text": "Body A", "title": "Title A", "source": "site.com",
+         "published": "2024-05-01T10:00:00Z", "url": "https://site.com/a"},
+        {"id": 7, "text": "Body B"},
+    ]
+    data = "\n".join(json.dumps(r) for r in recs) + "\n\n"
+    p1 = write(tmp_path / "x.jsonl", data)
+    p2 = tmp_path / "y.jsonl.gz"
+    p2.write_bytes(gzip.compress(data.replace('"a"', '"a2"').replace("7", "8").encode()))
+    arts = list(iter_articles([str(p1), str(p2)]))
+    assert [a.id for a in arts] == ["a", "7", "a2", "8"]
+    a = arts[0]
+    assert (a.title, a.source, a.url) == ("Title A", "site.com", "https://site.com/a")
+    assert a.published == datetime(2024, 5, 1, 10, tzinfo=timezone.utc)
+    assert a.full_text == "Title A\nBody A"
+
+
+def test_python_iterables() -> None:
+    arts = list(iter_articles(["First text here.", "Second text here."]))
+    assert [a.id for a in arts] == ["0", "1"]
+    arts = list(iter_articles([{"id": "d1", "text": "t"}, {"id": "d2", "text": "u"}]))
+    assert [a.id for a in arts] == ["d1", "d2"]
+    art = Article(id="z", text="body")
+    assert list(iter_articles([art])) == [art]
+    assert [a.id for a in iter_articles(iter(["a text", "another text"]))] == ["0", "1"]
+
+
+def test_list_of_existing_paths_is_paths() -> None:
+    (art,) = list(iter_articles([str(SEED_001)]))
+    assert art.id == str(SEED_001)
+    assert art.title and art.title.startswith("Panjshir opposition")
+
+
+def test_looks_like_path() -> None:
+    assert looks_like_path("data/*.jsonl")
+    assert looks_like_path("missing.txt")
+    assert not looks_like_path("The Taliban declared on Monday.")
+    assert not looks_like_path("two\nlines.txt")
+
+
+# --- bad input -------------------------------------------------------------
+
+
+def test_missing_path_names_it(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nope.txt")
+    with pytest.raises(InputError, match=r"nope\.txt: no such file or directory"):
+        newsdedup.cluster(missing)
+    with pytest.raises(InputError, match="no such file"):
+        newsdedup.cluster([missing])
+
+
+def test_glob_matching_nothing(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="glob pattern matches no file"):
+        list(iter_articles(str(tmp_path / "*.txt")))
+
+
+def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = write(tmp_path / "locked.txt", "T\nbody")
+    real_open = builtins.open
+
+    def fake_open(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if os.fspath(file) == str(p):
+            raise PermissionError(13, "Permission denied", str(p))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    with pytest.raises(InputError, match=r"locked\.txt: permission denied"):
+        list(iter_articles(str(p)))
+
+
+def test_binary_file(tmp_path: Path) -> None:
+    p = tmp_path / "blob.txt"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR")
+    with pytest.raises(InputError, match=r"blob\.txt: binary file"):
+        list(iter_articles(str(p)))
+
+
+def test_invalid_utf8_names_line_and_byte(tmp_path: Path) -> None:
+    p = tmp_path / "latin.txt"
+    p.write_bytes(b"Title\nline two\nprice \xa3 5\n")
+    with pytest.raises(InputError, match=r"latin\.txt:3: invalid UTF-8 at byte 21"):
+        list(iter_articles(str(p)))
+
+
+def test_jsonl_bad_json_and_missing_text(tmp_path: Path) -> None:
+    p = write(tmp_path / "r.jsonl", '{"id": "a", "text": "ok"}\n{not json}\n{"id": "c"}\n')
+    with pytest.raises(InputError, match=r"r\.jsonl:2: not valid JSON"):
+        list(iter_articles(str(p)))
+    p2 = write(tmp_path / "s.jsonl", '{"id": "a", "text": "ok"}\n{"id": "c"}\n')
+    with pytest.raises(InputError, match=r"s\.jsonl:2: record has no 'text' field"):
+        list(iter_articles(str(p2)))
+    p3 = write(tmp_path / "t.jsonl", '{"id": "a", "text": 5}\n')
+    with pytest.raises(InputError, match=r"t\.jsonl:1: field 'text' must be a string"):
+        list(iter_articles(str(p3)))
+
+
+def test_bad_published(tmp_path: Path) -> None:
+    p = write(tmp_path / "r.jsonl", '{"id": "a", "text": "ok", "published": "yesterday"}\n')
+    with pytest.raises(InputError, match="not an ISO 8601 date"):
+        list(iter_articles(str(p)))
+
+
+def test_duplicate_ids(tmp_path: Path) -> None:
+    p = write(tmp_path / "r.jsonl", '{"id": "a", "text": "one"}\n{"id": "a", "text": "two"}\n')
+    with pytest.raises(InputError, match="duplicate document id 'a'"):
+        list(iter_articles(str(p)))
+
+
+def test_wrong_argument_types() -> None:
+    with pytest.raises(TypeError, match="got bytes"):
+        newsdedup.cluster(b"some bytes")
+    with pytest.raises(TypeError, match="got int"):
+        newsdedup.cluster(42)
+    with pytest.raises(TypeError, match="item 1 of the inputs is a float"):
+        newsdedup.cluster(["a text", 3.5])
+    with pytest.raises(TypeError, match="single dict"):
+        newsdedup.cluster({"id": "a", "text": "x"})
+
+
+def test_skip_mode_warns_and_records(tmp_path: Path) -> None:
+    p = write(
+        tmp_path / "r.jsonl",
+        '{"id": "a", "text": "one two three four five six"}\n{broken\n'
+        '{"id": "a", "text": "dup"}\n{"id": "b"}\n',
+    )
+    bad = tmp_path / "bin.txt"
+    bad.write_bytes(b"\x00\x01\x02")
+    with pytest.warns(SkippedInputWarning):
+        result = newsdedup.cluster([str(p), str(bad), str(tmp_path / "gone.txt")], errors="skip")
+    reasons = sorted((s.source.rsplit("/", 1)[-1], s.line, s.reason) for s in result.skipped)
+    assert [r[0] for r in reasons] == ["a", "bin.txt", "gone.txt", "r.jsonl", "r.jsonl"]
+    assert any("not valid JSON" in r[2] and r[1] == 2 for r in reasons)
+    assert any("no 'text'" in r[2] and r[1] == 4 for r in reasons)
+    assert any("duplicate document id" in r[2] for r in reasons)
+    assert [c.members for c in result.clusters] == [("a",)]

@@ -33,7 +33,8 @@ from newsdedup.cluster import connected_components
 from newsdedup.normalize import normalize
 from newsdedup.shingle import Shingler, tokenize
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora" / "bbc-news" / "bbc-news.jsonl.gz"
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpora" / "bbc-news" / "bbc-news.jsonl.gz"
 
 
 def load_records(path: Path) -> list[dict]:
@@ -120,10 +121,12 @@ def main() -> int:
     ]
     print(f"BBC News, {n} articles, threshold {args.threshold}, {args.repeats} repeats, "
           f"{len(truth)} brute-force pairs with exact Jaccard >= {args.threshold}")
-    print(f"date {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}; python {platform.python_version()}; "
-          f"newsdedup {newsdedup.__version__}; datasketch {datasketch.__version__ if hasattr(datasketch, '__version__') else '?'}; "
-          f"numpy {np.__version__}; {platform.machine()} {platform.processor() or ''}")
-    print("| pipeline | median s | best s | linked pairs | groups (size > 1) | recall of J >= t pairs |")
+    ds_version = getattr(datasketch, "__version__", "?")
+    print(f"date {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}; "
+          f"python {platform.python_version()}; newsdedup {newsdedup.__version__}; "
+          f"datasketch {ds_version}; numpy {np.__version__}; {platform.machine()}")
+    print("| pipeline | median s | best s | linked pairs | groups (size > 1) "
+          "| recall of J >= t pairs |")
     print("|---|---|---|---|---|---|")
     for name, med, best, pairs, groups, rec in rows:
         print(f"| {name} | {med:.2f} | {best:.2f} | {pairs} | {groups} | {rec:.3f} |")

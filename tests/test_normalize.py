@@ -12,7 +12,8 @@ def test_normalize_is_idempotent(text: str) -> None:
 
 
 def test_folds_quotes_dashes_case_and_space() -> None:
-    assert normalize("\u201cHello\u201d \u2013 it\u2019s   TIME\n\tnow") == '"hello" - it\'s time now'
+    text = "\u201cHello\u201d \u2013 it\u2019s   TIME\n\tnow"
+    assert normalize(text) == '"hello" - it\'s time now'
 
 
 def test_nfkc_and_casefold() -> None:

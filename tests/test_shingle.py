@@ -2,10 +2,16 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsdedup.shingle import Shingler, shingle_hash, shingle_set_reference, shingle_strings, tokenize
+from newsdedup.shingle import (
+    Shingler,
+    shingle_hash,
+    shingle_set_reference,
+    shingle_strings,
+    tokenize,
+)
 
-words = st.lists(st.sampled_from(["the", "taliban", "panjshir", "valley", "200", "ère", "a", "b"]),
-                 max_size=60)
+VOCAB = ["the", "taliban", "panjshir", "valley", "200", "ère", "a", "b"]
+words = st.lists(st.sampled_from(VOCAB), max_size=60)
 
 
 @settings(max_examples=200, deadline=None)
@@ -39,6 +45,6 @@ def test_tokenize_words_only() -> None:
 
 def test_cache_overflow_keeps_results_correct() -> None:
     sh = Shingler(2, max_cache=3)
-    toks = ["w%d" % i for i in range(10)]
+    toks = [f"w{i}" for i in range(10)]
     assert set(sh.shingles(toks).tolist()) == shingle_set_reference(toks, 2)
     assert set(sh.shingles(toks[::-1]).tolist()) == shingle_set_reference(toks[::-1], 2)

@@ -25,7 +25,7 @@ def test_bit_identical_to_datasketch(seed_texts: tuple[str, str], num_perm: int,
     sh = Shingler(5)
     docs = [tokenize(normalize(t)) for t in seed_texts] + [["only", "four", "tokens", "here"]]
     sigs = signer.sign([sh.shingles(t) for t in docs])
-    for row, toks in zip(sigs, docs):
+    for row, toks in zip(sigs, docs, strict=True):
         ref = _datasketch_minhash(shingle_strings(toks, 5), num_perm, seed)
         assert ref.hashvalues.dtype == np.uint32
         np.testing.assert_array_equal(row, ref.hashvalues)
@@ -38,7 +38,7 @@ def test_batch_equals_reference_across_chunk_boundaries() -> None:
     arrays.insert(2, EMPTY)
     signer = Signer(SignatureSpec(num_perm=32))
     batch = signer.sign(arrays)
-    for row, arr in zip(batch, arrays):
+    for row, arr in zip(batch, arrays, strict=True):
         np.testing.assert_array_equal(row, signer.sign_one_reference(arr))
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from ._version import __version__
 from .errors import NewsDedupError
@@ -82,7 +82,7 @@ def _print_table(result: Clusters, out: TextIO, show_all: bool) -> None:
 def _cmd_cluster(args: argparse.Namespace, out: TextIO) -> int:
     from .pipeline import Deduper
 
-    options: dict[str, object] = {"errors": args.errors}
+    options: dict[str, Any] = {"errors": args.errors}
     if args.threshold is not None:
         options["threshold"] = args.threshold
     deduper = Deduper(**options)

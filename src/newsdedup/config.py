@@ -142,12 +142,13 @@ class Config:
                 "The 'bands' and 'rows' parameters of Config must be given together. "
                 f"Got bands={self.bands!r}, rows={self.rows!r} instead."
             )
-        if self.bands is not None and self.rows is not None and self.bands * self.rows > self.num_perm:
-            raise ConfigError(
-                "The 'bands' * 'rows' of Config must be at most num_perm "
-                f"({self.num_perm}). Got {self.bands} * {self.rows} = "
-                f"{self.bands * self.rows} instead."
-            )
+        if self.bands is not None and self.rows is not None:
+            product = self.bands * self.rows
+            if product > self.num_perm:
+                raise ConfigError(
+                    "The 'bands' * 'rows' of Config must be at most num_perm "
+                    f"({self.num_perm}). Got {self.bands} * {self.rows} = {product} instead."
+                )
 
     @classmethod
     def from_options(cls, **options: Any) -> Config:

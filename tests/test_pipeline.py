@@ -184,3 +184,11 @@ def test_lsh_params_exposed() -> None:
     assert result.lsh.threshold == 0.8
     assert result.lsh.recall_at_threshold >= 0.95
     assert result.config.threshold == 0.8
+
+
+def test_progress_bar_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    newsdedup.cluster(UNRELATED, progress=True)
+    err = capsys.readouterr().err
+    assert "shingling" in err and "doc" in err
+    newsdedup.cluster(UNRELATED)  # small input: no bar by default
+    assert capsys.readouterr().err == ""

@@ -1,97 +1,445 @@
 """Boilerplate stripping on plain text, with a record of every removal.
 
-``strip(text) -> Stripped(text, removed)``. Rules are data: named patterns that
-match whole lines, plus structural rules (a headline repeated at the top).
-Every removed line is recorded as a :class:`~newsdedup.types.Removal` with its
-character span in the original text and the name of the rule that removed it.
+``strip(text) -> Stripped(text, removed)``. Three layers, each recorded by name:
+
+1. **Rules are data**: :data:`RULES` holds named patterns per language (related
+   links, share and translate widgets, newsletter calls, bylines, datelines,
+   photo credits, copyright footers, crumbs, comment and cookie notices). A
+   ``"line"`` rule removes the whole line; a ``"prefix"`` rule removes only
+   the matched start (the wire credit ``"WASHINGTON (AP) — "``) and keeps the
+   sentence. Every rule applies only to lines of at most ``max_words`` words,
+   so a paragraph that merely mentions "Share this" is never removed.
+2. **Structure**: a headline repeated at the top (``repeated_headline``).
+3. **A line classifier** (``line_model``): a two-stage logistic model over
+   shallow features of each line and of its neighbours (word count, stopword
+   density, end punctuation, capitalisation, separators, distance to the
+   nearest long prose line), in the spirit of jusText and boilerpipe but on
+   text alone. Its weights are data too (``strip_model.json``, fitted by
+   ``benchmarks/strip_eval.py fit`` on half of the L3S-GN1 pages). It runs on
+   texts of at least :data:`MIN_MODEL_LINES` non-empty lines in a language
+   with a stoplist; a text where it would keep nothing is left to the rules.
+
+A learned per-source model (:mod:`newsdedup.boilerplate`) adds a fourth layer
+when passed as ``model``.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
 
 from .normalize import normalize
 from .types import Removal, Stripped
 
+if TYPE_CHECKING:
+    from .boilerplate import BoilerplateModel
+
 
 @dataclass(frozen=True, slots=True)
 class LineRule:
-    """A named pattern; a line it matches (searched from the line start) is boilerplate."""
+    """A named pattern, searched from the start of a line.
+
+    Attributes:
+        name: the rule name recorded in each :class:`~newsdedup.types.Removal`.
+        pattern: the regular expression.
+        max_words: the rule applies only to lines with at most this many words.
+        action: ``"line"`` removes the whole line, ``"prefix"`` only the match.
+    """
 
     name: str
     pattern: re.Pattern[str]
+    max_words: int = 25
+    action: Literal["line", "prefix"] = "line"
 
 
-def _rule(name: str, pattern: str) -> LineRule:
-    return LineRule(name, re.compile(pattern, re.IGNORECASE))
+def _rule(
+    name: str, pattern: str, max_words: int = 25, action: Literal["line", "prefix"] = "line"
+) -> LineRule:
+    return LineRule(name, re.compile(pattern, re.IGNORECASE), max_words, action)
 
 
-#: Line rules, checked in order; the first that matches names the removal.
-LINE_RULES: tuple[LineRule, ...] = (
-    _rule("related_link", r"^\s*(?:read|also read|read more|read also|related|see also)\s*:"),
-    _rule("translate_widget", r"^\s*translate this (?:news|article|page|story)(?: in(?:to)?)?\s*:?\s*$"),
-)
+_SOCIAL = r"(?:facebook|twitter|x|instagram|linkedin|whatsapp|telegram|youtube|pinterest|reddit|email|e-mail|print|google\+?|digg|stumbleupon|del\.icio\.us|delicious|myspace)"
+_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?"
+_WIRES = r"(?:AP|Reuters|AFP|UPI|PTI|IANS|ANI|dpa|DPA|Xinhua|Bloomberg|CNN|AAP|NYT|WPS|RIA Novosti|Interfax|Kyodo|Yonhap|Canadian Press|CP|Press Association|PA|BNO|TASS)"
+
+#: Named line rules per language (checked in order; the first match names the
+#: removal). ``"*"`` holds the language-neutral ones.
+RULES: dict[str, tuple[LineRule, ...]] = {
+    "*": (
+        _rule("copyright_footer", r"^\s*(?:©|\(c\)\s*(?:19|20)\d\d|copyright\s*(?:©|\(c\))?\s*(?:19|20)\d\d)", 40),
+        _rule("nav_crumb", r"^\s*[^|»›>/\n]{1,40}(?:\s(?:\||»|›|>|::)\s[^|»›>\n]{1,40}){2,}\s*$", 40),
+        _rule("social_buttons", rf"^\s*(?:{_SOCIAL}[\s|,/•·]*){{2,}}$", 12),
+        _rule("datetime_line", rf"^\s*(?:(?:updated|published|posted|last updated|created|modified)\s*(?:on|at)?:?\s*)?(?:{_WEEKDAY},?\s*)?(?:{_MONTH}\s+\d{{1,2}},?\s+(?:19|20)\d\d|\d{{1,2}}\s+{_MONTH},?\s+(?:19|20)\d\d|(?:19|20)\d\d[-/.]\d\d?[-/.]\d\d?|\d\d?[-/.]\d\d?[-/.](?:19|20)?\d\d)[\s,]*(?:(?:at\s*)?\d\d?[:.]\d\d(?:[:.]\d\d)?\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{{2,4}}|GMT[+-]?\d*|UTC[+-]?\d*|IST|EST|EDT|PST|PDT|BST)?)?\s*[|)]?\s*$", 12),
+    ),
+    "en": (
+        _rule("wire_credit", rf"^\s*(?:[A-Z][A-Za-z.'\- ]{{1,40}}(?:,\s*[A-Za-z.'\- ]{{2,30}})?\s*)?\((?:{_WIRES})(?:/[A-Za-z ]+)?\)\s*(?:[-—–:]+|\s)\s*", 10_000, "prefix"),
+        _rule("related_link", r"^\s*(?:read|also read|read more|read also|more|related|see also|also see|watch|listen|more from|more on|more about|recommended|related (?:stories|articles|news|links|coverage|content|topics)|you (?:may|might) also (?:like|be interested)|most (?:read|popular|viewed|emailed|shared)|top stories|trending(?: now)?|don'?t miss|editor'?s picks?)\s*(?::|»|>|\||-|—|–|\.\.\.|…|$)"),
+        _rule("translate_widget", r"^\s*translate (?:this|the) (?:news|article|page|story|post)(?: in(?:to)?)?\b"),
+        _rule("share_widget", rf"^\s*(?:share(?: this| the| on| via| article| story| page| with)?|tweet(?: this)?|email (?:this|to a friend)|e-mail this|print(?: this)?(?: (?:article|story|page))?|save (?:this )?(?:article|story)|bookmark(?: this)?|follow (?:us|me|@\w+)(?: on\b.*)?|like us on|join us on|connect with us|find us on|post to)\b(?:\s*(?:[:|•·]|on|{_SOCIAL}|\d+|,|/)\s*)*"),
+        _rule("newsletter", r"^\s*(?:sign up|subscribe|register|get (?:our|the) (?:free )?(?:newsletter|daily|weekly|latest|top)|newsletter|click here to (?:subscribe|sign up|receive)|want (?:more|the latest)|never miss)\b.{0,150}(?:newsletter|e-?mail|inbox|subscri|free|alerts?|updates?|daily|weekly|sign up|register)", 40),
+        _rule("byline", r"^\s*(?:by|written by|posted by|reported by|story by|words by|text by|compiled by|edited by|from)\s+[A-Z][\w.'\-]+(?:\s+[A-Z][\w.'\-]*){0,4}(?:\s*(?:,|and|&|\||-|—|/)\s*[A-Z\w .'\-]*){0,3}\s*$", 16),
+        _rule("staff_credit", r"^\s*(?:staff (?:writer|reporter)|(?:senior |chief |political |foreign )?(?:correspondent|reporter|editor|columnist)|(?:associated press|reuters|afp|ap) (?:writer|reporter|correspondent))\s*$", 6),
+        _rule("wire_trailer", r"^\s*[\(\[]?(?:reporting|additional reporting|writing|editing|compiled|produced)\s+by\b.*", 40),
+        _rule("photo_credit", r"^\s*(?:\(?(?:photo|photos|photograph|image|picture|pic|file photo|credit|video|graphic|illustration)s?(?: credit)?\s*(?::|/|by\b|courtesy\b)|(?:getty images|ap photo|reuters photo|afp photo|afp/getty|epa|shutterstock)\b)", 30),
+        _rule("copyright_footer_en", r"^\s*(?:all rights reserved|copyright\b|this (?:material|article|story) may not be (?:published|reproduced|broadcast)|reproduction (?:in whole or in part )?(?:is )?(?:prohibited|forbidden)|terms (?:of (?:use|service)|and conditions)|privacy (?:policy|statement|notice))", 40),
+        _rule("comments", r"^\s*(?:\d+\s+)?(?:comments?|reader comments|user comments|have your say|post (?:a|your) comment|add (?:a|your) comment|leave (?:a|your) (?:comment|reply)|write (?:a|your) comment|comments? (?:are|is) (?:closed|disabled)|you must be (?:logged|signed) in|log ?in to (?:comment|post)|be the first to comment|view (?:all )?comments|show comments|report (?:abuse|this comment)|\d+ (?:comments?|replies))\b", 15),
+        _rule("cookie_notice", r"^.{0,80}\b(?:(?:we|this (?:web)?site) uses? cookies|(?:accept|allow|reject|manage)(?: all)? cookies|cookie (?:policy|settings|preferences|consent)|by (?:continuing|using) (?:to (?:use|browse) )?(?:this|our) (?:web)?site,? you (?:agree|consent|accept))", 60),
+        _rule("advertisement", r"^\s*(?:advertisement|advertising|sponsored(?: content| by)?|ad|ads by \w+|story continues below(?: advertisement)?|continue reading(?: below)?|scroll to continue|skip (?:to )?(?:main )?content|skip ad)\s*[:.]?\s*$", 6),
+        _rule("navigation", r"^\s*(?:home|back to top|top of page|previous(?: (?:page|article|story))?|next(?: (?:page|article|story))?|page \d+ of \d+|search|menu|skip navigation|close|login|log in|sign in|register|contact us|about us|site ?map|rss(?: feeds?)?|help)\s*[|»›>:]?\s*$", 5),
+        _rule("tags_line", r"^\s*(?:tags?|topics?|filed under|categories|category|keywords|posted in|hot tags)\s*:", 40),
+    ),
+}
+
+#: Stoplists per language, for the stopword-density features.
+STOPWORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        """a about above after again against all also although am an and any are as at be
+        because been before being below between both but by can could did do does doing
+        down during each even ever few for from further had has have having he her here
+        hers herself him himself his how however i if in into is it its itself just last
+        least less like made many may me might more most much must my myself never new no
+        nor not now of off often on once one only or other our ours out over own per quite
+        rather said same say says she should since so some still such than that the their
+        theirs them themselves then there these they this those though through thus to too
+        under until up upon us very was we well were what when where whether which while who
+        whom whose why will with within without would yet you your yours yourself""".split()
+    ),
+}
 
 #: How many non-empty lines from the top may repeat an earlier line (the headline).
 _HEADLINE_WINDOW = 4
+#: The line classifier runs only on texts with at least this many non-empty lines.
+MIN_MODEL_LINES = 4
+#: ... and only when the text's stopword density shows a language with a stoplist.
+MIN_DOC_STOPWORD_DENSITY = 0.15
+
+#: When no line reaches the threshold, lines scoring at least this share of the best are kept.
+_FALLBACK_SHARE = 0.5
+
+_WORD = re.compile(r"\w+")
+_END_PUNCT = re.compile(r"[.!?][\"'”’)\]]*\s*$")
+_SEPS = re.compile(r"\s[|»›•·]\s|\s>\s|::")
+_URLISH = re.compile(r"https?://|www\.|\.com\b|\.co\.uk\b|@\w")
+
+_WORD_BINS = (1, 2, 3, 4, 6, 10, 15, 25, 50)
+_SD_BINS = (0.0001, 0.1, 0.2, 0.3, 0.4)
+_RULE_FEATURES = ("related_link", "share_widget", "datetime_line", "byline", "photo_credit",
+                  "comments", "navigation", "copyright")
 
 
-def _lines_with_offsets(text: str) -> list[tuple[int, int, str]]:
+@dataclass(frozen=True, slots=True)
+class _Line:
+    start: int
+    end: int
+    text: str
+
+
+def _lines_with_offsets(text: str) -> list[_Line]:
     out = []
     pos = 0
     for raw in text.splitlines(keepends=True):
         body = raw.rstrip("\r\n")
-        out.append((pos, pos + len(body), body))
+        out.append(_Line(pos, pos + len(body), body))
         pos += len(raw)
     return out
 
 
-def strip(text: str, *, source: str | None = None) -> Stripped:
-    """Remove boilerplate lines from ``text``.
+def rules_for(language: str) -> tuple[LineRule, ...]:
+    """The rules that apply to ``language`` (its own, then the neutral ones)."""
+    if language not in RULES:
+        raise ValueError(
+            f"The 'language' parameter of strip must be one of "
+            f"{{{', '.join(repr(k) for k in RULES if k != '*')}}}. Got {language!r} instead."
+        )
+    return RULES[language] + RULES["*"]
+
+
+def match_rule(line: str, rules: tuple[LineRule, ...], n_words: int) -> tuple[LineRule, int] | None:
+    """The first rule that matches ``line`` and the end of its match, or None."""
+    for rule in rules:
+        if n_words > rule.max_words:
+            continue
+        m = rule.pattern.search(line)
+        if m is None:
+            continue
+        if rule.action == "prefix" and m.end() >= len(line.rstrip()):
+            continue  # a prefix rule keeps the sentence; nothing would be left
+        return rule, m.end()
+    return None
+
+
+# ---------------------------------------------------------------- features
+
+
+def _bins(value: float, edges: tuple[float, ...]) -> list[float]:
+    k = sum(1 for e in edges if value >= e)
+    return [1.0 if i == k else 0.0 for i in range(len(edges) + 1)]
+
+
+def base_features(lines: list[str], rule_hits: list[str | None], stop: frozenset[str]) -> np.ndarray:
+    """Per-line features of ``lines`` (non-empty lines of one text), one row each."""
+    n = len(lines)
+    toks = [_WORD.findall(s) for s in lines]
+    nw = [len(t) for t in toks]
+    sd = [sum(1 for w in t if w.lower() in stop) / len(t) if t else 0.0 for t in toks]
+    endp = [1.0 if _END_PUNCT.search(s) else 0.0 for s in lines]
+    good = [nw[i] >= 12 and sd[i] >= 0.25 for i in range(n)]
+    good_idx = [i for i in range(n) if good[i]]
+    first_good = good_idx[0] if good_idx else n
+    last_good = good_idx[-1] if good_idx else -1
+    norm_count: dict[str, int] = {}
+    norms = [s.strip().lower() for s in lines]
+    for s in norms:
+        norm_count[s] = norm_count.get(s, 0) + 1
+    # distance to the nearest good line before / after
+    prev_good = [0] * n
+    last = -10_000
+    for i in range(n):
+        prev_good[i] = i - last
+        if good[i]:
+            last = i
+    next_good = [0] * n
+    last = 10_000 + n
+    for i in range(n - 1, -1, -1):
+        next_good[i] = last - i
+        if good[i]:
+            last = i
+    rows = []
+    for i, s in enumerate(lines):
+        t = toks[i]
+        w = nw[i]
+        alpha = [x for x in t if x[:1].isalpha()]
+        title = sum(1 for x in alpha if x[0].isupper()) / len(alpha) if alpha else 0.0
+        upper = sum(1 for x in alpha if len(x) > 1 and x.isupper()) / len(alpha) if alpha else 0.0
+        nchar = max(1, len(s))
+        digits = sum(c.isdigit() for c in s) / nchar
+        stripped = s.strip()
+        first = stripped[:1]
+        hit = rule_hits[i] or ""
+        row = [
+            math.log1p(w), *_bins(w, _WORD_BINS), sd[i], *_bins(sd[i], _SD_BINS), endp[i],
+            1.0 if stripped.endswith(":") else 0.0,
+            1.0 if stripped.endswith(("...", "…")) else 0.0,
+            1.0 if first.islower() else 0.0,
+            1.0 if first and not first.isalnum() and first not in "\"'“‘([" else 0.0,
+            1.0 if first in "\"'“‘" or '"' in s or "“" in s else 0.0,
+            title, upper, digits, min(3.0, len(_SEPS.findall(s))),
+            1.0 if _URLISH.search(s) else 0.0,
+            s.count(",") / max(1, w), (sum(len(x) for x in t) / w) / 10 if w else 0.0,
+            1.0 if norm_count[norms[i]] > 1 else 0.0,
+            1.0 if first_good <= i <= last_good else 0.0,
+            1.0 if good[i] else 0.0,
+            math.log1p(min(50, prev_good[i])), math.log1p(min(50, next_good[i])),
+            *(1.0 if hit.startswith(r) else 0.0 for r in _RULE_FEATURES),
+        ]
+        for off in (-2, -1, 1, 2):
+            j = i + off
+            if 0 <= j < n:
+                row += [1.0, math.log1p(nw[j]), endp[j], sd[j]]
+            else:
+                row += [0.0, 0.0, 0.0, 0.0]
+        win = sum(nw[j] for j in range(max(0, i - 3), min(n, i + 4)) if j != i)
+        row.append(math.log1p(win))
+        rows.append(row)
+    return np.asarray(rows, dtype=np.float64).reshape(n, -1)
+
+
+def context_features(base: np.ndarray, p1: np.ndarray) -> np.ndarray:
+    """Stage-2 features: the base row plus the stage-1 scores around each line."""
+    n = len(p1)
+    pad = np.concatenate([np.full(5, -1.0), p1, np.full(5, -1.0)])
+    cols = [pad[5 + off : 5 + off + n] for off in (-3, -2, -1, 0, 1, 2, 3)]
+    valid = np.concatenate([np.zeros(5), np.ones(n), np.zeros(5)])
+    win_sum = np.zeros(n)
+    win_cnt = np.zeros(n)
+    for off in range(-5, 6):
+        if off == 0:
+            continue
+        win_sum += np.where(valid[5 + off : 5 + off + n] > 0, pad[5 + off : 5 + off + n], 0.0)
+        win_cnt += valid[5 + off : 5 + off + n]
+    mean5 = win_sum / np.maximum(win_cnt, 1)
+    stacked = np.column_stack([*cols, mean5, np.maximum.reduce(cols[:3]), np.maximum.reduce(cols[4:])])
+    return np.hstack([base, stacked])
+
+
+@dataclass(frozen=True, slots=True)
+class LineModel:
+    """The fitted weights of the two-stage line classifier."""
+
+    mean1: np.ndarray
+    scale1: np.ndarray
+    w1: np.ndarray
+    b1: float
+    mean2: np.ndarray
+    scale2: np.ndarray
+    w2: np.ndarray
+    b2: float
+    threshold: float
+
+    def stage1(self, base: np.ndarray) -> np.ndarray:
+        z = ((base - self.mean1) / self.scale1) @ self.w1 + self.b1
+        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+    def scores(self, base: np.ndarray) -> np.ndarray:
+        """P(content) for every row of ``base``."""
+        x2 = context_features(base, self.stage1(base))
+        z = ((x2 - self.mean2) / self.scale2) @ self.w2 + self.b2
+        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LineModel:
+        a = {k: np.asarray(data[k], dtype=np.float64) for k in ("mean1", "scale1", "w1", "mean2", "scale2", "w2")}
+        return cls(b1=float(data["b1"]), b2=float(data["b2"]), threshold=float(data["threshold"]), **a)
+
+
+@lru_cache(maxsize=1)
+def line_model() -> LineModel | None:
+    """The packaged line classifier (None if its weights file is absent)."""
+    try:
+        raw = resources.files("newsdedup").joinpath("strip_model.json").read_text("utf-8")
+    except (FileNotFoundError, OSError):
+        return None
+    return LineModel.from_json(json.loads(raw))
+
+
+# ---------------------------------------------------------------- strip
+
+
+def strip(
+    text: str,
+    *,
+    source: str | None = None,
+    title: str | None = None,
+    model: BoilerplateModel | None = None,
+    language: str = "en",
+) -> Stripped:
+    """Remove boilerplate from ``text``.
 
     Args:
-        text: the article text (headline first, if there is one).
-        source: the outlet, when known (used by learned per-source rules).
+        text: the article or page text, one paragraph (or block) per line.
+        source: the outlet, when known; with ``model``, its learned lines are removed.
+        title: the headline, when known. A first line equal to it is kept as the
+            headline (the classifier does not judge it); copies of it are removed.
+        model: a :class:`~newsdedup.boilerplate.BoilerplateModel` learned per source.
+        language: the language of the rules and stoplist (``"en"``).
 
     Returns:
         The kept text (kept lines joined by newlines, blank runs collapsed) and
-        the removals, in text order, each with its span in ``text``.
+        the removals, in text order, each with its span in ``text`` and the
+        name of the rule that removed it.
 
     >>> s = strip("Big news\\nBig news\\nTranslate This News In\\nThe story.\\nREAD: Other")
     >>> s.text
     'Big news\\nThe story.'
     >>> [r.rule for r in s.removed]
     ['repeated_headline', 'translate_widget', 'related_link']
+    >>> strip("WASHINGTON (AP) — The Senate voted on Tuesday.").text
+    'The Senate voted on Tuesday.'
     """
     if not isinstance(text, str):
         raise TypeError(f"strip() expects a str, got {type(text).__name__}")
-    del source  # reserved for learned per-source rules
+    rules = rules_for(language)
+    lines = _lines_with_offsets(text)
+    learned = model.lines_for(source) if model is not None else None
+    nonempty, hits, prefix, title_line = rule_pass(lines, rules, title, learned)
+    decision = {ln.start: h for ln, h in zip(nonempty, hits) if h is not None}
+    _apply_model(nonempty, hits, decision, title_line, language)
+    return _assemble(lines, decision, prefix)
+
+
+def rule_pass(
+    lines: list[_Line], rules: tuple[LineRule, ...], title: str | None,
+    learned: frozenset[str] | None,
+) -> tuple[list[_Line], list[str | None], dict[int, int], int | None]:
+    """Apply the named rules: (non-empty lines, rule hit per line, prefix cuts, title line)."""
+    nonempty = [ln for ln in lines if ln.text.strip()]
+    prefix: dict[int, int] = {}  # line start -> end of a removed prefix
+    hits: list[str | None] = []
+    seen_top: set[str] = set()
+    title_norm = normalize(title) if title else None
+    title_line: int | None = None
+    for k, ln in enumerate(nonempty):
+        norm = normalize(ln.text)
+        n_words = len(_WORD.findall(ln.text))
+        hit = None
+        if k == 0 and title_norm is not None and norm == title_norm:
+            title_line = ln.start
+        elif k < _HEADLINE_WINDOW and norm in seen_top:
+            hit = "repeated_headline"
+        elif learned is not None and norm in learned:
+            hit = "learned_boilerplate"
+        else:
+            found = match_rule(ln.text, rules, n_words)
+            if found is not None:
+                rule, end = found
+                if rule.action == "prefix":
+                    prefix[ln.start] = end
+                else:
+                    hit = rule.name
+        if k < _HEADLINE_WINDOW:
+            seen_top.add(norm)
+        hits.append(hit)
+    return nonempty, hits, prefix, title_line
+
+
+def _apply_model(
+    nonempty: list[_Line], hits: list[str | None], decision: dict[int, str],
+    title_line: int | None, language: str,
+) -> None:
+    lm = line_model()
+    stop = STOPWORDS.get(language)
+    if lm is None or stop is None or len(nonempty) < MIN_MODEL_LINES:
+        return
+    texts = [ln.text for ln in nonempty]
+    # the language gate looks at prose-length lines (a page of link lists has few stopwords)
+    toks = [_WORD.findall(s) for s in texts]
+    long_lines = [t for t in toks if len(t) >= 8] or toks
+    words = [w.lower() for t in long_lines for w in t]
+    if not words or sum(1 for w in words if w in stop) / len(words) < MIN_DOC_STOPWORD_DENSITY:
+        return
+    scores = lm.scores(base_features(texts, hits, stop))
+    keep = scores >= lm.threshold
+    undecided = [k for k, ln in enumerate(nonempty) if ln.start not in decision and ln.start != title_line]
+    if undecided and not any(keep[k] for k in undecided):
+        # never strip a text to nothing on the model's word alone: keep its
+        # best-scoring lines (a page whose article is one short paragraph)
+        top = max(scores[k] for k in undecided)
+        keep = scores >= top * _FALLBACK_SHARE
+    for k in undecided:
+        if not keep[k]:
+            decision[nonempty[k].start] = "line_model"
+
+
+def _assemble(lines: list[_Line], decision: dict[int, str], prefix: dict[int, int]) -> Stripped:
     kept: list[str] = []
     removed: list[Removal] = []
-    seen_top: set[str] = set()
-    nonempty = 0
-    for start, end, line in _lines_with_offsets(text):
-        if not line.strip():
+    for ln in lines:
+        if not ln.text.strip():
             if kept and kept[-1] != "":
                 kept.append("")
             continue
-        nonempty += 1
-        rule_name = None
-        norm = normalize(line)
-        if nonempty <= _HEADLINE_WINDOW and norm in seen_top:
-            rule_name = "repeated_headline"
+        rule = decision.get(ln.start)
+        if rule is not None:
+            removed.append(Removal(start=ln.start, end=ln.end, text=ln.text, rule=rule))
+            continue
+        cut = prefix.get(ln.start)
+        if cut is not None:
+            removed.append(
+                Removal(start=ln.start, end=ln.start + cut, text=ln.text[:cut], rule="wire_credit")
+            )
+            kept.append(ln.text[cut:])
         else:
-            for rule in LINE_RULES:
-                if rule.pattern.search(line):
-                    rule_name = rule.name
-                    break
-        if nonempty <= _HEADLINE_WINDOW:
-            seen_top.add(norm)
-        if rule_name is None:
-            kept.append(line)
-        else:
-            removed.append(Removal(start=start, end=end, text=line, rule=rule_name))
+            kept.append(ln.text)
     while kept and kept[-1] == "":
         kept.pop()
+    while kept and kept[0] == "":
+        kept.pop(0)
     return Stripped(text="\n".join(kept), removed=tuple(removed))

@@ -1,4 +1,5 @@
 import dataclasses
+from datetime import timedelta
 
 import pytest
 
@@ -11,6 +12,7 @@ BAD_VALUES = {
     "int|None": [0, -3, 2.0, "4"],
     "bool": [1, "yes", None],
     "choice": ["nope", 3, None],
+    "timedelta|None": [3, "3d", timedelta(0), timedelta(days=-1)],
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from .errors import ConfigError
@@ -33,6 +34,8 @@ _LIMITS: dict[str, tuple[str, float | None, float | None, tuple[str, ...] | None
     "representative": ("choice", None, None, ("longest", "earliest", "first_id")),
     "errors": ("choice", None, None, ("raise", "skip")),
     "batch_size": ("int", 1, None, None),
+    "window": ("timedelta|None", 0, None, None),
+    "source_match": ("choice", None, None, ("any", "different", "same")),
 }
 
 
@@ -67,6 +70,13 @@ def validate_param(owner: str, name: str, value: Any) -> None:
         return
     if kind == "int|None" and value is None:
         return
+    if kind == "timedelta|None":
+        if value is None or (isinstance(value, timedelta) and value > timedelta(0)):
+            return
+        raise ConfigError(
+            f"The {name!r} parameter of {owner} must be None or a positive datetime.timedelta. "
+            f"Got {value!r} instead."
+        )
     ok_type = (
         isinstance(value, (int, float)) and not isinstance(value, bool)
         if kind == "float"
@@ -116,6 +126,13 @@ class Config:
         errors: ``raise`` on bad input, or ``skip`` it with a warning and an
             entry in ``Clusters.skipped``.
         batch_size: documents per signature batch.
+        window: streaming (:meth:`Deduper.add`, ``filter``): a document only
+            matches documents published at most this long before or after it
+            (pairs where either date is unknown are not constrained). The
+            batch :func:`cluster` ignores it.
+        source_match: streaming: match documents from ``any`` sources, only
+            from ``different`` sources (an unknown source differs from all), or
+            only from the ``same`` (known) source. The batch run ignores it.
     """
 
     threshold: float = 0.5
@@ -133,6 +150,8 @@ class Config:
     representative: str = "longest"
     errors: str = "raise"
     batch_size: int = 4096
+    window: timedelta | None = None
+    source_match: str = "any"
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

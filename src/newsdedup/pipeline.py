@@ -215,6 +215,7 @@ class Deduper:
             config = config.replace(**options)
         self.config = config if config is not None else Config.from_options(**options)
         self.lsh = lsh_params(self.config)
+        self._stream: Any = None
 
     def __repr__(self) -> str:
         return f"Deduper({self.config!r})"
@@ -223,3 +224,74 @@ class Deduper:
         """Cluster ``inputs``: paths, directories, globs, or iterables of texts,
         records or Articles. Every input document ends up in exactly one cluster."""
         return run(inputs, self.config, progress=progress)
+
+    # Streaming (see newsdedup.stream): an index of what was added so far,
+    # in memory unless the Deduper was made with Deduper.open().
+
+    @classmethod
+    def open(cls, location: Any, config: Config | None = None, **options: Any) -> Deduper:
+        """A Deduper whose streaming index lives at ``location``: an SQLite file
+        path, or a ``redis://host:port/db`` URL shared by several processes.
+
+        Raises:
+            IncompatibleSignatureError: the index was built with another
+                configuration (the message names each difference).
+            IndexConnectionError: the backend cannot be reached.
+        """
+        from .store import open_store
+        from .stream import Stream
+
+        deduper = cls(config, **options)
+        store = open_store(location)
+        try:
+            deduper._stream = Stream(deduper.config, store)
+        except BaseException:
+            store.close()
+            raise
+        return deduper
+
+    def _streamer(self) -> Any:
+        if self._stream is None:
+            from .store import MemoryStore
+            from .stream import Stream
+
+            self._stream = Stream(self.config, MemoryStore())
+        return self._stream
+
+    def add(self, doc: Any) -> list[Match]:
+        """Index one document (an Article or a record dict) and return its
+        verified matches with what was indexed before, strongest first."""
+        return list(self._streamer().add_many([doc])[0].matches)
+
+    def add_many(self, docs: Any) -> list[Any]:
+        """Index documents in one transaction; return a ``Decision`` per document."""
+        return self._streamer().add_many(docs)  # type: ignore[no-any-return]
+
+    def query(self, doc: Any) -> list[Match]:
+        """The verified matches of a document with the index, without indexing it."""
+        return self._streamer().query_many([doc])[0]  # type: ignore[no-any-return]
+
+    def remove(self, doc_id: str) -> bool:
+        """Remove a document from the index; False when it was not indexed."""
+        return bool(self._streamer().remove([doc_id]))
+
+    def expire(self, *, before: datetime) -> int:
+        """Remove documents published before ``before``; return how many."""
+        return self._streamer().expire(before)  # type: ignore[no-any-return]
+
+    def filter(self, docs: Any, *, drop_duplicates: bool = False) -> Any:
+        """Add documents as they come and yield a ``Decision`` for each
+        (``cluster_id``, ``duplicate_of``, ``relation``, ``score``,
+        ``is_representative``); ``drop_duplicates`` yields first-seen copies only."""
+        return self._streamer().filter(docs, drop_duplicates=drop_duplicates)
+
+    def close(self) -> None:
+        """Close the streaming index (idempotent)."""
+        if self._stream is not None:
+            self._stream.store.close()
+
+    def __enter__(self) -> Deduper:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

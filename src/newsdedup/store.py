@@ -1,0 +1,747 @@
+"""Index backends for the streaming :class:`~newsdedup.Deduper`: memory, SQLite, Redis.
+
+One small interface, :class:`IndexStore`. A store holds, per indexed document,
+a :class:`StoredDoc` (id, a sequence number, published time, source, word count,
+exact-text hash, story label and its exact shingle set) and the LSH band table
+(64-bit band key -> sequence numbers). It does no text processing: the
+streaming logic (:mod:`newsdedup.stream`) prepares, signs and verifies.
+
+Stored formats are versioned and self-describing, never pickled:
+
+* shingle sets are Elias-Fano coded (:func:`encode_shingles`): about
+  ``2 + log2(2**32 / n)`` bits per shingle instead of 32;
+* every store records :data:`INDEX_FORMAT` and the configuration fingerprint
+  (shingling, hashing, num_perm, seed, bands/rows, library version); opening it
+  with another configuration raises
+  :class:`~newsdedup.errors.IncompatibleSignatureError` naming the differences.
+
+Signatures are not stored: band keys are recomputed from the shingle set when
+a document is removed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import struct
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import IncompatibleSignatureError, MissingDependencyError, NewsDedupError
+
+#: Version of the stored layout (tables, keys, record and shingle coding).
+INDEX_FORMAT = 1
+_SQLITE_APP_ID = 0x4E444450  # "NDDP" in PRAGMA application_id
+
+
+class IndexConnectionError(NewsDedupError, ConnectionError):
+    """The index backend (a Redis server, a database file) cannot be reached or opened."""
+
+
+class DuplicateIdError(NewsDedupError, ValueError):
+    """A document id is already in the index (remove it first to replace it)."""
+
+
+# --------------------------------------------------------------------------- coding
+
+
+def encode_shingles(values: np.ndarray) -> bytes:
+    """Elias-Fano code of a sorted unique uint32 array (self-delimiting).
+
+    Layout: ``<I n><B l>``, then the low ``l`` bits of every value (packed,
+    big-endian bit order), then the high parts as a unary bit vector.
+
+    >>> x = np.array([3, 70000, 2**32 - 1], dtype=np.uint32)
+    >>> decode_shingles(encode_shingles(x)).tolist() == x.tolist()
+    True
+    """
+    n = len(values)
+    if n == 0:
+        return struct.pack("<IB", 0, 0)
+    x = values.astype(np.uint64, copy=False)
+    low_bits = max(0, min(32, math.floor(math.log2((1 << 32) / n))))
+    high = (x >> np.uint64(low_bits)).astype(np.int64)
+    hbits = np.zeros(n + int(high[-1]) + 1, dtype=np.uint8)
+    hbits[high + np.arange(n)] = 1
+    parts = [struct.pack("<IB", n, low_bits)]
+    if low_bits:
+        shifts = np.arange(low_bits - 1, -1, -1, dtype=np.uint64)
+        lbits = ((x[:, None] >> shifts[None, :]) & np.uint64(1)).astype(np.uint8)
+        parts.append(np.packbits(lbits.ravel()).tobytes())
+    parts.append(np.packbits(hbits).tobytes())
+    return b"".join(parts)
+
+
+def decode_shingles(blob: bytes) -> np.ndarray:
+    """Inverse of :func:`encode_shingles`."""
+    n, low_bits = struct.unpack_from("<IB", blob, 0)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint32)
+    raw = np.frombuffer(blob, dtype=np.uint8, offset=5)
+    nlow = (n * low_bits + 7) // 8
+    if low_bits:
+        lbits = np.unpackbits(raw[:nlow], count=n * low_bits).reshape(n, low_bits)
+        weights = np.left_shift(np.uint64(1), np.arange(low_bits - 1, -1, -1, dtype=np.uint64))
+        low = lbits.astype(np.uint64) @ weights
+    else:
+        low = np.zeros(n, dtype=np.uint64)
+    ones = np.flatnonzero(np.unpackbits(raw[nlow:]))[:n]
+    high = (ones - np.arange(n)).astype(np.uint64)
+    return ((high << np.uint64(low_bits)) | low).astype(np.uint32)
+
+
+def as_signed(keys: np.ndarray) -> np.ndarray:
+    """uint64 band keys as int64 (SQLite integers are signed)."""
+    return keys.astype(np.uint64, copy=False).view(np.int64)
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(slots=True, kw_only=True)
+class StoredDoc:
+    """What the index keeps per document.
+
+    Attributes:
+        seq: the store's sequence number (arrival order; never reused).
+        id: the document id.
+        published: POSIX seconds (naive datetimes are read as UTC), or None.
+        source: the outlet, or None.
+        n_words: words after cleaning (verification needs it).
+        exact: 64-bit hash of the normalised cleaned text (None: too short).
+        cluster: seq of the story's first-seen document (0: this document).
+        rep: id of the story's first-seen document (None: this document).
+        shingles: the exact sorted shingle set.
+    """
+
+    seq: int
+    id: str
+    published: float | None
+    source: str | None
+    n_words: int
+    exact: int | None
+    cluster: int
+    rep: str | None
+    shingles: np.ndarray
+
+    @property
+    def story(self) -> int:
+        """The story label: the seq of its first-seen document."""
+        return self.cluster or self.seq
+
+    @property
+    def representative(self) -> str:
+        return self.rep if self.rep is not None else self.id
+
+
+_REC = struct.Struct("<BdqqqIHHH")  # flags, published, exact, seq, cluster, n_words, 3 lengths
+
+
+def encode_record(doc: StoredDoc) -> bytes:
+    """A document as one binary value (for key-value backends)."""
+    ident = doc.id.encode("utf-8")
+    source = (doc.source or "").encode("utf-8")
+    rep = (doc.rep or "").encode("utf-8")
+    if max(len(ident), len(source), len(rep)) > 0xFFFF:
+        raise ValueError("document id, source and representative id must be under 64 KiB")
+    flags = (
+        (doc.published is not None)
+        | (doc.exact is not None) << 1
+        | (doc.source is not None) << 2
+        | (doc.rep is not None) << 3
+    )
+    head = _REC.pack(
+        flags, doc.published if doc.published is not None else 0.0,
+        doc.exact if doc.exact is not None else 0, doc.seq, doc.cluster, doc.n_words,
+        len(ident), len(source), len(rep),
+    )
+    return b"".join((head, ident, source, rep, encode_shingles(doc.shingles)))
+
+
+def decode_record(value: bytes) -> StoredDoc:
+    flags, pub, exact, seq, cluster, n_words, li, ls, lr = _REC.unpack_from(value, 0)
+    pos = _REC.size
+    ident = value[pos : pos + li].decode("utf-8")
+    pos += li
+    source = value[pos : pos + ls].decode("utf-8")
+    pos += ls
+    rep = value[pos : pos + lr].decode("utf-8")
+    pos += lr
+    return StoredDoc(
+        seq=seq, id=ident, published=pub if flags & 1 else None,
+        exact=exact if flags & 2 else None, source=source if flags & 4 else None,
+        rep=rep if flags & 8 else None, cluster=cluster, n_words=n_words,
+        shingles=decode_shingles(value[pos:]),
+    )
+
+
+# --------------------------------------------------------------------------- interface
+
+
+def check_fingerprint(stored: dict[str, Any], wanted: dict[str, Any], where: str) -> None:
+    """Raise IncompatibleSignatureError naming every differing fingerprint field."""
+    fmt = stored.get("index_format")
+    if fmt != INDEX_FORMAT:
+        raise IncompatibleSignatureError(
+            f"{where} has index format {fmt!r}; this newsdedup reads format {INDEX_FORMAT}. "
+            "Rebuild the index."
+        )
+    diffs = [
+        f"{k}: index has {stored.get(k)!r}, this Deduper has {wanted.get(k)!r}"
+        for k in sorted(set(stored) | set(wanted))
+        if stored.get(k) != wanted.get(k)
+    ]
+    if diffs:
+        raise IncompatibleSignatureError(
+            f"{where} was built with a different configuration (" + "; ".join(diffs) + "). "
+            "Open it with the configuration it was built with, or build a new index."
+        )
+
+
+class IndexStore(ABC):
+    """The storage interface the streaming logic uses.
+
+    Writes happen inside :meth:`transaction`; :meth:`insert` of a batch is
+    atomic (all of it is stored, or none).
+    """
+
+    location: str
+
+    @abstractmethod
+    def fingerprint(self) -> dict[str, Any] | None:
+        """The stored fingerprint, or None for a new, empty index."""
+
+    @abstractmethod
+    def set_fingerprint(self, fingerprint: dict[str, Any]) -> None: ...
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A write transaction (the backend's own; a no-op where each call is atomic)."""
+        yield
+
+    @abstractmethod
+    def reserve(self, n: int) -> int:
+        """Reserve ``n`` new sequence numbers; return the first."""
+
+    @abstractmethod
+    def buckets(self, keys: np.ndarray, limit: int) -> dict[int, list[int]]:
+        """For each (uint64) band key: up to ``limit`` member seqs, ascending.
+
+        Keys without members are left out.
+        """
+
+    @abstractmethod
+    def fetch(self, seqs: Sequence[int]) -> dict[int, StoredDoc]:
+        """The stored documents with these seqs (missing ones are left out)."""
+
+    @abstractmethod
+    def seqs_of(self, ids: Sequence[str]) -> dict[str, int]:
+        """The seqs of the ids that are indexed."""
+
+    @abstractmethod
+    def insert(self, docs: Sequence[StoredDoc], keys: Sequence[np.ndarray]) -> None:
+        """Store documents with their (uint64) band keys; raise DuplicateIdError
+        (storing nothing) when an id is already indexed."""
+
+    @abstractmethod
+    def delete(self, docs: Sequence[StoredDoc], keys: Sequence[np.ndarray]) -> None:
+        """Remove documents and their band entries."""
+
+    @abstractmethod
+    def published_before(self, t: float) -> list[StoredDoc]:
+        """Documents whose published time is before ``t`` (POSIX seconds)."""
+
+    @abstractmethod
+    def __len__(self) -> int: ...
+
+    def close(self) -> None:  # noqa: B027 (optional hook)
+        """Release the connection (idempotent)."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.location}>"
+
+
+# --------------------------------------------------------------------------- memory
+
+
+class MemoryStore(IndexStore):
+    """In-process dictionaries (the default for a plain ``Deduper()``)."""
+
+    def __init__(self) -> None:
+        self.location = ":memory:"
+        self._fp: dict[str, Any] | None = None
+        self._docs: dict[int, StoredDoc] = {}
+        self._ids: dict[str, int] = {}
+        self._bands: dict[int, list[int]] = {}
+        self._next = 1
+
+    def fingerprint(self) -> dict[str, Any] | None:
+        return self._fp
+
+    def set_fingerprint(self, fingerprint: dict[str, Any]) -> None:
+        self._fp = dict(fingerprint)
+
+    def reserve(self, n: int) -> int:
+        first = self._next
+        self._next += n
+        return first
+
+    def buckets(self, keys: np.ndarray, limit: int) -> dict[int, list[int]]:
+        out = {}
+        for k in keys.tolist():
+            members = self._bands.get(k)
+            if members:
+                out[k] = sorted(members)[:limit]
+        return out
+
+    def fetch(self, seqs: Sequence[int]) -> dict[int, StoredDoc]:
+        return {s: self._docs[s] for s in seqs if s in self._docs}
+
+    def seqs_of(self, ids: Sequence[str]) -> dict[str, int]:
+        return {i: self._ids[i] for i in ids if i in self._ids}
+
+    def insert(self, docs: Sequence[StoredDoc], keys: Sequence[np.ndarray]) -> None:
+        taken = [d.id for d in docs if d.id in self._ids]
+        if taken:
+            raise DuplicateIdError(f"document id {taken[0]!r} is already in the index")
+        for doc, ks in zip(docs, keys):
+            self._docs[doc.seq] = doc
+            self._ids[doc.id] = doc.seq
+            for k in ks.tolist():
+                self._bands.setdefault(k, []).append(doc.seq)
+
+    def delete(self, docs: Sequence[StoredDoc], keys: Sequence[np.ndarray]) -> None:
+        for doc, ks in zip(docs, keys):
+            self._docs.pop(doc.seq, None)
+            self._ids.pop(doc.id, None)
+            for k in ks.tolist():
+                members = self._bands.get(k)
+                if members and doc.seq in members:
+                    members.remove(doc.seq)
+                    if not members:
+                        del self._bands[k]
+
+    def published_before(self, t: float) -> list[StoredDoc]:
+        return [d for d in self._docs.values() if d.published is not None and d.published < t]
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+
+# --------------------------------------------------------------------------- SQLite
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS docs (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    published REAL,
+    source TEXT,
+    n_words INTEGER NOT NULL,
+    exact INTEGER,
+    cluster INTEGER NOT NULL,
+    rep TEXT,
+    shingles BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS docs_published ON docs(published) WHERE published IS NOT NULL;
+CREATE TABLE IF NOT EXISTS bands (
+    key INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (key, seq)
+) WITHOUT ROWID;
+"""
+_DOC_COLS = "seq, id, published, source, n_words, exact, cluster, rep, shingles"
+_MAX_PARAMS = 30_000
+
+
+def _row_doc(row: tuple[Any, ...]) -> StoredDoc:
+    seq, ident, pub, source, n_words, exact, cluster, rep, blob = row
+    return StoredDoc(
+        seq=seq, id=ident, published=pub, source=source, n_words=n_words, exact=exact,
+        cluster=cluster, rep=rep, shingles=decode_shingles(blob),
+    )
+
+
+class SQLiteStore(IndexStore):
+    """The index in one SQLite file (standard library; WAL mode).
+
+    Each :meth:`transaction` is one ``BEGIN IMMEDIATE ... COMMIT``: a batch is
+    stored completely or not at all, and several processes may write the same
+    file (one at a time). ``synchronous=NORMAL``: a committed transaction
+    survives the process being killed; after a power loss the last few
+    transactions may be lost, the file stays consistent.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0):
+        self.location = os.fspath(path)
+        try:
+            self._con = sqlite3.connect(
+                self.location, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as err:
+            raise IndexConnectionError(f"cannot open index {self.location!r}: {err}") from None
+        try:
+            con = self._con
+            app = con.execute("PRAGMA application_id").fetchone()[0]
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+            if tables and app != _SQLITE_APP_ID:
+                raise IncompatibleSignatureError(
+                    f"{self.location!r} is an SQLite database but not a newsdedup index"
+                )
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            con.execute("PRAGMA cache_size=-65536")
+            con.execute("PRAGMA temp_store=MEMORY")
+            if not tables:
+                con.executescript(
+                    f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA application_id={_SQLITE_APP_ID}; COMMIT;"
+                )
+        except sqlite3.DatabaseError as err:
+            self._con.close()
+            raise IndexConnectionError(
+                f"cannot open index {self.location!r}: {err}"
+            ) from None
+        except BaseException:
+            self._con.close()
+            raise
+        self._depth = 0
+
+    def fingerprint(self) -> dict[str, Any] | None:
+        row = self._con.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def set_fingerprint(self, fingerprint: dict[str, Any]) -> None:
+        with self.transaction():
+            self._con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)",
+                (json.dumps(fingerprint, sort_keys=True),),
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._con.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self._con.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self._con.execute("COMMIT")
+
+    def reserve(self, n: int) -> int:
+        with self.transaction():
+            cur = self._con.execute(
+                "SELECT value FROM meta WHERE key = 'next_seq'"
+            ).fetchone()
+            top = self._con.execute("SELECT coalesce(max(seq), 0) + 1 FROM docs").fetchone()[0]
+            first = max(int(cur[0]) if cur else 1, int(top))
+            self._con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('next_seq', ?)", (str(first + n),)
+            )
+        return first
+
+    def buckets(self, keys: np.ndarray, limit: int) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = {}
+        signed = as_signed(np.unique(keys)).tolist()
+        sql = (
+            "SELECT j.value, (SELECT group_concat(seq) FROM "
+            "(SELECT seq FROM bands WHERE key = j.value ORDER BY seq LIMIT ?)) "
+            "FROM json_each(?) AS j"
+        )
+        for start in range(0, len(signed), _MAX_PARAMS):
+            chunk = signed[start : start + _MAX_PARAMS]
+            for key, members in self._con.execute(sql, (limit, json.dumps(chunk))):
+                if members is not None:
+                    out[key & 0xFFFFFFFFFFFFFFFF] = [int(s) for s in members.split(",")]
+        return out
+
+    def fetch(self, seqs: Sequence[int]) -> dict[int, StoredDoc]:
+        if not seqs:
+            return {}
+        rows = self._con.execute(
+            f"SELECT {_DOC_COLS} FROM docs WHERE seq IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(seqs)),),
+        )
+        return {row[0]: _row_doc(row) for row in rows}
+
+    def seqs_of(self, ids: Sequence[str]) -> dict[str, int]:
+        if not ids:
+            return {}
+        rows = self._con.execute(
+            "SELECT id, seq FROM docs WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(ids)),),
+        )
+        return dict(rows.fetchall())
+
+    def insert(self, docs: Sequence[StoredDoc], keys: Sequence[np.ndarray]) -> None:
+        con = self._con
+        with self.transaction():
+            try:
+                con.executemany(
+                    f"INSERT INTO docs ({_DOC_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (d.seq, d.id, d.published, d.source, d.n_words, d.exact, d.cluster,
+                         d.rep, encode_shingles(d.shingles))
+                        for d in docs
+                    ],
+                )
+            except sqlite3.IntegrityError:
+                taken = self.seqs_of([d.id for d in docs])
+                raise DuplicateIdError(
+                    f"document id {next(iter(taken), '?')!r} is already in the index"
+                ) from None
+            rows = [
+                (k, d.seq) for d, ks in zip(docs, keys) for k in as_signed(ks).tolist()
+            ]
+            con.executemany("INSERT OR IGNORE INTO bands (key, seq) VALUES (?, ?)", rows)
+
+    def delete(self, docs: Sequence[StoredDoc], keys: Sequence[np.ndarray]) -> None:
+        con = self._con
+        with self.transaction():
+            con.executemany(
+                "DELETE FROM bands WHERE key = ? AND seq = ?",
+                [(k, d.seq) for d, ks in zip(docs, keys) for k in as_signed(ks).tolist()],
+            )
+            con.executemany("DELETE FROM docs WHERE seq = ?", [(d.seq,) for d in docs])
+
+    def published_before(self, t: float) -> list[StoredDoc]:
+        rows = self._con.execute(
+            f"SELECT {_DOC_COLS} FROM docs WHERE published < ? ORDER BY seq", (t,)
+        )
+        return [_row_doc(r) for r in rows]
+
+    def __len__(self) -> int:
+        return int(self._con.execute("SELECT count(*) FROM docs").fetchone()[0])
+
+    def band_rows(self) -> int:
+        """Rows in the band table (for consistency checks)."""
+        return int(self._con.execute("SELECT count(*) FROM bands").fetchone()[0])
+
+    def integrity(self) -> list[str]:
+        """Problems found: SQLite's integrity check and band rows without a document."""
+        problems = [
+            r[0] for r in self._con.execute("PRAGMA integrity_check") if r[0] != "ok"
+        ]
+        orphans = self._con.execute(
+            "SELECT count(*) FROM bands WHERE seq NOT IN (SELECT seq FROM docs)"
+        ).fetchone()[0]
+        if orphans:
+            problems.append(f"{orphans} band rows point at no document")
+        return problems
+
+    def close(self) -> None:
+        con = getattr(self, "_con", None)
+        if con is not None:
+            con.close()
+            self._con = None  # type: ignore[assignment]
+
+
+# --------------------------------------------------------------------------- Redis
+
+# Insert a batch atomically: fail (writing nothing) if any id is taken.
+# KEYS: ids hash, docs hash, published zset, then every band key.
+# ARGV: n, then per document: id, seq, record, published ('' for none), number of band keys.
+_REDIS_INSERT = """
+local n = tonumber(ARGV[1])
+for i = 0, n - 1 do
+  if redis.call('HEXISTS', KEYS[1], ARGV[2 + 5 * i]) == 1 then
+    return ARGV[2 + 5 * i]
+  end
+end
+local k = 4
+for i = 0, n - 1 do
+  local base = 2 + 5 * i
+  local id, seq = ARGV[base], ARGV[base + 1]
+  redis.call('HSET', KEYS[1], id, seq)
+  redis.call('HSET', KEYS[2], seq, ARGV[base + 2])
+  if ARGV[base + 3] ~= '' then redis.call('ZADD', KEYS[3], ARGV[base + 3], seq) end
+  for j = 1, tonumber(ARGV[base + 4]) do
+    redis.call('ZADD', KEYS[k], seq, seq)
+    k = k + 1
+  end
+end
+return false
+"""
+
+_REDIS_DELETE = """
+local n = tonumber(ARGV[1])
+local k = 4
+for i = 0, n - 1 do
+  local base = 2 + 3 * i
+  local id, seq = ARGV[base], ARGV[base + 1]
+  if redis.call('HGET', KEYS[1], id) == seq then redis.call('HDEL', KEYS[1], id) end
+  redis.call('HDEL', KEYS[2], seq)
+  redis.call('ZREM', KEYS[3], seq)
+  for j = 1, tonumber(ARGV[base + 2]) do
+    redis.call('ZREM', KEYS[k], seq)
+    k = k + 1
+  end
+end
+return n
+"""
+
+
+class RedisStore(IndexStore):
+    """The index in a Redis database, shared by any number of worker processes.
+
+    Keys (under ``prefix``, default ``newsdedup:``): ``meta`` (hash), ``seq``
+    (counter), ``ids`` (hash id -> seq), ``docs`` (hash seq -> binary record),
+    ``pub`` (sorted set of seqs by published time) and one sorted set per band
+    key (``b:`` + the 8 key bytes) holding member seqs. Sequence numbers come
+    from ``INCRBY``; each batch is written by one Lua script, so concurrent
+    writers never lose entries and a duplicate id stores nothing.
+
+    A worker sees what other workers committed before its lookup; two copies
+    added at the same instant by two workers may both become first-seen.
+    """
+
+    def __init__(self, url: str, *, prefix: str = "newsdedup:", timeout: float = 5.0):
+        try:
+            import redis
+        except ImportError:
+            raise MissingDependencyError("redis", "redis", "a Redis index") from None
+        self.location = url
+        self._prefix = prefix.encode("utf-8")
+        self._client = redis.Redis.from_url(
+            url, socket_connect_timeout=timeout, socket_timeout=max(timeout, 30.0)
+        )
+        try:
+            self._client.ping()
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as err:
+            self._client.close()
+            raise IndexConnectionError(f"cannot reach Redis at {url}: {err}") from None
+        except redis.exceptions.RedisError as err:
+            self._client.close()
+            raise IndexConnectionError(f"Redis at {url} refused the connection: {err}") from None
+        self._errors = redis.exceptions
+        self._insert = self._client.register_script(_REDIS_INSERT)
+        self._delete = self._client.register_script(_REDIS_DELETE)
+        p = self._prefix
+        self._k_meta, self._k_seq, self._k_ids = p + b"meta", p + b"seq", p + b"ids"
+        self._k_docs, self._k_pub = p + b"docs", p + b"pub"
+
+    def _band(self, key: int) -> bytes:
+        return self._prefix + b"b:" + key.to_bytes(8, "little")
+
+    @contextmanager
+    def _io(self) -> Iterator[None]:
+        try:
+            yield
+        except self._errors.ConnectionError as err:
+            raise IndexConnectionError(f"lost the Redis connection ({self.location}): {err}") from None
+        except self._errors.TimeoutError as err:
+            raise IndexConnectionError(f"Redis at {self.location} timed out: {err}") from None
+
+    def fingerprint(self) -> dict[str, Any] | None:
+        with self._io():
+            raw = self._client.hget(self._k_meta, "fingerprint")
+        return None if raw is None else dict(json.loads(raw))
+
+    def set_fingerprint(self, fingerprint: dict[str, Any]) -> None:
+        with self._io():
+            # Only the first writer sets it; a racing second one is checked against it.
+            self._client.hsetnx(self._k_meta, "fingerprint", json.dumps(fingerprint, sort_keys=True))
+
+    def reserve(self, n: int) -> int:
+        with self._io():
+            top = int(self._client.incrby(self._k_seq, n))
+        return top - n + 1
+
+    def buckets(self, keys: np.ndarray, limit: int) -> dict[int, list[int]]:
+        uniq = np.unique(keys.astype(np.uint64, copy=False)).tolist()
+        with self._io():
+            pipe = self._client.pipeline(transaction=False)
+            for k in uniq:
+                pipe.zrange(self._band(k), 0, limit - 1)
+            res = pipe.execute()
+        return {k: [int(s) for s in members] for k, members in zip(uniq, res) if members}
+
+    def fetch(self, seqs: Sequence[int]) -> dict[int, StoredDoc]:
+        if not seqs:
+            return {}
+        with self._io():
+            values = self._client.hmget(self._k_docs, list(seqs))
+        return {s: decode_record(v) for s, v in zip(seqs, values) if v is not None}
+
+    def seqs_of(self, ids: Sequence[str]) -> dict[str, int]:
+        if not ids:
+            return {}
+        with self._io():
+            values = self._client.hmget(self._k_ids, list(ids))
+        return {i: int(v) for i, v in zip(ids, values) if v is not None}
+
+    def insert(self, docs: Sequence[StoredDoc], keys: Sequence[np.ndarray]) -> None:
+        if not docs:
+            return
+        argv: list[Any] = [len(docs)]
+        band_keys: list[bytes] = []
+        for d, ks in zip(docs, keys):
+            kl = ks.tolist()
+            argv += [d.id, d.seq, encode_record(d),
+                     "" if d.published is None else repr(d.published), len(kl)]
+            band_keys += [self._band(k) for k in kl]
+        with self._io():
+            taken = self._insert(keys=[self._k_ids, self._k_docs, self._k_pub, *band_keys],
+                                 args=argv)
+        if taken is not None:
+            ident = taken.decode("utf-8") if isinstance(taken, bytes) else taken
+            raise DuplicateIdError(f"document id {ident!r} is already in the index")
+
+    def delete(self, docs: Sequence[StoredDoc], keys: Sequence[np.ndarray]) -> None:
+        if not docs:
+            return
+        argv: list[Any] = [len(docs)]
+        band_keys: list[bytes] = []
+        for d, ks in zip(docs, keys):
+            kl = ks.tolist()
+            argv += [d.id, d.seq, len(kl)]
+            band_keys += [self._band(k) for k in kl]
+        with self._io():
+            self._delete(keys=[self._k_ids, self._k_docs, self._k_pub, *band_keys], args=argv)
+
+    def published_before(self, t: float) -> list[StoredDoc]:
+        with self._io():
+            seqs = [int(s) for s in self._client.zrangebyscore(self._k_pub, "-inf", f"({t!r}")]
+        return [d for _, d in sorted(self.fetch(seqs).items())]
+
+    def __len__(self) -> int:
+        with self._io():
+            return int(self._client.hlen(self._k_docs))
+
+    def memory_bytes(self) -> int:
+        """Bytes Redis uses (``INFO memory`` used_memory) for the whole database server."""
+        with self._io():
+            return int(self._client.info("memory")["used_memory"])
+
+    def close(self) -> None:
+        client = getattr(self, "_client", None)
+        if client is not None:
+            client.close()
+            self._client = None  # type: ignore[assignment]
+
+
+def open_store(location: str | os.PathLike[str]) -> IndexStore:
+    """A store for a location: ``redis://`` / ``rediss://`` / ``unix://`` URLs are
+    Redis, ``":memory:"`` is in memory, anything else is an SQLite file path."""
+    loc = os.fspath(location)
+    if loc.startswith(("redis://", "rediss://", "unix://")):
+        return RedisStore(loc)
+    if loc == ":memory:":
+        return MemoryStore()
+    return SQLiteStore(loc)

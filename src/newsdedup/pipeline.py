@@ -24,7 +24,7 @@ from .index import LSHParams, candidate_pairs, choose_params
 from .load import iter_articles
 from .normalize import normalize
 from .result import Clusters, Stats
-from .score import verify_pair
+from .score import link
 from .shingle import EMPTY, Shingler, tokenize
 from .sign import SignatureSpec, Signer
 from .strip import strip
@@ -136,6 +136,7 @@ def run(
     uf = UnionFind(n)
     matches: list[Match] = []
     leader_of: dict[bytes, int] = {}
+    exact_edges: list[tuple[int, int]] = []
     is_leader = eligible.copy()
     exact = 0
     for i in np.flatnonzero(eligible):
@@ -144,6 +145,7 @@ def run(
         if lead != i:
             is_leader[i] = False
             uf.union(lead, int(i))
+            exact_edges.append((lead, int(i)))
             exact += 1
             matches.append(
                 Match(a=ids[lead], b=ids[i], relation="exact", score=1.0, jaccard=1.0,
@@ -158,20 +160,19 @@ def run(
         sigs[start : start + len(chunk)] = signer.sign([docs[i].shingles for i in chunk])
 
     pairs = candidate_pairs(sigs, params, max_bucket=config.max_bucket)
-    verified = 0
-    for la, lb in _progress(pairs, len(pairs), show and len(pairs) > 10_000, "verifying"):
-        i, j = int(leaders[la]), int(leaders[lb])
-        match, _reason = verify_pair(
-            ids[i], ids[j], docs[i].shingles, docs[j].shingles, docs[i].n_words,
-            docs[j].n_words, config,
-        )
-        verified += 1
-        if match.relation != "distinct":
-            uf.union(i, j)
-            matches.append(match)
+    # Candidates from three paths (copy LSH, passage samples, rewrite LSH),
+    # verdicts (relation, template guard) and guarded clustering: score.link.
+    linked = link(
+        ids=ids, texts=[d.stripped.text for d in docs], titles=[d.article.title for d in docs],
+        published=[d.article.published for d in docs], shingles=[d.shingles for d in docs],
+        n_words=[d.n_words for d in docs], leaders=leaders, copy_pairs=pairs,
+        exact_edges=exact_edges, config=config,
+    )
+    matches = linked.matches
+    verified = len(linked.verdicts)
 
     pick = _representative_picker(docs, config.representative)
-    ordered = order_clusters(uf.groups(), ids, pick)
+    ordered = order_clusters(linked.groups, ids, pick)
     clusters = [
         Cluster(id=k, members=members, representative=rep)
         for k, (members, rep) in enumerate(ordered)
@@ -187,13 +188,14 @@ def run(
     }
     stats = Stats(
         documents=n, too_short=int(n - eligible.sum()), exact_duplicates=exact,
-        candidates=len(pairs), verified=verified,
+        candidates=linked.candidates, verified=verified,
         linked=sum(1 for m in matches if m.relation != "exact"),
         seconds=time.perf_counter() - t0,
     )
     return Clusters(
         clusters=clusters, pairs=matches, skipped=skipped, documents=documents, config=config,
         lsh=params, stats=stats, articles={a.id: a for a in articles},
+        verdicts=linked.verdicts, refused=linked.refused,
     )
 
 

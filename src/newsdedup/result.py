@@ -40,6 +40,9 @@ class Clusters:
         config: the configuration used.
         lsh: the LSH banding used (bands, rows, candidate-probability curve).
         stats: counts and timing.
+        verdicts: every compared pair's :class:`~newsdedup.score.Verdict`
+            (linked or not), keyed by (id_a, id_b) with id_a < id_b.
+        refused: linked pairs the chain guard kept apart: (id_a, id_b, reason).
     """
 
     clusters: list[Cluster]
@@ -50,6 +53,8 @@ class Clusters:
     lsh: LSHParams
     stats: Stats
     articles: dict[str, Article] = field(default_factory=dict, repr=False)
+    verdicts: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+    refused: list[tuple[str, str, str]] = field(default_factory=list, repr=False)
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:

@@ -15,11 +15,27 @@ cleaned text) are found before LSH and have score 1.0.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 
+from .cluster import UnionFind
 from .config import Config
+from .entities import Conflict, Facts, fact_conflict
+from .index import candidate_pairs, choose_params
+from .rewrite import (
+    RewriteDoc,
+    RewriteScore,
+    capped,
+    content_terms,
+    corpus_caps,
+    key_hashes,
+    rewrite_doc,
+    rewrite_score,
+)
+from .sign import SignatureSpec, Signer
 from .types import Match, Relation
 
 
@@ -107,3 +123,336 @@ def jaccard_reference(a: set[int], b: set[int]) -> float:
     """Exact Jaccard of two Python sets (reference); 0.0 when both are empty."""
     union = len(a | b)
     return len(a & b) / union if union else 0.0
+
+
+# ---------------------------------------------------------------------------
+# Relations with the rewrite signal and the template guard.
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verdict:
+    """A judged pair: the Match, why, and the signals that decided it.
+
+    Attributes:
+        match: the pair's relation and score (``distinct`` when not linked).
+        reason: one sentence saying why (or why not).
+        signals: every number the decision looked at, by name.
+        conflict: for a look-alike rejected by the template guard, what differed.
+        rewrite: the rewrite evidence, when the rewrite scorer ran.
+    """
+
+    match: Match
+    reason: str
+    signals: dict[str, float]
+    conflict: Conflict | None = None
+    rewrite: RewriteScore | None = None
+
+
+#: A rewrite link at or above this score is strong (not subject to the chain guard).
+STRONG_REWRITE = 0.6
+
+
+class Judge:
+    """Decides the relation of candidate pairs of one batch of documents.
+
+    Builds each document's rewrite view (sentences, names, figures) lazily, once.
+
+    Args:
+        texts: the analysed (stripped) text of each document.
+        titles: each document's headline (or None).
+        published: each document's publication time (or None).
+        shingles: each document's sorted unique shingle hashes.
+        n_words: each document's word count.
+        ids: each document's id.
+        config: the configuration (thresholds).
+        caps: corpus weight caps (see :func:`newsdedup.rewrite.corpus_caps`).
+    """
+
+    def __init__(
+        self, *, ids: Sequence[str], texts: Sequence[str], titles: Sequence[str | None],
+        published: Sequence[datetime | None], shingles: Sequence[np.ndarray],
+        n_words: Sequence[int], config: Config, caps: Mapping[str, float] | None = None,
+    ):
+        self.ids, self.texts, self.titles, self.published = ids, texts, titles, published
+        self.shingles, self.n_words, self.config, self.caps = shingles, n_words, config, caps
+        self._rw: dict[int, RewriteDoc] = {}
+        self._cache: dict[tuple[int, int], Verdict] = {}
+
+    def rewrite_doc(self, i: int) -> RewriteDoc:
+        doc = self._rw.get(i)
+        if doc is None:
+            doc = rewrite_doc(self.texts[i], self.titles[i], caps=self.caps)
+            self._rw[i] = doc
+        return doc
+
+    def facts(self, i: int) -> Facts:
+        return self.rewrite_doc(i).facts
+
+    def judge(self, i: int, j: int) -> Verdict:
+        """The verdict for documents ``i`` and ``j`` (cached; symmetric)."""
+        key = (i, j) if i <= j else (j, i)
+        v = self._cache.get(key)
+        if v is None:
+            v = self._judge(*key)
+            self._cache[key] = v
+        return v
+
+    def _judge(self, i: int, j: int) -> Verdict:
+        cfg = self.config
+        a, b = (self.ids[i], self.ids[j])
+        if a > b:
+            a, b = b, a
+        ov = overlap(self.shingles[i], self.shingles[j])
+        relation, score, reason = copy_relation(ov, self.n_words[i], self.n_words[j], cfg)
+        signals: dict[str, float] = {
+            "jaccard": ov.jaccard, "containment_a": ov.containment_a,
+            "containment_b": ov.containment_b,
+        }
+        if relation != "distinct":
+            conflict = self._conflict(i, j, "copy")
+            if conflict is not None:
+                return Verdict(
+                    match=_match(a, b, "distinct", 0.0, ov),
+                    reason=f"template look-alike: {conflict.detail} ({reason})",
+                    signals=signals, conflict=conflict,
+                )
+        elif cfg.rewrite and min(self.n_words[i], self.n_words[j]) >= cfg.min_rewrite_words:
+            rs = rewrite_score(self.rewrite_doc(i), self.rewrite_doc(j))
+            signals.update(
+                rewrite_score=rs.score, coverage_a=rs.coverage_a, coverage_b=rs.coverage_b,
+                weighted_jaccard=rs.weighted_jaccard, key_jaccard=rs.key_jaccard,
+                entity_jaccard=rs.entity_jaccard, order=rs.order,
+            )
+            if rs.score >= cfg.rewrite_threshold:
+                conflict = self._conflict(i, j, "rewrite")
+                if conflict is not None:
+                    return Verdict(
+                        match=_match(a, b, "distinct", 0.0, ov),
+                        reason=f"rewrite score {rs.score:.2f} >= {cfg.rewrite_threshold} but "
+                        f"{conflict.detail}",
+                        signals=signals, conflict=conflict, rewrite=rs,
+                    )
+                return Verdict(
+                    match=_match(a, b, "rewrite", rs.score, ov),
+                    reason=f"rewrite score {rs.score:.2f} >= {cfg.rewrite_threshold} "
+                    f"({len(rs.aligned)} aligned sentences, {len(rs.shared_entities)} shared "
+                    f"names, {len(rs.shared_figures)} shared figures)",
+                    signals=signals, rewrite=rs,
+                )
+            reason = f"{reason}; rewrite score {rs.score:.2f} below {cfg.rewrite_threshold}"
+            return Verdict(match=_match(a, b, "distinct", 0.0, ov), reason=reason,
+                           signals=signals, rewrite=rs)
+        return Verdict(match=_match(a, b, relation, score, ov), reason=reason, signals=signals)
+
+    def _conflict(self, i: int, j: int, kind: str) -> Conflict | None:
+        return fact_conflict(
+            self.facts(i), self.facts(j), published_a=self.published[i],
+            published_b=self.published[j], max_hours_apart=self.config.max_hours_apart,
+            kind=kind,
+        )
+
+
+def _match(a: str, b: str, relation: Relation, score: float, ov: Overlap) -> Match:
+    return Match(a=a, b=b, relation=relation, score=float(score), jaccard=float(ov.jaccard),
+                 containment=float(ov.containment))
+
+
+# ---------------------------------------------------------------------------
+# Containment candidates: sampled shingles (content-defined, so an excerpt and
+# its source sample the same shingles wherever the excerpt starts).
+
+
+def passage_candidates(
+    shingle_arrays: Sequence[np.ndarray], *, sample: int = 8, max_df: int = 50,
+    min_shared: int = 2,
+) -> np.ndarray:
+    """Pairs of documents that share sampled shingles (a containment candidate path).
+
+    A shingle is sampled when its hash is 0 modulo ``sample`` (so both copies of a
+    shared passage sample the same shingles). Pairs sharing at least
+    ``min_shared`` sampled shingles (or all of the smaller side's, if it has fewer)
+    are candidates. Shingles in more than ``max_df`` documents (templates) are
+    ignored. Returns an (m, 2) int64 array of index pairs (i < j), sorted.
+    """
+    mod = np.uint32(sample)
+    docs_l, hs_l = [], []
+    for d, arr in enumerate(shingle_arrays):
+        s = arr[arr % mod == 0]
+        if len(s):
+            hs_l.append(s)
+            docs_l.append(np.full(len(s), d, dtype=np.int64))
+    if not hs_l:
+        return np.zeros((0, 2), dtype=np.int64)
+    hs = np.concatenate(hs_l)
+    dd = np.concatenate(docs_l)
+    n_samp = np.bincount(dd, minlength=len(shingle_arrays))
+    order = np.lexsort((dd, hs))
+    hs, dd = hs[order], dd[order]
+    starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
+    lens = np.diff(np.r_[starts, len(hs)])
+    out = []
+    n = len(shingle_arrays)
+    for gap in range(1, min(int(lens.max()), max_df)):
+        idx = np.flatnonzero((lens > gap) & (lens <= max_df))
+        if not len(idx):
+            break
+        # every pair at distance `gap` inside each group
+        pos = np.concatenate([np.arange(s, s + ln - gap) for s, ln in zip(starts[idx], lens[idx])])
+        out.append(dd[pos] * n + dd[pos + gap])
+    if not out:
+        return np.zeros((0, 2), dtype=np.int64)
+    codes, counts = np.unique(np.concatenate(out), return_counts=True)
+    a, b = codes // n, codes % n
+    need = np.minimum(min_shared, np.minimum(n_samp[a], n_samp[b]))
+    keep = counts >= need
+    return np.stack([a[keep], b[keep]], axis=1)
+
+
+# ---------------------------------------------------------------------------
+# Chain guard.
+
+
+def guarded_groups(
+    n: int, edges: Sequence[tuple[int, int, float, bool]], judge: Judge | None, *,
+    link_threshold: float, max_pairs: int = 64,
+) -> tuple[list[list[int]], list[tuple[int, int, str]]]:
+    """Union-find with a chain guard.
+
+    ``edges`` are (i, j, score, strong). Strong edges (exact, near-duplicate and
+    containment copies, and rewrites scoring at least :data:`STRONG_REWRITE`)
+    are merged first. A weak edge then merges two groups only if the groups agree as
+    a whole: the mean verdict score over all cross pairs (up to ``max_pairs``,
+    judged on demand) is at least ``link_threshold``. So a chain A-B-C of weak
+    links with A and C unrelated does not glue A to C; the edge that would have
+    is reported as refused (i, j, reason).
+    """
+    uf = UnionFind(n)
+    for i, j, _s, strong in edges:
+        if strong:
+            uf.union(i, j)
+    refused: list[tuple[int, int, str]] = []
+    weak = sorted((e for e in edges if not e[3]), key=lambda e: (-e[2], min(e[0], e[1]), max(e[0], e[1])))
+    members: dict[int, list[int]] = {}
+    for x in range(n):
+        members.setdefault(uf.find(x), []).append(x)
+    for i, j, _s, _strong in weak:
+        ri, rj = uf.find(i), uf.find(j)
+        if ri == rj:
+            continue
+        gi, gj = members[ri], members[rj]
+        if len(gi) > 1 or len(gj) > 1:
+            cross = [(x, y) for x in gi for y in gj][:max_pairs]
+            if judge is None:
+                mean = 0.0
+            else:
+                mean = sum(judge.judge(x, y).match.score for x, y in cross) / len(cross)
+            if mean < link_threshold:
+                refused.append(
+                    (i, j, f"chain guard: mean score {mean:.2f} over {len(cross)} cross pairs "
+                     f"of the two groups below {link_threshold}")
+                )
+                continue
+        root = uf.union(i, j)
+        other = rj if root == ri else ri
+        members[root] = sorted(members[root] + members.pop(other))
+    return uf.groups(), refused
+
+
+# ---------------------------------------------------------------------------
+# The candidate -> verify -> cluster stage of a batch run.
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Linked:
+    """What :func:`link` found.
+
+    Attributes:
+        groups: the clusters as lists of document indices.
+        matches: every linked pair (relation other than ``distinct``), exact included.
+        verdicts: every judged pair's verdict, keyed by (id_a, id_b) with id_a < id_b.
+        candidates: candidate pairs from the three paths (copy LSH, passage
+            samples, rewrite LSH), after removing repeats.
+        refused: linked pairs the chain guard kept apart (id_a, id_b, reason).
+    """
+
+    groups: list[list[int]]
+    matches: list[Match]
+    verdicts: dict[tuple[str, str], Verdict]
+    candidates: int
+    refused: list[tuple[str, str, str]]
+
+
+def rewrite_spec(config: Config) -> SignatureSpec:
+    """The signature spec of the rewrite family (key terms, not word shingles)."""
+    return SignatureSpec(shingle="key", shingle_size=1, num_perm=config.num_perm,
+                         seed=config.seed, hash="xxh32-key-terms")
+
+
+def link(
+    *, ids: Sequence[str], texts: Sequence[str], titles: Sequence[str | None],
+    published: Sequence[datetime | None], shingles: Sequence[np.ndarray],
+    n_words: Sequence[int], leaders: np.ndarray, copy_pairs: np.ndarray,
+    exact_edges: Sequence[tuple[int, int]], config: Config,
+) -> Linked:
+    """Candidates, verification and guarded clustering for one batch.
+
+    Args:
+        ids, texts, titles, published, shingles, n_words: per document.
+        leaders: indices of the documents that take part (one per exact group).
+        copy_pairs: candidate pairs from the copy LSH, as rows into ``leaders``.
+        exact_edges: (i, j) document indices of exact duplicates.
+        config: the configuration.
+    """
+    n = len(ids)
+    caps = None
+    paths = [leaders[copy_pairs] if len(copy_pairs) else np.zeros((0, 2), dtype=np.int64)]
+    lead_sh = [shingles[i] for i in leaders]
+    passage = passage_candidates(lead_sh, sample=config.passage_sample,
+                                 max_df=config.max_bucket)
+    if len(passage):
+        paths.append(leaders[passage])
+    if config.rewrite:
+        term_keys = [content_terms(texts[i]) for i in leaders]
+        caps = corpus_caps([t for t, _k in term_keys])
+        keysets = [capped(t, k, caps)[1] for t, k in term_keys]
+        ok = np.array(
+            [len(k) >= 2 and n_words[i] >= config.min_rewrite_words
+             for k, i in zip(keysets, leaders.tolist())], dtype=bool,
+        )
+        if ok.sum() >= 2:
+            spec = rewrite_spec(config)
+            rows = np.flatnonzero(ok)
+            sigs = Signer(spec).sign([key_hashes(keysets[r]) for r in rows])
+            params = choose_params(config.rewrite_lsh_threshold, config.num_perm,
+                                   config.recall_at_threshold)
+            rp = candidate_pairs(sigs, params, max_bucket=config.max_bucket)
+            if len(rp):
+                paths.append(leaders[rows[rp]])
+    allp = np.concatenate(paths).astype(np.int64)
+    if len(allp):
+        lo, hi = np.minimum(allp[:, 0], allp[:, 1]), np.maximum(allp[:, 0], allp[:, 1])
+        code = np.unique(lo * n + hi)
+        allp = np.stack([code // n, code % n], axis=1)
+    judge = Judge(ids=ids, texts=texts, titles=titles, published=published, shingles=shingles,
+                  n_words=n_words, config=config, caps=caps)
+    edges: list[tuple[int, int, float, bool]] = [(i, j, 1.0, True) for i, j in exact_edges]
+    verdicts: dict[tuple[str, str], Verdict] = {}
+    for i, j in allp.tolist():
+        v = judge.judge(i, j)
+        verdicts[(v.match.a, v.match.b)] = v
+        if v.match.relation != "distinct":
+            strong = v.match.relation != "rewrite" or v.match.score >= STRONG_REWRITE
+            edges.append((i, j, v.match.score, strong or not config.chain_guard))
+    groups, refused_idx = guarded_groups(n, edges, judge, link_threshold=config.rewrite_threshold)
+    matches = [
+        Match(a=min(ids[i], ids[j]), b=max(ids[i], ids[j]), relation="exact", score=1.0,
+              jaccard=1.0, containment=1.0)
+        for i, j in exact_edges
+    ]
+    refused_pairs = {(min(ids[i], ids[j]), max(ids[i], ids[j])) for i, j, _r in refused_idx}
+    matches += [v.match for k, v in verdicts.items()
+                if v.match.relation != "distinct" and k not in refused_pairs]
+    matches.sort(key=lambda m: (m.a, m.b))
+    refused = sorted((min(ids[i], ids[j]), max(ids[i], ids[j]), r) for i, j, r in refused_idx)
+    return Linked(groups=groups, matches=matches, verdicts=verdicts, candidates=len(allp),
+                  refused=refused)

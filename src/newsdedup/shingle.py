@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import xxhash
@@ -128,3 +129,72 @@ class Shingler:
 
     def shingles_of_texts(self, normalized_texts: Iterable[str]) -> list[np.ndarray]:
         return [self.shingles(tokenize(t)) for t in normalized_texts]
+
+    def shingle_batch(
+        self, normalized_texts: Sequence[str], *, min_tokens: int = 0
+    ) -> ShingleBatch:
+        """Shingle sets of a batch as one :class:`ShingleBatch` (plain path).
+
+        A text with fewer than ``max(min_tokens, n)`` tokens gets no shingles.
+        :meth:`newsdedup.sign.Signer.sign_texts` computes the same batch (and
+        its signatures) in one compiled pass when numba is installed.
+        """
+        arrays = []
+        counts = np.zeros(len(normalized_texts), dtype=np.int64)
+        for i, text in enumerate(normalized_texts):
+            tokens = tokenize(text)
+            counts[i] = len(tokens)
+            ok = len(tokens) >= max(min_tokens, self.n)
+            arrays.append(self.shingles(tokens) if ok else EMPTY)
+        return ShingleBatch.from_arrays(arrays, counts)
+
+
+@dataclass(frozen=True, slots=True)
+class ShingleBatch:
+    """The shingle sets of a batch of documents, stored compactly (CSR).
+
+    Attributes:
+        values: uint32, the sorted unique shingle hashes of every document,
+            one after the other (4 bytes per distinct shingle).
+        offsets: int64, ``len(batch) + 1`` entries: document ``i`` owns
+            ``values[offsets[i]:offsets[i + 1]]``.
+        n_tokens: int64, the number of word tokens of each document.
+    """
+
+    values: np.ndarray
+    offsets: np.ndarray
+    n_tokens: np.ndarray
+
+    @classmethod
+    def from_arrays(cls, arrays: Sequence[np.ndarray], n_tokens: np.ndarray) -> ShingleBatch:
+        offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+        np.cumsum([len(a) for a in arrays], out=offsets[1:])
+        values = np.concatenate(arrays).astype(np.uint32) if arrays else EMPTY
+        return cls(values=values, offsets=offsets, n_tokens=np.asarray(n_tokens, dtype=np.int64))
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[ShingleBatch]) -> ShingleBatch:
+        """One batch holding the documents of ``parts`` in order."""
+        if not parts:
+            return cls(values=EMPTY, offsets=np.zeros(1, dtype=np.int64),
+                       n_tokens=np.zeros(0, dtype=np.int64))
+        shifts = np.cumsum([0] + [len(p.values) for p in parts[:-1]])
+        tails = [p.offsets[1:] + s for p, s in zip(parts, shifts, strict=True)]
+        offsets = np.concatenate([np.zeros(1, dtype=np.int64), *tails])
+        return cls(values=np.concatenate([p.values for p in parts]), offsets=offsets,
+                   n_tokens=np.concatenate([p.n_tokens for p in parts]))
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        """The sorted unique shingle hashes of document ``i`` (a view)."""
+        return self.values[self.offsets[i] : self.offsets[i + 1]]
+
+    def sizes(self) -> np.ndarray:
+        """Number of distinct shingles of each document."""
+        return np.diff(self.offsets)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.values.nbytes + self.offsets.nbytes + self.n_tokens.nbytes)

@@ -22,6 +22,7 @@ import numpy as np
 
 from ._version import __version__
 from .errors import IncompatibleSignatureError
+from .shingle import ShingleBatch, Shingler, _powers
 
 SCHEME = "affine32"
 SHINGLE_HASH = "xxh3_64-tokens/poly64/fmix64-hi32"
@@ -121,6 +122,57 @@ class Signer:
             out[idx] = np.minimum.reduceat(phv, offsets, axis=1).T
             start = stop
         return out
+
+
+    def sign_batch(self, batch: ShingleBatch) -> np.ndarray:
+        """Signatures of a :class:`~newsdedup.shingle.ShingleBatch` (plain numpy path)."""
+        return self.sign([batch[i] for i in range(len(batch))])
+
+    def sign_texts(
+        self, normalized_texts: Sequence[str], *, min_tokens: int = 0, native: bool | None = None
+    ) -> tuple[ShingleBatch, np.ndarray]:
+        """Raw normalised texts in, shingle sets and signatures out.
+
+        Same result as ``Shingler(n).shingle_batch(texts, min_tokens=...)``
+        followed by :meth:`sign_batch`; with numba installed (``native`` None
+        or True) it is one compiled pass over the UTF-8 bytes of the batch:
+        no per-token Python work.
+
+        Args:
+            normalized_texts: normalised document texts.
+            min_tokens: a text with fewer tokens (or fewer than the shingle
+                size) gets no shingles and the empty signature.
+            native: force (True) or forbid (False) the compiled path; None
+                uses it when numba is importable.
+        """
+        from . import _native
+
+        if native is None:
+            native = _native.available()
+        n = self.spec.shingle_size
+        if not native:
+            batch = Shingler(n).shingle_batch(normalized_texts, min_tokens=min_tokens)
+            return batch, self.sign_batch(batch)
+        k = _native.kernels()
+        encoded = [t.encode("utf-8", "surrogatepass") for t in normalized_texts]
+        ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
+        buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        starts, lens, n_tokens = k["token_spans"](buf, ends, _native.word_table())
+        hashes = k["hash_spans"](buf, starts, lens)
+        long_tokens = np.flatnonzero(lens > _native.MAX_NATIVE_TOKEN)
+        if len(long_tokens):
+            import xxhash
+
+            for t in long_tokens.tolist():
+                start = int(starts[t])
+                token = buf[start : start + int(lens[t])].tobytes()
+                hashes[t] = xxhash.xxh3_64_intdigest(token)
+        pows = np.array(_powers(n), dtype=np.uint64)
+        values, offsets, sigs = k["shingle_sign"](
+            hashes, n_tokens, n, max(min_tokens, n), pows,
+            self._a[:, 0].astype(np.uint64), self._b[:, 0].astype(np.uint64),
+        )
+        return ShingleBatch(values=values, offsets=offsets, n_tokens=n_tokens), sigs
 
 
 def to_lean_minhash(signature: np.ndarray, spec: SignatureSpec) -> Any:

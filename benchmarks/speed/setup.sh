@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install the peers into separate virtual environments under benchmarks/.venv-*
+# (git-ignored); newsdedup itself is benchmarked from the project's .venv with
+# the "fast" extra. Idempotent: an environment that already imports is kept.
+#
+#   bash benchmarks/speed/setup.sh
+#
+# text-dedup needs Python >= 3.12; the script looks for python3.12+ (PEER_PY312).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PY="${PYTHON:-python3}"
+PY312="${PEER_PY312:-$(command -v python3.12 || command -v python3.13 || true)}"
+PIP_FLAGS="--disable-pip-version-check -q"
+
+mkvenv() {  # name python import-check packages...
+  local name="$1" py="$2" check="$3"; shift 3
+  local dir="benchmarks/.venv-$name"
+  if [ -x "$dir/bin/python" ] && "$dir/bin/python" -c "$check" >/dev/null 2>&1; then
+    echo "benchmarks/.venv-$name: ok"; return 0
+  fi
+  "$py" -m venv "$dir"
+  "$dir/bin/python" -m pip install $PIP_FLAGS "$@"
+  "$dir/bin/python" -c "$check" && echo "benchmarks/.venv-$name: installed"
+}
+
+# newsdedup with its optional compiled fast path (numba).
+.venv/bin/python -m pip install $PIP_FLAGS -e ".[fast]"
+mkvenv datasketch "$PY" "import datasketch, xxhash" "datasketch==2.0.0" "xxhash>=3.0" "numpy"
+mkvenv rensa "$PY" "import rensa" "rensa==0.5.0" "numpy"
+mkvenv datatrove "$PY" "import datatrove, xxhash" "datatrove==0.10.1" "xxhash" "numpy" \
+  || echo "datatrove: install failed (see above)"
+if [ -n "$PY312" ]; then
+  mkvenv textdedup "$PY312" "import text_dedup" "text-dedup==0.4.1" \
+    || echo "text-dedup: install failed (see above)"
+else
+  echo "text-dedup: needs Python >= 3.12, none found (set PEER_PY312)"
+fi

@@ -1,0 +1,269 @@
+"""The numba kernels of :mod:`newsdedup._native` (imported only when numba is)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba as nb
+import numpy as np
+
+from ._native import SECRET
+
+u64 = np.uint64
+M32 = u64(0xFFFFFFFF)
+P64_1 = u64(0x9E3779B185EBCA87)
+P64_2 = u64(0xC2B2AE3D27D4EB4F)
+P64_3 = u64(0x165667B19E3779F9)
+MX1 = u64(0x165667919E3779F9)
+MX2 = u64(0x9FB21C651E98DF25)
+S = SECRET
+S0, S1, S2, S3, S4, S5, S6, S7, S8 = (S[i] for i in range(9))
+C1 = u64(0xFF51AFD7ED558CCD)
+C2 = u64(0xC4CEB9FE1A85EC53)
+U8, U16, U24, U28, U29, U32, U33, U35, U37 = (u64(k) for k in (8, 16, 24, 28, 29, 32, 33, 35, 37))
+U13, U49 = u64(13), u64(49)
+jit = nb.njit(cache=True, nogil=True, boundscheck=False)
+
+@nb.njit(inline="always", cache=True)
+def rd64(buf: Any, p: int) -> Any:
+    v = u64(0)
+    for k in range(7, -1, -1):
+        v = (v << U8) | u64(buf[p + k])
+    return v
+
+@nb.njit(inline="always", cache=True)
+def rd32(buf: Any, p: int) -> Any:
+    return (
+        u64(buf[p]) | (u64(buf[p + 1]) << U8) | (u64(buf[p + 2]) << U16)
+        | (u64(buf[p + 3]) << U24)
+    )
+
+@nb.njit(inline="always", cache=True)
+def mul128_fold64(a: Any, b: Any) -> Any:
+    a_lo = a & M32
+    a_hi = a >> U32
+    b_lo = b & M32
+    b_hi = b >> U32
+    lo_lo = a_lo * b_lo
+    hi_lo = a_hi * b_lo
+    lo_hi = a_lo * b_hi
+    hi_hi = a_hi * b_hi
+    cross = (lo_lo >> U32) + (hi_lo & M32) + lo_hi
+    upper = (hi_lo >> U32) + (cross >> U32) + hi_hi
+    lower = (cross << U32) | (lo_lo & M32)
+    return lower ^ upper
+
+@nb.njit(inline="always", cache=True)
+def rotl(x: Any, r: Any) -> Any:
+    return (x << r) | (x >> (u64(64) - r))
+
+@nb.njit(inline="always", cache=True)
+def xxh64_avalanche(h: Any) -> Any:
+    h ^= h >> U33
+    h *= P64_2
+    h ^= h >> U29
+    h *= P64_3
+    return h ^ (h >> U32)
+
+@nb.njit(inline="always", cache=True)
+def xxh3_avalanche(h: Any) -> Any:
+    h ^= h >> U37
+    h *= MX1
+    return h ^ (h >> U32)
+
+@nb.njit(inline="always", cache=True)
+def mix16(buf: Any, p: int, s_lo: Any, s_hi: Any) -> Any:
+    return mul128_fold64(rd64(buf, p) ^ s_lo, rd64(buf, p + 8) ^ s_hi)
+
+@nb.njit(cache=True)
+def xxh3_64(buf: Any, p: int, n: int) -> Any:
+    ln = u64(n)
+    if n == 0:
+        return xxh64_avalanche(S7 ^ S8)
+    if n <= 3:
+        c1 = u64(buf[p])
+        c2 = u64(buf[p + (n >> 1)])
+        c3 = u64(buf[p + n - 1])
+        combined = (c1 << U16) | (c2 << U24) | c3 | (ln << U8)
+        bitflip = (S0 & M32) ^ (S0 >> U32)
+        return xxh64_avalanche(combined ^ bitflip)
+    if n <= 8:
+        in1 = rd32(buf, p)
+        in2 = rd32(buf, p + n - 4)
+        bitflip = S1 ^ S2
+        h = (in2 + (in1 << U32)) ^ bitflip
+        h ^= rotl(h, U49) ^ rotl(h, U24)
+        h *= MX2
+        h ^= (h >> U35) + ln
+        h *= MX2
+        return h ^ (h >> U28)
+    if n <= 16:
+        lo = rd64(buf, p) ^ (S3 ^ S4)
+        hi = rd64(buf, p + n - 8) ^ (S5 ^ S6)
+        sw = u64(0)
+        x = lo
+        for _ in range(8):
+            sw = (sw << U8) | (x & u64(0xFF))
+            x >>= U8
+        acc = ln + sw + hi + mul128_fold64(lo, hi)
+        return xxh3_avalanche(acc)
+    acc = ln * P64_1
+    if n > 32:
+        if n > 64:
+            if n > 96:
+                acc += mix16(buf, p + 48, S[12], S[13])
+                acc += mix16(buf, p + n - 64, S[14], S[15])
+            acc += mix16(buf, p + 32, S[8], S[9])
+            acc += mix16(buf, p + n - 48, S[10], S[11])
+        acc += mix16(buf, p + 16, S[4], S[5])
+        acc += mix16(buf, p + n - 32, S[6], S[7])
+    acc += mix16(buf, p, S[0], S[1])
+    acc += mix16(buf, p + n - 16, S[2], S[3])
+    return xxh3_avalanche(acc)
+
+@nb.njit(inline="always", cache=True)
+def _is_word(buf: Any, pos: int, table: Any) -> Any:
+    """(is the character at ``pos`` a word character, its UTF-8 width)."""
+    c = buf[pos]
+    if c < 0x80:
+        return table[c], 1
+    if c < 0xE0:
+        return table[((c & 0x1F) << 6) | (buf[pos + 1] & 0x3F)], 2
+    if c < 0xF0:
+        return table[((c & 0x0F) << 12) | ((buf[pos + 1] & 0x3F) << 6) | (buf[pos + 2] & 0x3F)], 3
+    cp = (
+        ((c & 0x07) << 18) | ((buf[pos + 1] & 0x3F) << 12) | ((buf[pos + 2] & 0x3F) << 6)
+        | (buf[pos + 3] & 0x3F)
+    )
+    return table[cp], 4
+
+
+@jit
+def _scan(buf: Any, doc_ends: Any, table: Any, starts: Any, lens: Any, ntok: Any) -> int:
+    t = 0
+    pos = 0
+    record = starts.shape[0] > 0
+    for d in range(doc_ends.shape[0]):
+        end = doc_ends[d]
+        first = t
+        tok_start = -1
+        while pos < end:
+            w, width = _is_word(buf, pos, table)
+            if w != 0:
+                if tok_start < 0:
+                    tok_start = pos
+            elif tok_start >= 0:
+                if record:
+                    starts[t] = tok_start
+                    lens[t] = pos - tok_start
+                t += 1
+                tok_start = -1
+            pos += width
+        if tok_start >= 0:
+            if record:
+                starts[t] = tok_start
+                lens[t] = pos - tok_start
+            t += 1
+        ntok[d] = t - first
+    return t
+
+
+def token_spans(buf: Any, doc_ends: Any, table: Any) -> Any:
+    """Start and length of every ``\\w+`` token, and the token count of each document."""
+    ntok = np.zeros(doc_ends.shape[0], dtype=np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    total = _scan(buf, doc_ends, table, empty, empty, ntok)
+    starts = np.empty(total, dtype=np.int64)
+    lens = np.empty(total, dtype=np.int64)
+    _scan(buf, doc_ends, table, starts, lens, ntok)
+    return starts, lens, ntok
+
+
+@jit
+def hash_spans(buf: Any, starts: Any, lens: Any) -> Any:
+    """xxh3-64 of each span of at most 128 bytes; longer spans get 0 (caller hashes them)."""
+    out = np.empty(starts.shape[0], dtype=np.uint64)
+    for i in range(starts.shape[0]):
+        if lens[i] <= 128:
+            out[i] = xxh3_64(buf, starts[i], lens[i])
+        else:
+            out[i] = u64(0)
+    return out
+
+
+@jit
+def shingle_sign(th: Any, ntok: Any, n: int, min_tokens: int, pows: Any, a: Any, b: Any) -> Any:
+    """Sorted unique shingles (CSR) and affine32 MinHash signatures of a batch."""
+    nd = ntok.shape[0]
+    num_perm = a.shape[0]
+    total = 0
+    for d in range(nd):
+        if ntok[d] >= min_tokens and ntok[d] >= n:
+            total += ntok[d] - n + 1
+    vals = np.empty(total, dtype=np.uint32)
+    offsets = np.zeros(nd + 1, dtype=np.int64)
+    sigs = np.full((nd, num_perm), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+    sig = np.empty(num_perm, dtype=np.uint64)
+    tpos = 0
+    out = 0
+    for d in range(nd):
+        m = ntok[d] - n + 1
+        if ntok[d] >= min_tokens and m > 0:
+            buf = np.empty(m, dtype=np.uint32)
+            for i in range(m):
+                acc = u64(0)
+                for k in range(n):
+                    acc += th[tpos + i + k] * pows[k]
+                acc ^= acc >> U33
+                acc *= C1
+                acc ^= acc >> U33
+                acc *= C2
+                acc ^= acc >> U33
+                buf[i] = np.uint32(acc >> U32)
+            buf.sort()
+            sig[:] = M32
+            prev = u64(0)
+            for i in range(m):
+                v = buf[i]
+                if i > 0 and v == prev:
+                    continue
+                prev = v
+                vals[out] = v
+                out += 1
+                h = u64(v)
+                h ^= h >> U16
+                h = (h * u64(0x85EBCA6B)) & M32
+                h ^= h >> U13
+                h = (h * u64(0xC2B2AE35)) & M32
+                h ^= h >> U16
+                for k in range(num_perm):
+                    x = (a[k] * h + b[k]) & M32
+                    if x < sig[k]:
+                        sig[k] = x
+            for k in range(num_perm):
+                sigs[d, k] = np.uint32(sig[k])
+        offsets[d + 1] = out
+        tpos += ntok[d]
+    return vals[:out].copy(), offsets, sigs
+
+@jit
+def intersections(vals: Any, offsets: Any, left: Any, right: Any) -> Any:
+    """|A & B| for each pair (left[i], right[i]) of CSR rows of sorted unique values."""
+    out = np.zeros(left.shape[0], dtype=np.int64)
+    for i in range(left.shape[0]):
+        p, pe = offsets[left[i]], offsets[left[i] + 1]
+        q, qe = offsets[right[i]], offsets[right[i] + 1]
+        c = 0
+        while p < pe and q < qe:
+            x = vals[p]
+            y = vals[q]
+            if x == y:
+                c += 1
+                p += 1
+                q += 1
+            elif x < y:
+                p += 1
+            else:
+                q += 1
+        out[i] = c
+    return out

@@ -1,0 +1,76 @@
+"""Compiled batch kernels (numba): tokenise + hash, shingle + MinHash, set overlaps.
+
+Optional: used when numba is installed (``pip install newsdedup[fast]``);
+:func:`available` says whether it is. Every kernel computes exactly what the
+plain Python/numpy path computes (tests/test_fastpath.py):
+
+* ``token_spans`` and ``hash_spans`` find the ``\\w+`` tokens of UTF-8 text (the same
+  characters as Python's ``re`` ``\\w``, through a code-point table built from
+  that very regex) and hashes each with xxh3-64 (seed 0), bit-identical to
+  ``xxhash.xxh3_64_intdigest``. Tokens longer than 128 bytes (rare) are left to
+  the caller, who hashes them with the xxhash package.
+* ``shingle_sign`` combines n consecutive token hashes as
+  :func:`newsdedup.shingle.shingle_hash` does, keeps the sorted unique 32-bit
+  values per document and computes the datasketch ``affine32`` MinHash of them.
+* ``intersections`` counts common values of two sorted unique arrays, for
+  many pairs at once.
+
+Importing this module never imports numba; the kernels compile on first use
+(``cache=True``: later processes load them from numba's cache).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+_KERNELS: dict[str, Any] = {}
+_WORD_TABLE: np.ndarray | None = None
+
+# The first 128 bytes of XXH3's default secret (kSecret), as little-endian u64.
+_SECRET_HEX = (
+    "b8fe6c3923a44bbe7c01812cf721ad1cded46de9839097db7240a4a4b7b3671f"
+    "cb79e64eccc0e578825ad07dccff7221b8084674f743248ee03590e6813a264c"
+    "3c2852bb91c300cb88d0658b1b532ea371644897a20df94e3819ef46a9deacd8"
+    "a8fa763fe39c343ff9dcbbc7c70b4f1d8a51e04bcdb45931c89f7ec9d9787364"
+)
+SECRET = np.frombuffer(bytes.fromhex(_SECRET_HEX), dtype="<u8").copy()
+#: Tokens longer than this many UTF-8 bytes get hash 0 and a flag from the kernel.
+MAX_NATIVE_TOKEN = 128
+
+
+def available() -> bool:
+    """Whether numba can be imported (the compiled fast path is usable)."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def word_table() -> np.ndarray:
+    """uint8[0x110000]: 1 where the code point is a ``\\w`` character for ``re``."""
+    global _WORD_TABLE
+    if _WORD_TABLE is None:
+        table = np.zeros(0x110000, dtype=np.uint8)
+        everything = "".join(map(chr, range(0x110000)))
+        for m in re.finditer(r"\w+", everything):
+            table[m.start() : m.end()] = 1
+        _WORD_TABLE = table
+    return _WORD_TABLE
+
+
+def kernels() -> dict[str, Any]:
+    """The compiled kernels (compiling them, or loading them from numba's cache, on first use)."""
+    if not _KERNELS:
+        from . import _kernels
+
+        _KERNELS.update(
+            token_spans=_kernels.token_spans,
+            hash_spans=_kernels.hash_spans,
+            shingle_sign=_kernels.shingle_sign,
+            intersections=_kernels.intersections,
+        )
+    return _KERNELS

@@ -7,10 +7,11 @@ import json
 import sys
 import warnings
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any, TextIO
 
 from ._version import __version__
-from .errors import NewsDedupError
+from .errors import InputError, NewsDedupError
 from .result import Clusters
 
 
@@ -44,7 +45,49 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--errors", choices=("raise", "skip"), default="raise",
                    help="stop at bad input (default) or skip it with a warning")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+
+    p = sub.add_parser(
+        "filter", help="mark (or drop) duplicates in a JSONL stream, against a persistent index",
+        description="Read JSONL articles (stdin when no file is given), write each line to "
+        "stdout with cluster_id, duplicate_of, relation, score and is_representative added "
+        "(every input field kept). Counts go to stderr.",
+    )
+    p.add_argument("inputs", nargs="*", metavar="INPUT.jsonl", help="JSONL files (default: stdin)")
+    p.add_argument("--index", default=None, metavar="PATH|URL",
+                   help="SQLite index file or redis://host:port/db URL (default: in memory, "
+                   "for this run only)")
+    p.add_argument("--window", type=_duration, default=None, metavar="DURATION",
+                   help="match only articles published this close in time, e.g. 3d, 12h, 90m")
+    p.add_argument("--drop-duplicates", action="store_true",
+                   help="write only the first-seen copy of each story")
+    p.add_argument("--threshold", type=_float01, default=None,
+                   help="word-shingle Jaccard for copies (default 0.5)")
+    p.add_argument("--source-match", choices=("any", "different", "same"), default=None,
+                   help="match articles from any source (default), only different or only "
+                   "the same source")
+    p.add_argument("--on-error", choices=("stop", "skip"), default="stop",
+                   help="a malformed line stops the run (default) or is passed through "
+                   "untouched with a warning")
+    p.add_argument("--batch", type=int, default=256, metavar="N",
+                   help="lines per committed batch (default 256)")
     return parser
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _duration(text: str) -> timedelta:
+    """A duration such as ``3d``, ``12h``, ``90m``, ``30s`` or ``2w``."""
+    value, unit = text.strip()[:-1], text.strip()[-1:].lower()
+    try:
+        seconds = float(value) * _UNITS[unit]
+    except (KeyError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"not a duration: {text!r} (use a number and a unit s, m, h, d or w, e.g. 3d)"
+        ) from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"the duration must be positive, got {text!r}")
+    return timedelta(seconds=seconds)
 
 
 def _print_table(result: Clusters, out: TextIO, show_all: bool) -> None:
@@ -124,6 +167,142 @@ def _cmd_cluster(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+class _FilterRun:
+    """State of one ``newsdedup filter`` run: pending lines and the counts."""
+
+    def __init__(self, stream: Any, out: TextIO, err: TextIO, args: argparse.Namespace):
+        self.stream, self.out, self.err, self.args = stream, out, err, args
+        # (raw line, record or None for a passed-through bad line, article, where)
+        self.pending: list[tuple[str, dict[str, Any] | None, Any, str]] = []
+        self.read = self.kept = self.marked = self.dropped = self.passed = 0
+
+    def bad_line(self, raw: str, where: str, problem: str) -> bool:
+        """Handle a malformed line; return False when the run must stop."""
+        if self.args.on_error == "stop":
+            if not self.flush():
+                return False
+            self.err.write(f"newsdedup: error: {where}: {problem}\n")
+            return False
+        self.err.write(f"newsdedup: warning: {where}: {problem} (passed through untouched)\n")
+        self.pending.append((raw, None, None, where))
+        return True
+
+    def flush(self) -> bool:
+        """Add the pending lines (one transaction) and write them; False after a
+        line that stops the run."""
+        batch, self.pending = self.pending, []
+        arts = [(i, a) for i, (_r, rec, a, _w) in enumerate(batch) if rec is not None]
+        ids = [a.id for _i, a in arts]
+        taken = set(self.stream.store.seqs_of(ids))
+        seen: set[str] = set()
+        stop_at = len(batch)
+        for i, a in arts:
+            if a.id in taken or a.id in seen:
+                raw, _rec, _a, where = batch[i]
+                problem = f"document id {a.id!r} is already in the index"
+                if self.args.on_error == "stop":
+                    stop_at = i
+                    break
+                self.err.write(f"newsdedup: warning: {where}: {problem} (passed through "
+                               "untouched)\n")
+                batch[i] = (raw, None, None, where)
+            seen.add(a.id)
+        good = [(i, a) for i, (_r, rec, a, _w) in enumerate(batch[:stop_at]) if rec is not None]
+        decisions = self.stream.add_articles(
+            [a for _i, a in good], [batch[i][1] for i, _a in good]
+        )
+        by_line = dict(zip((i for i, _a in good), decisions))
+        for i, (raw, _rec, _a, _w) in enumerate(batch[:stop_at]):
+            self.read += 1
+            d = by_line.get(i)
+            if d is None:
+                self.kept += 1
+                self.passed += 1
+                self.out.write(raw if raw.endswith("\n") else raw + "\n")
+            elif d.is_representative or not self.args.drop_duplicates:
+                self.kept += 1
+                self.marked += 0 if d.is_representative else 1
+                self.out.write(json.dumps(d.to_record(), ensure_ascii=False) + "\n")
+            else:
+                self.dropped += 1
+        self.out.flush()
+        if stop_at < len(batch):
+            self.err.write(f"newsdedup: error: {batch[stop_at][3]}: document id "
+                           f"{batch[stop_at][2].id!r} is already in the index\n")
+            return False
+        return True
+
+    def report(self) -> None:
+        passed = f", {self.passed} malformed passed through" if self.passed else ""
+        self.err.write(
+            f"newsdedup filter: read {self.read}, kept {self.kept} ({self.marked} marked as "
+            f"duplicates{passed}), dropped {self.dropped}\n"
+        )
+
+
+def _iter_lines(args: argparse.Namespace, stdin: TextIO) -> Any:
+    if not args.inputs:
+        for n, line in enumerate(stdin, 1):
+            yield "<stdin>", n, line
+        return
+    for path in args.inputs:
+        try:
+            fh = open(path, encoding="utf-8")  # noqa: SIM115 (closed below)
+        except OSError as err:
+            raise InputError(f"cannot read file: {err.strerror or err}", source=path) from None
+        with fh:
+            for n, line in enumerate(fh, 1):
+                yield path, n, line
+
+
+def _cmd_filter(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from .load import article_from_record
+    from .pipeline import Deduper
+
+    if args.batch < 1:
+        sys.stderr.write(f"newsdedup: error: --batch must be at least 1, got {args.batch}\n")
+        return 2
+    options: dict[str, Any] = {}
+    if args.threshold is not None:
+        options["threshold"] = args.threshold
+    if args.window is not None:
+        options["window"] = args.window
+    if args.source_match is not None:
+        options["source_match"] = args.source_match
+    deduper = Deduper.open(args.index, **options) if args.index else Deduper(**options)
+    run = _FilterRun(deduper._streamer(), out, sys.stderr, args)
+    status = 0
+    try:
+        for name, lineno, raw in _iter_lines(args, stdin):
+            if not raw.strip():
+                continue
+            where = f"{name}:{lineno}"
+            try:
+                try:
+                    record = json.loads(raw)
+                except json.JSONDecodeError as err:
+                    raise InputError(f"not valid JSON ({err.msg})") from None
+                article = article_from_record(
+                    record, source=name, line=lineno, default_id=f"{name}:{lineno}"
+                )
+            except InputError as err:
+                if not run.bad_line(raw, where, err.problem):
+                    status = 1
+                    break
+                continue
+            run.pending.append((raw, record, article, where))
+            if len(run.pending) >= args.batch and not run.flush():
+                status = 1
+                break
+        else:
+            if not run.flush():
+                status = 1
+    finally:
+        run.report()
+        deduper.close()
+    return status
+
+
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 input error, 2 usage)."""
     out = stdout if stdout is not None else sys.stdout
@@ -138,6 +317,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
     try:
         if args.command == "cluster":
             return _cmd_cluster(args, out)
+        if args.command == "filter":
+            return _cmd_filter(args, out, sys.stdin)
     except NewsDedupError as err:
         sys.stderr.write(f"newsdedup: error: {err}\n")
         return 1

@@ -251,9 +251,11 @@ class Stream:
         """Insert documents (in one transaction) and decide each against what
         was indexed before it, earlier documents of the same call included."""
         originals = list(docs)
-        return self._add([as_article(d) for d in originals], originals)
+        return self.add_articles([as_article(d) for d in originals], originals)
 
-    def _add(self, articles: list[Article], originals: list[Any]) -> list[Decision]:
+    def add_articles(self, articles: list[Article], originals: list[Any]) -> list[Decision]:
+        """:meth:`add_many` for documents already read into Articles; each
+        Decision carries the matching item of ``originals`` as its document."""
         if not articles:
             return []
         ids = [a.id for a in articles]
@@ -400,7 +402,7 @@ class Stream:
     def _emit(
         self, arts: list[Article], chunk: list[Any], drop_duplicates: bool
     ) -> Iterator[Decision]:
-        for d in self._add(arts, chunk):
+        for d in self.add_articles(arts, chunk):
             if d.is_representative or not drop_duplicates:
                 yield d
 

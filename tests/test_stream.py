@@ -1,0 +1,384 @@
+"""Streaming Deduper (in-memory index): add, query, remove, expire, filter, and
+equivalence with the batch cluster()."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import random
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newsdedup import Config, Deduper, cluster
+from newsdedup.cli import main
+from newsdedup.store import (
+    DuplicateIdError,
+    StoredDoc,
+    decode_record,
+    decode_shingles,
+    encode_record,
+    encode_shingles,
+)
+from newsdedup.stream import Decision
+
+T0 = datetime(2024, 3, 1, 8, 0, tzinfo=timezone.utc)
+
+# ----------------------------------------------------------------------------- data
+
+
+def _vocab(rng: random.Random, n: int = 4000) -> list[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return ["".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(n)]
+
+
+def make_text(rng: random.Random, vocab: list[str], words: int) -> str:
+    sentences, left = [], words
+    while left > 0:
+        k = min(left, rng.randint(8, 20))
+        sentences.append(" ".join(rng.choice(vocab) for _ in range(k)).capitalize() + ".")
+        left -= k
+    return " ".join(sentences)
+
+
+def edit(rng: random.Random, text: str, rate: float) -> str:
+    """Light random word edits (substitute or drop) at ``rate``."""
+    out = []
+    for w in text.split(" "):
+        r = rng.random()
+        if r < rate / 2:
+            continue
+        out.append("edited" if r < rate else w)
+    return " ".join(out)
+
+
+def make_corpus(seed: int, stories: int = 60, words: int = 150) -> list[dict[str, Any]]:
+    """Distinct stories, plus exact copies, light edits and long excerpts of some,
+    shuffled; ``published`` increases along the list (one hour apart)."""
+    rng = random.Random(seed)
+    vocab = _vocab(rng)
+    docs: list[dict[str, Any]] = []
+    for s in range(stories):
+        text = make_text(rng, vocab, words)
+        docs.append({"id": f"s{s:03d}", "title": f"Story {s}", "text": text, "source": "wire"})
+        if s % 3 == 0:
+            docs.append({"id": f"s{s:03d}-exact", "title": f"Story {s}", "text": text,
+                         "source": "paper-a"})
+        if s % 4 == 0:
+            docs.append({"id": f"s{s:03d}-edit", "title": f"Story {s}",
+                         "text": edit(rng, text, 0.04), "source": "paper-b"})
+        if s % 5 == 0:
+            cut = text.split(" ")
+            docs.append({"id": f"s{s:03d}-cut", "title": f"Story {s}",
+                         "text": " ".join(cut[: int(len(cut) * 0.85)]), "source": "paper-c"})
+    docs.append({"id": "short-1", "text": "Too short."})
+    docs.append({"id": "short-2", "text": "Too short."})
+    rng.shuffle(docs)
+    for i, d in enumerate(docs):
+        d["published"] = (T0 + timedelta(hours=i)).isoformat()
+    return docs
+
+
+def copy_tier_options() -> dict[str, Any]:
+    """Options that restrict the batch run to the copy tier the stream verifies
+    (only those the Config of this checkout has)."""
+    names = {f.name for f in dataclasses.fields(Config)}
+    wanted = {"rewrite": False, "chain_guard": False}
+    return {k: v for k, v in wanted.items() if k in names}
+
+
+def groups_of(decisions: list[Decision]) -> list[tuple[str, ...]]:
+    by_story: dict[int, list[str]] = {}
+    for d in decisions:
+        by_story.setdefault(d.cluster_id, []).append(d.id)
+    return sorted(tuple(sorted(g)) for g in by_story.values())
+
+
+# ----------------------------------------------------------------------------- equivalence
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_filter_matches_batch_cluster_in_the_same_order(seed: int) -> None:
+    docs = make_corpus(seed)
+    opts = copy_tier_options()
+    batch = cluster(docs, representative="earliest", progress=False, **opts)
+    decisions = list(Deduper(**opts).filter(docs))
+    assert [d.id for d in decisions] == [d["id"] for d in docs]
+    # Same stories.
+    assert groups_of(decisions) == sorted(c.members for c in batch.clusters)
+    assert sum(len(c.members) > 1 for c in batch.clusters) >= 20
+    # Same representative (the earliest = first seen) and duplicate_of; the same
+    # relation and score wherever the document links directly to its representative.
+    # (The batch run records no link from an exact copy to a third document, so
+    # "directly" is judged on the batch's own pairs.)
+    records = {r["id"]: r for r in batch.to_records()}
+    batch_edges = {(m.a, m.b) for m in batch.pairs}
+    direct = 0
+    for d in decisions:
+        r = records[d.id]
+        assert d.is_representative == r["is_representative"], d.id
+        assert d.duplicate_of == r["duplicate_of"], d.id
+        if d.duplicate_of is not None and tuple(sorted((d.id, d.duplicate_of))) in batch_edges:
+            direct += 1
+            assert d.relation == r["relation"], d.id
+            assert d.score == pytest.approx(r["score"], abs=1e-6), d.id
+    assert direct >= 30
+
+
+def test_results_do_not_depend_on_batching() -> None:
+    docs = make_corpus(3, stories=30)
+    one_by_one = Deduper()
+    singles = [one_by_one.add_many([d])[0] for d in docs]
+    together = Deduper().add_many(docs)
+    assert [(d.id, d.cluster_id, d.duplicate_of, d.relation, d.score) for d in singles] == [
+        (d.id, d.cluster_id, d.duplicate_of, d.relation, d.score) for d in together
+    ]
+    chunked = list(Deduper()._streamer().filter(docs, batch=7))
+    assert [(d.id, d.duplicate_of) for d in chunked] == [(d.id, d.duplicate_of) for d in together]
+
+
+# ----------------------------------------------------------------------------- API
+
+
+def test_add_returns_verified_matches_and_query_does_not_insert() -> None:
+    docs = make_corpus(4, stories=10)
+    d = Deduper()
+    story = next(x for x in docs if x["id"] == "s000")
+    copy = dict(story, id="copy-of-s000")
+    assert d.add(story) == []
+    found = d.query(copy)
+    assert [(m.a, m.b, m.relation, m.score) for m in found] == [
+        ("copy-of-s000", "s000", "exact", 1.0)
+    ]
+    assert d.query(copy) == found  # query inserted nothing
+    matches = d.add(copy)
+    assert [m.relation for m in matches] == ["exact"]
+    edited = dict(story, id="edit", text=edit(random.Random(0), story["text"], 0.05))
+    m = d.query(edited)
+    assert {x.relation for x in m} == {"near_duplicate"}
+    assert all(0.5 <= x.score < 1.0 and x.score == x.jaccard for x in m)
+
+
+def test_drop_duplicates_yields_only_first_seen_copies() -> None:
+    docs = make_corpus(5, stories=20)
+    kept = list(Deduper().filter(docs, drop_duplicates=True))
+    assert all(d.is_representative and d.duplicate_of is None for d in kept)
+    all_ = list(Deduper().filter(docs))
+    assert [d.id for d in kept] == [d.id for d in all_ if d.is_representative]
+    # Every story keeps a copy, and a kept document has no verified link to any
+    # document seen before it (two first-seen copies of a story stay only when a
+    # later document bridges them).
+    batch = cluster(docs, progress=False, **copy_tier_options())
+    kept_ids = {d.id for d in kept}
+    assert all(kept_ids & set(c.members) for c in batch.clusters)
+    position = {d["id"]: i for i, d in enumerate(docs)}
+    for m in batch.pairs:
+        later = m.a if position[m.a] > position[m.b] else m.b
+        assert later not in kept_ids, m
+    assert len(batch.clusters) <= len(kept) <= len(batch.clusters) + 3
+
+
+def test_too_short_documents_stay_singletons() -> None:
+    d = Deduper()
+    a = d.add_many([{"id": "a", "text": "Too short."}, {"id": "b", "text": "Too short."}])
+    assert [x.is_representative for x in a] == [True, True]
+    assert a[0].cluster_id != a[1].cluster_id
+
+
+def test_duplicate_id_raises_and_stores_nothing() -> None:
+    docs = make_corpus(6, stories=5)
+    d = Deduper()
+    d.add(docs[0])
+    with pytest.raises(DuplicateIdError, match=repr(docs[0]["id"])):
+        d.add_many([docs[1], docs[0]])
+    assert d.query(dict(docs[1], id="probe")) == []  # docs[1] was not stored either
+    with pytest.raises(DuplicateIdError, match="twice"):
+        d.add_many([docs[2], docs[2]])
+    with pytest.raises(TypeError, match="expected an Article or a record dict"):
+        d.add("a plain text has no id")
+
+
+def test_remove() -> None:
+    docs = make_corpus(7, stories=5)
+    story = next(x for x in docs if x["id"] == "s000")
+    d = Deduper()
+    d.add(story)
+    probe = dict(story, id="probe")
+    assert len(d.query(probe)) == 1
+    assert d.remove("s000") is True
+    assert d.remove("s000") is False
+    assert d.query(probe) == []
+    assert d.add(story) == []  # the id is free again
+
+
+def _story_pair(seed: int = 8) -> tuple[dict[str, Any], dict[str, Any]]:
+    rng = random.Random(seed)
+    text = make_text(rng, _vocab(rng), 120)
+    return {"id": "a", "text": text, "source": "x"}, {"id": "b", "text": text, "source": "y"}
+
+
+def test_window_limits_matches_to_nearby_publication_times() -> None:
+    a, b = _story_pair()
+    a["published"] = T0.isoformat()
+    for hours, linked in [(24, True), (5 * 24, False)]:
+        d = Deduper(window=timedelta(days=3))
+        d.add(a)
+        later = dict(b, published=(T0 + timedelta(hours=hours)).isoformat())
+        assert bool(d.add(later)) is linked, hours
+    d = Deduper(window=timedelta(days=3))
+    d.add(a)
+    assert d.add(dict(b, published=None)), "an undated document is not constrained"
+
+
+def test_source_match() -> None:
+    a, b = _story_pair()
+    same_source = dict(b, source="x")
+    for how, other, linked in [
+        ("different", b, True), ("different", same_source, False),
+        ("same", b, False), ("same", same_source, True), ("any", b, True),
+    ]:
+        d = Deduper(source_match=how)
+        d.add(a)
+        assert bool(d.query(other)) is linked, (how, other["source"])
+    with pytest.raises(Exception, match="'source_match' parameter of Config must be one of"):
+        Deduper(source_match="cross")
+    with pytest.raises(Exception, match="'window' parameter of Config must be None or a pos"):
+        Deduper(window=3)
+
+
+def test_expire_removes_old_documents_only() -> None:
+    docs = make_corpus(9, stories=12)
+    d = Deduper()
+    d.add_many(docs)
+    undated = {"id": "undated", "text": docs[0]["text"]}
+    d.add(undated)
+    cutoff = T0 + timedelta(hours=10)
+    n_old = sum(datetime.fromisoformat(x["published"]) < cutoff for x in docs)
+    assert d.expire(before=cutoff) == n_old
+    assert d.expire(before=cutoff) == 0
+    for x in docs:
+        hits = {m.a if m.b == "probe" else m.b for m in d.query(dict(x, id="probe"))}
+        if datetime.fromisoformat(x["published"]) < cutoff:
+            assert x["id"] not in hits
+        else:
+            assert x["id"] in hits or len(x["text"].split()) < 5
+    with pytest.raises(TypeError, match="expects a datetime"):
+        d.expire(before="yesterday")  # type: ignore[arg-type]
+
+
+def test_decision_record_keeps_every_input_field() -> None:
+    docs = make_corpus(10, stories=3)
+    docs[0]["extra"] = {"nested": [1, 2]}
+    out = [d.to_record() for d in Deduper().filter(docs)]
+    for src, rec in zip(docs, out):
+        for k, v in src.items():
+            assert rec[k] == v
+        assert set(rec) - set(src) == {
+            "cluster_id", "duplicate_of", "relation", "score", "is_representative"
+        }
+
+
+# ----------------------------------------------------------------------------- coding
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.integers(0, 2**32 - 1), max_size=600))
+def test_shingle_coding_round_trips(values: set[int]) -> None:
+    arr = np.array(sorted(values), dtype=np.uint32)
+    blob = encode_shingles(arr)
+    assert np.array_equal(decode_shingles(blob), arr)
+    if len(arr) >= 64:
+        assert len(blob) < 4 * len(arr)  # smaller than raw uint32
+
+
+def test_record_round_trips() -> None:
+    sh = np.array([1, 5, 2**32 - 1], dtype=np.uint32)
+    for doc in [
+        StoredDoc(seq=7, id="é/1", published=1.5e9, source="AP", n_words=12, exact=-3,
+                  cluster=2, rep="x", shingles=sh),
+        StoredDoc(seq=1, id="", published=None, source=None, n_words=0, exact=None,
+                  cluster=0, rep=None, shingles=sh[:0]),
+    ]:
+        back = decode_record(encode_record(doc))
+        assert dataclasses.astuple(back)[:-1] == dataclasses.astuple(doc)[:-1]
+        assert np.array_equal(back.shingles, doc.shingles)
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def _jsonl(docs: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(d) + "\n" for d in docs)
+
+
+def _run(argv: list[str], stdin: str, monkeypatch: pytest.MonkeyPatch,
+         capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str], str]:
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    out = io.StringIO()
+    code = main(argv, stdout=out)
+    return code, out.getvalue().splitlines(), capsys.readouterr().err
+
+
+def _counts(err: str) -> tuple[int, int, int, int]:
+    line = next(ln for ln in err.splitlines() if ln.startswith("newsdedup filter: read"))
+    nums = [int(w.strip(",()")) for w in line.split() if w.strip(",()").isdigit()]
+    return nums[0], nums[1], nums[2], nums[-1]
+
+
+def test_cli_filter_marks_and_keeps_fields(monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    docs = make_corpus(11, stories=15)
+    code, lines, err = _run(["filter"], _jsonl(docs), monkeypatch, capsys)
+    assert code == 0
+    recs = [json.loads(x) for x in lines]
+    assert [r["id"] for r in recs] == [d["id"] for d in docs]
+    assert all({k: r[k] for k in d} == d for r, d in zip(recs, docs))
+    marked = sum(r["duplicate_of"] is not None for r in recs)
+    assert marked > 5
+    assert _counts(err) == (len(docs), len(docs), marked, 0)
+
+    code, lines, err = _run(["filter", "--drop-duplicates"], _jsonl(docs), monkeypatch, capsys)
+    read, kept, _marked, dropped = _counts(err)
+    assert code == 0 and read == kept + dropped == len(docs) and dropped == marked
+    assert len(lines) == kept and all(json.loads(x)["is_representative"] for x in lines)
+
+
+def test_cli_filter_stops_at_a_malformed_line(monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str],
+                                              tmp_path: Any) -> None:
+    docs = make_corpus(12, stories=4)
+    text = _jsonl(docs[:3]) + "{not json\n" + _jsonl(docs[3:])
+    db = str(tmp_path / "idx.db")
+    code, lines, err = _run(["filter", "--index", db], text, monkeypatch, capsys)
+    assert code == 1
+    assert "<stdin>:4: not valid JSON" in err
+    assert [json.loads(x)["id"] for x in lines] == [d["id"] for d in docs[:3]]
+    # Nothing before the bad line was lost: the three are in the index.
+    with Deduper.open(db) as d:
+        assert set(d._streamer().store.seqs_of([x["id"] for x in docs])) == {
+            x["id"] for x in docs[:3]
+        }
+
+    code, lines, err = _run(["filter", "--on-error", "skip"], text, monkeypatch, capsys)
+    assert code == 0
+    assert lines[3] == "{not json"
+    assert "warning: <stdin>:4" in err
+    read, kept, _m, dropped = _counts(err)
+    assert read == len(docs) + 1 == kept + dropped
+
+
+def test_cli_filter_reports_a_repeated_id_with_its_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    docs = make_corpus(13, stories=3)
+    path = tmp_path / "in.jsonl"
+    path.write_text(_jsonl(docs + [docs[0]]), encoding="utf-8")
+    code, lines, err = _run(["filter", str(path)], "", monkeypatch, capsys)
+    assert code == 1
+    assert f"{path}:{len(docs) + 1}: document id {docs[0]['id']!r} is already" in err
+    assert len(lines) == len(docs)

@@ -26,6 +26,7 @@ from .normalize import normalize
 from .pipeline import Deduper, SkippedInputWarning
 from .result import Clusters
 from .strip import strip
+from .explain import Explanation, compare
 from .types import Article, Cluster, Match, Removal, Skipped, Stripped
 
 
@@ -52,6 +53,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "Deduper",
+    "Explanation",
     "IncompatibleSignatureError",
     "InputError",
     "LSHParams",
@@ -64,6 +66,7 @@ __all__ = [
     "Stripped",
     "__version__",
     "cluster",
+    "compare",
     "normalize",
     "strip",
 ]

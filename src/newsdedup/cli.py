@@ -70,6 +70,32 @@ def build_parser() -> argparse.ArgumentParser:
                    "untouched with a warning")
     p.add_argument("--batch", type=int, default=256, metavar="N",
                    help="lines per committed batch (default 256)")
+
+    p = sub.add_parser(
+        "compare", help="compare two articles and explain the verdict",
+        description="Say whether two articles are the same story (exact, near_duplicate, "
+        "containment, rewrite or distinct), with the score, the deciding signals, the shared "
+        "passages, what stripping removed, and why not when they are not linked.",
+    )
+    p.add_argument("a", metavar="A", help="an article file (.txt, .html, one-record .jsonl)")
+    p.add_argument("b", metavar="B", help="the other article file")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="output format (default: text)")
+
+    p = sub.add_parser(
+        "eval", help="cluster inputs and score the result against a ground truth",
+        description="Cluster the inputs, then print pairwise precision, recall, F1, adjusted "
+        "Rand index, recall per relation kind and link rates of hard-negative groups. "
+        "TRUTH.json is a list of clusters of document ids, or an object with 'clusters', "
+        "optional 'relations' (id -> kind) and 'negatives' (name -> groups); see "
+        "newsdedup.evaluate.",
+    )
+    p.add_argument("--truth", required=True, metavar="TRUTH.json", help="the ground truth")
+    p.add_argument("paths", nargs="+", metavar="INPUT", help="files, directories or globs")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="output format (default: text)")
+    p.add_argument("--no-rewrite", action="store_true", help="switch the rewrite signal off")
+    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     return parser
 
 
@@ -88,6 +114,49 @@ def _duration(text: str) -> timedelta:
     if not seconds > 0:
         raise argparse.ArgumentTypeError(f"the duration must be positive, got {text!r}")
     return timedelta(seconds=seconds)
+
+
+#: The table explains every linked pair of clusters up to this size.
+_EXPLAIN_MAX_MEMBERS = 4
+
+
+def _print_explanations(result: Clusters, members: Sequence[str], out: TextIO) -> None:
+    inside = set(members)
+    for m in result.pairs:
+        if m.a in inside and m.b in inside:
+            lines = str(result.explain(m.a, m.b)).split("\n")
+            out.write(f"    why {m.a} ~ {m.b}: {lines[1].strip()}\n")
+            for line in lines[2:]:
+                if not line.lstrip().startswith(("stripped from", "note:")):
+                    out.write(f"    {line}\n")
+
+
+def _cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
+    from .explain import compare
+
+    exp = compare(args.a, args.b)
+    if args.format == "json":
+        out.write(json.dumps(exp.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write(str(exp) + "\n")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
+    from .evaluate import Truth, evaluate
+    from .pipeline import Deduper
+
+    truth = Truth.load(args.truth)
+    deduper = Deduper(rewrite=not args.no_rewrite)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = deduper.cluster(args.paths, progress=False if args.no_progress else None)
+    report = evaluate([c.members for c in result.clusters], truth)
+    if args.format == "json":
+        out.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    else:
+        out.write(report.format() + "\n")
+    return 0
 
 
 def _print_table(result: Clusters, out: TextIO, show_all: bool) -> None:
@@ -115,6 +184,8 @@ def _print_table(result: Clusters, out: TextIO, show_all: bool) -> None:
             for r in info.removed:
                 text = r.text if len(r.text) <= 70 else r.text[:67] + "..."
                 out.write(f"        stripped [{r.rule}] {text!r}\n")
+        if 1 < len(c.members) <= _EXPLAIN_MAX_MEMBERS:
+            _print_explanations(result, c.members, out)
     if result.skipped:
         out.write(f"\nskipped {len(result.skipped)} inputs:\n")
         for s in result.skipped:
@@ -317,6 +388,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
     try:
         if args.command == "cluster":
             return _cmd_cluster(args, out)
+        if args.command == "compare":
+            return _cmd_compare(args, out)
+        if args.command == "eval":
+            return _cmd_eval(args, out)
         if args.command == "filter":
             return _cmd_filter(args, out, sys.stdin)
     except NewsDedupError as err:

@@ -101,12 +101,17 @@ def facts(text: str, title: str | None = None) -> Facts:
         letters = [c for c in line if c.isalpha()]
         if not letters or sum(c.isupper() for c in letters) > 0.6 * len(letters):
             continue  # all-caps lines (wire headlines) carry no case information
+        prev_end = 0
+        starts_sentence = True
         for m in _TOKEN_RE.finditer(line):
             tok = m.group()
-            before = line[: m.start()].rstrip()
-            starts_sentence = not before or before[-1] in _SENTENCE_END
+            gap = line[prev_end : m.start()].strip()
+            if gap:
+                starts_sentence = gap[-1] in _SENTENCE_END
             if tok[0].isupper() and not starts_sentence and zipf(tok.lower()) < 5.0:
                 entities.add(tok.lower())
+            starts_sentence = False
+            prev_end = m.end()
     head = title if title is not None else (text.split("\n", 1)[0] if "\n" in text else "")
     head_keys = set()
     for t, _ in _tokens(head or ""):

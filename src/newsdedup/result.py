@@ -147,6 +147,38 @@ class Clusters:
                      "duplicate_of", "relation", "score"],
         )
 
+    def explain(self, id_a: str, id_b: str) -> Any:
+        """Why two documents of this result are (or are not) linked.
+
+        Returns a :class:`newsdedup.explain.Explanation`: relation, score, the
+        deciding signals, shared passages as spans in both original texts,
+        coverage of each side, what stripping removed, and why not. Uses this
+        run's verdict when the pair was compared; otherwise judges it now (and
+        says that it was not a candidate pair).
+
+        Raises:
+            KeyError: an id is not in this result.
+        """
+        from .explain import explain_pair
+
+        for d in (id_a, id_b):
+            if d not in self.articles:
+                raise KeyError(f"no document with id {d!r} in this result")
+        key = (min(id_a, id_b), max(id_a, id_b))
+        verdict = self.verdicts.get(key)
+        notes = []
+        same = self.cluster_of(id_a).id == self.cluster_of(id_b).id
+        notes.append(f"in the same cluster ({self.cluster_of(id_a).id})" if same else
+                     f"in different clusters ({self.cluster_of(id_a).id} and "
+                     f"{self.cluster_of(id_b).id})")
+        if verdict is None and not any(m.a == key[0] and m.b == key[1] for m in self.pairs):
+            notes.append("not a candidate pair in this run (judged now)")
+        for a, b, why in self.refused:
+            if (a, b) == key:
+                notes.append(why)
+        return explain_pair(self.articles[key[0]], self.articles[key[1]], self.config,
+                            verdict, tuple(notes))
+
     def summary(self) -> str:
         n = self.stats.documents
         dup = self.duplicates

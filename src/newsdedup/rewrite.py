@@ -187,7 +187,8 @@ def key_hashes(keys: Iterable[str]) -> np.ndarray:
 
 
 def rewrite_doc(
-    text: str, title: str | None = None, *, caps: Mapping[str, float] | None = None
+    text: str, title: str | None = None, *, caps: Mapping[str, float] | None = None,
+    terms: tuple[dict[str, float], frozenset[str]] | None = None,
 ) -> RewriteDoc:
     """Build the rewrite view of an article (``text`` as analysed: headline + body).
 
@@ -195,8 +196,9 @@ def rewrite_doc(
         text: the article text.
         title: its headline, if known (else the first line of a multi-line text).
         caps: corpus weight caps from :func:`corpus_caps` (None: background only).
+        terms: the already capped (terms, keys) of ``text``, if computed.
     """
-    terms, keys = capped(*content_terms(text), caps)
+    term_w, keys = terms if terms is not None else capped(*content_terms(text), caps)
     sentences = []
     for s, e in split_sentences(text):
         st: dict[str, float] = {}
@@ -204,12 +206,12 @@ def rewrite_doc(
             c = classify(tok)
             if c is None:
                 continue
-            w = terms.get(c[0], 0.0)
+            w = term_w.get(c[0], 0.0)
             if w > 0.0:
                 st[c[0]] = w
         if st:
             sentences.append(Sentence(start=s, end=e, terms=st))
-    return RewriteDoc(terms=terms, keys=keys, sentences=sentences, facts=facts(text, title),
+    return RewriteDoc(terms=term_w, keys=keys, sentences=sentences, facts=facts(text, title),
                       hashes=key_hashes(keys))
 
 

@@ -34,6 +34,7 @@ from .rewrite import (
     key_hashes,
     rewrite_doc,
     rewrite_score,
+    weighted_jaccard,
 )
 from .sign import SignatureSpec, Signer
 from .types import Match, Relation
@@ -150,6 +151,15 @@ class Verdict:
 
 #: A rewrite link at or above this score is strong (not subject to the chain guard).
 STRONG_REWRITE = 0.6
+#: Rewrite candidates below these exact overlaps are rejected without sentence
+#: alignment (a rewrite keeps far more: the two seeds have 0.31 and 0.21).
+PREFILTER_KEY_JACCARD = 0.1
+PREFILTER_WEIGHTED_JACCARD = 0.1
+
+
+def _set_jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    union = len(a | b)
+    return len(a & b) / union if union else 0.0
 
 
 class Judge:
@@ -176,14 +186,24 @@ class Judge:
         self.ids, self.texts, self.titles, self.published = ids, texts, titles, published
         self.shingles, self.n_words, self.config, self.caps = shingles, n_words, config, caps
         self._rw: dict[int, RewriteDoc] = {}
+        self._terms: dict[int, tuple[dict[str, float], frozenset[str]]] = {}
         self._cache: dict[tuple[int, int], Verdict] = {}
 
     def rewrite_doc(self, i: int) -> RewriteDoc:
         doc = self._rw.get(i)
         if doc is None:
-            doc = rewrite_doc(self.texts[i], self.titles[i], caps=self.caps)
+            doc = rewrite_doc(self.texts[i], self.titles[i], caps=self.caps,
+                              terms=self.terms(i))
             self._rw[i] = doc
         return doc
+
+    def terms(self, i: int) -> tuple[dict[str, float], frozenset[str]]:
+        """Content terms (capped weights) and key terms of document ``i``."""
+        t = self._terms.get(i)
+        if t is None:
+            t = capped(*content_terms(self.texts[i]), self.caps)
+            self._terms[i] = t
+        return t
 
     def facts(self, i: int) -> Facts:
         return self.rewrite_doc(i).facts
@@ -217,6 +237,18 @@ class Judge:
                     signals=signals, conflict=conflict,
                 )
         elif cfg.rewrite and min(self.n_words[i], self.n_words[j]) >= cfg.min_rewrite_words:
+            ta, tb = self.terms(i), self.terms(j)
+            kj = _set_jaccard(ta[1], tb[1])
+            wj = weighted_jaccard(ta[0], tb[0]) if kj >= PREFILTER_KEY_JACCARD else 0.0
+            signals.update(key_jaccard=kj, weighted_jaccard=wj)
+            if kj < PREFILTER_KEY_JACCARD or wj < PREFILTER_WEIGHTED_JACCARD:
+                return Verdict(
+                    match=_match(a, b, "distinct", 0.0, ov),
+                    reason=f"{reason}; too little shared vocabulary for a rewrite (key-term "
+                    f"jaccard {kj:.2f}, weighted jaccard {wj:.2f}; need "
+                    f"{PREFILTER_KEY_JACCARD} and {PREFILTER_WEIGHTED_JACCARD})",
+                    signals=signals,
+                )
             rs = rewrite_score(self.rewrite_doc(i), self.rewrite_doc(j))
             signals.update(
                 rewrite_score=rs.score, coverage_a=rs.coverage_a, coverage_b=rs.coverage_b,
@@ -414,7 +446,8 @@ def link(
     if config.rewrite:
         term_keys = [content_terms(texts[i]) for i in leaders]
         caps = corpus_caps([t for t, _k in term_keys])
-        keysets = [capped(t, k, caps)[1] for t, k in term_keys]
+        capped_terms = {int(i): capped(t, k, caps) for i, (t, k) in zip(leaders, term_keys)}
+        keysets = [capped_terms[int(i)][1] for i in leaders]
         ok = np.array(
             [len(k) >= 2 and n_words[i] >= config.min_rewrite_words
              for k, i in zip(keysets, leaders.tolist())], dtype=bool,
@@ -435,6 +468,8 @@ def link(
         allp = np.stack([code // n, code % n], axis=1)
     judge = Judge(ids=ids, texts=texts, titles=titles, published=published, shingles=shingles,
                   n_words=n_words, config=config, caps=caps)
+    if config.rewrite:
+        judge._terms.update(capped_terms)
     edges: list[tuple[int, int, float, bool]] = [(i, j, 1.0, True) for i, j in exact_edges]
     verdicts: dict[tuple[str, str], Verdict] = {}
     for i, j in allp.tolist():

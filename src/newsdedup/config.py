@@ -41,13 +41,6 @@ _LIMITS: dict[str, tuple[str, float | None, float | None, tuple[str, ...] | None
     "passage_sample": ("int", 1, 1024, None),
     "max_hours_apart": ("float", 0.0, None, None),
     "chain_guard": ("bool", None, None, None),
-    "rewrite": ("bool", None, None, None),
-    "rewrite_threshold": ("float", 0.0, 1.0, None),
-    "rewrite_lsh_threshold": ("float", 0.05, 1.0, None),
-    "min_rewrite_words": ("int", 1, None, None),
-    "passage_sample": ("int", 1, 1024, None),
-    "max_hours_apart": ("float", 0.0, None, None),
-    "chain_guard": ("bool", None, None, None),
     "window": ("timedelta|None", 0, None, None),
     "source_match": ("choice", None, None, ("any", "different", "same")),
 }
@@ -155,21 +148,6 @@ class Config:
             figures differ, are different occurrences of a recurring report.
         chain_guard: a weak link merges two groups only if the groups agree as
             a whole (see :func:`newsdedup.score.guarded_groups`).
-        rewrite: look for rewrites (the second signature family: rare words,
-            names and figures; see :mod:`newsdedup.rewrite`).
-        rewrite_threshold: rewrite score (see
-            :func:`newsdedup.rewrite.rewrite_score`) at or above which two
-            articles that are not copies are linked as ``rewrite``.
-        rewrite_lsh_threshold: key-term Jaccard at which a pair becomes a
-            rewrite candidate with probability at least ``recall_at_threshold``.
-        min_rewrite_words: both articles need this many words to be compared
-            as rewrites (short notices are only ever copies).
-        passage_sample: one in this many shingles is indexed for the
-            containment candidate path (excerpts far below ``threshold``).
-        max_hours_apart: two dated articles further apart than this, whose
-            figures differ, are different occurrences of a recurring report.
-        chain_guard: a weak link merges two groups only if the groups agree as
-            a whole (see :func:`newsdedup.score.guarded_groups`).
         window: streaming (:meth:`Deduper.add`, ``filter``): a document only
             matches documents published at most this long before or after it
             (pairs where either date is unknown are not constrained). The
@@ -194,13 +172,6 @@ class Config:
     representative: str = "longest"
     errors: str = "raise"
     batch_size: int = 4096
-    rewrite: bool = True
-    rewrite_threshold: float = 0.4
-    rewrite_lsh_threshold: float = 0.25
-    min_rewrite_words: int = 40
-    passage_sample: int = 8
-    max_hours_apart: float = 36.0
-    chain_guard: bool = True
     rewrite: bool = True
     rewrite_threshold: float = 0.4
     rewrite_lsh_threshold: float = 0.25

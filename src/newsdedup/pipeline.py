@@ -137,7 +137,6 @@ def run(
     matches: list[Match] = []
     leader_of: dict[bytes, int] = {}
     exact_edges: list[tuple[int, int]] = []
-    exact_edges: list[tuple[int, int]] = []
     is_leader = eligible.copy()
     exact = 0
     for i in np.flatnonzero(eligible):

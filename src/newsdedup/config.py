@@ -43,6 +43,7 @@ _LIMITS: dict[str, tuple[str, float | None, float | None, tuple[str, ...] | None
     "chain_guard": ("bool", None, None, None),
     "window": ("timedelta|None", 0, None, None),
     "source_match": ("choice", None, None, ("any", "different", "same")),
+    "workers": ("int", 1, 256, None),
 }
 
 
@@ -155,6 +156,9 @@ class Config:
         source_match: streaming: match documents from ``any`` sources, only
             from ``different`` sources (an unknown source differs from all), or
             only from the ``same`` (known) source. The batch run ignores it.
+        workers: streaming: processes that prepare documents (strip, shingle,
+            sign) for ``add_many`` and ``filter`` while the index works; 1 runs
+            everything in the calling process.
     """
 
     threshold: float = 0.5
@@ -181,6 +185,7 @@ class Config:
     chain_guard: bool = True
     window: timedelta | None = None
     source_match: str = "any"
+    workers: int = 1
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

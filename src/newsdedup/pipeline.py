@@ -290,7 +290,7 @@ class Deduper:
     def close(self) -> None:
         """Close the streaming index (idempotent)."""
         if self._stream is not None:
-            self._stream.store.close()
+            self._stream.close()
 
     def __enter__(self) -> Deduper:
         return self

@@ -97,11 +97,6 @@ def decode_shingles(blob: bytes) -> np.ndarray:
     return ((high << np.uint64(low_bits)) | low).astype(np.uint32)
 
 
-def as_signed(keys: np.ndarray) -> np.ndarray:
-    """uint64 band keys as int64 (SQLite integers are signed)."""
-    return keys.astype(np.uint64, copy=False).view(np.int64)
-
-
 # --------------------------------------------------------------------------- records
 
 
@@ -358,6 +353,16 @@ CREATE TABLE IF NOT EXISTS bands (
 ) WITHOUT ROWID;
 """
 _DOC_COLS = "seq, id, published, source, n_words, exact, cluster, rep, shingles"
+# 8 KiB pages hold five ~1.5 KB document rows (4 KiB pages hold two, wasting a quarter).
+_PAGE_SIZE = 8192
+# Band keys are stored as their top 48 bits (6-byte SQLite integers instead of 8):
+# a false bucket match then needs a 48-bit collision (about 1e-8 per lookup at
+# 10^7 stored keys) and only adds a candidate that verification rejects.
+_KEY_SHIFT = 16
+
+
+def _short_keys(keys: np.ndarray) -> np.ndarray:
+    return (keys.astype(np.uint64, copy=False) >> np.uint64(_KEY_SHIFT)).astype(np.int64)
 _MAX_PARAMS = 30_000
 
 
@@ -395,6 +400,8 @@ class SQLiteStore(IndexStore):
                 raise IncompatibleSignatureError(
                     f"{self.location!r} is an SQLite database but not a newsdedup index"
                 )
+            if not tables:
+                con.execute(f"PRAGMA page_size={_PAGE_SIZE}")
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")
             con.execute("PRAGMA cache_size=-65536")
@@ -458,7 +465,9 @@ class SQLiteStore(IndexStore):
 
     def buckets(self, keys: np.ndarray, limit: int) -> dict[int, list[int]]:
         out: dict[int, list[int]] = {}
-        signed = as_signed(np.unique(keys)).tolist()
+        full = np.unique(keys.astype(np.uint64, copy=False))
+        signed = _short_keys(full).tolist()
+        back = dict(zip(signed, full.tolist()))
         sql = (
             "SELECT j.value, (SELECT group_concat(seq) FROM "
             "(SELECT seq FROM bands WHERE key = j.value ORDER BY seq LIMIT ?)) "
@@ -468,7 +477,7 @@ class SQLiteStore(IndexStore):
             chunk = signed[start : start + _MAX_PARAMS]
             for key, members in self._con.execute(sql, (limit, json.dumps(chunk))):
                 if members is not None:
-                    out[key & 0xFFFFFFFFFFFFFFFF] = [int(s) for s in members.split(",")]
+                    out[back[key]] = [int(s) for s in members.split(",")]
         return out
 
     def fetch(self, seqs: Sequence[int]) -> dict[int, StoredDoc]:
@@ -507,8 +516,9 @@ class SQLiteStore(IndexStore):
                     f"document id {next(iter(taken), '?')!r} is already in the index"
                 ) from None
             rows = [
-                (k, d.seq) for d, ks in zip(docs, keys) for k in as_signed(ks).tolist()
+                (k, d.seq) for d, ks in zip(docs, keys) for k in _short_keys(ks).tolist()
             ]
+            rows.sort()
             con.executemany("INSERT OR IGNORE INTO bands (key, seq) VALUES (?, ?)", rows)
 
     def delete(self, docs: Sequence[StoredDoc], keys: Sequence[np.ndarray]) -> None:
@@ -516,7 +526,7 @@ class SQLiteStore(IndexStore):
         with self.transaction():
             con.executemany(
                 "DELETE FROM bands WHERE key = ? AND seq = ?",
-                [(k, d.seq) for d, ks in zip(docs, keys) for k in as_signed(ks).tolist()],
+                [(k, d.seq) for d, ks in zip(docs, keys) for k in _short_keys(ks).tolist()],
             )
             con.executemany("DELETE FROM docs WHERE seq = ?", [(d.seq,) for d in docs])
 

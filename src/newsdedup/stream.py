@@ -35,7 +35,7 @@ from .config import Config
 from .errors import InputError
 from .index import band_keys
 from .load import article_from_record
-from .pipeline import Prepared, lsh_params, prepare, signature_spec
+from .pipeline import lsh_params, prepare, signature_spec
 from .score import verify_pair
 from .shingle import Shingler
 from .sign import Signer
@@ -49,6 +49,8 @@ from .store import (
 from .types import Article, Match, Relation
 
 _SIGN_CHUNK = 64  # documents per signing call (small blocks stay in cache)
+_BATCH_CHUNK = 1000  # documents prepared and indexed at a time (bounds memory)
+_WORK_CHUNK = 64  # documents per task for worker processes
 _NO_KEYS = np.zeros(0, dtype=np.uint64)
 
 
@@ -164,10 +166,55 @@ def as_article(item: Any, pos: int | None = None) -> Article:
 
 @dataclass(slots=True)
 class _Item:
-    prep: Prepared
+    article: Article
+    n_words: int
+    shingles: np.ndarray
     published: float | None
     exact: int | None
     keys: np.ndarray
+
+
+class _Preparer:
+    """prepare -> exact hash -> sign -> band keys for a list of Articles (the
+    pipeline's own stages; also run in worker processes)."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.lsh = lsh_params(config)
+        self.shingler = Shingler(config.shingle_size)
+        self.signer = Signer(signature_spec(config))
+
+    def __call__(self, articles: Sequence[Article]) -> list[_Item]:
+        cfg = self.config
+        items = []
+        for a in articles:
+            p = prepare(a, cfg, self.shingler)
+            exact = None
+            if len(p.shingles):
+                digest = xxhash.xxh3_128_digest(p.normalized.encode("utf-8"))
+                exact = int.from_bytes(digest[:8], "little", signed=True)
+            items.append(_Item(a, p.n_words, p.shingles, posix(a.published), exact, _NO_KEYS))
+        signed = [it for it in items if it.exact is not None]
+        for start in range(0, len(signed), _SIGN_CHUNK):
+            chunk = signed[start : start + _SIGN_CHUNK]
+            sigs = self.signer.sign([it.shingles for it in chunk])
+            for it, keys in zip(chunk, band_keys(sigs, self.lsh)):
+                it.keys = keys
+        return items
+
+
+_WORKER: _Preparer | None = None
+
+
+def _worker_init(config: Config) -> None:
+    global _WORKER
+    _WORKER = _Preparer(config)
+
+
+def _worker_prepare(articles: list[Article]) -> list[_Item]:
+    if _WORKER is None:  # pragma: no cover (the initializer always runs first)
+        raise RuntimeError("worker not initialised")
+    return _WORKER(articles)
 
 
 class Stream:
@@ -177,8 +224,10 @@ class Stream:
         self.config = config
         self.store = store
         self.lsh = lsh_params(config)
-        self._shingler = Shingler(config.shingle_size)
-        self._signer = Signer(signature_spec(config))
+        self.workers = config.workers
+        self._prep = _Preparer(config)
+        self._signer = self._prep.signer
+        self._pool: Any = None
         wanted = fingerprint(config)
         stored = store.fingerprint()
         if stored is None:
@@ -189,24 +238,41 @@ class Stream:
     # ---------------------------------------------------------------- stages
 
     def _prepare(self, articles: Sequence[Article]) -> list[_Item]:
-        cfg = self.config
-        items = []
-        for a in articles:
-            p = prepare(a, cfg, self._shingler)
-            exact = None
-            if len(p.shingles):
-                digest = xxhash.xxh3_128_digest(p.normalized.encode("utf-8"))
-                exact = int.from_bytes(digest[:8], "little", signed=True)
-            items.append(_Item(p, posix(a.published), exact, _NO_KEYS))
-        self._sign([it for it in items if it.exact is not None])
-        return items
+        return self._prep(articles)
 
-    def _sign(self, items: Sequence[_Item]) -> None:
-        for start in range(0, len(items), _SIGN_CHUNK):
-            chunk = items[start : start + _SIGN_CHUNK]
-            sigs = self._signer.sign([it.prep.shingles for it in chunk])
-            for it, keys in zip(chunk, band_keys(sigs, self.lsh)):
-                it.keys = keys
+    def _prepared_chunks(self, articles: list[Article]) -> Iterator[list[_Item]]:
+        """Prepared documents in order, in chunks; with ``workers`` > 1 the
+        chunks are prepared by worker processes while earlier ones are indexed."""
+        if self.workers == 1 or len(articles) < 2 * _WORK_CHUNK:
+            for start in range(0, len(articles), _BATCH_CHUNK):
+                yield self._prep(articles[start : start + _BATCH_CHUNK])
+            return
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # fork where there is one (no __main__ guard needed in scripts)
+            methods = multiprocessing.get_all_start_methods()
+            ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=ctx,
+                initializer=_worker_init, initargs=(self.config,),
+            )
+        chunks = [articles[i : i + _WORK_CHUNK] for i in range(0, len(articles), _WORK_CHUNK)]
+        ahead = 2 * self.workers
+        futures = [self._pool.submit(_worker_prepare, c) for c in chunks[:ahead]]
+        for n in range(len(chunks)):
+            items = futures[n].result()
+            if n + ahead < len(chunks):
+                futures.append(self._pool.submit(_worker_prepare, chunks[n + ahead]))
+            yield items
+
+    def close(self) -> None:
+        """Stop the worker processes (if any) and close the store."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+        self.store.close()
 
     def keys_of(self, docs: Sequence[StoredDoc]) -> list[np.ndarray]:
         """The band keys of stored documents (recomputed from their shingle sets)."""
@@ -220,15 +286,15 @@ class Stream:
         return out
 
     def _verify(self, it: _Item, other: StoredDoc) -> Match | None:
-        art = it.prep.article
+        art = it.article
         if not pair_allowed(it.published, art.source, other.published, other.source, self.config):
             return None
-        if other.exact == it.exact and np.array_equal(other.shingles, it.prep.shingles):
+        if other.exact == it.exact and np.array_equal(other.shingles, it.shingles):
             a, b = sorted((art.id, other.id))
             return Match(a=a, b=b, relation="exact", score=1.0, jaccard=1.0, containment=1.0)
         match, _reason = verify_pair(
-            art.id, other.id, it.prep.shingles, other.shingles, it.prep.n_words,
-            other.n_words, self.config,
+            art.id, other.id, it.shingles, other.shingles, it.n_words, other.n_words,
+            self.config,
         )
         return match if match.relation != "distinct" else None
 
@@ -237,10 +303,19 @@ class Stream:
     ) -> set[int]:
         limit = self.config.max_bucket
         found: set[int] = set()
-        for k in keys.tolist():
-            members = stored.get(k, []) + pending.get(k, [])
+        klist = keys.tolist()
+        for k in stored.keys() & klist if stored else ():
+            members = stored[k] + pending.get(k, [])
             if len(members) >= limit:
                 found.add(members[0])  # as in batch: a crowded bucket pairs with its first
+            else:
+                found.update(members)
+        for k in pending.keys() & klist if pending else ():
+            if k in stored:
+                continue
+            members = pending[k]
+            if len(members) >= limit:
+                found.add(members[0])
             else:
                 found.update(members)
         return found
@@ -264,9 +339,7 @@ class Stream:
             if i in seen:
                 raise DuplicateIdError(f"document id {i!r} occurs twice in this batch")
             seen.add(i)
-        items = self._prepare(articles)
         store = self.store
-        all_keys = np.concatenate([it.keys for it in items])
         out: list[Decision] = []
         with store.transaction():
             taken = store.seqs_of(ids)
@@ -274,38 +347,47 @@ class Stream:
                 raise DuplicateIdError(
                     f"document id {next(iter(taken))!r} is already in the index"
                 )
-            first = store.reserve(len(items))
-            bucket_map = store.buckets(all_keys, self.config.max_bucket) if len(all_keys) else {}
-            empty: dict[int, list[int]] = {}
-            wanted = set()
-            for it in items:
-                wanted |= self._candidates(it.keys, bucket_map, empty)
-            known = store.fetch(sorted(wanted))
-            pending: dict[int, list[int]] = {}
-            new_docs: list[StoredDoc] = []
-            for n, (it, original) in enumerate(zip(items, originals)):
-                seq = first + n
-                art = it.prep.article
-                matches: list[tuple[Match, StoredDoc]] = []
-                for c in sorted(self._candidates(it.keys, bucket_map, pending)):
-                    other = known[c] if c in known else None
-                    if other is None:
-                        continue  # removed meanwhile (another worker)
-                    m = self._verify(it, other)
-                    if m is not None:
-                        matches.append((m, other))
-                doc = StoredDoc(
-                    seq=seq, id=art.id, published=it.published, source=art.source,
-                    n_words=it.prep.n_words, exact=it.exact, cluster=0, rep=None,
-                    shingles=it.prep.shingles,
-                )
-                decision = self._decide(art.id, original, seq, matches, doc)
-                new_docs.append(doc)
-                known[seq] = doc
-                for k in it.keys.tolist():
-                    pending.setdefault(k, []).append(seq)
-                out.append(decision)
-            store.insert(new_docs, [it.keys for it in items])
+            done = 0
+            for items in self._prepared_chunks(articles):
+                out += self._index_chunk(items, originals[done : done + len(items)])
+                done += len(items)
+        return out
+
+    def _index_chunk(self, items: list[_Item], originals: list[Any]) -> list[Decision]:
+        """Decide and insert prepared documents (inside the caller's transaction)."""
+        store = self.store
+        limit = self.config.max_bucket
+        first = store.reserve(len(items))
+        all_keys = np.concatenate([it.keys for it in items])
+        bucket_map = store.buckets(all_keys, limit) if len(all_keys) else {}
+        wanted: set[int] = set()
+        for members in bucket_map.values():
+            wanted.update(members[:1] if len(members) >= limit else members)
+        known = store.fetch(sorted(wanted))
+        pending: dict[int, list[int]] = {}
+        new_docs: list[StoredDoc] = []
+        out: list[Decision] = []
+        for n, (it, original) in enumerate(zip(items, originals)):
+            seq = first + n
+            art = it.article
+            matches: list[tuple[Match, StoredDoc]] = []
+            for c in sorted(self._candidates(it.keys, bucket_map, pending)):
+                other = known.get(c)
+                if other is None:
+                    continue  # removed meanwhile (another worker)
+                m = self._verify(it, other)
+                if m is not None:
+                    matches.append((m, other))
+            doc = StoredDoc(
+                seq=seq, id=art.id, published=it.published, source=art.source,
+                n_words=it.n_words, exact=it.exact, cluster=0, rep=None, shingles=it.shingles,
+            )
+            out.append(self._decide(art.id, original, seq, matches, doc))
+            new_docs.append(doc)
+            known[seq] = doc
+            for k in it.keys.tolist():
+                pending.setdefault(k, []).append(seq)
+        store.insert(new_docs, [it.keys for it in items])
         return out
 
     @staticmethod
@@ -348,7 +430,7 @@ class Stream:
             found = []
             for c in sorted(cs):
                 other = known.get(c)
-                if other is None or other.id == it.prep.article.id:
+                if other is None or other.id == it.article.id:
                     continue
                 m = self._verify(it, other)
                 if m is not None:

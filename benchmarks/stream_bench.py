@@ -1,0 +1,281 @@
+"""Streaming index benchmark: add throughput, query latency and size on SQLite and Redis.
+
+Articles are built from real news sentences (BBC News 2004-05 and Reuters-21578
+in ../shared/corpora): each article is 11-20 sentences drawn at random (about
+the BBC mean of ~350 words), and one in ten is a lightly edited copy (3% of words replaced or
+dropped, sometimes cut to 85%) of an earlier article, so the index sees the
+duplicates a news stream has. Deterministic by ``--seed``; written to
+``--workdir`` (outside the repository), never shipped.
+
+Phases, per backend:
+
+1. fill: ``add_many`` batches of 1,000 until the index holds ``--size`` articles;
+2. sustained add at that size: ``--sustained`` more articles in ``add_many``
+   batches of 500 (one transaction each), and ``--single`` articles through
+   ``add`` (one transaction per article);
+3. query latency: ``--queries`` single ``query`` calls (half copies of indexed
+   articles, half new ones): p50 and p99;
+4. size: SQLite file bytes per article (after a WAL checkpoint); Redis
+   ``used_memory`` per article.
+
+The preparation stages (strip, normalise, shingle) run inside ``add``; their
+cost does not depend on the index and is measured on its own (``prepare``) so
+the index's share is visible. The index runs with ``--strip`` off by default
+(stripping is benchmarked in its own section); the stripping cost per article
+at the time of the run is reported beside it.
+
+Usage::
+
+    .venv/bin/python benchmarks/stream_bench.py --size 100000 --out /tmp/stream_bench.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPORA = Path(os.environ.get("NEWSDEDUP_CORPORA", ROOT.parent / "shared" / "corpora"))
+_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
+
+
+def sentence_pool() -> list[str]:
+    pool: list[str] = []
+    for rel in ("bbc-news/bbc-news.jsonl.gz", "reuters21578/reuters21578.jsonl.gz"):
+        with gzip.open(CORPORA / rel, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                text = json.loads(line).get("text") or ""
+                for s in _SENT.split(" ".join(text.split())):
+                    if 6 <= len(s.split()) <= 60:
+                        pool.append(s)
+    return sorted(set(pool))
+
+
+def build_articles(n: int, seed: int, workdir: Path) -> Path:
+    path = workdir / f"articles-{n}-{seed}.jsonl"
+    if path.exists():
+        return path
+    rng = random.Random(seed)
+    pool = sentence_pool()
+    sources = ["wire", "paper-a", "paper-b", "paper-c", "site-d"]
+    t0 = datetime(2024, 1, 1, tzinfo=timezone.utc).timestamp()
+    texts: list[str] = []
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            if i > 100 and rng.random() < 0.1:
+                words = texts[rng.randrange(len(texts))].split(" ")
+                words = ["update" if rng.random() < 0.015 else w
+                         for w in words if rng.random() >= 0.015]
+                if rng.random() < 0.3:
+                    words = words[: int(len(words) * 0.85)]
+                text = " ".join(words)
+            else:
+                text = " ".join(rng.choice(pool) for _ in range(rng.randint(11, 20)))
+            texts.append(text)
+            title = " ".join(text.split(" ")[:8])
+            rec = {"id": f"a{i:07d}", "title": title, "text": text,
+                   "source": rng.choice(sources),
+                   "published": datetime.fromtimestamp(t0 + 60 * i, timezone.utc).isoformat()}
+            fh.write(json.dumps(rec) + "\n")
+    tmp.rename(path)
+    return path
+
+
+def load_articles(path: Path, n: int) -> list[dict[str, Any]]:
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            out.append(json.loads(line))
+            if len(out) >= n:
+                break
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    exe = shutil.which("redis-server")
+    if exe is None:
+        raise SystemExit("redis-server not found (make system-deps installs it)")
+    port = free_port()
+    proc = subprocess.Popen(
+        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    import redis
+
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.exceptions.ConnectionError:
+            time.sleep(0.05)
+    client.close()
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values), q))
+
+
+def run_backend(location: str, arts: list[dict[str, Any]], args: argparse.Namespace,
+                opts: dict[str, Any]) -> dict[str, Any]:
+    from newsdedup import Deduper
+
+    size, sustained, single = args.size, args.sustained, args.single
+    res: dict[str, Any] = {"location": location.split("?")[0]}
+    with Deduper.open(location, **opts) as d:
+        t = time.perf_counter()
+        for start in range(0, size, 1000):
+            d.add_many(arts[start : min(size, start + 1000)])
+        fill = time.perf_counter() - t
+        res["fill_articles"] = size
+        res["fill_per_s"] = size / fill
+        res["fill_s"] = fill
+        block = arts[size : size + sustained]
+        t = time.perf_counter()
+        for start in range(0, len(block), 500):
+            d.add_many(block[start : start + 500])
+        res["sustained_add_many_per_s"] = len(block) / (time.perf_counter() - t)
+        block = arts[size + sustained : size + sustained + single]
+        t = time.perf_counter()
+        dup = 0
+        for a in block:
+            dup += bool(d.add(a))
+        res["sustained_add_per_s"] = len(block) / (time.perf_counter() - t)
+        rng = random.Random(args.seed + 1)
+        indexed = size + sustained + single
+        probes = []
+        for i in range(args.queries):
+            if i % 2:
+                src = arts[rng.randrange(indexed)]
+                probes.append(dict(src, id=f"q{i}"))
+            else:
+                probes.append(dict(arts[indexed + i], id=f"q{i}"))
+        lat = []
+        hits = 0
+        for p in probes:
+            t = time.perf_counter()
+            hits += bool(d.query(p))
+            lat.append(time.perf_counter() - t)
+        res["query_p50_ms"] = pct(lat, 50) * 1e3
+        res["query_p99_ms"] = pct(lat, 99) * 1e3
+        res["query_hit_share"] = hits / len(probes)
+        store = d._streamer().store
+        res["indexed"] = len(store)
+        if hasattr(store, "memory_bytes"):
+            res["redis_used_memory_bytes"] = store.memory_bytes()
+            res["bytes_per_article"] = res["redis_used_memory_bytes"] / res["indexed"]
+    if not location.startswith("redis"):
+        con = sqlite3.connect(location)
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        shingle_bytes = con.execute("SELECT sum(length(shingles)) FROM docs").fetchone()[0]
+        band_rows = con.execute("SELECT count(*) FROM bands").fetchone()[0]
+        con.close()
+        file_bytes = os.path.getsize(location)
+        res["file_bytes"] = file_bytes
+        res["bytes_per_article"] = file_bytes / res["indexed"]
+        res["shingle_blob_bytes_per_article"] = shingle_bytes / res["indexed"]
+        res["band_rows_per_article"] = band_rows / res["indexed"]
+    return res
+
+
+def prepare_cost(arts: list[dict[str, Any]], strip: bool) -> float:
+    """Seconds per article for strip/normalise/shingle/sign alone (no index)."""
+    from newsdedup import Config
+    from newsdedup.store import MemoryStore
+    from newsdedup.stream import Stream, as_article
+
+    stream = Stream(Config(strip=strip), MemoryStore())
+    articles = [as_article(a) for a in arts]
+    t = time.perf_counter()
+    stream._prepare(articles)
+    return (time.perf_counter() - t) / len(articles)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--size", type=int, default=100_000, help="articles in the index")
+    ap.add_argument("--redis-size", type=int, default=None, help="(default: --size)")
+    ap.add_argument("--sustained", type=int, default=5_000)
+    ap.add_argument("--single", type=int, default=1_000)
+    ap.add_argument("--queries", type=int, default=1_000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--strip", action="store_true", help="strip boilerplate inside add")
+    ap.add_argument("--backends", default="sqlite,redis")
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/newsdedup-bench"))
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    total = args.size + args.sustained + args.single + args.queries
+    t = time.perf_counter()
+    arts = load_articles(build_articles(total, args.seed, args.workdir), total)
+    words = [len(a["text"].split()) for a in arts[:5000]]
+    import newsdedup
+
+    report: dict[str, Any] = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "python benchmarks/stream_bench.py " + " ".join(argv or sys.argv[1:]),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared), "
+                   f"{platform.system()} {platform.release()}",
+        "versions": {"newsdedup": newsdedup.__version__, "python": platform.python_version(),
+                     "numpy": np.__version__, "sqlite": sqlite3.sqlite_version},
+        "articles": {"total": total, "mean_words": float(np.mean(words)),
+                     "build_s": time.perf_counter() - t},
+        "strip": args.strip,
+    }
+    sample = arts[: min(2000, len(arts))]
+    report["prepare_ms"] = {"strip_off": prepare_cost(sample, False) * 1e3,
+                            "strip_on": prepare_cost(sample, True) * 1e3}
+    opts = {"strip": args.strip}
+    backends = args.backends.split(",")
+    if "sqlite" in backends:
+        db = args.workdir / "index.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+        report["sqlite"] = run_backend(str(db), arts, args, opts)
+        print(json.dumps(report["sqlite"], indent=1), file=sys.stderr)
+    if "redis" in backends:
+        import redis
+
+        proc, url = start_redis(args.workdir)
+        try:
+            sub = argparse.Namespace(**vars(args))
+            sub.size = args.redis_size or args.size
+            report["redis"] = run_backend(url, arts, sub, opts)
+            report["redis"]["version"] = redis.Redis.from_url(url).info()["redis_version"]
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        print(json.dumps(report["redis"], indent=1), file=sys.stderr)
+    text = json.dumps(report, indent=2)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

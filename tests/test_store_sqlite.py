@@ -1,0 +1,198 @@
+"""The SQLite index: persistence, configuration fingerprint, durability under SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from newsdedup import Deduper, IncompatibleSignatureError
+from newsdedup.store import IndexConnectionError, SQLiteStore
+from tests.test_stream import make_corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _state(d: Deduper, docs: list[dict]) -> list[list[tuple[str, str, str, float]]]:
+    return [
+        [(m.a, m.b, m.relation, round(m.score, 9)) for m in d.query(dict(x, id="probe"))]
+        for x in docs
+    ]
+
+
+def test_reopen_restores_the_exact_state(tmp_path: Path) -> None:
+    docs = make_corpus(21, stories=25)
+    half = len(docs) // 2
+    db = tmp_path / "index.db"
+    memory = Deduper()
+    expected = memory.add_many(docs)
+    with Deduper.open(db) as d:
+        got = d.add_many(docs[:half])
+    with Deduper.open(db) as d:  # reopened: the second half sees the first
+        got += [d.add_many([x])[0] for x in docs[half:]]
+        assert _state(d, docs) == _state(memory, docs)
+        assert d.remove(docs[0]["id"]) and not d.remove(docs[0]["id"])
+    assert [(x.id, x.cluster_id, x.duplicate_of, x.relation, x.score) for x in got] == [
+        (x.id, x.cluster_id, x.duplicate_of, x.relation, x.score) for x in expected
+    ]
+    with Deduper.open(db) as d:
+        assert all(m.a != docs[0]["id"] and m.b != docs[0]["id"]
+                   for m in d.query(dict(docs[0], id="probe")))
+    store = SQLiteStore(db)
+    try:
+        assert store.integrity() == []
+        assert len(store) == len(docs) - 1
+    finally:
+        store.close()
+
+
+def test_a_different_configuration_is_refused_naming_the_differences(tmp_path: Path) -> None:
+    db = tmp_path / "index.db"
+    with Deduper.open(db, num_perm=128) as d:
+        d.add(make_corpus(22, stories=1)[0])
+    with pytest.raises(IncompatibleSignatureError) as info:
+        Deduper.open(db, num_perm=64, shingle_size=4)
+    msg = str(info.value)
+    for part in ("num_perm: index has 128, this Deduper has 64",
+                 "shingle_size: index has 5, this Deduper has 4", "bands", str(db)):
+        assert part in msg
+    # Options that only change verification are fine.
+    with Deduper.open(db, containment_threshold=0.9, window=None) as d:
+        assert d.config.containment_threshold == 0.9
+
+
+def test_format_version_and_foreign_files_are_refused(tmp_path: Path) -> None:
+    db = tmp_path / "index.db"
+    Deduper.open(db).close()
+    con = sqlite3.connect(db)
+    con.execute(
+        "UPDATE meta SET value = replace(value, '\"index_format\": 1', '\"index_format\": 99')"
+    )
+    con.commit()
+    con.close()
+    with pytest.raises(IncompatibleSignatureError, match="index format 99; this newsdedup reads"):
+        Deduper.open(db)
+    other = tmp_path / "other.db"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE t (x)")
+    con.commit()
+    con.close()
+    with pytest.raises(IncompatibleSignatureError, match="not a newsdedup index"):
+        Deduper.open(other)
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(IndexConnectionError, match="cannot open index"):
+        Deduper.open(junk)
+
+
+def test_expire_on_disk(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    docs = make_corpus(23, stories=10)
+    db = tmp_path / "index.db"
+    with Deduper.open(db) as d:
+        d.add_many(docs)
+        cutoff = datetime.fromisoformat(docs[len(docs) // 2]["published"])
+        removed = d.expire(before=cutoff)
+    assert removed == len(docs) // 2
+    store = SQLiteStore(db)
+    try:
+        assert len(store) == len(docs) - removed and store.integrity() == []
+    finally:
+        store.close()
+
+
+_CHILD = r"""
+import sys
+sys.path.insert(0, {root!r})
+from newsdedup import Deduper
+from tests.test_stream import make_corpus
+docs = [dict(d, id=f"{{n}}-{{d['id']}}") for n in range(40) for d in make_corpus(n, stories=20)]
+batch = {batch}
+with Deduper.open({db!r}) as d:
+    for start in range(0, len(docs), batch):
+        chunk = docs[start:start + batch]
+        if batch == 1:
+            d.add(chunk[0])
+        else:
+            d.add_many(chunk)
+        print(*[x["id"] for x in chunk], flush=True)
+"""
+
+
+@pytest.mark.parametrize("batch", [1, 25])
+def test_sigkill_in_the_middle_of_a_stream_loses_nothing_committed(
+    tmp_path: Path, batch: int
+) -> None:
+    db = tmp_path / "index.db"
+    code = _CHILD.format(root=str(ROOT), db=str(db), batch=batch)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    committed: list[str] = []
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 60
+    while len(committed) < 400 and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        committed += line.split()
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    assert proc.returncode == -signal.SIGKILL
+    assert len(committed) >= 400, "the child did not get far enough"
+    store = SQLiteStore(db)
+    try:
+        assert store.integrity() == []
+        present = store.seqs_of(committed)
+        assert set(present) == set(committed)  # every committed document is there
+        n = len(store)
+        assert n >= len(committed)
+        if batch > 1:
+            assert n % batch == 0  # batches are all-or-nothing
+    finally:
+        store.close()
+    from tests.test_stream import make_corpus as corpus
+
+    docs = {f"{n}-{d['id']}": d for n in range(40) for d in corpus(n, stories=20)}
+    with Deduper.open(db) as d:  # queries still find them
+        for ident in committed[:: max(1, len(committed) // 40)]:
+            doc = docs[ident]
+            if len(doc["text"].split()) < 5:
+                continue
+            found = {m.a if m.b == "probe" else m.b for m in d.query(dict(doc, id="probe"))}
+            assert ident in found
+        d.add({"id": "after-the-crash", "text": docs[committed[0]]["text"]})
+
+
+def test_two_processes_writing_one_file_lose_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "index.db"
+    Deduper.open(db).close()
+    code = r"""
+import sys
+sys.path.insert(0, {root!r})
+from newsdedup import Deduper
+from tests.test_stream import make_corpus
+docs = [dict(d, id=f"w{worker}-{{n}}-{{d['id']}}") for n in range(6) for d in make_corpus(n, stories=15)]
+with Deduper.open({db!r}) as d:
+    for start in range(0, len(docs), 7):
+        d.add_many(docs[start:start + 7])
+"""
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code.format(root=str(ROOT), db=str(db), worker=w)])
+        for w in range(2)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    per_worker = sum(len(make_corpus(n, stories=15)) for n in range(6))
+    store = SQLiteStore(db)
+    try:
+        assert len(store) == 2 * per_worker
+        assert store.integrity() == []
+    finally:
+        store.close()

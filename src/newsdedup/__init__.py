@@ -24,6 +24,8 @@ from .errors import (
 from .index import LSHParams
 from .normalize import normalize
 from .pipeline import Deduper, SkippedInputWarning
+from .store import DuplicateIdError, IndexConnectionError
+from .stream import Decision
 from .result import Clusters
 from .strip import strip
 from .explain import Explanation, compare
@@ -52,9 +54,12 @@ __all__ = [
     "Clusters",
     "Config",
     "ConfigError",
+    "Decision",
     "Deduper",
+    "DuplicateIdError",
     "Explanation",
     "IncompatibleSignatureError",
+    "IndexConnectionError",
     "InputError",
     "LSHParams",
     "Match",

@@ -141,7 +141,8 @@ import sys
 sys.path.insert(0, {root!r})
 from newsdedup import Deduper
 from tests.test_stream import make_corpus
-docs = [dict(d, id=f"w{worker}-{{n}}-{{d['id']}}") for n in range(6) for d in make_corpus(n, stories=15)]
+docs = [dict(d, id=f"w{worker}-{{n}}-{{d['id']}}")
+        for n in range(6) for d in make_corpus(n, stories=15)]
 with Deduper.open({url!r}) as d:
     for start in range(0, len(docs), 5):
         d.add_many(docs[start:start + 5])

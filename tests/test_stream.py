@@ -275,7 +275,7 @@ def test_decision_record_keeps_every_input_field() -> None:
     docs = make_corpus(10, stories=3)
     docs[0]["extra"] = {"nested": [1, 2]}
     out = [d.to_record() for d in Deduper().filter(docs)]
-    for src, rec in zip(docs, out):
+    for src, rec in zip(docs, out, strict=True):
         for k, v in src.items():
             assert rec[k] == v
         assert set(rec) - set(src) == {
@@ -337,7 +337,7 @@ def test_cli_filter_marks_and_keeps_fields(monkeypatch: pytest.MonkeyPatch,
     assert code == 0
     recs = [json.loads(x) for x in lines]
     assert [r["id"] for r in recs] == [d["id"] for d in docs]
-    assert all({k: r[k] for k in d} == d for r, d in zip(recs, docs))
+    assert all({k: r[k] for k in d} == d for r, d in zip(recs, docs, strict=True))
     marked = sum(r["duplicate_of"] is not None for r in recs)
     assert marked > 5
     assert _counts(err) == (len(docs), len(docs), marked, 0)

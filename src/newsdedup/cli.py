@@ -282,7 +282,7 @@ class _FilterRun:
         decisions = self.stream.add_articles(
             [a for _i, a in good], [batch[i][1] for i, _a in good]
         )
-        by_line = dict(zip((i for i, _a in good), decisions))
+        by_line = dict(zip((i for i, _a in good), decisions, strict=True))
         for i, (raw, _rec, _a, _w) in enumerate(batch[:stop_at]):
             self.read += 1
             d = by_line.get(i)

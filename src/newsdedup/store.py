@@ -306,14 +306,14 @@ class MemoryStore(IndexStore):
         taken = [d.id for d in docs if d.id in self._ids]
         if taken:
             raise DuplicateIdError(f"document id {taken[0]!r} is already in the index")
-        for doc, ks in zip(docs, keys):
+        for doc, ks in zip(docs, keys, strict=True):
             self._docs[doc.seq] = doc
             self._ids[doc.id] = doc.seq
             for k in ks.tolist():
                 self._bands.setdefault(k, []).append(doc.seq)
 
     def delete(self, docs: Sequence[StoredDoc], keys: Sequence[np.ndarray]) -> None:
-        for doc, ks in zip(docs, keys):
+        for doc, ks in zip(docs, keys, strict=True):
             self._docs.pop(doc.seq, None)
             self._ids.pop(doc.id, None)
             for k in ks.tolist():
@@ -467,7 +467,7 @@ class SQLiteStore(IndexStore):
         out: dict[int, list[int]] = {}
         full = np.unique(keys.astype(np.uint64, copy=False))
         signed = _short_keys(full).tolist()
-        back = dict(zip(signed, full.tolist()))
+        back = dict(zip(signed, full.tolist(), strict=True))
         sql = (
             "SELECT j.value, (SELECT group_concat(seq) FROM "
             "(SELECT seq FROM bands WHERE key = j.value ORDER BY seq LIMIT ?)) "
@@ -516,7 +516,9 @@ class SQLiteStore(IndexStore):
                     f"document id {next(iter(taken), '?')!r} is already in the index"
                 ) from None
             rows = [
-                (k, d.seq) for d, ks in zip(docs, keys) for k in _short_keys(ks).tolist()
+                (k, d.seq)
+                for d, ks in zip(docs, keys, strict=True)
+                for k in _short_keys(ks).tolist()
             ]
             rows.sort()
             con.executemany("INSERT OR IGNORE INTO bands (key, seq) VALUES (?, ?)", rows)
@@ -526,7 +528,11 @@ class SQLiteStore(IndexStore):
         with self.transaction():
             con.executemany(
                 "DELETE FROM bands WHERE key = ? AND seq = ?",
-                [(k, d.seq) for d, ks in zip(docs, keys) for k in _short_keys(ks).tolist()],
+                [
+                    (k, d.seq)
+                    for d, ks in zip(docs, keys, strict=True)
+                    for k in _short_keys(ks).tolist()
+                ],
             )
             con.executemany("DELETE FROM docs WHERE seq = ?", [(d.seq,) for d in docs])
 
@@ -654,7 +660,9 @@ class RedisStore(IndexStore):
         try:
             yield
         except self._errors.ConnectionError as err:
-            raise IndexConnectionError(f"lost the Redis connection ({self.location}): {err}") from None
+            raise IndexConnectionError(
+                f"lost the Redis connection ({self.location}): {err}"
+            ) from None
         except self._errors.TimeoutError as err:
             raise IndexConnectionError(f"Redis at {self.location} timed out: {err}") from None
 
@@ -666,7 +674,8 @@ class RedisStore(IndexStore):
     def set_fingerprint(self, fingerprint: dict[str, Any]) -> None:
         with self._io():
             # Only the first writer sets it; a racing second one is checked against it.
-            self._client.hsetnx(self._k_meta, "fingerprint", json.dumps(fingerprint, sort_keys=True))
+            value = json.dumps(fingerprint, sort_keys=True)
+            self._client.hsetnx(self._k_meta, "fingerprint", value)
 
     def reserve(self, n: int) -> int:
         with self._io():
@@ -680,28 +689,30 @@ class RedisStore(IndexStore):
             for k in uniq:
                 pipe.zrange(self._band(k), 0, limit - 1)
             res = pipe.execute()
-        return {k: [int(s) for s in members] for k, members in zip(uniq, res) if members}
+        pairs = zip(uniq, res, strict=True)
+        return {k: [int(s) for s in members] for k, members in pairs if members}
 
     def fetch(self, seqs: Sequence[int]) -> dict[int, StoredDoc]:
         if not seqs:
             return {}
         with self._io():
             values = self._client.hmget(self._k_docs, list(seqs))
-        return {s: decode_record(v) for s, v in zip(seqs, values) if v is not None}
+        pairs = zip(seqs, values, strict=True)
+        return {s: decode_record(v) for s, v in pairs if isinstance(v, bytes)}
 
     def seqs_of(self, ids: Sequence[str]) -> dict[str, int]:
         if not ids:
             return {}
         with self._io():
             values = self._client.hmget(self._k_ids, list(ids))
-        return {i: int(v) for i, v in zip(ids, values) if v is not None}
+        return {i: int(v) for i, v in zip(ids, values, strict=True) if v is not None}
 
     def insert(self, docs: Sequence[StoredDoc], keys: Sequence[np.ndarray]) -> None:
         if not docs:
             return
         argv: list[Any] = [len(docs)]
         band_keys: list[bytes] = []
-        for d, ks in zip(docs, keys):
+        for d, ks in zip(docs, keys, strict=True):
             kl = ks.tolist()
             argv += [d.id, d.seq, encode_record(d),
                      "" if d.published is None else repr(d.published), len(kl)]
@@ -718,7 +729,7 @@ class RedisStore(IndexStore):
             return
         argv: list[Any] = [len(docs)]
         band_keys: list[bytes] = []
-        for d, ks in zip(docs, keys):
+        for d, ks in zip(docs, keys, strict=True):
             kl = ks.tolist()
             argv += [d.id, d.seq, len(kl)]
             band_keys += [self._band(k) for k in kl]
@@ -727,7 +738,8 @@ class RedisStore(IndexStore):
 
     def published_before(self, t: float) -> list[StoredDoc]:
         with self._io():
-            seqs = [int(s) for s in self._client.zrangebyscore(self._k_pub, "-inf", f"({t!r}")]
+            found = self._client.zrangebyscore(self._k_pub, "-inf", f"({t!r}")
+            seqs = [int(s) for s in found if isinstance(s, (bytes, str))]
         return [d for _, d in sorted(self.fetch(seqs).items())]
 
     def __len__(self) -> int:

@@ -135,9 +135,11 @@ def pair_allowed(
     """The news constraints: ``window`` (applies when both dates are known) and
     ``source_match`` (an unknown source counts as different from every source)."""
     window = config.window
-    if window is not None and pub_a is not None and pub_b is not None:
-        if abs(pub_a - pub_b) > window.total_seconds():
-            return False
+    if (
+        window is not None and pub_a is not None and pub_b is not None
+        and abs(pub_a - pub_b) > window.total_seconds()
+    ):
+        return False
     how = config.source_match
     if how == "different":
         return src_a is None or src_a != src_b
@@ -198,7 +200,7 @@ class _Preparer:
         for start in range(0, len(signed), _SIGN_CHUNK):
             chunk = signed[start : start + _SIGN_CHUNK]
             sigs = self.signer.sign([it.shingles for it in chunk])
-            for it, keys in zip(chunk, band_keys(sigs, self.lsh)):
+            for it, keys in zip(chunk, band_keys(sigs, self.lsh), strict=True):
                 it.keys = keys
         return items
 
@@ -281,7 +283,7 @@ class Stream:
         for start in range(0, len(idx), _SIGN_CHUNK):
             chunk = idx[start : start + _SIGN_CHUNK]
             sigs = self._signer.sign([docs[i].shingles for i in chunk])
-            for i, keys in zip(chunk, band_keys(sigs, self.lsh)):
+            for i, keys in zip(chunk, band_keys(sigs, self.lsh), strict=True):
                 out[i] = keys
         return out
 
@@ -367,7 +369,7 @@ class Stream:
         pending: dict[int, list[int]] = {}
         new_docs: list[StoredDoc] = []
         out: list[Decision] = []
-        for n, (it, original) in enumerate(zip(items, originals)):
+        for n, (it, original) in enumerate(zip(items, originals, strict=True)):
             seq = first + n
             art = it.article
             matches: list[tuple[Match, StoredDoc]] = []
@@ -426,7 +428,7 @@ class Stream:
         cands = [self._candidates(it.keys, bucket_map, empty) for it in items]
         known = self.store.fetch(sorted(set().union(*cands)))
         out = []
-        for it, cs in zip(items, cands):
+        for it, cs in zip(items, cands, strict=True):
             found = []
             for c in sorted(cs):
                 other = known.get(c)
@@ -453,7 +455,9 @@ class Stream:
         """Remove every document published before ``before``; return how many.
         Documents without a published time are never expired."""
         if not isinstance(before, datetime):
-            raise TypeError(f"expire() expects a datetime for 'before', got {type(before).__name__}")
+            raise TypeError(
+                f"expire() expects a datetime for 'before', got {type(before).__name__}"
+            )
         t = float(before.timestamp() if before.tzinfo else posix(before) or 0.0)
         total = 0
         with self.store.transaction():

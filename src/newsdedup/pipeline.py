@@ -281,11 +281,12 @@ class Deduper:
         """Remove documents published before ``before``; return how many."""
         return self._streamer().expire(before)  # type: ignore[no-any-return]
 
-    def filter(self, docs: Any, *, drop_duplicates: bool = False) -> Any:
+    def filter(self, docs: Any, *, drop_duplicates: bool = False, batch: int = 256) -> Any:
         """Add documents as they come and yield a ``Decision`` for each
         (``cluster_id``, ``duplicate_of``, ``relation``, ``score``,
-        ``is_representative``); ``drop_duplicates`` yields first-seen copies only."""
-        return self._streamer().filter(docs, drop_duplicates=drop_duplicates)
+        ``is_representative``); ``drop_duplicates`` yields first-seen copies only.
+        Documents are committed ``batch`` at a time, each batch before it is yielded."""
+        return self._streamer().filter(docs, drop_duplicates=drop_duplicates, batch=batch)
 
     def close(self) -> None:
         """Close the streaming index (idempotent)."""

@@ -1,5 +1,16 @@
 """Streaming deduplication: add, query, remove, expire and filter one document at a time.
 
+>>> from newsdedup import Deduper
+>>> story = {"id": "wire-1", "text": "The city council approved the new budget on Tuesday "
+...          "after a long debate about funding for schools, roads and the public library."}
+>>> d = Deduper()          # in memory; Deduper.open("index.db") keeps the index on disk
+>>> d.add(story)
+[]
+>>> [(m.a, m.b, m.relation, m.score) for m in d.add(dict(story, id="paper-7"))]
+[('paper-7', 'wire-1', 'exact', 1.0)]
+>>> [(x.id, x.duplicate_of, x.relation) for x in d.filter([dict(story, id="site-3")])]
+[('site-3', 'wire-1', 'exact')]
+
 The stages are the batch pipeline's own (:func:`~newsdedup.pipeline.prepare`,
 :class:`~newsdedup.sign.Signer`, :func:`~newsdedup.index.band_keys`,
 :func:`~newsdedup.score.verify_pair`); only the candidate lookup differs: a new
@@ -32,7 +43,7 @@ import xxhash
 
 from ._version import __version__
 from .config import Config
-from .errors import InputError
+from .errors import ConfigError, InputError
 from .index import band_keys
 from .load import article_from_record
 from .pipeline import lsh_params, prepare, signature_spec
@@ -417,7 +428,8 @@ class Stream:
         )
 
     def query_many(self, docs: Iterable[Any]) -> list[list[Match]]:
-        """The verified matches of each document against the index (nothing inserted)."""
+        """The verified matches of each document against the index (nothing
+        inserted; an indexed document with the same id is not a match)."""
         articles = [as_article(d) for d in docs]
         if not articles:
             return []
@@ -474,6 +486,11 @@ class Stream:
         """Add documents in batches of ``batch`` (each committed before its
         documents are yielded) and yield each one's :class:`Decision`; with
         ``drop_duplicates``, only first-seen copies."""
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise ConfigError(
+                f"The 'batch' parameter of filter must be an int in the range [1, inf). "
+                f"Got {batch!r} instead."
+            )
         chunk: list[Any] = []
         arts: list[Article] = []
         for pos, item in enumerate(docs):

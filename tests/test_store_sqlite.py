@@ -26,7 +26,12 @@ def _state(d: Deduper, docs: list[dict]) -> list[list[tuple[str, str, str, float
     ]
 
 
-def test_reopen_restores_the_exact_state(tmp_path: Path) -> None:
+@pytest.mark.parametrize("merge_min", [500_000, 300])
+def test_reopen_restores_the_exact_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge_min: int
+) -> None:
+    # merge_min=300: the recent band table is merged into the main one many times.
+    monkeypatch.setattr("newsdedup.store._MERGE_MIN", merge_min)
     docs = make_corpus(21, stories=25)
     half = len(docs) // 2
     db = tmp_path / "index.db"
@@ -48,6 +53,8 @@ def test_reopen_restores_the_exact_state(tmp_path: Path) -> None:
     try:
         assert store.integrity() == []
         assert len(store) == len(docs) - 1
+        main = store._con.execute("SELECT count(*) FROM bands").fetchone()[0]
+        assert (main > 0) is (merge_min < 1000)
     finally:
         store.close()
 

@@ -351,7 +351,18 @@ CREATE TABLE IF NOT EXISTS bands (
     seq INTEGER NOT NULL,
     PRIMARY KEY (key, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bands_new (
+    key INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (key, seq)
+) WITHOUT ROWID;
 """
+# New band rows go to the small table ``bands_new`` and are merged into ``bands``
+# in key order once it holds more than max(_MERGE_MIN, rows in ``bands`` / 4):
+# random-key inserts into one large B-tree would dirty most of its pages in
+# every transaction (an LSM-style level of two). Seqs in ``bands_new`` are
+# always larger than those in ``bands``.
+_MERGE_MIN = 500_000
 _DOC_COLS = "seq, id, published, source, n_words, exact, cluster, rep, shingles"
 # 8 KiB pages hold five ~1.5 KB document rows (4 KiB pages hold two, wasting a quarter).
 _PAGE_SIZE = 8192
@@ -404,7 +415,10 @@ class SQLiteStore(IndexStore):
                 con.execute(f"PRAGMA page_size={_PAGE_SIZE}")
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")
-            con.execute("PRAGMA cache_size=-65536")
+            # Up to 1 GiB of page cache (used as the index grows): a transaction
+            # whose dirty pages exceed the cache spills and re-reads them.
+            con.execute("PRAGMA cache_size=-1048576")
+            con.execute("PRAGMA mmap_size=4294967296")
             con.execute("PRAGMA temp_store=MEMORY")
             if not tables:
                 con.executescript(
@@ -470,14 +484,20 @@ class SQLiteStore(IndexStore):
         back = dict(zip(signed, full.tolist(), strict=True))
         sql = (
             "SELECT j.value, (SELECT group_concat(seq) FROM "
-            "(SELECT seq FROM bands WHERE key = j.value ORDER BY seq LIMIT ?)) "
+            "(SELECT seq FROM bands WHERE key = j.value ORDER BY seq LIMIT ?)), "
+            "(SELECT group_concat(seq) FROM "
+            "(SELECT seq FROM bands_new WHERE key = j.value ORDER BY seq LIMIT ?)) "
             "FROM json_each(?) AS j"
         )
         for start in range(0, len(signed), _MAX_PARAMS):
             chunk = signed[start : start + _MAX_PARAMS]
-            for key, members in self._con.execute(sql, (limit, json.dumps(chunk))):
-                if members is not None:
-                    out[back[key]] = [int(s) for s in members.split(",")]
+            for key, old, new in self._con.execute(sql, (limit, limit, json.dumps(chunk))):
+                if old is None and new is None:
+                    continue
+                members = [int(s) for s in old.split(",")] if old is not None else []
+                if new is not None and len(members) < limit:
+                    members += [int(s) for s in new.split(",")]
+                out[back[key]] = members[:limit]
         return out
 
     def fetch(self, seqs: Sequence[int]) -> dict[int, StoredDoc]:
@@ -521,19 +541,33 @@ class SQLiteStore(IndexStore):
                 for k in _short_keys(ks).tolist()
             ]
             rows.sort()
-            con.executemany("INSERT OR IGNORE INTO bands (key, seq) VALUES (?, ?)", rows)
+            con.executemany("INSERT OR IGNORE INTO bands_new (key, seq) VALUES (?, ?)", rows)
+            recent = self._counter("recent_rows") + len(rows)
+            main = self._counter("main_rows")
+            if recent > max(_MERGE_MIN, main // 4):
+                con.execute("INSERT OR IGNORE INTO bands SELECT key, seq FROM bands_new")
+                con.execute("DELETE FROM bands_new")
+                self._set_counter("main_rows", main + recent)
+                recent = 0
+            self._set_counter("recent_rows", recent)
+
+    def _counter(self, name: str) -> int:
+        row = self._con.execute("SELECT value FROM meta WHERE key = ?", (name,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def _set_counter(self, name: str, value: int) -> None:
+        self._con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, str(value)))
 
     def delete(self, docs: Sequence[StoredDoc], keys: Sequence[np.ndarray]) -> None:
         con = self._con
         with self.transaction():
-            con.executemany(
-                "DELETE FROM bands WHERE key = ? AND seq = ?",
-                [
-                    (k, d.seq)
-                    for d, ks in zip(docs, keys, strict=True)
-                    for k in _short_keys(ks).tolist()
-                ],
-            )
+            rows = [
+                (k, d.seq)
+                for d, ks in zip(docs, keys, strict=True)
+                for k in _short_keys(ks).tolist()
+            ]
+            con.executemany("DELETE FROM bands WHERE key = ? AND seq = ?", rows)
+            con.executemany("DELETE FROM bands_new WHERE key = ? AND seq = ?", rows)
             con.executemany("DELETE FROM docs WHERE seq = ?", [(d.seq,) for d in docs])
 
     def published_before(self, t: float) -> list[StoredDoc]:
@@ -547,7 +581,9 @@ class SQLiteStore(IndexStore):
 
     def band_rows(self) -> int:
         """Rows in the band table (for consistency checks)."""
-        return int(self._con.execute("SELECT count(*) FROM bands").fetchone()[0])
+        return int(self._con.execute(
+            "SELECT (SELECT count(*) FROM bands) + (SELECT count(*) FROM bands_new)"
+        ).fetchone()[0])
 
     def integrity(self) -> list[str]:
         """Problems found: SQLite's integrity check and band rows without a document."""
@@ -555,7 +591,8 @@ class SQLiteStore(IndexStore):
             r[0] for r in self._con.execute("PRAGMA integrity_check") if r[0] != "ok"
         ]
         orphans = self._con.execute(
-            "SELECT count(*) FROM bands WHERE seq NOT IN (SELECT seq FROM docs)"
+            "SELECT (SELECT count(*) FROM bands WHERE seq NOT IN (SELECT seq FROM docs)) + "
+            "(SELECT count(*) FROM bands_new WHERE seq NOT IN (SELECT seq FROM docs))"
         ).fetchone()[0]
         if orphans:
             problems.append(f"{orphans} band rows point at no document")

@@ -161,6 +161,22 @@ def _predict(x: np.ndarray, w: np.ndarray, b: float, mean: np.ndarray, scale: np
     return 1 / (1 + np.exp(-(((x - mean) / scale) @ w + b)))
 
 
+def extracted_docs(ids: set[str]) -> list[dict[str, Any]]:
+    from newsdedup.html import extract_html
+
+    out = []
+    for key, html, gold in load_l3s_html():
+        if key not in ids:
+            continue
+        _title, text = extract_html(html)
+        lines = [s.strip() for s in text.split("\n") if s.strip()]
+        g = " " + " ".join(_TOKEN_RE.findall(gold)) + " "
+        labels = [2 if " " + " ".join(_TOKEN_RE.findall(s)) + " " in g else 0 for s in lines]
+        if lines:
+            out.append({"id": key, "lines": lines, "labels": labels, "kind": "extracted"})
+    return out
+
+
 def fit(args: argparse.Namespace) -> None:
     pages = [d for d in load_l3s() if is_tune(d["id"])]
     print(f"fit on {len(pages)} tune pages", file=sys.stderr)
@@ -169,7 +185,12 @@ def fit(args: argparse.Namespace) -> None:
     docs = []
     for d in pages:
         gold = [s for s, lab in zip(d["lines"], d["labels"]) if lab == 2]
-        docs += [d, region(d), {**d, "lines": gold, "labels": [2] * len(gold)}]
+        docs += [{**d, "kind": "page"}, {**region(d), "kind": "region"},
+                 {**d, "lines": gold, "labels": [2] * len(gold), "kind": "clean"}]
+    if args.extracted:
+        # and trafilatura's output for the same pages, a line labelled content
+        # when its words occur in the gold article (what strip() sees on HTML input)
+        docs += extracted_docs({d["id"] for d in pages})
     feats = []
     for d in docs:
         f, hits = _features(d["lines"])
@@ -178,7 +199,7 @@ def fit(args: argparse.Namespace) -> None:
     x = np.vstack([f for f, _, _ in feats])
     y = np.concatenate([t for _, t, _ in feats])
     w1, b1, m1, s1 = _fit_lr(x, y, args.l2)
-    fold = np.asarray([(i // 3) % 2 for i in range(len(docs))])
+    fold = np.asarray([(int(hashlib.md5(d["id"].encode()).hexdigest()[1], 16)) % 2 for d in docs])
     p1_docs: list[np.ndarray] = [np.empty(0)] * len(docs)
     for k in (0, 1):
         tr = [i for i in range(len(docs)) if fold[i] != k]
@@ -202,12 +223,14 @@ def fit(args: argparse.Namespace) -> None:
     from newsdedup.strip import LineModel
 
     lm = LineModel.from_json(model)
-    # threshold: best mean line F1 over the full pages and the article regions
+    # threshold: best mean line F1 over the full pages, the article regions
+    # and (if fitted on them) trafilatura's outputs
+    kinds = [k for k in ("page", "region", "extracted") if any(d["kind"] == k for d in docs)]
     best = (0.0, 0.5)
     for t in np.arange(0.2, 0.8, 0.02):
         f1s = []
-        for kind in (0, 1):
-            part = feats[kind::3]
+        for kind in kinds:
+            part = [f for f, d in zip(feats, docs) if d["kind"] == kind]
             scores = np.concatenate([lm.scores(f) for f, _, _ in part])
             ruled = np.concatenate([[h is not None for h in hits] for _, _, hits in part])
             yk = np.concatenate([tk for _, tk, _ in part])
@@ -216,10 +239,10 @@ def fit(args: argparse.Namespace) -> None:
             fp = int((keep & (yk == 0)).sum())
             fn = int((~keep & (yk > 0)).sum())
             f1s.append(line_prf(tp, fp, fn)["line_f1"])
-        if sum(f1s) / 2 > best[0]:
-            best = (sum(f1s) / 2, float(t))
+        if sum(f1s) / len(f1s) > best[0]:
+            best = (sum(f1s) / len(f1s), float(t))
     model["threshold"] = round(best[1], 2)
-    print(f"threshold {model['threshold']} (tune mean line F1 page/region {best[0]:.3f})", file=sys.stderr)
+    print(f"threshold {model['threshold']} (tune mean line F1 {'/'.join(kinds)} {best[0]:.3f})", file=sys.stderr)
     MODEL_PATH.write_text(json.dumps(model, separators=(",", ":")) + "\n", encoding="utf-8")
     line_model.cache_clear()
 
@@ -321,14 +344,20 @@ def _readability(html: str) -> str:
 
 
 def _ours_html(html: str) -> str:
+    from newsdedup.html import html_to_text
+
+    return html_to_text(html).text
+
+
+def _ours_extract_only(html: str) -> str:
     from newsdedup.html import extract_html
 
-    _title, text = extract_html(html)
-    return text
+    return extract_html(html)[1]
 
 
 HTML_TOOLS: dict[str, Callable[[str], str]] = {
     "ours": _ours_html,
+    "ours_extract_only": _ours_extract_only,
     "trafilatura": _trafilatura_default,
     "justext": _justext,
     "readability": _readability,
@@ -499,6 +528,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("what", choices=("fit", "text", "html", "dedup", "speed", "all"))
     ap.add_argument("--tools", default="ours,trafilatura,justext,readability")
     ap.add_argument("--l2", type=float, default=1.0)
+    ap.add_argument("--no-extracted", dest="extracted", action="store_false",
+                    help="fit on L3S block text only (not on trafilatura's output too)")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
     if args.what == "fit":

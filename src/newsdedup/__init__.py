@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._version import __version__
+from .boilerplate import BoilerplateModel, learn_boilerplate
 from .config import Config
 from .errors import (
     ConfigError,
@@ -50,6 +51,7 @@ def cluster(inputs: Any, *, progress: bool | None = None, **options: Any) -> Clu
 
 __all__ = [
     "Article",
+    "BoilerplateModel",
     "Cluster",
     "Clusters",
     "Config",
@@ -72,6 +74,7 @@ __all__ = [
     "__version__",
     "cluster",
     "compare",
+    "learn_boilerplate",
     "normalize",
     "strip",
 ]

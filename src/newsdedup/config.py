@@ -13,9 +13,12 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .boilerplate import BoilerplateModel
 
 # name -> (kind, low, high, choices). kind: "float", "int", "bool", "choice", "int|None".
 _LIMITS: dict[str, tuple[str, float | None, float | None, tuple[str, ...] | None]] = {
@@ -31,6 +34,7 @@ _LIMITS: dict[str, tuple[str, float | None, float | None, tuple[str, ...] | None
     "min_words": ("int", 0, None, None),
     "max_bucket": ("int", 2, None, None),
     "strip": ("bool", None, None, None),
+    "boilerplate": ("choice", None, None, ("auto", "off")),  # or a BoilerplateModel
     "representative": ("choice", None, None, ("longest", "earliest", "first_id")),
     "errors": ("choice", None, None, ("raise", "skip")),
     "batch_size": ("int", 1, None, None),
@@ -58,6 +62,12 @@ def _range_text(kind: str, low: float | None, high: float | None) -> str:
     return noun
 
 
+def _is_boilerplate_model(value: Any) -> bool:
+    from .boilerplate import BoilerplateModel
+
+    return isinstance(value, BoilerplateModel)
+
+
 def validate_param(owner: str, name: str, value: Any) -> None:
     """Check one parameter against its declared limits; raise ConfigError if off."""
     kind, low, high, choices = _LIMITS[name]
@@ -69,6 +79,8 @@ def validate_param(owner: str, name: str, value: Any) -> None:
         return
     if kind == "choice":
         allowed_values = choices or ()
+        if name == "boilerplate" and _is_boilerplate_model(value):
+            return
         if value not in allowed_values:
             allowed = ", ".join(repr(c) for c in allowed_values)
             raise ConfigError(
@@ -128,6 +140,10 @@ class Config:
             its first ``max_bucket`` members only (guards against quadratic
             blow-up on template text).
         strip: remove boilerplate before shingling.
+        boilerplate: lines each source repeats across its stories (see
+            :func:`newsdedup.learn_boilerplate`): ``"auto"`` learns them from
+            the input of a batch run of at least 20 documents, ``"off"`` does
+            not, or pass a saved :class:`~newsdedup.BoilerplateModel`.
         representative: which member represents a cluster: the ``longest``
             cleaned text, the ``earliest`` published, or the ``first_id``;
             ties are broken by id.
@@ -173,6 +189,7 @@ class Config:
     min_words: int = 5
     max_bucket: int = 100
     strip: bool = True
+    boilerplate: str | BoilerplateModel = "auto"
     representative: str = "longest"
     errors: str = "raise"
     batch_size: int = 4096

@@ -27,6 +27,7 @@ from .result import Clusters, Stats
 from .score import link
 from .shingle import EMPTY, Shingler, tokenize
 from .sign import SignatureSpec, Signer
+from .boilerplate import BoilerplateModel, configured_boilerplate, source_of
 from .strip import strip
 from .types import Article, Cluster, DocumentInfo, Match, Stripped, Skipped
 
@@ -63,10 +64,21 @@ def signature_spec(config: Config) -> SignatureSpec:
     )
 
 
-def prepare(article: Article, config: Config, shingler: Shingler) -> Prepared:
-    """Strip, normalise, tokenise and shingle one article."""
+def prepare(
+    article: Article, config: Config, shingler: Shingler,
+    boilerplate: BoilerplateModel | None = None,
+) -> Prepared:
+    """Strip, normalise, tokenise and shingle one article.
+
+    ``boilerplate`` (a model learned from the run's input) overrides a model
+    given in ``config.boilerplate``.
+    """
     full = article.full_text
-    stripped = strip(full, source=article.source) if config.strip else Stripped(text=full)
+    if config.strip:
+        model = boilerplate or configured_boilerplate(config)
+        stripped = strip(full, source=source_of(article), model=model)
+    else:
+        stripped = Stripped(text=full)
     norm = normalize(stripped.text)
     tokens = tokenize(norm)
     if len(tokens) < max(config.min_words, config.shingle_size):

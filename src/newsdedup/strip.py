@@ -60,12 +60,14 @@ class LineRule:
 
 
 def _rule(
-    name: str, pattern: str, max_words: int = 25, action: Literal["line", "prefix"] = "line"
+    name: str, pattern: str, max_words: int = 25, action: Literal["line", "prefix"] = "line",
+    *, case: bool = False,
 ) -> LineRule:
-    return LineRule(name, re.compile(pattern, re.IGNORECASE), max_words, action)
+    """A rule; case-insensitive unless ``case`` (then use ``(?i:...)`` for the keywords)."""
+    return LineRule(name, re.compile(pattern, 0 if case else re.IGNORECASE), max_words, action)
 
 
-_SOCIAL = r"(?:facebook|twitter|x|instagram|linkedin|whatsapp|telegram|youtube|pinterest|reddit|email|e-mail|print|google\+?|digg|stumbleupon|del\.icio\.us|delicious|myspace)"
+_SOCIAL = r"(?:facebook|twitter|instagram|linkedin|whatsapp|telegram|youtube|pinterest|reddit|email|e-mail|print|google\+?|digg|stumbleupon|del\.icio\.us|delicious|myspace)"
 _MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 _WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?"
 _WIRES = r"(?:AP|Reuters|AFP|UPI|PTI|IANS|ANI|dpa|DPA|Xinhua|Bloomberg|CNN|AAP|NYT|WPS|RIA Novosti|Interfax|Kyodo|Yonhap|Canadian Press|CP|Press Association|PA|BNO|TASS)"
@@ -83,14 +85,16 @@ RULES: dict[str, tuple[LineRule, ...]] = {
         _rule("wire_credit", rf"^\s*(?:[A-Z][A-Za-z.'\- ]{{1,40}}(?:,\s*[A-Za-z.'\- ]{{2,30}})?\s*)?\((?:{_WIRES})(?:/[A-Za-z ]+)?\)\s*(?:[-—–:]+|\s)\s*", 10_000, "prefix"),
         _rule("related_link", r"^\s*(?:read|also read|read more|read also|more|related|see also|also see|watch|listen|more from|more on|more about|recommended|related (?:stories|articles|news|links|coverage|content|topics)|you (?:may|might) also (?:like|be interested)|most (?:read|popular|viewed|emailed|shared)|top stories|trending(?: now)?|don'?t miss|editor'?s picks?)\s*(?::|»|>|\||-|—|–|\.\.\.|…|$)"),
         _rule("translate_widget", r"^\s*translate (?:this|the) (?:news|article|page|story|post)(?: in(?:to)?)?\b"),
-        _rule("share_widget", rf"^\s*(?:share(?: this| the| on| via| article| story| page| with)?|tweet(?: this)?|email (?:this|to a friend)|e-mail this|print(?: this)?(?: (?:article|story|page))?|save (?:this )?(?:article|story)|bookmark(?: this)?|follow (?:us|me|@\w+)(?: on\b.*)?|like us on|join us on|connect with us|find us on|post to)\b(?:\s*(?:[:|•·]|on|{_SOCIAL}|\d+|,|/)\s*)*"),
-        _rule("newsletter", r"^\s*(?:sign up|subscribe|register|get (?:our|the) (?:free )?(?:newsletter|daily|weekly|latest|top)|newsletter|click here to (?:subscribe|sign up|receive)|want (?:more|the latest)|never miss)\b.{0,150}(?:newsletter|e-?mail|inbox|subscri|free|alerts?|updates?|daily|weekly|sign up|register)", 40),
-        _rule("byline", r"^\s*(?:by|written by|posted by|reported by|story by|words by|text by|compiled by|edited by|from)\s+[A-Z][\w.'\-]+(?:\s+[A-Z][\w.'\-]*){0,4}(?:\s*(?:,|and|&|\||-|—|/)\s*[A-Z\w .'\-]*){0,3}\s*$", 16),
+        _rule("share_widget", rf"^\s*(?:(?:share|tweet|email|e-mail|print|save|bookmark|recommend|send)(?: (?:this|the))?(?: (?:article|story|page|post|news|link))?(?: (?:on|via|with|to a friend))?|post to)(?:\s*(?:[:|•·,/]|{_SOCIAL}|\d+)\s*)*$"),
+        _rule("follow_us", rf"^\s*(?:follow|like|join|connect with|find|friend) (?:us|me|@\w+)(?: (?:on|at|via)\b.*)?$", 14),
+        _rule("newsletter", r"^\s*(?:sign up|subscribe|get (?:our|the) (?:free )?(?:newsletter|daily|weekly|latest|top)|newsletter|click here to (?:subscribe|sign up|receive)|want (?:more|the latest)|never miss)\b.{0,150}(?:newsletter|e-?mail|inbox|subscri|free|alerts?|updates?|daily|weekly|sign up|register)", 40),
+        _rule("byline", r"^\s*(?i:by|written by|posted by|reported by|story by|words by|text by|compiled by|edited by)\s+(?:[A-Z][\w.'\-]*\s*){1,4}(?:(?:,|and|&|\||-|—|/)\s*(?:[A-Z][\w.'\-]*\s*){1,5}){0,3}\s*$", 16, case=True),
         _rule("staff_credit", r"^\s*(?:staff (?:writer|reporter)|(?:senior |chief |political |foreign )?(?:correspondent|reporter|editor|columnist)|(?:associated press|reuters|afp|ap) (?:writer|reporter|correspondent))\s*$", 6),
-        _rule("wire_trailer", r"^\s*[\(\[]?(?:reporting|additional reporting|writing|editing|compiled|produced)\s+by\b.*", 40),
+        _rule("wire_trailer", r"^\s*(?:[\(\[]\s*(?:additional )?(?:reporting|writing|editing)\s+by\b.*|(?:additional )?(?:reporting|writing)\s+by\b[^.]*;\s*(?:editing|writing)\s+by\b.*)$", 40),
         _rule("photo_credit", r"^\s*(?:\(?(?:photo|photos|photograph|image|picture|pic|file photo|credit|video|graphic|illustration)s?(?: credit)?\s*(?::|/|by\b|courtesy\b)|(?:getty images|ap photo|reuters photo|afp photo|afp/getty|epa|shutterstock)\b)", 30),
-        _rule("copyright_footer_en", r"^\s*(?:all rights reserved|copyright\b|this (?:material|article|story) may not be (?:published|reproduced|broadcast)|reproduction (?:in whole or in part )?(?:is )?(?:prohibited|forbidden)|terms (?:of (?:use|service)|and conditions)|privacy (?:policy|statement|notice))", 40),
-        _rule("comments", r"^\s*(?:\d+\s+)?(?:comments?|reader comments|user comments|have your say|post (?:a|your) comment|add (?:a|your) comment|leave (?:a|your) (?:comment|reply)|write (?:a|your) comment|comments? (?:are|is) (?:closed|disabled)|you must be (?:logged|signed) in|log ?in to (?:comment|post)|be the first to comment|view (?:all )?comments|show comments|report (?:abuse|this comment)|\d+ (?:comments?|replies))\b", 15),
+        _rule("copyright_footer_en", r"^\s*(?:all rights reserved|this (?:material|article|story) may not be (?:published|reproduced|broadcast)|reproduction (?:in whole or in part )?(?:is )?(?:prohibited|forbidden))", 40),
+        _rule("legal_links", r"^\s*(?:terms (?:of (?:use|service)|and conditions)|privacy (?:policy|statement|notice)|(?:cookie|cookies) policy|contact us|about us)\b[\s|•·,/&a-z]*$", 10),
+        _rule("comments", r"^\s*(?:(?:\d+\s+)?(?:reader |user )?(?:comments?|replies)\s*(?:\(\d+\)|:)?\s*$|(?:have your say|post (?:a|your) comment|add (?:a|your) comment|leave (?:a|your) (?:comment|reply)|write (?:a|your) comment|comments? (?:are|is) (?:now )?(?:closed|disabled)|you must be (?:logged|signed) in|log ?in to (?:comment|post)|be the first to comment|view (?:all )?comments|show comments|report (?:abuse|this comment))\b)", 15),
         _rule("cookie_notice", r"^.{0,80}\b(?:(?:we|this (?:web)?site) uses? cookies|(?:accept|allow|reject|manage)(?: all)? cookies|cookie (?:policy|settings|preferences|consent)|by (?:continuing|using) (?:to (?:use|browse) )?(?:this|our) (?:web)?site,? you (?:agree|consent|accept))", 60),
         _rule("advertisement", r"^\s*(?:advertisement|advertising|sponsored(?: content| by)?|ad|ads by \w+|story continues below(?: advertisement)?|continue reading(?: below)?|scroll to continue|skip (?:to )?(?:main )?content|skip ad)\s*[:.]?\s*$", 6),
         _rule("navigation", r"^\s*(?:home|back to top|top of page|previous(?: (?:page|article|story))?|next(?: (?:page|article|story))?|page \d+ of \d+|search|menu|skip navigation|close|login|log in|sign in|register|contact us|about us|site ?map|rss(?: feeds?)?|help)\s*[|»›>:]?\s*$", 5),
@@ -126,6 +130,7 @@ _FALLBACK_SHARE = 0.5
 
 _WORD = re.compile(r"\w+")
 _END_PUNCT = re.compile(r"[.!?][\"'”’)\]]*\s*$")
+_LIST_ITEM = re.compile(r"\s*(?:[-*•·▪–]|\d{1,2}[.)])\s+\S")
 _SEPS = re.compile(r"\s[|»›•·]\s|\s>\s|::")
 _URLISH = re.compile(r"https?://|www\.|\.com\b|\.co\.uk\b|@\w")
 
@@ -191,6 +196,7 @@ def base_features(lines: list[str], rule_hits: list[str | None], stop: frozenset
     nw = [len(t) for t in toks]
     sd = [sum(1 for w in t if w.lower() in stop) / len(t) if t else 0.0 for t in toks]
     endp = [1.0 if _END_PUNCT.search(s) else 0.0 for s in lines]
+    listed = [1.0 if _LIST_ITEM.match(s) else 0.0 for s in lines]
     good = [nw[i] >= 12 and sd[i] >= 0.25 for i in range(n)]
     good_idx = [i for i in range(n) if good[i]]
     first_good = good_idx[0] if good_idx else n
@@ -248,6 +254,7 @@ def base_features(lines: list[str], rule_hits: list[str | None], stop: frozenset
                 row += [0.0, 0.0, 0.0, 0.0]
         win = sum(nw[j] for j in range(max(0, i - 3), min(n, i + 4)) if j != i)
         row.append(math.log1p(win))
+        row += [listed[i], listed[i - 1] if i > 0 else 0.0, listed[i + 1] if i + 1 < n else 0.0]
         rows.append(row)
     return np.asarray(rows, dtype=np.float64).reshape(n, -1)
 
@@ -346,12 +353,26 @@ def strip(
     """
     if not isinstance(text, str):
         raise TypeError(f"strip() expects a str, got {type(text).__name__}")
+    return strip_with(text, source=source, title=title, model=model, language=language)
+
+
+def strip_with(
+    text: str,
+    *,
+    source: str | None = None,
+    title: str | None = None,
+    model: BoilerplateModel | None = None,
+    language: str = "en",
+    threshold: float | None = None,
+) -> Stripped:
+    """:func:`strip` with the line classifier's threshold set (None: its fitted one;
+    0: rules only). The HTML path uses a lower one: extracted text is mostly article."""
     rules = rules_for(language)
     lines = _lines_with_offsets(text)
     learned = model.lines_for(source) if model is not None else None
     nonempty, hits, prefix, title_line = rule_pass(lines, rules, title, learned)
     decision = {ln.start: h for ln, h in zip(nonempty, hits) if h is not None}
-    _apply_model(nonempty, hits, decision, title_line, language)
+    _apply_model(nonempty, hits, decision, title_line, language, threshold)
     return _assemble(lines, decision, prefix)
 
 
@@ -392,9 +413,11 @@ def rule_pass(
 
 def _apply_model(
     nonempty: list[_Line], hits: list[str | None], decision: dict[int, str],
-    title_line: int | None, language: str,
+    title_line: int | None, language: str, threshold: float | None = None,
 ) -> None:
     lm = line_model()
+    if threshold is not None and threshold <= 0:
+        return
     stop = STOPWORDS.get(language)
     if lm is None or stop is None or len(nonempty) < MIN_MODEL_LINES:
         return
@@ -406,7 +429,7 @@ def _apply_model(
     if not words or sum(1 for w in words if w in stop) / len(words) < MIN_DOC_STOPWORD_DENSITY:
         return
     scores = lm.scores(base_features(texts, hits, stop))
-    keep = scores >= lm.threshold
+    keep = scores >= (lm.threshold if threshold is None else threshold)
     undecided = [k for k, ln in enumerate(nonempty) if ln.start not in decision and ln.start != title_line]
     if undecided and not any(keep[k] for k in undecided):
         # never strip a text to nothing on the model's word alone: keep its

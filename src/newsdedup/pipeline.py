@@ -16,7 +16,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
-import xxhash
 
 from .cluster import UnionFind, order_clusters
 from .config import Config
@@ -26,8 +25,9 @@ from .normalize import normalize
 from .result import Clusters, Stats
 from .score import link
 from .shingle import EMPTY, Shingler, tokenize
-from .sign import SignatureSpec, Signer
-from .boilerplate import BoilerplateModel, configured_boilerplate, source_of
+from .sign import SignatureSpec
+from .boilerplate import BoilerplateModel, configured_boilerplate, learn_for_run, source_of
+from .chunks import Permuted, prepare_stream
 from .strip import strip
 from .types import Article, Cluster, DocumentInfo, Match, Stripped, Skipped
 
@@ -91,22 +91,55 @@ def prepare(
     )
 
 
-def _representative_picker(docs: Sequence[Prepared], how: str) -> Any:
-    ids = [d.article.id for d in docs]
+def _representative_picker(
+    ids: Sequence[str], lengths: np.ndarray, published: Sequence[datetime | None], how: str
+) -> Any:
     if how == "longest":
-        lengths = [len(d.stripped.text) for d in docs]
-        return lambda g: min(g, key=lambda i: (-lengths[i], ids[i]))
+        length = lengths.tolist()
+        return lambda g: min(g, key=lambda i: (-length[i], ids[i]))
     if how == "earliest":
         far = datetime.max.replace(tzinfo=timezone.utc)
 
         def when(i: int) -> datetime:
-            p = docs[i].article.published
+            p = published[i]
             if p is None:
                 return far
             return p if p.tzinfo else p.replace(tzinfo=timezone.utc)
 
         return lambda g: min(g, key=lambda i: (when(i), ids[i]))
     return lambda g: min(g, key=lambda i: ids[i])
+
+
+def _drain(items: list[Any]) -> Any:
+    """Yield the items of a list in order, letting go of each one as it is taken."""
+    items.reverse()
+    while items:
+        yield items.pop()
+
+
+class _ChunkProgress:
+    """A progress bar fed per chunk: shown when asked, or (progress=None) once the
+    input has passed PROGRESS_MIN_DOCS documents."""
+
+    def __init__(self, progress: bool | None):
+        self.progress = progress
+        self.done = 0
+        self.bar: Any = None
+
+    def update(self, k: int) -> None:
+        self.done += k
+        if self.bar is None and (
+            self.progress or (self.progress is None and self.done >= PROGRESS_MIN_DOCS)
+        ):
+            from tqdm import tqdm
+
+            self.bar = tqdm(desc="shingling", unit="doc", leave=False, initial=self.done - k)
+        if self.bar is not None:
+            self.bar.update(k)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _progress(iterable: Any, total: int, enabled: bool, desc: str) -> Any:
@@ -130,18 +163,33 @@ def run(
         where = f"{s.source}:{s.line}" if s.line is not None else s.source
         warnings.warn(f"skipped {where}: {s.reason}", SkippedInputWarning, stacklevel=4)
 
-    articles = list(iter_articles(inputs, errors=config.errors, on_skip=on_skip))
-    articles.sort(key=lambda a: a.id)
-    n = len(articles)
-    show = (n >= PROGRESS_MIN_DOCS) if progress is None else progress
-
-    shingler = Shingler(config.shingle_size)
-    docs = [
-        prepare(a, config, shingler)
-        for a in _progress(articles, n, show, "shingling")
-    ]
-    ids = [d.article.id for d in docs]
-    eligible = np.fromiter((len(d.shingles) > 0 for d in docs), dtype=bool, count=n)
+    # Streaming preparation (newsdedup.chunks): chunks of articles are stripped,
+    # normalised, shingled and signed in worker processes; only compact state is
+    # kept per document. Documents are then put in id order (determinism).
+    source: Any = iter_articles(inputs, errors=config.errors, on_skip=on_skip)
+    learned = None
+    if config.strip and config.boilerplate == "auto":
+        # Learning per-source boilerplate needs the whole input first.
+        pending = list(source)
+        learned = learn_for_run(pending, config)
+        source = _drain(pending)
+    elif config.strip:
+        learned = configured_boilerplate(config)
+    bar = _ChunkProgress(progress)
+    prep = prepare_stream(source, config, model=learned, on_chunk=bar.update)
+    bar.close()
+    cols = prep.finish()
+    n = len(prep.ids)
+    order = np.array(sorted(range(n), key=prep.ids.__getitem__), dtype=np.int64)
+    ids = [prep.ids[g] for g in order.tolist()]
+    titles = [prep.titles[g] for g in order.tolist()]
+    published = [prep.published[g] for g in order.tolist()]
+    n_words = cols.n_words[order]
+    cleaned_length = cols.cleaned_length[order]
+    shingles = Permuted(cols.shingles, order)
+    texts = Permuted(cols.texts, order)
+    n_shingles = cols.shingles.sizes()[order]
+    eligible = n_shingles > 0
 
     # Exact duplicates (same normalised cleaned text) are grouped before LSH;
     # only the first of each group (by id) is signed and indexed.
@@ -151,8 +199,8 @@ def run(
     exact_edges: list[tuple[int, int]] = []
     is_leader = eligible.copy()
     exact = 0
-    for i in np.flatnonzero(eligible):
-        key = xxhash.xxh3_128_digest(docs[i].normalized.encode("utf-8"))
+    for i in np.flatnonzero(eligible).tolist():
+        key = cols.keys[int(order[i])]
         lead = leader_of.setdefault(key, int(i))
         if lead != i:
             is_leader[i] = False
@@ -163,27 +211,25 @@ def run(
                 Match(a=ids[lead], b=ids[i], relation="exact", score=1.0, jaccard=1.0,
                       containment=1.0)
             )
+    del leader_of
 
-    signer = Signer(signature_spec(config))
     leaders = np.flatnonzero(is_leader)
-    sigs = np.empty((len(leaders), config.num_perm), dtype=np.uint32)
-    for start in range(0, len(leaders), config.batch_size):
-        chunk = leaders[start : start + config.batch_size]
-        sigs[start : start + len(chunk)] = signer.sign([docs[i].shingles for i in chunk])
-
+    sigs = cols.signatures[order[leaders]]
     pairs = candidate_pairs(sigs, params, max_bucket=config.max_bucket)
     # Candidates from three paths (copy LSH, passage samples, rewrite LSH),
     # verdicts (relation, template guard) and guarded clustering: score.link.
-    linked = link(
-        ids=ids, texts=[d.stripped.text for d in docs], titles=[d.article.title for d in docs],
-        published=[d.article.published for d in docs], shingles=[d.shingles for d in docs],
-        n_words=[d.n_words for d in docs], leaders=leaders, copy_pairs=pairs,
-        exact_edges=exact_edges, config=config,
-    )
+    try:
+        linked = link(
+            ids=ids, texts=texts, titles=titles, published=published, shingles=shingles,
+            n_words=n_words.tolist(), leaders=leaders, copy_pairs=pairs,
+            exact_edges=exact_edges, config=config,
+        )
+    finally:
+        cols.close()
     matches = linked.matches
     verified = len(linked.verdicts)
 
-    pick = _representative_picker(docs, config.representative)
+    pick = _representative_picker(ids, cleaned_length, published, config.representative)
     ordered = order_clusters(linked.groups, ids, pick)
     clusters = [
         Cluster(id=k, members=members, representative=rep)
@@ -191,12 +237,12 @@ def run(
     ]
     matches.sort(key=lambda m: (m.a, m.b))
     documents = {
-        d.article.id: DocumentInfo(
-            id=d.article.id, title=d.article.title, source=d.article.source,
-            n_words=d.n_words, n_shingles=len(d.shingles),
-            cleaned_length=len(d.stripped.text), removed=d.stripped.removed,
+        ids[i]: DocumentInfo(
+            id=ids[i], title=titles[i], source=prep.sources[g], n_words=int(n_words[i]),
+            n_shingles=int(n_shingles[i]), cleaned_length=int(cleaned_length[i]),
+            removed=cols.removed[g],
         )
-        for d in docs
+        for i, g in enumerate(order.tolist())
     }
     stats = Stats(
         documents=n, too_short=int(n - eligible.sum()), exact_duplicates=exact,
@@ -206,7 +252,8 @@ def run(
     )
     return Clusters(
         clusters=clusters, pairs=matches, skipped=skipped, documents=documents, config=config,
-        lsh=params, stats=stats, articles={a.id: a for a in articles},
+        lsh=params, stats=stats,
+        articles={a.id: a for a in prep.articles} if prep.articles is not None else {},
         verdicts=linked.verdicts, refused=linked.refused,
     )
 

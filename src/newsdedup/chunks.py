@@ -1,0 +1,401 @@
+"""Streaming preparation: articles in, compact per-document state out, in chunks.
+
+:func:`prepare_stream` reads articles one by one, cuts them into chunks of
+:data:`CHUNK_DOCS` and has each chunk stripped, normalised, shingled and signed
+by :func:`prepare_chunk`, in worker processes when the input is large (both
+cores) and in the calling process otherwise. What it keeps per document:
+
+============================  ===============================================
+signature                     ``4 * num_perm`` bytes (512 B at 128 perms)
+shingle set (verification)    4 bytes per distinct shingle (about 1.6 KB for a
+                              400-word article) + 8 bytes of offset
+words, cleaned length, key    8 + 8 + 16 bytes
+id, title, source, published  the Python objects themselves (about 200 B)
+cleaned text                  in worker mode: on disk in a temporary spool,
+                              read back only for the pairs that need it; kept
+                              in memory for inputs of one chunk
+============================  ===============================================
+
+so about 2.5 KB of memory per 400-word article, whatever the input size. The
+:class:`~newsdedup.types.Article` objects (with their texts) are returned only
+for inputs of at most :data:`KEEP_ARTICLES_MAX` documents.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import xxhash
+
+from .config import Config
+from .normalize import normalize
+from .shingle import ShingleBatch
+from .sign import SignatureSpec, Signer
+from .strip import strip
+from .types import Article, Removal, Stripped
+
+#: Documents per chunk (one unit of work for a worker process).
+CHUNK_DOCS = 2000
+#: Inputs of more documents than this do not keep their Article objects.
+KEEP_ARTICLES_MAX = 50_000
+#: Environment variable: number of worker processes (default: usable cores; 1 = none).
+WORKERS_ENV = "NEWSDEDUP_WORKERS"
+
+
+def _fold_plan() -> tuple[tuple[tuple[str, str], ...], str] | None:
+    """The single-character replacements of :mod:`newsdedup.normalize`, as data.
+
+    Read from that module's own tables, so the shortcut follows them; None
+    when their shape is not the expected one (then :func:`normalize` is used).
+    """
+    import importlib
+
+    nm = importlib.import_module(f"{__package__}.normalize")
+    table = getattr(nm, "_TABLE", None)
+    inv = getattr(getattr(nm, "_INVISIBLE", None), "pattern", None)
+    if not isinstance(table, dict) or not isinstance(inv, str):
+        return None
+    if not (inv.startswith("[") and inv.endswith("]")) or any(c in inv[1:-1] for c in "\\-^[]"):
+        return None
+    pairs = []
+    for key, value in table.items():
+        if not isinstance(key, int) or not isinstance(value, str) or len(value) != 1:
+            return None
+        if ord(value) in table:  # a chain: sequential replace would differ from translate
+            return None
+        pairs.append((chr(key), value))
+    return tuple(pairs), inv[1:-1]
+
+
+_PLAN = _fold_plan()
+
+
+def _round(text: str, plan: tuple[tuple[tuple[str, str], ...], str]) -> str:
+    folds, invisible = plan
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    for ch in invisible:
+        if ch in text:
+            text = text.replace(ch, "")
+    for ch, to in folds:
+        if ch in text:
+            text = text.replace(ch, to)
+    return " ".join(text.casefold().split())
+
+
+def normalize_fast(text: str) -> str:
+    """:func:`newsdedup.normalize.normalize`, computed with faster primitives.
+
+    The same steps to the same fixed point: NFKC, removal of invisible
+    characters, quote and dash folding, case folding, white-space collapsing.
+    Single-character replacements are done with ``str.replace`` for the
+    characters present (instead of a regex and ``str.translate`` over every
+    character), white space with ``split``/``join`` (``\\s`` and ``str.split``
+    share one definition of white space). For ASCII text one round of
+    ``lower``, backtick folding and ``split``/``join`` is the fixed point.
+    tests/test_fastpath.py checks it against :func:`normalize` on arbitrary text.
+    """
+    plan = _PLAN
+    if plan is None:
+        return normalize(text)
+    if text.isascii():
+        if "`" in text and ("`", "'") in plan[0]:
+            text = text.replace("`", "'")
+        return " ".join(text.lower().split())
+    out = text
+    for _ in range(8):
+        prev, out = out, _round(out, plan)
+        if out == prev:
+            break
+    return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChunkState:
+    """Compact state of one chunk of documents (what :func:`prepare_chunk` returns)."""
+
+    n_words: np.ndarray
+    cleaned_length: np.ndarray
+    keys: list[bytes]
+    removed: list[tuple[Removal, ...]]
+    shingles: ShingleBatch
+    signatures: np.ndarray
+    texts: list[str] | None = None
+    spool: str | None = None
+    spool_offsets: np.ndarray | None = None
+
+
+def _spec(config: Config) -> SignatureSpec:
+    return SignatureSpec(
+        shingle_size=config.shingle_size, num_perm=config.num_perm, seed=config.seed
+    )
+
+
+def prepare_chunk(
+    records: Sequence[tuple[str, str | None, str, str | None]], config: Config,
+    spool: str | None = None, model: Any = None,
+) -> ChunkState:
+    """Strip, normalise, shingle and sign a chunk of (id, title, text, source key) records.
+
+    Args:
+        records: the documents (the source key as :func:`newsdedup.boilerplate.source_of`
+            gives it).
+        config: the configuration.
+        spool: when given, the cleaned texts are written to this file (UTF-8,
+            one after the other) instead of being returned.
+        model: the boilerplate model of the run (or None).
+    """
+    cleaned: list[str] = []
+    removed: list[tuple[Removal, ...]] = []
+    norms: list[str] = []
+    for _id, title, text, source in records:
+        full = Article(id=_id, text=text, title=title).full_text
+        stripped = strip(full, source=source, model=model) if config.strip else Stripped(text=full)
+        cleaned.append(stripped.text)
+        removed.append(stripped.removed)
+        norms.append(normalize_fast(stripped.text))
+    keys = [xxhash.xxh3_128_digest(t.encode("utf-8", "surrogatepass")) for t in norms]
+    batch, sigs = Signer(_spec(config)).sign_texts(norms, min_tokens=config.min_words)
+    lengths = np.fromiter(map(len, cleaned), dtype=np.int64, count=len(cleaned))
+    offsets = None
+    if spool is not None:
+        encoded = [t.encode("utf-8", "surrogatepass") for t in cleaned]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)),
+                  out=offsets[1:])
+        with open(spool, "wb") as fh:
+            fh.write(b"".join(encoded))
+    return ChunkState(
+        n_words=batch.n_tokens, cleaned_length=lengths, keys=keys, removed=removed,
+        shingles=batch, signatures=sigs, texts=None if spool else cleaned, spool=spool,
+        spool_offsets=offsets,
+    )
+
+
+class SpooledTexts:
+    """Cleaned texts kept on disk, read back on access (a read-only sequence)."""
+
+    def __init__(self, directory: str, parts: Sequence[tuple[str, np.ndarray]]):
+        self.directory = directory
+        self._paths = [p for p, _ in parts]
+        self._offsets = [o for _, o in parts]
+        sizes = [len(o) - 1 for o in self._offsets]
+        self._starts = np.zeros(len(sizes) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=self._starts[1:])
+        self._fds: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return int(self._starts[-1])
+
+    def __getitem__(self, g: int) -> str:
+        k = int(np.searchsorted(self._starts, g, side="right")) - 1
+        local = g - int(self._starts[k])
+        fd = self._fds.get(k)
+        if fd is None:
+            fd = self._fds[k] = os.open(self._paths[k], os.O_RDONLY)
+        lo, hi = int(self._offsets[k][local]), int(self._offsets[k][local + 1])
+        return os.pread(fd, hi - lo, lo).decode("utf-8", "surrogatepass")
+
+    def close(self) -> None:
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class Permuted(Sequence[Any]):
+    """``base[order[i]]`` as a sequence (documents in id order, stored in input order)."""
+
+    def __init__(self, base: Any, order: np.ndarray):
+        self._base = base
+        self._order = order
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self._base[int(g)] for g in self._order[i]]
+        return self._base[int(self._order[i])]
+
+
+@dataclass(kw_only=True)
+class Prepared:
+    """Compact state of every document, in input order (see the module docstring)."""
+
+    ids: list[str] = field(default_factory=list)
+    titles: list[str | None] = field(default_factory=list)
+    sources: list[str | None] = field(default_factory=list)
+    published: list[datetime | None] = field(default_factory=list)
+    articles: list[Article] | None = field(default_factory=list)
+    chunks: list[ChunkState] = field(default_factory=list)
+    spool_dir: str | None = None
+    workers: int = 1
+
+    def finish(self) -> PreparedColumns:
+        """Concatenate the chunks (frees them)."""
+        ch = self.chunks
+        shingles = ShingleBatch.concatenate([c.shingles for c in ch])
+        num_perm = ch[0].signatures.shape[1] if ch else 0
+        sigs = (np.concatenate([c.signatures for c in ch]) if ch
+                else np.zeros((0, num_perm), dtype=np.uint32))
+        texts: Any
+        if self.spool_dir is not None:
+            texts = SpooledTexts(
+                self.spool_dir, [(c.spool or "", c.spool_offsets) for c in ch]  # type: ignore[misc]
+            )
+        else:
+            texts = [t for c in ch for t in (c.texts or [])]
+        cols = PreparedColumns(
+            n_words=np.concatenate([c.n_words for c in ch]) if ch else np.zeros(0, np.int64),
+            cleaned_length=(np.concatenate([c.cleaned_length for c in ch]) if ch
+                            else np.zeros(0, np.int64)),
+            keys=[k for c in ch for k in c.keys],
+            removed=[r for c in ch for r in c.removed],
+            shingles=shingles, signatures=sigs, texts=texts,
+        )
+        self.chunks = []
+        return cols
+
+
+@dataclass(kw_only=True)
+class PreparedColumns:
+    n_words: np.ndarray
+    cleaned_length: np.ndarray
+    keys: list[bytes]
+    removed: list[tuple[Removal, ...]]
+    shingles: ShingleBatch
+    signatures: np.ndarray
+    texts: Any
+
+    def close(self) -> None:
+        if isinstance(self.texts, SpooledTexts):
+            self.texts.close()
+
+
+def worker_count() -> int:
+    """Worker processes to use: ``$NEWSDEDUP_WORKERS`` or the usable cores."""
+    env = os.environ.get(WORKERS_ENV)
+    if env:
+        return max(1, int(env))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _records(articles: Iterable[Article], meta: Prepared) -> Iterator[
+    tuple[str, str | None, str, str | None]
+]:
+    from .boilerplate import source_of
+
+    for a in articles:
+        meta.ids.append(a.id)
+        meta.titles.append(a.title)
+        meta.sources.append(a.source)
+        meta.published.append(a.published)
+        if meta.articles is not None:
+            meta.articles.append(a)
+            if len(meta.articles) > KEEP_ARTICLES_MAX:
+                meta.articles = None
+        yield (a.id, a.title, a.text, source_of(a))
+
+
+def _init_worker() -> None:
+    # Load (or compile) the kernels once per worker, not once per chunk.
+    from . import _native
+
+    if _native.available():
+        _native.warm()
+
+
+def prepare_stream(
+    articles: Iterable[Article], config: Config, *, model: Any = None,
+    workers: int | None = None, on_chunk: Callable[[int], None] | None = None,
+) -> Prepared:
+    """Prepare every article; see the module docstring.
+
+    Args:
+        articles: the articles, in any order.
+        config: the configuration.
+        model: the boilerplate model of the run (or None).
+        workers: worker processes (default :func:`worker_count`); inputs of at
+            most two chunks are prepared in the calling process.
+        on_chunk: called with the number of documents of each finished chunk
+            (progress).
+    """
+    meta = Prepared()
+    it = _records(articles, meta)
+    workers = worker_count() if workers is None else workers
+    head: list[list[tuple[str, str | None, str, str | None]]] = []
+    for _ in range(2):
+        chunk = [r for _, r in zip(range(CHUNK_DOCS), it, strict=False)]
+        if chunk:
+            head.append(chunk)
+    more = len(head) == 2 and len(head[1]) == CHUNK_DOCS
+    if workers <= 1 or not more:
+        for chunk in head:
+            meta.chunks.append(prepare_chunk(chunk, config, None, model))
+            if on_chunk:
+                on_chunk(len(chunk))
+        for chunk in _chunked(it):
+            meta.chunks.append(prepare_chunk(chunk, config, None, model))
+            if on_chunk:
+                on_chunk(len(chunk))
+        return meta
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    meta.spool_dir = tempfile.mkdtemp(prefix="newsdedup-")
+    meta.workers = workers
+    # fork (where there is one and this process runs no other thread) starts
+    # workers at once and does not re-import the caller's __main__; else spawn.
+    import threading
+
+    fork_ok = "fork" in mp.get_all_start_methods() and threading.active_count() == 1
+    ctx = mp.get_context("fork" if fork_ok else "spawn")
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                 initializer=_init_worker) as pool:
+            pending: list[Any] = []
+            k = 0
+
+            def submit(chunk: list[Any]) -> None:
+                nonlocal k
+                path = os.path.join(meta.spool_dir or "", f"chunk-{k:06d}.txt")
+                pending.append((len(chunk), pool.submit(prepare_chunk, chunk, config, path, model)))
+                k += 1
+
+            def drain(limit: int) -> None:
+                while len(pending) > limit:
+                    size, fut = pending.pop(0)
+                    meta.chunks.append(fut.result())
+                    if on_chunk:
+                        on_chunk(size)
+
+            for chunk in head:
+                submit(chunk)
+            for chunk in _chunked(it):
+                submit(chunk)
+                drain(2 * workers)  # bounded: at most 2 chunks per worker in flight
+            drain(0)
+    except BaseException:
+        shutil.rmtree(meta.spool_dir, ignore_errors=True)
+        raise
+    return meta
+
+
+def _chunked(it: Iterator[Any]) -> Iterator[list[Any]]:
+    while True:
+        chunk = [r for _, r in zip(range(CHUNK_DOCS), it, strict=False)]
+        if not chunk:
+            return
+        yield chunk

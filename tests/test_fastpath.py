@@ -1,0 +1,263 @@
+"""The fast paths give exactly what the plain reference implementations give.
+
+Compiled kernels (numba, optional) against xxhash, ``re`` and the numpy path;
+the batch signature path against datasketch; sort-based LSH against the
+brute-force reference; the ASCII/Unicode normalisation shortcut against
+``normalize``; streaming preparation in worker processes against the
+in-process path; and clustering results independent of chunking and workers.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import xxhash
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import newsdedup
+from newsdedup import _native, chunks
+from newsdedup.config import Config
+from newsdedup.index import LSHParams, candidate_pairs, candidate_pairs_reference
+from newsdedup.normalize import normalize
+from newsdedup.shingle import ShingleBatch, Shingler, shingle_set_reference, tokenize
+from newsdedup.sign import SignatureSpec, Signer
+
+from .conftest import corpus_path, read_jsonl_gz
+
+native = pytest.mark.skipif(not _native.available(), reason="numba is not installed")
+
+WORDS = ["the", "minister", "said", "on", "tuesday", "café", "straße", "x" * 130, "日本",
+         "année", "42", "co_op", "naïve", "ελλάδα", "über", "a"]
+
+
+def _text(rng: random.Random, n: int) -> str:
+    seps = [" ", " ", " ", ", ", ". ", "\n", " - ", "'", "\u2019"]
+    return "".join(rng.choice(WORDS) + rng.choice(seps) for _ in range(n))
+
+
+# --------------------------------------------------------------------------
+# kernels
+
+
+@native
+def test_xxh3_kernel_matches_xxhash_for_every_length() -> None:
+    rng = random.Random(7)
+    blobs = [bytes(rng.getrandbits(8) for _ in range(n)) for n in range(0, 129) for _ in range(3)]
+    buf = np.frombuffer(b"".join(blobs), dtype=np.uint8)
+    lens = np.array([len(b) for b in blobs], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
+    got = _native.kernels()["hash_spans"](buf, starts, lens)
+    want = np.array([xxhash.xxh3_64_intdigest(b) for b in blobs], dtype=np.uint64)
+    assert np.array_equal(got, want)
+
+
+@native
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=60), min_size=1, max_size=6))
+def test_native_tokens_match_re(texts: list[str]) -> None:
+    encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
+    ends = np.cumsum([len(e) for e in encoded]).astype(np.int64)
+    buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    starts, lens, ntok = _native.kernels()["token_spans"](buf, ends, _native.word_table())
+    got = [buf[s : s + n].tobytes().decode("utf-8", "surrogatepass")
+           for s, n in zip(starts.tolist(), lens.tolist(), strict=True)]
+    want = [tok for t in texts for tok in tokenize(t)]
+    assert got == want
+    assert ntok.tolist() == [len(tokenize(t)) for t in texts]
+
+
+@native
+def test_intersections_kernel_matches_numpy() -> None:
+    rng = np.random.default_rng(3)
+    arrays = [np.unique(rng.integers(0, 300, size=rng.integers(0, 80))).astype(np.uint32)
+              for _ in range(40)]
+    batch = ShingleBatch.from_arrays(arrays, np.zeros(40, dtype=np.int64))
+    left = rng.integers(0, 40, size=200)
+    right = rng.integers(0, 40, size=200)
+    got = _native.kernels()["intersections"](batch.values, batch.offsets, left, right)
+    want = [len(np.intersect1d(arrays[a], arrays[b])) for a, b in zip(left, right, strict=True)]
+    assert got.tolist() == want
+
+
+# --------------------------------------------------------------------------
+# shingles and signatures: compiled batch == plain path == scalar reference
+
+
+def _both(texts: list[str], min_tokens: int = 0) -> tuple[tuple[ShingleBatch, np.ndarray], ...]:
+    signer = Signer(SignatureSpec())
+    plain = signer.sign_texts(texts, min_tokens=min_tokens, native=False)
+    if not _native.available():
+        return (plain,)
+    return plain, signer.sign_texts(texts, min_tokens=min_tokens, native=True)
+
+
+def _assert_same(a: tuple[ShingleBatch, np.ndarray], b: tuple[ShingleBatch, np.ndarray]) -> None:
+    assert np.array_equal(a[0].values, b[0].values)
+    assert np.array_equal(a[0].offsets, b[0].offsets)
+    assert np.array_equal(a[0].n_tokens, b[0].n_tokens)
+    assert np.array_equal(a[1], b[1])
+
+
+@native
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(max_size=200), min_size=1, max_size=5), st.integers(0, 8))
+def test_sign_texts_native_equals_plain_on_any_text(texts: list[str], min_tokens: int) -> None:
+    plain, fast = _both([normalize(t) for t in texts], min_tokens)
+    _assert_same(plain, fast)
+
+
+def test_sign_texts_equals_reference_and_plain_sign() -> None:
+    rng = random.Random(11)
+    texts = [normalize(_text(rng, rng.randint(0, 120))) for _ in range(60)]
+    results = _both(texts, min_tokens=5)
+    for res in results[1:]:
+        _assert_same(results[0], res)
+    batch, sigs = results[-1]
+    signer = Signer(SignatureSpec())
+    shingler = Shingler(5)
+    for i, t in enumerate(texts):
+        tokens = tokenize(t)
+        want = shingle_set_reference(tokens, 5) if len(tokens) >= 5 else set()
+        assert set(batch[i].tolist()) == want
+        assert len(batch[i]) == len(want)  # unique
+        assert list(batch[i]) == sorted(batch[i])
+        if want:
+            assert np.array_equal(sigs[i], signer.sign_one_reference(shingler.shingles(tokens)))
+        else:
+            assert (sigs[i] == 0xFFFFFFFF).all()
+
+
+def test_batch_signatures_are_datasketch_minhashes() -> None:
+    from datasketch import MinHash
+
+    from newsdedup.shingle import shingle_hash, shingle_strings
+
+    rng = random.Random(5)
+    texts = [normalize(_text(rng, 80)) for _ in range(4)]
+    _batch, sigs = _both(texts)[-1]
+    for i, t in enumerate(texts):
+        m = MinHash(num_perm=128, seed=1, scheme="affine32", hashfunc=shingle_hash)
+        for s in shingle_strings(tokenize(t), 5):
+            m.update(s.encode("utf-8"))
+        assert np.array_equal(m.hashvalues.astype(np.uint32), sigs[i])
+
+
+def test_sign_texts_on_real_articles() -> None:
+    path = corpus_path("bbc-news", "bbc-news.jsonl.gz")
+    texts = []
+    for k, rec in enumerate(read_jsonl_gz(path)):
+        if k % 7 == 0:
+            texts.append(normalize(f"{rec.get('title') or ''}\n{rec['text']}"))
+    results = _both(texts, min_tokens=5)
+    for res in results[1:]:
+        _assert_same(results[0], res)
+    assert len(results[0][0]) == len(texts) > 300
+
+
+def test_shingle_batch_concatenate_and_views() -> None:
+    parts = [ShingleBatch.from_arrays([np.array([1, 5], np.uint32), np.zeros(0, np.uint32)],
+                                      np.array([6, 0])),
+             ShingleBatch.from_arrays([np.array([2, 3, 9], np.uint32)], np.array([7]))]
+    whole = ShingleBatch.concatenate(parts)
+    assert len(whole) == 3
+    assert [whole[i].tolist() for i in range(3)] == [[1, 5], [], [2, 3, 9]]
+    assert whole.sizes().tolist() == [2, 0, 3]
+    assert whole.n_tokens.tolist() == [6, 0, 7]
+
+
+# --------------------------------------------------------------------------
+# normalisation shortcut
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text())
+def test_normalize_fast_equals_normalize(text: str) -> None:
+    assert chunks.normalize_fast(text) == normalize(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list(
+    "aB `'\u00ad\u200b\u2018\u201c\u2014\u00a8\u0308\ufb01 \t\n\x1c\u3000\u00a0\u0130\u00df\uff0d"
+))))
+def test_normalize_fast_on_tricky_characters(text: str) -> None:
+    assert chunks.normalize_fast(text) == normalize(text)
+
+
+# --------------------------------------------------------------------------
+# LSH: sort-based banding == brute force
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_candidate_pairs_equal_reference(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, num_perm = 120, 24
+    sigs = rng.integers(0, 4, size=(n, num_perm), dtype=np.uint32)  # many band collisions
+    params = LSHParams(bands=6, rows=4, threshold=0.5)
+    eligible = rng.random(n) > 0.1
+    fast = candidate_pairs(sigs, params, eligible=eligible, max_bucket=10_000)
+    ref = candidate_pairs_reference(sigs, params, eligible=eligible)
+    assert {(int(a), int(b)) for a, b in fast} == ref
+    assert len(ref) > 100
+
+
+# --------------------------------------------------------------------------
+# streaming preparation and the pipeline
+
+
+def _records(n: int, seed: int = 3) -> list[dict[str, str]]:
+    rng = random.Random(seed)
+    base = [_text(rng, 60) for _ in range(n // 3)]
+    out = []
+    for i in range(n):
+        text = base[i % len(base)]
+        if i >= len(base):  # a light edit of an earlier story
+            words = text.split(" ")
+            words[rng.randrange(len(words))] = "edited"
+            text = " ".join(words)
+        out.append({"id": f"d{(i * 37) % n:04d}", "title": f"Story {i % len(base)}",
+                    "text": text})
+    return out
+
+
+def test_prepare_stream_workers_equal_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chunks, "CHUNK_DOCS", 16)
+    arts = list(newsdedup.load.iter_articles(_records(90)))
+    config = Config(boilerplate="off")
+    one = chunks.prepare_stream(arts, config, workers=1)
+    two = chunks.prepare_stream(arts, config, workers=2)
+    assert two.workers == 2 and two.spool_dir is not None
+    a, b = one.finish(), two.finish()
+    try:
+        assert one.ids == two.ids
+        assert np.array_equal(a.signatures, b.signatures)
+        assert np.array_equal(a.shingles.values, b.shingles.values)
+        assert np.array_equal(a.shingles.offsets, b.shingles.offsets)
+        assert a.keys == b.keys
+        assert [a.texts[i] for i in range(90)] == [b.texts[i] for i in range(90)]
+    finally:
+        b.close()
+
+
+def test_cluster_independent_of_chunks_and_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    recs = _records(120)
+    monkeypatch.setenv(chunks.WORKERS_ENV, "1")
+    ref = newsdedup.cluster(recs, threshold=0.6, progress=False)
+    monkeypatch.setattr(chunks, "CHUNK_DOCS", 16)
+    monkeypatch.setenv(chunks.WORKERS_ENV, "2")
+    got = newsdedup.cluster(list(reversed(recs)), threshold=0.6, progress=False)
+    assert [c.members for c in got.clusters] == [c.members for c in ref.clusters]
+    assert got.pairs == ref.pairs
+    assert len(ref.duplicates) >= 10
+
+
+def test_large_inputs_do_not_keep_article_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    recs = _records(30)
+    small = newsdedup.cluster(recs, progress=False)
+    assert len(small.articles) == 30
+    monkeypatch.setattr(chunks, "KEEP_ARTICLES_MAX", 10)
+    large = newsdedup.cluster(recs, progress=False)
+    assert large.articles == {}
+    assert [c.members for c in large.clusters] == [c.members for c in small.clusters]

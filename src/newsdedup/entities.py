@@ -32,7 +32,7 @@ NUMBER_WORDS: dict[str, str] = {
     "thousand": "1000", "million": "1000000", "billion": "1000000000", "half": "0.5",
 }
 # Words that mark a correction or an update of the same story.
-_REVISION_RE = re.compile(r"\b(?:correct(?:ed|s|ion)?|update[ds]?|revised?|adds|amended)\b", re.I)
+_REVISION_RE = re.compile(r"\b(?:correct(?:ed|s|ion)?|update[ds]?|revised?|amended|clarif\w*)\b", re.I)
 
 
 @lru_cache(maxsize=1)
@@ -91,7 +91,7 @@ def _tokens(text: str) -> list[tuple[str, int]]:
 
 def facts(text: str, title: str | None = None) -> Facts:
     """Extract the key facts of an article (``text`` may include the headline)."""
-    toks = _tokens(text)
+    toks = _tokens(text) + (_tokens(title) if title else [])
     words = frozenset(t.lower() for t, _ in toks)
     figures = frozenset(normalize_number(t) for t, _ in toks if t[0].isdigit()) | frozenset(
         NUMBER_WORDS[t.lower()] for t, _ in toks if t.lower() in NUMBER_WORDS
@@ -153,9 +153,10 @@ def fact_conflict(
        INDUSTRIES SETS QUARTERLY``);
     2. *occurrence*: both are dated more than ``max_hours_apart`` apart and their
        figures differ (the same recurring report on different days);
-    3. *figures*: each side has figures the other lacks, the substituted figures
-       are at least half of all figures, and neither says it is a correction or
-       an update (two occurrences of one notice with different amounts).
+    3. *figures*: the words are the same (at most 5 % differ) but each side has
+       figures the other lacks, the substituted figures are at least half of all
+       figures, and neither says it is a correction or an update (two
+       occurrences of one notice with different amounts).
     4. *entities*: each side has at least two capitalised names the other lacks
        and the names differ more than they agree.
 
@@ -181,7 +182,10 @@ def fact_conflict(
                 f"({', '.join(sorted(fig_a)[:3])} vs {', '.join(sorted(fig_b)[:3])})",
             )
     union = fa.figures | fb.figures
-    if copy and fig_a and fig_b and not (fa.revision or fb.revision):
+    plain_a = {w for w in fa.words if not w[0].isdigit() and w not in NUMBER_WORDS}
+    plain_b = {w for w in fb.words if not w[0].isdigit() and w not in NUMBER_WORDS}
+    same_words = len(plain_a ^ plain_b) <= max(2, 0.05 * len(plain_a | plain_b))
+    if copy and fig_a and fig_b and same_words and not (fa.revision or fb.revision):
         changed = len(fig_a) + len(fig_b)
         if changed / len(union) >= 0.5:
             return Conflict(

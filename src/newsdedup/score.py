@@ -23,7 +23,7 @@ import numpy as np
 
 from .cluster import UnionFind
 from .config import Config
-from .entities import Conflict, Facts, fact_conflict
+from .entities import Conflict, Facts, fact_conflict, facts
 from .index import candidate_pairs, choose_params
 from .rewrite import (
     RewriteDoc,
@@ -170,6 +170,8 @@ class Judge:
     Args:
         texts: the analysed (stripped) text of each document.
         titles: each document's headline (or None).
+        originals: each document's original text (headline + body), for the
+            template guard's facts (default: ``texts``).
         published: each document's publication time (or None).
         shingles: each document's sorted unique shingle hashes.
         n_words: each document's word count.
@@ -182,8 +184,11 @@ class Judge:
         self, *, ids: Sequence[str], texts: Sequence[str], titles: Sequence[str | None],
         published: Sequence[datetime | None], shingles: Sequence[np.ndarray],
         n_words: Sequence[int], config: Config, caps: Mapping[str, float] | None = None,
+        originals: Sequence[str] | None = None,
     ):
         self.ids, self.texts, self.titles, self.published = ids, texts, titles, published
+        self.originals = originals if originals is not None else texts
+        self._facts: dict[int, Facts] = {}
         self.shingles, self.n_words, self.config, self.caps = shingles, n_words, config, caps
         self._rw: dict[int, RewriteDoc] = {}
         self._terms: dict[int, tuple[dict[str, float], frozenset[str]]] = {}
@@ -206,7 +211,13 @@ class Judge:
         return t
 
     def facts(self, i: int) -> Facts:
-        return self.rewrite_doc(i).facts
+        """Key facts of document ``i``, from its original (unstripped) text: a
+        stripper that removes a notice's only varying line must not hide it."""
+        f = self._facts.get(i)
+        if f is None:
+            f = facts(self.originals[i], self.titles[i])
+            self._facts[i] = f
+        return f
 
     def judge(self, i: int, j: int) -> Verdict:
         """The verdict for documents ``i`` and ``j`` (cached; symmetric)."""
@@ -425,6 +436,7 @@ def link(
     published: Sequence[datetime | None], shingles: Sequence[np.ndarray],
     n_words: Sequence[int], leaders: np.ndarray, copy_pairs: np.ndarray,
     exact_edges: Sequence[tuple[int, int]], config: Config,
+    originals: Sequence[str] | None = None,
 ) -> Linked:
     """Candidates, verification and guarded clustering for one batch.
 
@@ -432,8 +444,11 @@ def link(
         ids, texts, titles, published, shingles, n_words: per document.
         leaders: indices of the documents that take part (one per exact group).
         copy_pairs: candidate pairs from the copy LSH, as rows into ``leaders``.
-        exact_edges: (i, j) document indices of exact duplicates.
+        exact_edges: (i, j) document indices of exact duplicates (same cleaned
+            text); those whose original texts differ in key facts (a stripper may
+            have removed a notice's only varying line) are not linked.
         config: the configuration.
+        originals: per document, the original text (for the template guard).
     """
     n = len(ids)
     caps = None
@@ -467,11 +482,25 @@ def link(
         code = np.unique(lo * n + hi)
         allp = np.stack([code // n, code % n], axis=1)
     judge = Judge(ids=ids, texts=texts, titles=titles, published=published, shingles=shingles,
-                  n_words=n_words, config=config, caps=caps)
+                  n_words=n_words, config=config, caps=caps, originals=originals)
     if config.rewrite:
         judge._terms.update(capped_terms)
-    edges: list[tuple[int, int, float, bool]] = [(i, j, 1.0, True) for i, j in exact_edges]
+    edges: list[tuple[int, int, float, bool]] = []
     verdicts: dict[tuple[str, str], Verdict] = {}
+    exact_kept = []
+    for i, j in exact_edges:
+        conflict = judge._conflict(i, j, "copy") if originals is not None else None
+        if conflict is None:
+            edges.append((i, j, 1.0, True))
+            exact_kept.append((i, j))
+            continue
+        a, b = min(ids[i], ids[j]), max(ids[i], ids[j])
+        ov = Overlap(len(shingles[i]), len(shingles[j]), len(shingles[i]))
+        verdicts[(a, b)] = Verdict(
+            match=_match(a, b, "distinct", 0.0, ov),
+            reason=f"template look-alike: {conflict.detail} (same text after stripping)",
+            signals={"jaccard": 1.0}, conflict=conflict,
+        )
     for i, j in allp.tolist():
         v = judge.judge(i, j)
         verdicts[(v.match.a, v.match.b)] = v
@@ -482,7 +511,7 @@ def link(
     matches = [
         Match(a=min(ids[i], ids[j]), b=max(ids[i], ids[j]), relation="exact", score=1.0,
               jaccard=1.0, containment=1.0)
-        for i, j in exact_edges
+        for i, j in exact_kept
     ]
     refused_pairs = {(min(ids[i], ids[j]), max(ids[i], ids[j])) for i, j, _r in refused_idx}
     matches += [v.match for k, v in verdicts.items()

@@ -1,0 +1,105 @@
+"""The rewrite signal: key terms, background weights, sentence alignment, seeds."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import newsdedup
+from newsdedup.rewrite import (
+    CORPUS_MIN_DOCS,
+    background_weight,
+    corpus_caps,
+    key_hashes,
+    rewrite_doc,
+    rewrite_score,
+    split_sentences,
+    stem,
+)
+
+from .conftest import SEED_000, SEED_001, corpus_path, read_jsonl_gz
+
+
+def test_seeds_are_one_story_linked_as_rewrite() -> None:
+    r = newsdedup.cluster([str(SEED_000), str(SEED_001)])
+    assert len(r.clusters) == 1
+    (m,) = r.pairs
+    assert m.relation == "rewrite"
+    assert m.jaccard < 0.01  # no 5-word phrase in common to speak of
+    assert 0.4 <= m.score <= 1.0
+
+
+def test_seeds_unlinked_without_the_rewrite_signal() -> None:
+    r = newsdedup.cluster([str(SEED_000), str(SEED_001)], rewrite=False)
+    assert len(r.clusters) == 2
+
+
+def test_rewrite_score_is_symmetric_and_bounded(seed_texts: tuple[str, str]) -> None:
+    a, b = rewrite_doc(seed_texts[0]), rewrite_doc(seed_texts[1])
+    ab, ba = rewrite_score(a, b), rewrite_score(b, a)
+    assert ab.score == pytest.approx(ba.score)
+    assert 0.0 <= ab.score <= 1.0
+    assert {"massoud", "dashti", "panjshir"} <= set(ab.shared_entities)
+    assert {"200000", "1996", "2001"} <= set(ab.shared_figures)
+    self_score = rewrite_score(a, a)
+    assert self_score.score >= 0.99
+
+
+def test_background_weights_need_no_corpus() -> None:
+    assert background_weight("the") == 0.0
+    assert background_weight("panjshir") > background_weight("province") > 0.0
+    assert background_weight("xqzvtr") == 6.0  # unknown word: maximal weight
+
+
+def test_corpus_caps_only_for_large_corpora() -> None:
+    assert corpus_caps([{"a"}, {"a", "b"}]) is None
+    sets = [{"common", f"rare{i}"} for i in range(CORPUS_MIN_DOCS)]
+    caps = corpus_caps(sets)
+    assert caps is not None
+    assert caps["common"] == pytest.approx(0.0)
+    assert caps["rare0"] == pytest.approx(6.0)
+
+
+def test_stem_and_sentences() -> None:
+    assert stem("fighters") == "fighter"
+    assert stem("killed") == "kill"
+    assert stem("cats") == "cats"  # short words are left alone
+    text = "First sentence here. Second one follows! Third?\nA new line"
+    spans = split_sentences(text)
+    assert [text[s:e] for s, e in spans] == [
+        "First sentence here.", "Second one follows!", "Third?", "A new line"]
+
+
+def test_key_hashes_sorted_unique_uint32() -> None:
+    h = key_hashes(["b", "a", "b", "#2001"])
+    assert h.dtype == np.uint32 and len(h) == 3 and np.all(np.diff(h.astype(np.int64)) > 0)
+
+
+def test_rewrite_result_does_not_depend_on_input_order(seed_texts: tuple[str, str]) -> None:
+    other = ("Manchester United beat Arsenal 2-1 at Old Trafford on Sunday, with goals from "
+             "Wayne Rooney and Cristiano Ronaldo in a match played in heavy rain before a "
+             "crowd of 67,000. Arsenal manager Arsene Wenger said his side deserved a draw.")
+    docs = [{"id": "s0", "text": seed_texts[0]}, {"id": "s1", "text": seed_texts[1]},
+            {"id": "o", "text": other}]
+    a = newsdedup.cluster(docs)
+    b = newsdedup.cluster(list(reversed(docs)))
+    assert [c.members for c in a.clusters] == [c.members for c in b.clusters]
+    assert a.pairs == b.pairs
+
+
+@pytest.mark.corpora
+def test_same_topic_different_stories_rarely_linked() -> None:
+    path = corpus_path("wikiref220", "wikiref220.jsonl.gz")
+    recs = list(read_jsonl_gz(path))
+    r = newsdedup.cluster([{"id": x["id"], "title": x["title"], "text": x["text"]}
+                           for x in recs])
+    label = {x["id"]: x["label"] for x in recs}
+    same_topic = linked = 0
+    for a, b in itertools.combinations(sorted(label), 2):
+        if label[a] == label[b]:
+            same_topic += 1
+            linked += r.cluster_of(a).id == r.cluster_of(b).id
+    assert same_topic > 3000
+    assert linked / same_topic < 0.01

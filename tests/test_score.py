@@ -1,0 +1,191 @@
+"""Relations, the template guard, the containment candidate path and the chain guard."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import newsdedup
+from newsdedup.config import Config
+from newsdedup.entities import fact_conflict, facts
+from newsdedup.score import guarded_groups, overlap, passage_candidates, verify_pair
+from newsdedup.shingle import Shingler, tokenize
+from newsdedup.normalize import normalize
+
+from .conftest import SEED_000, corpus_path, read_jsonl_gz
+
+BODY = (
+    "The city council approved the new transport budget on Tuesday after a long debate about "
+    "funding for schools, roads and the public library system. Mayor Ellen Hartwick said the "
+    "plan would add 42 buses and repair 310 kilometres of road over five years. Opposition "
+    "councillor Raj Patel called the budget reckless and said taxes would rise. The vote was "
+    "27 to 14. Work on the first road repairs is due to start in March, officials said, and "
+    "the new buses will be ordered from a factory in Leeds before the end of the year."
+)
+
+
+def rel(result: newsdedup.Clusters, a: str, b: str) -> str:
+    for m in result.pairs:
+        if {m.a, m.b} == {a, b}:
+            return m.relation
+    return "distinct"
+
+
+def test_verify_pair_reports_jaccard_and_containment() -> None:
+    sh = Shingler(5)
+    a = sh.shingles(tokenize(normalize(BODY)))
+    b = sh.shingles(tokenize(normalize(BODY[: len(BODY) // 2])))
+    match, reason = verify_pair("x", "y", a, b, 100, 50, Config())
+    ov = overlap(a, b)
+    assert match.containment == pytest.approx(ov.containment) and ov.containment_b >= 0.95
+    assert match.jaccard == pytest.approx(ov.jaccard) and ov.jaccard < 0.5
+    assert match.relation == "containment" and "containment 0.9" in reason
+
+
+def test_every_relation_appears_with_scores_in_range() -> None:
+    docs = [
+        {"id": "orig", "title": "Council approves transport budget", "text": BODY},
+        {"id": "same", "title": "Council approves transport budget", "text": BODY},
+        {"id": "copy", "title": "Council approves budget",
+         "text": "Advertisement\n\n" + BODY + "\n\nCopyright Valley News 2005."},
+        {"id": "excerpt", "title": "Council approves transport budget",
+         "text": BODY[:330] + "\n\nContinue reading at Valley News"},
+    ]
+    r = newsdedup.cluster(docs)
+    assert len(r.clusters[0].members) == 4
+    assert rel(r, "orig", "same") == "exact"
+    assert rel(r, "copy", "orig") == "near_duplicate"
+    assert rel(r, "excerpt", "orig") in ("containment", "near_duplicate")
+    assert all(0.0 <= m.score <= 1.0 for m in r.pairs)
+
+
+def test_short_excerpt_of_long_article_found_by_passage_candidates() -> None:
+    long_text = SEED_000.read_text(encoding="utf-8")
+    words = long_text.split()
+    excerpt = " ".join(words[60:140])  # a fifth of the article, from its middle
+    r = newsdedup.cluster([{"id": "long", "text": long_text}, {"id": "ex", "text": excerpt}])
+    assert rel(r, "ex", "long") == "containment"
+    assert r.pairs[0].jaccard < 0.3  # far below the copy LSH threshold (0.5)
+
+
+def test_passage_candidates_matches_brute_force() -> None:
+    rng = np.random.default_rng(3)
+    arrays = [np.unique(rng.integers(0, 2000, size=int(rng.integers(5, 60))).astype(np.uint32))
+              for _ in range(40)]
+    got = {tuple(p) for p in passage_candidates(arrays, sample=4, max_df=1000).tolist()}
+    want = set()
+    for i in range(len(arrays)):
+        for j in range(i + 1, len(arrays)):
+            si, sj = arrays[i][arrays[i] % 4 == 0], arrays[j][arrays[j] % 4 == 0]
+            shared = len(np.intersect1d(si, sj))
+            if shared and shared >= min(2, len(si), len(sj)):
+                want.add((i, j))
+    assert got == want
+
+
+DIV = "Qtly div 10 cts vs 10 cts prior\nPay April 1\nRecord March 15\nReuter"
+
+
+def test_dividend_notices_of_different_companies_not_linked() -> None:
+    r = newsdedup.cluster([
+        {"id": "1", "title": "E-SYSTEMS INC <ESY> SETS QUARTERLY", "text": DIV},
+        {"id": "2", "title": "TRINITY INDUSTRIES <TRN> SETS QUARTERLY", "text": DIV},
+        {"id": "3", "title": "E-SYSTEMS INC <ESY> SETS QUARTERLY", "text": DIV},
+    ], min_words=3)
+    assert r.cluster_of("1") == r.cluster_of("3")
+    assert r.cluster_of("1") != r.cluster_of("2")
+    why = r.explain("1", "2")
+    assert not why.linked and "headline" in (why.conflict or why.reason)
+
+
+FED = ("The Federal Reserve entered the U.S. Government securities market to arrange {amt} "
+       "billion dlrs of customer repurchase agreements, a Fed spokesman said. Dealers said "
+       "Federal funds were trading at {rate} pct when the Fed began its temporary and indirect "
+       "supply of reserves to the banking system. Reuter")
+FED_TITLE = "FED ADDS RESERVES VIA CUSTOMER REPURCHASES"
+
+
+@pytest.mark.parametrize("dated", [True, False])
+def test_recurring_report_on_other_days_not_linked(dated: bool) -> None:
+    docs = [
+        {"id": "mon", "title": FED_TITLE, "text": FED.format(amt="1.5", rate="6-1/4"),
+         "published": "1987-03-02T11:44:00" if dated else None},
+        {"id": "tue", "title": FED_TITLE, "text": FED.format(amt="2.5", rate="6-3/16"),
+         "published": "1987-03-09T11:49:00" if dated else None},
+    ]
+    r = newsdedup.cluster(docs)
+    assert len(r.clusters) == 2
+    assert r.explain("mon", "tue").conflict is not None
+
+
+def test_correction_and_update_stay_linked() -> None:
+    upd = BODY.replace("27 to 14", "27 to 15") + (
+        " A spokesman said further details would be announced later this week, including "
+        "the timetable for the Leeds bus order and the first road closures.")
+    corr = FED.format(amt="1.5", rate="6-1/4").replace("1.5 billion", "1.6 billion")
+    r = newsdedup.cluster([
+        {"id": "a", "title": "Council approves transport budget", "text": BODY},
+        {"id": "b", "title": "UPDATE 1-Council approves transport budget", "text": upd},
+        {"id": "c", "title": FED_TITLE, "text": FED.format(amt="1.5", rate="6-1/4"),
+         "published": "1987-03-02T11:44:00"},
+        {"id": "d", "title": "CORRECTED - " + FED_TITLE, "text": corr,
+         "published": "1987-03-02T13:00:00"},
+    ])
+    assert rel(r, "a", "b") == "near_duplicate"
+    assert r.cluster_of("c") == r.cluster_of("d")
+
+
+def test_fact_conflict_rules() -> None:
+    a = facts(FED.format(amt="1.5", rate="6-1/4"), FED_TITLE)
+    b = facts(FED.format(amt="2.5", rate="6-3/16"), FED_TITLE)
+    c = fact_conflict(a, b)
+    assert c is not None and c.kind == "figures"
+    assert fact_conflict(a, a) is None
+    when = datetime(1987, 3, 2)
+    later = datetime(1987, 3, 9)
+    assert fact_conflict(a, b, published_a=when, published_b=later).kind == "occurrence"
+    # a rewrite's figures may differ: only dates and names are checked
+    assert fact_conflict(a, b, kind="rewrite") is None
+
+
+class _StubJudge:
+    def __init__(self, scores: dict[tuple[int, int], float]):
+        self.scores = scores
+
+    def judge(self, i: int, j: int) -> SimpleNamespace:
+        s = self.scores.get((min(i, j), max(i, j)), 0.0)
+        return SimpleNamespace(match=SimpleNamespace(score=s))
+
+
+def test_chain_guard_splits_a_weak_chain() -> None:
+    # A-B and B-C are weak rewrite links; A and C are unrelated (score 0).
+    scores = {(0, 1): 0.5, (1, 2): 0.45, (0, 2): 0.0}
+    edges = [(0, 1, 0.5, False), (1, 2, 0.45, False)]
+    groups, refused = guarded_groups(3, edges, _StubJudge(scores), link_threshold=0.4)
+    assert groups == [[0, 1], [2]]
+    assert refused and refused[0][:2] == (1, 2) and "chain guard" in refused[0][2]
+    # Without the guard's check (A and C related), the chain is one story.
+    scores[(0, 2)] = 0.5
+    groups, refused = guarded_groups(3, edges, _StubJudge(scores), link_threshold=0.4)
+    assert groups == [[0, 1, 2]] and not refused
+
+
+def test_chain_guard_keeps_strong_links() -> None:
+    edges = [(0, 1, 0.9, True), (1, 2, 0.8, True)]
+    groups, refused = guarded_groups(3, edges, _StubJudge({}), link_threshold=0.4)
+    assert groups == [[0, 1, 2]] and not refused
+
+
+@pytest.mark.corpora
+def test_reuters_look_alikes_and_resends() -> None:
+    path = corpus_path("reuters21578", "reuters21578.jsonl.gz")
+    want = {"1708", "4387", "18661", "18662", "522", "3164"}
+    docs = [{"id": str(r["id"]), "title": r["title"], "text": r["text"]}
+            for r in read_jsonl_gz(path) if str(r["id"]) in want]
+    r = newsdedup.cluster(docs, min_words=3)
+    assert r.cluster_of("1708") != r.cluster_of("4387")  # E-SYSTEMS vs TRINITY dividends
+    assert r.cluster_of("18661") == r.cluster_of("18662")  # re-sent strike story
+    assert r.cluster_of("522") != r.cluster_of("3164")  # Fed reserves, other amounts

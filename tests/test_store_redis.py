@@ -76,6 +76,15 @@ def test_redis_index_gives_the_in_memory_results_and_persists(url: str) -> None:
         probe = dict(docs[0], id="probe")
         assert any(docs[0]["id"] in (m.a, m.b) for m in d.query(probe)) or len(
             docs[0]["text"].split()) < 5
+        # A story with copies: removing one member keeps the others in the shared buckets.
+        story = next(x for x in docs if x["id"].endswith("-exact"))
+        sprobe = dict(story, id="probe")
+        before = {m.a if m.b == "probe" else m.b for m in d.query(sprobe)}
+        assert len(before) >= 2
+        assert d.remove(story["id"])
+        after = {m.a if m.b == "probe" else m.b for m in d.query(sprobe)}
+        assert after == before - {story["id"]}
+        d.add(story)  # put it back
         assert d.remove(docs[0]["id"]) and not d.remove(docs[0]["id"])
         assert all(docs[0]["id"] not in (m.a, m.b) for m in d.query(probe))
         cutoff = datetime.fromisoformat(docs[10]["published"])

@@ -607,44 +607,69 @@ class SQLiteStore(IndexStore):
 
 # --------------------------------------------------------------------------- Redis
 
+# Band entries live in 65,536 small hashes (hash = top 16 bits of the band key,
+# field = its low 48 bits as 6 bytes, value = member seqs joined by commas):
+# Redis keeps small hashes as compact listpacks, where one sorted set per band
+# key costs about 100 bytes of overhead each.
+
 # Insert a batch atomically: fail (writing nothing) if any id is taken.
-# KEYS: ids hash, docs hash, published zset, then every band key.
-# ARGV: n, then per document: id, seq, record, published ('' for none), number of band keys.
+# KEYS: ids hash, docs hash, published zset, then the bucket hash of every band key.
+# ARGV: n, then per document: id, seq, record, published ('' for none), number of
+# band keys m, then the m band fields.
 _REDIS_INSERT = """
 local n = tonumber(ARGV[1])
-for i = 0, n - 1 do
-  if redis.call('HEXISTS', KEYS[1], ARGV[2 + 5 * i]) == 1 then
-    return ARGV[2 + 5 * i]
-  end
+local starts = {}
+local pos = 2
+for i = 1, n do
+  starts[i] = pos
+  if redis.call('HEXISTS', KEYS[1], ARGV[pos]) == 1 then return ARGV[pos] end
+  pos = pos + 5 + tonumber(ARGV[pos + 4])
 end
 local k = 4
-for i = 0, n - 1 do
-  local base = 2 + 5 * i
+for i = 1, n do
+  local base = starts[i]
   local id, seq = ARGV[base], ARGV[base + 1]
   redis.call('HSET', KEYS[1], id, seq)
   redis.call('HSET', KEYS[2], seq, ARGV[base + 2])
   if ARGV[base + 3] ~= '' then redis.call('ZADD', KEYS[3], ARGV[base + 3], seq) end
   for j = 1, tonumber(ARGV[base + 4]) do
-    redis.call('ZADD', KEYS[k], seq, seq)
+    local f = ARGV[base + 4 + j]
+    local v = redis.call('HGET', KEYS[k], f)
+    if v then v = v .. ',' .. seq else v = seq end
+    redis.call('HSET', KEYS[k], f, v)
     k = k + 1
   end
 end
 return false
 """
 
+# KEYS as for insert; ARGV: n, then per document: id, seq, m, then the m band fields.
 _REDIS_DELETE = """
 local n = tonumber(ARGV[1])
+local pos = 2
 local k = 4
-for i = 0, n - 1 do
-  local base = 2 + 3 * i
-  local id, seq = ARGV[base], ARGV[base + 1]
+for i = 1, n do
+  local id, seq, m = ARGV[pos], ARGV[pos + 1], tonumber(ARGV[pos + 2])
   if redis.call('HGET', KEYS[1], id) == seq then redis.call('HDEL', KEYS[1], id) end
   redis.call('HDEL', KEYS[2], seq)
   redis.call('ZREM', KEYS[3], seq)
-  for j = 1, tonumber(ARGV[base + 2]) do
-    redis.call('ZREM', KEYS[k], seq)
+  for j = 1, m do
+    local f = ARGV[pos + 2 + j]
+    local v = redis.call('HGET', KEYS[k], f)
+    if v then
+      local keep = {}
+      for s in string.gmatch(v, '[^,]+') do
+        if s ~= seq then keep[#keep + 1] = s end
+      end
+      if #keep == 0 then
+        redis.call('HDEL', KEYS[k], f)
+      else
+        redis.call('HSET', KEYS[k], f, table.concat(keep, ','))
+      end
+    end
     k = k + 1
   end
+  pos = pos + 3 + m
 end
 return n
 """
@@ -655,8 +680,8 @@ class RedisStore(IndexStore):
 
     Keys (under ``prefix``, default ``newsdedup:``): ``meta`` (hash), ``seq``
     (counter), ``ids`` (hash id -> seq), ``docs`` (hash seq -> binary record),
-    ``pub`` (sorted set of seqs by published time) and one sorted set per band
-    key (``b:`` + the 8 key bytes) holding member seqs. Sequence numbers come
+    ``pub`` (sorted set of seqs by published time) and the band table in
+    65,536 hashes ``h:`` + 2 bytes (see above). Sequence numbers come
     from ``INCRBY``; each batch is written by one Lua script, so concurrent
     writers never lose entries and a duplicate id stores nothing.
 
@@ -689,8 +714,11 @@ class RedisStore(IndexStore):
         self._k_meta, self._k_seq, self._k_ids = p + b"meta", p + b"seq", p + b"ids"
         self._k_docs, self._k_pub = p + b"docs", p + b"pub"
 
-    def _band(self, key: int) -> bytes:
-        return self._prefix + b"b:" + key.to_bytes(8, "little")
+    def _band(self, key: int) -> tuple[bytes, bytes]:
+        """(bucket hash name, field) of a 64-bit band key."""
+        return self._prefix + b"h:" + (key >> 48).to_bytes(2, "big"), (
+            key & 0xFFFFFFFFFFFF
+        ).to_bytes(6, "big")
 
     @contextmanager
     def _io(self) -> Iterator[None]:
@@ -724,10 +752,13 @@ class RedisStore(IndexStore):
         with self._io():
             pipe = self._client.pipeline(transaction=False)
             for k in uniq:
-                pipe.zrange(self._band(k), 0, limit - 1)
+                pipe.hget(*self._band(k))
             res = pipe.execute()
-        pairs = zip(uniq, res, strict=True)
-        return {k: [int(s) for s in members] for k, members in pairs if members}
+        out = {}
+        for k, value in zip(uniq, res, strict=True):
+            if value:
+                out[k] = sorted(int(s) for s in value.split(b","))[:limit]
+        return out
 
     def fetch(self, seqs: Sequence[int]) -> dict[int, StoredDoc]:
         if not seqs:
@@ -750,10 +781,11 @@ class RedisStore(IndexStore):
         argv: list[Any] = [len(docs)]
         band_keys: list[bytes] = []
         for d, ks in zip(docs, keys, strict=True):
-            kl = ks.tolist()
+            bands = [self._band(k) for k in ks.tolist()]
             argv += [d.id, d.seq, encode_record(d),
-                     "" if d.published is None else repr(d.published), len(kl)]
-            band_keys += [self._band(k) for k in kl]
+                     "" if d.published is None else repr(d.published), len(bands)]
+            argv += [f for _h, f in bands]
+            band_keys += [h for h, _f in bands]
         with self._io():
             taken = self._insert(keys=[self._k_ids, self._k_docs, self._k_pub, *band_keys],
                                  args=argv)
@@ -767,9 +799,10 @@ class RedisStore(IndexStore):
         argv: list[Any] = [len(docs)]
         band_keys: list[bytes] = []
         for d, ks in zip(docs, keys, strict=True):
-            kl = ks.tolist()
-            argv += [d.id, d.seq, len(kl)]
-            band_keys += [self._band(k) for k in kl]
+            bands = [self._band(k) for k in ks.tolist()]
+            argv += [d.id, d.seq, len(bands)]
+            argv += [f for _h, f in bands]
+            band_keys += [h for h, _f in bands]
         with self._io():
             self._delete(keys=[self._k_ids, self._k_docs, self._k_pub, *band_keys], args=argv)
 

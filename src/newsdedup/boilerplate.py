@@ -10,8 +10,10 @@ Two guards keep syndication intact:
 
 * a line counts only once per *story* of a source: documents of one source
   that share a prose line (at least :data:`STORY_LINE_WORDS` words, itself not
-  a candidate) are one story, so a source's repeated updates of one story never
-  teach it that the story is boilerplate;
+  a candidate) are one story, and a document with no long line of its own (an
+  update or re-send whose every paragraph recurs) is no evidence at all, so a
+  source's repeated copies of one story do not teach it that the story is
+  boilerplate;
 * a line of at least ``syndication_min_words`` words that occurs in documents
   of two or more sources is kept: that is syndication, the thing dedup detects.
 
@@ -210,13 +212,21 @@ def learn_from_articles(
                 j = first_doc.setdefault(n, i)
                 if j != i:
                     uf.union(i, j)
+        # only a document with prose of its own is evidence: one whose every long
+        # line is repeated elsewhere (an update, a re-send) says nothing about boilerplate
+        evidence = [
+            any(n not in candidates and len(_WORD.findall(n)) >= STORY_LINE_WORDS for n in norms)
+            for norms in docs
+        ]
         stories: dict[str, set[int]] = defaultdict(set)
         for i, norms in enumerate(docs):
+            if not evidence[i]:
+                continue
             root = uf.find(i)
             for n in norms:
                 if n in candidates:
                     stories[n].add(root)
-        n_stories = len({uf.find(i) for i in range(len(docs))})
+        n_stories = len({uf.find(i) for i in range(len(docs)) if evidence[i]})
         need = max(min_docs, min_share * n_stories)
         keep = set()
         for n, roots in stories.items():

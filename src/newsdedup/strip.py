@@ -83,7 +83,7 @@ RULES: dict[str, tuple[LineRule, ...]] = {
     ),
     "en": (
         _rule("wire_credit", rf"^\s*(?:[A-Z][A-Za-z.'\- ]{{1,40}}(?:,\s*[A-Za-z.'\- ]{{2,30}})?\s*)?\((?:{_WIRES})(?:/[A-Za-z ]+)?\)\s*(?:[-—–:]+|\s)\s*", 10_000, "prefix"),
-        _rule("related_link", r"^\s*(?:read|also read|read more|read also|more|related|see also|also see|watch|listen|more from|more on|more about|recommended|related (?:stories|articles|news|links|coverage|content|topics)|you (?:may|might) also (?:like|be interested)|most (?:read|popular|viewed|emailed|shared)|top stories|trending(?: now)?|don'?t miss|editor'?s picks?)\s*(?::|»|>|\||-|—|–|\.\.\.|…|$)"),
+        _rule("related_link", r"^\s*(?:read|also read|read more|read also|more|related|see also|also see|watch|listen|more from|more on|more about|recommended|related (?:stories|articles|news|links|coverage|content|topics)|you (?:may|might) also (?:like|be interested)|most (?:read|popular|viewed|emailed|shared)|top stories|trending(?: now)?|don'?t miss|editor'?s picks?)\s*(?::|»|>|\||-|—|–|\.\.\.|…|$)|^\s*(?:more (?:from|on|about|in)|latest (?:from|on|in)|also on)\s+[\w'&.,\- ]{1,40}$"),
         _rule("translate_widget", r"^\s*translate (?:this|the) (?:news|article|page|story|post)(?: in(?:to)?)?\b"),
         _rule("share_widget", rf"^\s*(?:(?:share|tweet|email|e-mail|print|save|bookmark|recommend|send)(?: (?:this|the))?(?: (?:article|story|page|post|news|link))?(?: (?:on|via|with|to a friend))?|post to)(?:\s*(?:[:|•·,/]|{_SOCIAL}|\d+)\s*)*$"),
         _rule("follow_us", rf"^\s*(?:follow|like|join|connect with|find|friend) (?:us|me|@\w+)(?: (?:on|at|via)\b.*)?$", 14),

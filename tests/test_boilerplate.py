@@ -1,0 +1,194 @@
+"""learn_boilerplate(): per-source lines, syndication safety, JSON, Config and cluster()."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import random
+
+import pytest
+
+import newsdedup
+from newsdedup import BoilerplateModel, Config, ConfigError, InputError, learn_boilerplate, strip
+from newsdedup.boilerplate import AUTO_MIN_DOCS, source_of
+from newsdedup.types import Article
+
+WORDS = (
+    "council budget river storm election minister court police school hospital market "
+    "company strike train bridge festival museum farmer harvest drought vaccine patient "
+    "airport runway pilot union contract league coach striker goal season trial jury "
+    "witness verdict reactor turbine solar grid tariff export import harbour ferry"
+).split()
+
+FOOTER = (
+    "The Valley Courier is an independent newspaper that has served readers across the "
+    "northern valley since 1921 and is owned by the people who write it every day."
+)
+FOOTER2 = (
+    "Readers can reach the newsroom by telephone or by letter, and corrections are "
+    "published on page two of the next edition as soon as the editors confirm them."
+)
+
+
+def _story(rng: random.Random, n: int = 40) -> str:
+    words = [rng.choice(WORDS) for _ in range(n)]
+    return "The " + " ".join(words) + "."
+
+
+def test_doctests() -> None:
+    assert doctest.testmod(importlib.import_module("newsdedup.boilerplate")).failed == 0
+
+
+def _site_docs(rng: random.Random, source: str, n: int, footer: str) -> list[dict[str, str]]:
+    return [
+        {"id": f"{source}-{i}", "source": source, "text": f"{_story(rng)}\n{footer}"}
+        for i in range(n)
+    ]
+
+
+def test_learns_a_sources_repeated_line_and_strip_removes_it() -> None:
+    rng = random.Random(1)
+    docs = _site_docs(rng, "courier", 5, FOOTER)
+    model = learn_boilerplate(docs)
+    assert model.lines_for("courier") == {newsdedup.normalize(FOOTER)}
+    assert model.lines_for("COURIER ") == model.lines_for("courier")
+    assert model.lines_for("other") is None
+    text = docs[0]["text"]
+    result = strip(text, source="courier", model=model)
+    assert FOOTER not in result.text
+    assert [r.rule for r in result.removed] == ["learned_boilerplate"]
+    assert strip(text, source="elsewhere", model=model).text == text
+
+
+def test_too_few_stories_teach_nothing() -> None:
+    rng = random.Random(2)
+    assert len(learn_boilerplate(_site_docs(rng, "courier", 2, FOOTER))) == 0
+
+
+def test_a_passage_shared_across_sources_is_syndication_and_kept() -> None:
+    rng = random.Random(3)
+    wire = (
+        "Rescue teams searched the flooded valley through the night as the river rose to "
+        "its highest level in forty years, officials said on Sunday."
+    )
+    docs = [
+        {"id": f"a{i}", "source": "alpha", "text": f"{_story(rng)}\n{wire}"} for i in range(4)
+    ] + [{"id": "b0", "source": "beta", "text": f"{_story(rng)}\n{wire}"}]
+    model = learn_boilerplate(docs)
+    assert model.lines_for("alpha") is None
+
+
+def test_one_sources_updates_of_one_story_are_not_boilerplate() -> None:
+    rng = random.Random(4)
+    lead = _story(rng)
+    second = _story(rng)
+    docs = [
+        {"id": f"u{i}", "source": "alpha", "text": f"{lead}\n{second}\nUpdate number {i} added."}
+        for i in range(5)
+    ]
+    model = learn_boilerplate(docs)
+    assert model.lines_for("alpha") is None
+
+
+def test_json_round_trip_and_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(5)
+    model = learn_boilerplate(
+        _site_docs(rng, "courier", 4, FOOTER) + _site_docs(rng, "herald", 4, FOOTER2)
+    )
+    assert sorted(model.sources) == ["courier", "herald"]
+    again = BoilerplateModel.from_json(model.to_json())
+    assert dict(again.sources) == dict(model.sources)
+    assert again.documents == model.documents == 8
+    path = tmp_path / "bp.json"
+    model.save(path)
+    assert path.read_text(encoding="utf-8").lstrip().startswith("{")
+    assert dict(BoilerplateModel.load(path).sources) == dict(model.sources)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("not json", "invalid JSON"),
+        ('{"format": "other", "version": 1}', "not a boilerplate model"),
+        ('{"format": "newsdedup.BoilerplateModel", "version": 99, "sources": {}}', "version 99"),
+        ('{"format": "newsdedup.BoilerplateModel", "version": 1, "sources": {"a": "x"}}', "sources"),
+    ],
+)
+def test_bad_model_files_raise_input_error(text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        BoilerplateModel.from_json(text)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [({"min_docs": 1}, "min_docs"), ({"min_share": 1.5}, "min_share"),
+     ({"syndication_min_words": 0}, "syndication_min_words")],
+)
+def test_learn_parameters_are_validated(kwargs: dict[str, float], name: str) -> None:
+    with pytest.raises(ConfigError, match=f"'{name}' parameter of learn_boilerplate"):
+        learn_boilerplate([], **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("article", "expected"),
+    [
+        (Article(id="1", text="x", source="Reuters"), "reuters"),
+        (Article(id="1", text="x", url="https://www.Example.com/a/b"), "example.com"),
+        (Article(id="feeds/courier/a.txt", text="x"), "feeds/courier"),
+        (Article(id="42", text="x"), None),
+    ],
+)
+def test_source_of(article: Article, expected: str | None) -> None:
+    assert source_of(article) == expected
+
+
+def test_config_accepts_a_model_and_rejects_other_values() -> None:
+    model = BoilerplateModel()
+    assert Config(boilerplate=model).boilerplate is model
+    assert Config(boilerplate="off").boilerplate == "off"
+    with pytest.raises(ConfigError, match="'boilerplate' parameter of Config"):
+        Config(boilerplate="sometimes")
+
+
+def _corpus() -> tuple[list[dict[str, str]], tuple[str, str]]:
+    """Four sites, each with a long prose footer on every story; one story syndicated
+    from site 0 to site 1 (each copy with its own site's footer)."""
+    rng = random.Random(7)
+    footers = [  # site names in lower case: no names or figures that differ between copies
+        f"{FOOTER} our {tag} edition is printed overnight. {FOOTER2}"
+        for tag in ("morning", "evening", "weekend", "online")
+    ]
+    docs = []
+    for k in range(4):
+        for i in range(AUTO_MIN_DOCS // 4 + 2):
+            docs.append({"id": f"s{k}-{i:02d}", "source": f"site{k}",
+                         "text": f"{_story(rng, 12)}\n{footers[k]}"})
+    shared = _story(rng, 60)
+    docs.append({"id": "s0-wire", "source": "site0", "text": f"{shared}\n{footers[0]}"})
+    docs.append({"id": "s1-wire", "source": "site1", "text": f"{shared}\n{footers[1]}"})
+    return docs, ("s0-wire", "s1-wire")
+
+
+def _linked(result: newsdedup.Clusters) -> set[tuple[str, ...]]:
+    return {c.members for c in result.clusters if len(c.members) > 1}
+
+
+def test_cluster_learns_per_source_boilerplate_by_default() -> None:
+    docs, wire = _corpus()
+    off = newsdedup.cluster(docs, boilerplate="off", rewrite=False)
+    # without learning, a site's footer makes its unrelated stories look alike
+    assert any(len(group) > 2 for group in _linked(off))
+    auto = newsdedup.cluster(docs, rewrite=False)
+    assert _linked(auto) == {wire}
+    removed = auto.documents["s2-00"].removed
+    assert [r.rule for r in removed] == ["learned_boilerplate"]
+
+
+def test_cluster_accepts_a_saved_model() -> None:
+    docs, wire = _corpus()
+    model = BoilerplateModel.from_json(learn_boilerplate(docs).to_json())
+    few = [d for d in docs if d["id"] in wire or d["id"] in ("s0-00", "s0-01", "s1-00")]
+    assert len(few) < AUTO_MIN_DOCS  # too few to learn from: the saved model does the work
+    result = newsdedup.cluster(few, boilerplate=model, rewrite=False)
+    assert _linked(result) == {wire}
+    assert any(len(g) > 2 for g in _linked(newsdedup.cluster(few, rewrite=False)))

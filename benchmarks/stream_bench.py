@@ -11,8 +11,9 @@ Phases, per backend:
 
 1. fill: ``add_many`` batches of 1,000 until the index holds ``--size`` articles;
 2. sustained add at that size: ``--sustained`` more articles in ``add_many``
-   batches of 500 (one transaction each), and ``--single`` articles through
-   ``add`` (one transaction per article);
+   batches of 500 (one transaction each), ``--sustained`` more the same way
+   with ``workers=2`` (two processes prepare documents while the index works),
+   and ``--single`` articles through ``add`` (one transaction per article);
 3. query latency: ``--queries`` single ``query`` calls (half copies of indexed
    articles, half new ones): p50 and p99;
 4. size: SQLite file bytes per article (after a WAL checkpoint); Redis
@@ -154,19 +155,31 @@ def run_backend(location: str, arts: list[dict[str, Any]], args: argparse.Namesp
         res["fill_articles"] = size
         res["fill_per_s"] = size / fill
         res["fill_s"] = fill
+        store = d._streamer().store
+        if hasattr(store, "_con"):  # the file at exactly --size articles
+            store._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            res["file_bytes_at_fill"] = os.path.getsize(location)
         block = arts[size : size + sustained]
         t = time.perf_counter()
         for start in range(0, len(block), 500):
             d.add_many(block[start : start + 500])
         res["sustained_add_many_per_s"] = len(block) / (time.perf_counter() - t)
-        block = arts[size + sustained : size + sustained + single]
+    # The same index, reopened with two worker processes preparing documents.
+    with Deduper.open(location, **opts, workers=2) as d:
+        block = arts[size + sustained : size + 2 * sustained]
+        t = time.perf_counter()
+        for start in range(0, len(block), 500):
+            d.add_many(block[start : start + 500])
+        res["sustained_add_many_2_workers_per_s"] = len(block) / (time.perf_counter() - t)
+    with Deduper.open(location, **opts) as d:
+        block = arts[size + 2 * sustained : size + 2 * sustained + single]
         t = time.perf_counter()
         dup = 0
         for a in block:
             dup += bool(d.add(a))
         res["sustained_add_per_s"] = len(block) / (time.perf_counter() - t)
         rng = random.Random(args.seed + 1)
-        indexed = size + sustained + single
+        indexed = size + 2 * sustained + single
         probes = []
         for i in range(args.queries):
             if i % 2:
@@ -192,7 +205,9 @@ def run_backend(location: str, arts: list[dict[str, Any]], args: argparse.Namesp
         con = sqlite3.connect(location)
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         shingle_bytes = con.execute("SELECT sum(length(shingles)) FROM docs").fetchone()[0]
-        band_rows = con.execute("SELECT count(*) FROM bands").fetchone()[0]
+        band_rows = con.execute(
+            "SELECT (SELECT count(*) FROM bands) + (SELECT count(*) FROM bands_new)"
+        ).fetchone()[0]
         con.close()
         file_bytes = os.path.getsize(location)
         res["file_bytes"] = file_bytes
@@ -229,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
-    total = args.size + args.sustained + args.single + args.queries
+    total = args.size + 2 * args.sustained + args.single + args.queries
     t = time.perf_counter()
     arts = load_articles(build_articles(total, args.seed, args.workdir), total)
     words = [len(a["text"].split()) for a in arts[:5000]]
@@ -245,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         "articles": {"total": total, "mean_words": float(np.mean(words)),
                      "build_s": time.perf_counter() - t},
         "strip": args.strip,
+        "load_average_at_start": os.getloadavg(),
     }
     sample = arts[: min(2000, len(arts))]
     report["prepare_ms"] = {"strip_off": prepare_cost(sample, False) * 1e3,
@@ -270,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
             proc.terminate()
             proc.wait(timeout=10)
         print(json.dumps(report["redis"], indent=1), file=sys.stderr)
+    report["load_average_at_end"] = os.getloadavg()
     text = json.dumps(report, indent=2)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")

@@ -174,16 +174,76 @@ def run_newsdedup_sig(path: str) -> dict:
                 note=f"normalize + Signer.sign_texts, one process, native={_native.available()}")
 
 
+def run_newsdedup_stages(path: str, strip: bool) -> dict:
+    """The stages of ``cluster()`` timed one by one, ending with the copy tier only.
+
+    read (JSONL -> Articles) -> prepare (strip when asked, normalise, shingle,
+    sign: worker processes) -> id order + exact duplicates -> LSH candidates ->
+    exact Jaccard of every candidate pair (compiled set intersections) ->
+    union-find groups. It leaves out what ``score.link`` adds on top of the copy
+    tier (passage candidates, template and chain guards, rewrites), so it
+    measures the parts this benchmark is about at sizes where ``cluster()``
+    does not finish in the time the benchmark has.
+    """
+    import numpy as np
+
+    import newsdedup
+    from newsdedup import _native
+    from newsdedup.chunks import prepare_stream
+    from newsdedup.config import Config
+    from newsdedup.index import candidate_pairs
+    from newsdedup.load import iter_articles
+    from newsdedup.pipeline import lsh_params
+
+    config = Config(threshold=THRESHOLD, rewrite=False, strip=strip, boilerplate="off")
+    t0 = time.perf_counter()
+    prep = prepare_stream(iter_articles(path), config)
+    cols = prep.finish()
+    t1 = time.perf_counter()
+    n = len(prep.ids)
+    order = np.array(sorted(range(n), key=prep.ids.__getitem__), dtype=np.int64)
+    sizes = cols.shingles.sizes()
+    leader_of: dict[bytes, int] = {}
+    edges = []
+    is_leader = np.zeros(n, dtype=bool)
+    for i in np.flatnonzero(sizes[order] > 0).tolist():
+        g = int(order[i])
+        lead = leader_of.setdefault(cols.keys[g], g)
+        if lead == g:
+            is_leader[g] = True
+        else:
+            edges.append((lead, g))
+    leaders = order[is_leader[order]]
+    t2 = time.perf_counter()
+    pairs = candidate_pairs(cols.signatures[leaders], lsh_params(config))
+    t3 = time.perf_counter()
+    a, b = leaders[pairs[:, 0]], leaders[pairs[:, 1]]
+    inter = _native.kernels()["intersections"](cols.shingles.values, cols.shingles.offsets, a, b)
+    union = sizes[a] + sizes[b] - inter
+    keep = inter >= THRESHOLD * union
+    edges.extend(zip(a[keep].tolist(), b[keep].tolist(), strict=True))
+    groups = groups_from_pairs(n, edges)
+    t4 = time.perf_counter()
+    cols.close()
+    ids = prep.ids
+    return dict(version=newsdedup.__version__, ids=ids, groups=groups, pairs=int(keep.sum()),
+                read=None, sig=t1 - t0, lsh=t3 - t2, total=t4 - t0,
+                stages={"prepare": t1 - t0, "exact": t2 - t1, "lsh": t3 - t2,
+                        "verify_groups": t4 - t3, "candidates": len(pairs),
+                        "workers": prep.workers},
+                note=f"copy tier only (strip={strip}, no score.link guards); sig = read + "
+                "prepare in worker processes")
+
+
 def run_textdedup(path: str) -> dict:
     import tempfile
     from importlib.metadata import version
 
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    from pathlib import Path
+
     from text_dedup import minhash as tdm
-    from text_dedup.config import Config, MinHashAlgorithmConfig
-    from text_dedup.config.debug import DebugConfig
-    from text_dedup.config.io.input_configs import LocalInputConfig
-    from text_dedup.config.io.output_configs import OutputConfig
+    from text_dedup.config.base import load_config_from_toml
 
     tmp = tempfile.mkdtemp(prefix="td-")
     # text-dedup reads one text column: give it title + text like the others.
@@ -192,17 +252,37 @@ def run_textdedup(path: str) -> dict:
     with open(src, "w", encoding="utf-8") as fh:
         for i, t in zip(ids, texts, strict=True):
             fh.write(json.dumps({"id": i, "text": t}) + "\n")
-    cfg = Config(
-        input=LocalInputConfig(file_type="json", read_arguments={
-            "path": "json", "data_files": src, "split": "train",
-            "cache_dir": os.path.join(tmp, "hf")}),
-        algorithm=MinHashAlgorithmConfig(
-            algorithm_name="minhash", text_column="text", num_perm=NUM_PERM,
-            threshold=THRESHOLD, ngram_size=NGRAM, min_length=NGRAM, hash_func_name="xxh3",
-            hash_bits=64, num_proc=2),
-        output=OutputConfig(output_dir=os.path.join(tmp, "out")),
-        debug=DebugConfig(),
-    )
+    # Config reads only TOML (its settings sources), so write one.
+    toml = os.path.join(tmp, "config.toml")
+    with open(toml, "w", encoding="utf-8") as fh:
+        fh.write(f"""
+[input]
+input_type = "local_files"
+file_type = "json"
+[input.read_arguments]
+path = "json"
+data_files = "{src}"
+split = "train"
+cache_dir = "{os.path.join(tmp, 'hf')}"
+
+[algorithm]
+algorithm_name = "minhash"
+text_column = "text"
+num_perm = {NUM_PERM}
+threshold = {THRESHOLD}
+ngram_size = {NGRAM}
+min_length = {NGRAM}
+hash_func_name = "xxh3"
+hash_bits = 64
+num_proc = 2
+
+[output]
+output_dir = "{os.path.join(tmp, 'out')}"
+
+[debug]
+enable_profiling = false
+""")
+    cfg = load_config_from_toml(Path(toml))
     t0 = time.perf_counter()
     ds, _, _ = tdm.load_and_preprocess(cfg)
     t1 = time.perf_counter()
@@ -286,6 +366,8 @@ def main() -> None:
         "newsdedup": lambda: run_newsdedup(path, rewrite=False),
         "newsdedup-full": lambda: run_newsdedup(path, rewrite=True),
         "newsdedup-sig": lambda: run_newsdedup_sig(path),
+        "newsdedup-core": lambda: run_newsdedup_stages(path, strip=False),
+        "newsdedup-core-strip": lambda: run_newsdedup_stages(path, strip=True),
         "datasketch": lambda: run_datasketch(path, fast=False),
         "datasketch-xxh": lambda: run_datasketch(path, fast=True),
         "rensa": lambda: run_rensa(path),

@@ -27,7 +27,7 @@ mkvenv() {  # name python import-check packages...
 .venv/bin/python -m pip install $PIP_FLAGS -e ".[fast]"
 mkvenv datasketch "$PY" "import datasketch, xxhash" "datasketch==2.0.0" "xxhash>=3.0" "numpy"
 mkvenv rensa "$PY" "import rensa" "rensa==0.5.0" "numpy"
-mkvenv datatrove "$PY" "import datatrove, xxhash" "datatrove==0.10.1" "xxhash" "numpy" \
+mkvenv datatrove "$PY" "from datatrove.pipeline.dedup.minhash import MinhashDedupSignature" "datatrove[processing,io]==0.10.1" "spacy" "numpy" \
   || echo "datatrove: install failed (see above)"
 if [ -n "$PY312" ]; then
   mkvenv textdedup "$PY312" "import text_dedup" "text-dedup==0.4.1" \

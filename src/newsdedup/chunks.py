@@ -362,6 +362,8 @@ def prepare_stream(
 
     fork_ok = "fork" in mp.get_all_start_methods() and threading.active_count() == 1
     ctx = mp.get_context("fork" if fork_ok else "spawn")
+    if fork_ok:
+        _init_worker()  # forked workers inherit the loaded kernels
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
                                  initializer=_init_worker) as pool:

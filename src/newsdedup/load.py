@@ -26,6 +26,7 @@ import gzip
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -186,15 +187,94 @@ def _load_html(path: str) -> Article:
     return Article(id=path, text=body, title=title)
 
 
-def _iter_jsonl(path: str, errors: str, on_skip: OnSkip) -> Iterator[Article]:
-    data = _read_bytes(path)
-    if path.lower().endswith(".gz"):
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as err:
+_BLOCK = 1 << 24  # bytes per read when checking a JSONL file
+
+
+@contextmanager
+def _open_binary(path: str) -> Iterator[Any]:
+    """The file's bytes as a stream (gzip-decompressed for ``.gz``)."""
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the with-block below
+    except PermissionError:
+        raise InputError("permission denied: the file cannot be read", source=path) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", source=path) from None
+    except OSError as err:
+        raise InputError(f"cannot read file: {err.strerror or err}", source=path) from None
+    with fh:
+        if path.lower().endswith(".gz"):
+            with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
+                yield gz
+        else:
+            yield fh
+
+
+def _read_block(fh: Any, path: str, size: int = -1) -> bytes:
+    try:
+        return fh.read(size)  # type: ignore[no-any-return]
+    except (OSError, EOFError) as err:
+        if path.lower().endswith(".gz"):
             raise InputError(f"not a valid gzip file: {err}", source=path) from None
-    text = _decode(data, path)
-    for lineno, line in enumerate(text.splitlines(), start=1):
+        raise InputError(f"cannot read file: {err}", source=path) from None
+
+
+def _check_jsonl(path: str) -> None:
+    """The whole-file checks of :func:`_decode`, streamed block by block (same
+    messages, same byte offsets and line numbers), so that a bad file is
+    rejected before any of its records is used and never held in memory whole."""
+    with _open_binary(path) as fh:
+        offset = newlines = bom = 0
+        carry = tail = b""
+        first = True
+        while True:
+            raw = _read_block(fh, path, _BLOCK)
+            data = carry + raw
+            if first:
+                if b"\x00" in data[:_BINARY_SNIFF]:
+                    raise InputError("binary file (contains NUL bytes), not text", source=path)
+                bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+                first = False
+            if not data:
+                return
+            try:
+                data.decode("utf-8")
+                consumed, carry = len(data), b""
+            except UnicodeDecodeError as err:
+                if raw and err.reason == "unexpected end of data":
+                    consumed, carry = err.start, data[err.start :]  # a character split by the block
+                else:
+                    # utf-8-sig counts offsets after the BOM; _decode then shows the
+                    # byte at that offset of the whole data: the same here.
+                    shown = (tail + data)[len(tail) + err.start - bom]
+                    raise InputError(
+                        f"invalid UTF-8 at byte {offset + err.start - bom} (byte 0x{shown:02x})",
+                        source=path,
+                        line=newlines + 1 + (
+                            data.count(b"\n", 0, err.start - bom) if err.start >= bom
+                            else -tail[len(tail) + err.start - bom :].count(b"\n")
+                        ),
+                    ) from None
+            newlines += data.count(b"\n", 0, consumed)
+            offset += consumed
+            tail = (tail + data[:consumed])[-3:]
+
+
+def _jsonl_lines(path: str) -> Iterator[str]:
+    """The lines of a checked JSONL file, one at a time: the same lines, in the
+    same numbering, as ``_decode(data).splitlines()``."""
+    with _open_binary(path) as fh:
+        first = True
+        for raw in fh:
+            text = raw.decode("utf-8-sig" if first else "utf-8")
+            first = False
+            # Each piece ends at a "\n", a complete line boundary, so splitting
+            # piece by piece gives exactly the lines of the whole text.
+            yield from text.splitlines()
+
+
+def _iter_jsonl(path: str, errors: str, on_skip: OnSkip) -> Iterator[Article]:
+    _check_jsonl(path)
+    for lineno, line in enumerate(_jsonl_lines(path), start=1):
         if not line.strip():
             continue
         try:

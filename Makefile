@@ -49,5 +49,14 @@ lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/mypy
 
+# Speed benchmark against the peers (issue 6): peers go into benchmarks/.venv-*
+# (never package dependencies); corpora are written to ~/.cache/newsdedup-bench.
+# BENCH_DOCS / BENCH_REPEAT choose the sizes and the repeats.
+BENCH_DOCS ?= 10000 100000
+BENCH_REPEAT ?= 3
+bench: $(VENV)/.installed
+	bash benchmarks/speed/setup.sh
+	$(PY) benchmarks/speed/bench.py --docs $(BENCH_DOCS) --repeat $(BENCH_REPEAT) --write-docs
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache

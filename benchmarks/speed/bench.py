@@ -8,9 +8,10 @@ the repository), runs every tool ``--repeat`` times in a fresh subprocess
 (``run_tool.py``, with the tool's own virtual environment), and records:
 
 * the tool's own timers (read, signature stage, LSH + groups, total);
-* wall time of the subprocess and its peak memory: ``ru_maxrss`` of the
-  largest process, and the peak of the summed RSS of the whole process tree
-  (sampled every 50 ms; this is the figure for multi-process tools);
+* wall time of the subprocess and its peak memory: the peak of the summed
+  PSS of the whole process tree (sampled every 50 ms; PSS shares pages that
+  forked workers and libraries share, so multi-process tools are not counted
+  twice);
 * pairs and groups found, and against the union of all tools' grouped pairs
   whose exact Jaccard (newsdedup's 5-shingle sets of the normalised text) is
   >= 0.8: how many each tool has in one group (recall against the union).
@@ -57,10 +58,13 @@ DEFAULT_TOOLS = ["newsdedup-sig", "newsdedup", "rensa", "datasketch-xxh", "datas
 THRESHOLD = 0.8
 
 
-def _tree_rss(root: int) -> int:
-    """Summed RSS (bytes) of ``root`` and all its descendants."""
+def _tree_pss(root: int) -> int:
+    """Summed PSS (bytes) of ``root`` and all its descendants.
+
+    PSS splits pages shared between processes (forked workers, shared
+    libraries) among them, so the sum is the tree's real footprint.
+    """
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -69,13 +73,18 @@ def _tree_rss(root: int) -> int:
                 fields = fh.read().rsplit(b")", 1)[1].split()
         except OSError:
             continue
-        pid = int(name)
-        children.setdefault(int(fields[1]), []).append(pid)
-        rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        children.setdefault(int(fields[1]), []).append(int(name))
     total, stack = 0, [root]
     while stack:
         p = stack.pop()
-        total += rss.get(p, 0)
+        try:
+            with open(f"/proc/{p}/smaps_rollup", "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except OSError:
+            pass
         stack.extend(children.get(p, []))
     return total
 
@@ -91,7 +100,7 @@ def run_once(tool: str, path: Path, groups_out: Path, timeout: float) -> dict:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     peak = 0
     while proc.poll() is None:
-        peak = max(peak, _tree_rss(proc.pid))
+        peak = max(peak, _tree_pss(proc.pid))
         if time.perf_counter() - t0 > timeout:
             proc.kill()
             break

@@ -1,6 +1,6 @@
-"""Render speed benchmark results (bench.py JSON files) as the speed section of docs/benchmarks.md.
+"""Render speed benchmark results (bench.py JSON) as the speed section of docs/benchmarks.md.
 
-    python benchmarks/speed/report.py benchmarks/out/speed-10k.json benchmarks/out/speed-100k.json ...
+    python benchmarks/speed/report.py benchmarks/out/speed-10k.json [more.json ...]
 
 Only the text between ``<!-- BEGIN speed -->`` and ``<!-- END speed -->`` is replaced.
 """
@@ -66,9 +66,9 @@ def render(reports: list[dict[str, Any]]) -> str:
         "Columns: *sig docs/s* is the signature stage (texts in memory to one MinHash per "
         "document, tokenising and shingling included); *total s* is the tool's own end-to-end "
         "time from the JSONL file to groups (median of the runs); *peak MiB* is the peak of the "
-        "summed PSS (proportional set size) of the tool's whole process tree; *recall* is how many of the grouped pairs "
-        "that any tool found with exact 5-shingle Jaccard >= 0.8 (newsdedup's normalised "
-        "tokens) this tool has in one group; *sig x* is newsdedup's signature docs/s divided by "
+        "summed PSS (proportional set size) of the tool's whole process tree; *recall* is "
+        "how many of the grouped pairs that any tool found with exact 5-shingle Jaccard "
+        ">= 0.8 (newsdedup's normalised tokens) this tool has in one group; *sig x* is newsdedup's signature docs/s divided by "
         "the tool's; *total x* is the tool's total time divided by newsdedup's.",
         "",
     ]

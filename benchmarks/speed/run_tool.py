@@ -140,8 +140,19 @@ def run_rensa(path: str) -> dict:
 
 
 def run_newsdedup(path: str, rewrite: bool) -> dict:
+    import logging
+
     import newsdedup
 
+    stages: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            stages.append(record.getMessage())
+
+    log = logging.getLogger("newsdedup")
+    log.setLevel(logging.DEBUG)
+    log.addHandler(Keep())
     t0 = time.perf_counter()
     res = newsdedup.cluster(path, threshold=THRESHOLD, rewrite=rewrite, progress=False)
     t1 = time.perf_counter()
@@ -150,6 +161,7 @@ def run_newsdedup(path: str, rewrite: bool) -> dict:
     groups = [[pos[m] for m in c.members] for c in res.duplicates]
     return dict(version=newsdedup.__version__, ids=ids, groups=groups, pairs=len(res.pairs),
                 read=None, sig=None, lsh=None, total=t1 - t0,
+                stages=[m for m in stages if m.startswith("cluster():")],
                 note=f"cluster(threshold=0.8, rewrite={rewrite}); LSH {res.lsh.bands}x"
                 f"{res.lsh.rows}; pairs = verified links")
 
@@ -349,7 +361,8 @@ def run_datatrove(path: str) -> dict:
             pos[(k, d)] = k * half + d
     for name in sorted(os.listdir(buck)):
         if name.endswith(".dups"):
-            data = open(os.path.join(buck, name), "rb").read()
+            with open(os.path.join(buck, name), "rb") as fh:
+                data = fh.read()
             for f1, d1, f2, d2 in struct.iter_unpack("<4I", data):
                 if (f1, d1) in pos and (f2, d2) in pos:
                     pairs.append((pos[(f1, d1)], pos[(f2, d2)]))

@@ -8,6 +8,7 @@ not depend on the order of the input.
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from collections.abc import Sequence
@@ -30,6 +31,8 @@ from .boilerplate import BoilerplateModel, configured_boilerplate, learn_for_run
 from .chunks import Permuted, prepare_stream
 from .strip import strip
 from .types import Article, Cluster, DocumentInfo, Match, Stripped, Skipped
+
+_LOG = logging.getLogger("newsdedup")
 
 #: Show a progress bar from this many documents on (when progress is "auto").
 PROGRESS_MIN_DOCS = 2000
@@ -175,10 +178,12 @@ def run(
         source = _drain(pending)
     elif config.strip:
         learned = configured_boilerplate(config)
+    t_learn = time.perf_counter()
     bar = _ChunkProgress(progress)
     prep = prepare_stream(source, config, model=learned, on_chunk=bar.update)
     bar.close()
     cols = prep.finish()
+    t_prep = time.perf_counter()
     n = len(prep.ids)
     order = np.array(sorted(range(n), key=prep.ids.__getitem__), dtype=np.int64)
     ids = [prep.ids[g] for g in order.tolist()]
@@ -216,6 +221,7 @@ def run(
     leaders = np.flatnonzero(is_leader)
     sigs = cols.signatures[order[leaders]]
     pairs = candidate_pairs(sigs, params, max_bucket=config.max_bucket)
+    t_lsh = time.perf_counter()
     # Candidates from three paths (copy LSH, passage samples, rewrite LSH),
     # verdicts (relation, template guard) and guarded clustering: score.link.
     try:
@@ -228,6 +234,7 @@ def run(
         )
     finally:
         cols.close()
+    t_link = time.perf_counter()
     matches = linked.matches
     verified = len(linked.verdicts)
 
@@ -251,6 +258,13 @@ def run(
         candidates=linked.candidates, verified=verified,
         linked=sum(1 for m in matches if m.relation != "exact"),
         seconds=time.perf_counter() - t0,
+    )
+    _LOG.debug(
+        "cluster(): %d documents, %d workers; read%s %.2f s, prepare %.2f s, exact + LSH "
+        "%.2f s, link %.2f s, result %.2f s", n, prep.workers,
+        " + learn boilerplate" if config.strip and config.boilerplate == "auto" else "",
+        t_learn - t0, t_prep - t_learn, t_lsh - t_prep, t_link - t_lsh,
+        time.perf_counter() - t_link,
     )
     return Clusters(
         clusters=clusters, pairs=matches, skipped=skipped, documents=documents, config=config,

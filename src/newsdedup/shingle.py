@@ -122,7 +122,7 @@ class Shingler:
         if m <= 0:
             return EMPTY
         th = self.token_hashes(tokens)
-        acc = th[0:m] * self._pows[0]
+        acc: np.ndarray = th[0:m] * self._pows[0]
         for k in range(1, n):
             acc = acc + th[k : k + m] * self._pows[k]
         return np.unique(_mix(acc))

@@ -69,7 +69,8 @@ def render(reports: list[dict[str, Any]]) -> str:
         "summed PSS (proportional set size) of the tool's whole process tree; *recall* is "
         "how many of the grouped pairs that any tool found with exact 5-shingle Jaccard "
         ">= 0.8 (newsdedup's normalised tokens) this tool has in one group; *sig x* is "
-        "newsdedup's signature docs/s divided by the tool's; *total x* is the tool's total time divided by newsdedup's.",
+        "newsdedup's signature docs/s divided by the tool's; *total x* is the tool's total "
+        "time divided by newsdedup's.",
         "",
     ]
     for n in sorted(sizes, key=int):

@@ -77,9 +77,9 @@ def band_keys(signatures: np.ndarray, params: LSHParams) -> np.ndarray:
     n = signatures.shape[0]
     r = params.rows
     keys = np.empty((n, params.bands), dtype=np.uint64)
-    sig = signatures.astype(np.uint64)
     for band in range(params.bands):
-        block = sig[:, band * r : (band + 1) * r]
+        # One band at a time: no uint64 copy of the whole matrix (1 GB at 1M x 128).
+        block = signatures[:, band * r : (band + 1) * r].astype(np.uint64)
         acc = np.full(n, np.uint64(band + 1), dtype=np.uint64)
         for k in range(r):
             acc = acc * _BAND_MULT + block[:, k]

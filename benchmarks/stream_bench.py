@@ -236,6 +236,30 @@ def prepare_cost(arts: list[dict[str, Any]], strip: bool) -> float:
     return (time.perf_counter() - t) / len(articles)
 
 
+def render(report: dict[str, Any]) -> str:
+    """The docs/benchmarks.md table for one report."""
+    rows = []
+    for name in ("sqlite", "redis"):
+        r = report.get(name)
+        if not r:
+            continue
+        cpu = r.get("sustained_add_many_per_cpu_s")
+        size = (f"{r['bytes_per_article']:,.0f} B (file)" if name == "sqlite"
+                else f"{r['bytes_per_article']:,.0f} B (used_memory)")
+        rows.append(
+            f"| {name} | {r['fill_per_s']:,.0f} | {r['sustained_add_many_per_s']:,.0f}"
+            f" | {cpu:,.0f} | {r['sustained_add_many_2_workers_per_s']:,.0f}"
+            f" | {r['sustained_add_per_s']:,.0f} | {r['query_p50_ms']:.2f} / "
+            f"{r['query_p99_ms']:.2f} | {size} |"
+            if cpu is not None else ""
+        )
+    return "\n".join(
+        ["| backend | fill 0 -> 100k (art/s) | add_many at 100k (art/s) | same, per CPU-s "
+         "| add_many, workers=2 | add (1 per txn) | query p50 / p99 (ms) | size per article |",
+         "|---|---|---|---|---|---|---|---|", *rows]
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--size", type=int, default=100_000, help="articles in the index")
@@ -248,7 +272,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--backends", default="sqlite,redis")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/newsdedup-bench"))
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--render", type=Path, default=None,
+                    help="print the markdown table of a saved report and exit")
     args = ap.parse_args(argv)
+    if args.render:
+        print(render(json.loads(args.render.read_text(encoding="utf-8"))))
+        return 0
     args.workdir.mkdir(parents=True, exist_ok=True)
     total = args.size + 2 * args.sustained + args.single + args.queries
     t = time.perf_counter()

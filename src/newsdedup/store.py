@@ -250,8 +250,9 @@ class IndexStore(ABC):
         """Remove documents and their band entries."""
 
     @abstractmethod
-    def published_before(self, t: float) -> list[StoredDoc]:
-        """Documents whose published time is before ``t`` (POSIX seconds)."""
+    def published_before(self, t: float, limit: int) -> list[StoredDoc]:
+        """Up to ``limit`` documents whose published time is before ``t`` (POSIX
+        seconds), oldest seqs first."""
 
     @abstractmethod
     def __len__(self) -> int: ...
@@ -323,8 +324,9 @@ class MemoryStore(IndexStore):
                     if not members:
                         del self._bands[k]
 
-    def published_before(self, t: float) -> list[StoredDoc]:
-        return [d for d in self._docs.values() if d.published is not None and d.published < t]
+    def published_before(self, t: float, limit: int) -> list[StoredDoc]:
+        found = [d for d in self._docs.values() if d.published is not None and d.published < t]
+        return sorted(found, key=lambda d: d.seq)[:limit]
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -570,9 +572,9 @@ class SQLiteStore(IndexStore):
             con.executemany("DELETE FROM bands_new WHERE key = ? AND seq = ?", rows)
             con.executemany("DELETE FROM docs WHERE seq = ?", [(d.seq,) for d in docs])
 
-    def published_before(self, t: float) -> list[StoredDoc]:
+    def published_before(self, t: float, limit: int) -> list[StoredDoc]:
         rows = self._con.execute(
-            f"SELECT {_DOC_COLS} FROM docs WHERE published < ? ORDER BY seq", (t,)
+            f"SELECT {_DOC_COLS} FROM docs WHERE published < ? ORDER BY seq LIMIT ?", (t, limit)
         )
         return [_row_doc(r) for r in rows]
 
@@ -806,9 +808,11 @@ class RedisStore(IndexStore):
         with self._io():
             self._delete(keys=[self._k_ids, self._k_docs, self._k_pub, *band_keys], args=argv)
 
-    def published_before(self, t: float) -> list[StoredDoc]:
+    def published_before(self, t: float, limit: int) -> list[StoredDoc]:
         with self._io():
-            found = self._client.zrangebyscore(self._k_pub, "-inf", f"({t!r}")
+            found = self._client.zrangebyscore(
+                self._k_pub, "-inf", f"({t!r}", start=0, num=limit
+            )
             seqs = [int(s) for s in found if isinstance(s, (bytes, str))]
         return [d for _, d in sorted(self.fetch(seqs).items())]
 

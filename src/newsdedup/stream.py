@@ -473,9 +473,10 @@ class Stream:
         t = float(before.timestamp() if before.tzinfo else posix(before) or 0.0)
         total = 0
         with self.store.transaction():
-            docs = self.store.published_before(t)
-            for start in range(0, len(docs), 1000):
-                chunk = docs[start : start + 1000]
+            while True:
+                chunk = self.store.published_before(t, 1000)
+                if not chunk:
+                    break
                 self.store.delete(chunk, self.keys_of(chunk))
                 total += len(chunk)
         return total

@@ -311,11 +311,16 @@ def reuters_templates(rng: random.Random, max_groups: int) -> list[list[dict]]:
 
 
 def reuters_date(text: str) -> str:
-    """ISO form of a Reuters DATE ("26-FEB-1987 15:01:01.79", sometimes with junk after)."""
-    m = re.match(r"\s*(\d{1,2}-[A-Z]{3}-\d{4} \d{2}:\d{2}:\d{2})", text.upper())
+    """ISO form of a Reuters DATE ("26-FEB-1987 15:01:01.79"; a few have double
+    spaces, junk after the time or an impossible hour, which falls back to midnight)."""
+    m = re.match(r"\s*(\d{1,2}-[A-Z]{3}-\d{4})\s+(\d+):(\d{2}):(\d{2})", text.upper())
     if m is None:
         raise ValueError(f"unparsable Reuters date {text!r}")
-    return datetime.strptime(m.group(1), "%d-%b-%Y %H:%M:%S").isoformat()
+    day = datetime.strptime(m.group(1), "%d-%b-%Y")
+    h, mi, se = int(m.group(2)), int(m.group(3)), int(m.group(4))
+    if h > 23:
+        h = mi = se = 0
+    return day.replace(hour=h, minute=mi, second=se).isoformat()
 
 
 def build(seed: int, n_bases: int) -> tuple[list[dict], dict]:

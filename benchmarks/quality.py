@@ -133,9 +133,9 @@ def cmd_evalset(args: argparse.Namespace) -> None:
 
 
 def reuters_date(text: str) -> datetime:
-    m = re.match(r"\s*(\d{1,2}-[A-Z]{3}-\d{4} \d{2}:\d{2}:\d{2})", text.upper())
-    assert m is not None, text
-    return datetime.strptime(m.group(1), "%d-%b-%Y %H:%M:%S")
+    import evalset
+
+    return datetime.fromisoformat(evalset.reuters_date(text))
 
 
 def _shingles(text: str) -> set[str]:
@@ -195,7 +195,8 @@ def cmd_reuters(args: argparse.Namespace) -> None:
         recs = [json.loads(line) for line in fh]
     by_id = {str(r["id"]): r for r in recs}
     docs = [{"id": str(r["id"]), "title": r["title"], "text": r["text"],
-             "published": reuters_date(r["date"]).isoformat()} for r in recs]
+             "source": "reuters", "published": reuters_date(r["date"]).isoformat()}
+            for r in recs]
     t = time.perf_counter()
     res = newsdedup.cluster(docs, progress=False)
     t_nd = time.perf_counter() - t

@@ -147,8 +147,12 @@ def test_fact_conflict_rules() -> None:
     when = datetime(1987, 3, 2)
     later = datetime(1987, 3, 9)
     assert fact_conflict(a, b, published_a=when, published_b=later).kind == "occurrence"
-    # a rewrite's figures may differ: only dates and names are checked
-    assert fact_conflict(a, b, kind="rewrite") is None
+    # a rewrite's headline is expected to differ: the headline rule is for copies only
+    x = facts("E-SYSTEMS INC <ESY> SETS QUARTERLY\n" + DIV, "E-SYSTEMS INC <ESY> SETS QUARTERLY")
+    y = facts("TRINITY INDUSTRIES <TRN> SETS QUARTERLY\n" + DIV,
+              "TRINITY INDUSTRIES <TRN> SETS QUARTERLY")
+    assert fact_conflict(x, y).kind == "headline"
+    assert fact_conflict(x, y, kind="rewrite") is None
 
 
 class _StubJudge:

@@ -21,8 +21,8 @@ from functools import lru_cache
 #: Headline words at or below this Zipf frequency are key words (names, specific terms).
 RARE_ZIPF = 4.0
 
-# Figures: digits with separators ("2,028,000", "6-1/4", "1.5"); words: letters.
-_TOKEN_RE = re.compile(r"\d+(?:[.,/-]\d+)*|[^\W\d_]+(?:['\u2019][^\W\d_]+)?")
+# Figures: digits with separators ("2,028,000", "6-1/4", "1.5", "10:31"); words: letters.
+_TOKEN_RE = re.compile(r"\d+(?:[.,/:-]\d+)*|[^\W\d_]+(?:['\u2019][^\W\d_]+)?")
 _SENTENCE_END = frozenset(".!?:;\"'\u201c\u201d\u2018\u2019(-\u2014")
 
 NUMBER_WORDS: dict[str, str] = {
@@ -76,6 +76,8 @@ class Facts:
             sentence start) in mixed-case text, plus rare words of the headline.
         headline_keys: rare words and figures of the headline.
         revision: the text says it is a correction or an update.
+        lead_keys: the names and rare words of the headline and the first
+            sentence: who and what the story is about.
     """
 
     words: frozenset[str]
@@ -83,14 +85,19 @@ class Facts:
     entities: frozenset[str]
     headline_keys: frozenset[str]
     revision: bool
+    lead_keys: frozenset[str] = frozenset()
 
 
 def _tokens(text: str) -> list[tuple[str, int]]:
     return [(m.group(), m.start()) for m in _TOKEN_RE.finditer(text)]
 
 
-def facts(text: str, title: str | None = None) -> Facts:
-    """Extract the key facts of an article (``text`` may include the headline)."""
+def facts(text: str, title: str | None = None, *, lead_text: str | None = None) -> Facts:
+    """Extract the key facts of an article (``text`` may include the headline).
+
+    ``lead_text`` (default ``text``) is where the lead is read from: pass the
+    stripped text so that a boilerplate line is not taken for the lead.
+    """
     toks = _tokens(text) + (_tokens(title) if title else [])
     words = frozenset(t.lower() for t, _ in toks)
     figures = frozenset(normalize_number(t) for t, _ in toks if t[0].isdigit()) | frozenset(
@@ -122,9 +129,59 @@ def facts(text: str, title: str | None = None) -> Facts:
             head_keys.add(low)
     entities |= {k for k in head_keys if not k[0].isdigit()}
     return Facts(
-        words=words, figures=figures, entities=frozenset(entities),
-        headline_keys=frozenset(head_keys), revision=bool(_REVISION_RE.search(text)),
+        words=words | {_unpossessive(w) for w in words}, figures=figures,
+        entities=frozenset(entities), headline_keys=frozenset(head_keys),
+        revision=bool(_REVISION_RE.search(text)),
+        lead_keys=_lead_keys(text if lead_text is None else lead_text, title),
     )
+
+
+#: Lead words at or below this Zipf frequency are keys when capitalised inside a
+#: sentence; at or below :data:`LEAD_RARE_ZIPF` whatever their case.
+LEAD_NAME_ZIPF = 4.5
+LEAD_RARE_ZIPF = 3.0
+
+
+def _unpossessive(word: str) -> str:
+    for suf in ("'s", "\u2019s"):
+        if word.endswith(suf):
+            return word[: -len(suf)]
+    return word
+
+
+def _lead_keys(text: str, title: str | None) -> frozenset[str]:
+    """Names and rare words of the headline and the first body sentence."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if title is not None and lines and lines[0].strip() == title.strip():
+        lines = lines[1:]
+    body = " ".join(lines)
+    m = re.search(r"[.!?](?:\s|$)", body)
+    lead = [title or "", body[: m.end()] if m else body[:300]]
+    keys = set()
+    for part in lead:
+        letters = [c for c in part if c.isalpha()]
+        caps_line = bool(letters) and sum(c.isupper() for c in letters) > 0.6 * len(letters)
+        for mt in _TOKEN_RE.finditer(part):
+            tok = mt.group()
+            if tok[0].isdigit():
+                continue
+            low = _unpossessive(tok.lower())
+            z = zipf(low)
+            before = part[: mt.start()].rstrip()[-1:]
+            starts = not before or before in _SENTENCE_END
+            named = tok[0].isupper() and not starts and not caps_line and z <= LEAD_NAME_ZIPF
+            if len(low) > 2 and (named or z <= LEAD_RARE_ZIPF):
+                keys.add(low)
+    return frozenset(keys)
+
+
+def lead_agreement(fa: Facts, fb: Facts) -> float:
+    """The smaller of the two shares of one article's lead keys found anywhere in
+    the other (1.0 when a side has no lead keys)."""
+    def share(keys: frozenset[str], words: frozenset[str]) -> float:
+        return sum(k in words for k in keys) / len(keys) if keys else 1.0
+
+    return min(share(fa.lead_keys, fb.words), share(fb.lead_keys, fa.words))
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +217,8 @@ def fact_conflict(
     4. *entities*: each side has at least two capitalised names the other lacks
        and the names differ more than they agree.
 
-    For ``kind="rewrite"`` (a paraphrase, whose headline and figures are expected
-    to differ) only rules 2 and 4 apply.
+    For ``kind="rewrite"`` (a paraphrase, whose headline is expected to differ)
+    rule 1 does not apply.
     """
     copy = kind == "copy"
     only_a = {k for k in fa.headline_keys if k not in fb.words and k not in fb.figures}
@@ -185,7 +242,7 @@ def fact_conflict(
     plain_a = {w for w in fa.words if not w[0].isdigit() and w not in NUMBER_WORDS}
     plain_b = {w for w in fb.words if not w[0].isdigit() and w not in NUMBER_WORDS}
     same_words = len(plain_a ^ plain_b) <= max(2, 0.05 * len(plain_a | plain_b))
-    if copy and fig_a and fig_b and same_words and not (fa.revision or fb.revision):
+    if fig_a and fig_b and same_words and not (fa.revision or fb.revision):
         changed = len(fig_a) + len(fig_b)
         if changed / len(union) >= 0.5:
             return Conflict(

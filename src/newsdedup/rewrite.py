@@ -46,6 +46,9 @@ MAX_WEIGHT = 6.0
 FIGURE_WEIGHT = 3.0
 #: From this many documents on, corpus statistics cap the background weights.
 CORPUS_MIN_DOCS = 1000
+#: A key term stays in the signature set only if its corpus cap is at least this
+#: (half the maximum: a term in at most about sqrt(2 n) of n documents).
+KEY_MIN_CAP = 3.0
 
 _TOKEN_RE = re.compile(r"\d+(?:[.,/-]\d+)*|[^\W\d_]+(?:['\u2019][^\W\d_]+)?")
 _SENT_SPLIT_RE = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]?\s+(?=[\"'\u201c\u2018(]?[A-Z0-9])|\n+")
@@ -124,14 +127,23 @@ def corpus_caps(term_sets: Sequence[Iterable[str]]) -> dict[str, float] | None:
     return {t: min(MAX_WEIGHT, scale * math.log(n / c)) for t, c in df.items()}
 
 
+def figure_share(terms: Mapping[str, float]) -> float:
+    """Share of a text's content weight carried by figures (``#`` terms)."""
+    total = sum(terms.values())
+    if total <= 0:
+        return 0.0
+    return sum(w for t, w in terms.items() if t.startswith("#")) / total
+
+
 def capped(
     terms: dict[str, float], keys: frozenset[str], caps: Mapping[str, float] | None
 ) -> tuple[dict[str, float], frozenset[str]]:
-    """Apply corpus caps: weights capped, key terms capped below 2 dropped."""
+    """Apply corpus caps: weights capped; key terms whose cap is below
+    :data:`KEY_MIN_CAP` (in more than about sqrt(2 n) of n documents) dropped."""
     if caps is None:
         return terms, keys
     out = {t: min(w, caps.get(t, MAX_WEIGHT)) for t, w in terms.items()}
-    return out, frozenset(k for k in keys if caps.get(k, MAX_WEIGHT) >= 2.0)
+    return out, frozenset(k for k in keys if caps.get(k, MAX_WEIGHT) >= KEY_MIN_CAP)
 
 
 @dataclass(slots=True)

@@ -23,13 +23,14 @@ import numpy as np
 
 from .cluster import UnionFind
 from .config import Config
-from .entities import Conflict, Facts, fact_conflict, facts
+from .entities import Conflict, Facts, fact_conflict, facts, lead_agreement
 from .index import candidate_pairs, choose_params
 from .rewrite import (
     RewriteDoc,
     RewriteScore,
     capped,
     content_terms,
+    figure_share,
     corpus_caps,
     key_hashes,
     rewrite_doc,
@@ -155,6 +156,12 @@ STRONG_REWRITE = 0.6
 #: alignment (a rewrite keeps far more: the two seeds have 0.31 and 0.21).
 PREFILTER_KEY_JACCARD = 0.1
 PREFILTER_WEIGHTED_JACCARD = 0.1
+#: A rewrite's headline-and-first-sentence names and rare words must be found in
+#: the other article at least this much, both ways (a follow-up story has a new lead).
+LEAD_MIN = 0.5
+#: Texts whose content weight is more than this share figures (tables, price
+#: lists) are not compared as rewrites: a table is re-issued, not paraphrased.
+MAX_FIGURE_SHARE = 0.4
 
 
 def _set_jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -172,6 +179,7 @@ class Judge:
         titles: each document's headline (or None).
         originals: each document's original text (headline + body), for the
             template guard's facts (default: ``texts``).
+        sources: each document's source (outlet), if known.
         published: each document's publication time (or None).
         shingles: each document's sorted unique shingle hashes.
         n_words: each document's word count.
@@ -184,9 +192,10 @@ class Judge:
         self, *, ids: Sequence[str], texts: Sequence[str], titles: Sequence[str | None],
         published: Sequence[datetime | None], shingles: Sequence[np.ndarray],
         n_words: Sequence[int], config: Config, caps: Mapping[str, float] | None = None,
-        originals: Sequence[str] | None = None,
+        originals: Sequence[str] | None = None, sources: Sequence[str | None] | None = None,
     ):
         self.ids, self.texts, self.titles, self.published = ids, texts, titles, published
+        self.sources = sources
         self.originals = originals if originals is not None else texts
         self._facts: dict[int, Facts] = {}
         self.shingles, self.n_words, self.config, self.caps = shingles, n_words, config, caps
@@ -215,7 +224,7 @@ class Judge:
         stripper that removes a notice's only varying line must not hide it."""
         f = self._facts.get(i)
         if f is None:
-            f = facts(self.originals[i], self.titles[i])
+            f = facts(self.originals[i], self.titles[i], lead_text=self.texts[i])
             self._facts[i] = f
         return f
 
@@ -247,6 +256,10 @@ class Judge:
                     reason=f"template look-alike: {conflict.detail} ({reason})",
                     signals=signals, conflict=conflict,
                 )
+        elif cfg.rewrite and self._same_source(i, j) and not cfg.rewrite_same_source:
+            src = self.sources[i] if self.sources is not None else ""
+            reason = (f"{reason}; both from {src!r}: an outlet's second article on a subject "
+                      "is a follow-up, not a rewrite (rewrite_same_source=False)")
         elif cfg.rewrite and min(self.n_words[i], self.n_words[j]) >= cfg.min_rewrite_words:
             ta, tb = self.terms(i), self.terms(j)
             kj = _set_jaccard(ta[1], tb[1])
@@ -260,12 +273,30 @@ class Judge:
                     f"{PREFILTER_KEY_JACCARD} and {PREFILTER_WEIGHTED_JACCARD})",
                     signals=signals,
                 )
+            fig = max(figure_share(ta[0]), figure_share(tb[0]))
+            if fig > MAX_FIGURE_SHARE:
+                return Verdict(
+                    match=_match(a, b, "distinct", 0.0, ov),
+                    reason=f"{reason}; figures make up {fig:.0%} of the content (a table or "
+                    f"price list, above {MAX_FIGURE_SHARE:.0%}): not compared as a rewrite",
+                    signals=signals,
+                )
             rs = rewrite_score(self.rewrite_doc(i), self.rewrite_doc(j))
             signals.update(
                 rewrite_score=rs.score, coverage_a=rs.coverage_a, coverage_b=rs.coverage_b,
                 weighted_jaccard=rs.weighted_jaccard, key_jaccard=rs.key_jaccard,
                 entity_jaccard=rs.entity_jaccard, order=rs.order,
             )
+            lead = lead_agreement(self.facts(i), self.facts(j))
+            signals["lead_agreement"] = lead
+            if rs.score >= cfg.rewrite_threshold and lead < LEAD_MIN:
+                return Verdict(
+                    match=_match(a, b, "distinct", 0.0, ov),
+                    reason=f"rewrite score {rs.score:.2f} >= {cfg.rewrite_threshold} but the "
+                    f"leads are about different things (lead agreement {lead:.2f} below "
+                    f"{LEAD_MIN}): a related story, not a rewrite",
+                    signals=signals, rewrite=rs,
+                )
             if rs.score >= cfg.rewrite_threshold:
                 conflict = self._conflict(i, j, "rewrite")
                 if conflict is not None:
@@ -286,6 +317,12 @@ class Judge:
             return Verdict(match=_match(a, b, "distinct", 0.0, ov), reason=reason,
                            signals=signals, rewrite=rs)
         return Verdict(match=_match(a, b, relation, score, ov), reason=reason, signals=signals)
+
+    def _same_source(self, i: int, j: int) -> bool:
+        if self.sources is None:
+            return False
+        a, b = self.sources[i], self.sources[j]
+        return bool(a) and bool(b) and str(a).casefold() == str(b).casefold()
 
     def _conflict(self, i: int, j: int, kind: str) -> Conflict | None:
         return fact_conflict(
@@ -436,7 +473,7 @@ def link(
     published: Sequence[datetime | None], shingles: Sequence[np.ndarray],
     n_words: Sequence[int], leaders: np.ndarray, copy_pairs: np.ndarray,
     exact_edges: Sequence[tuple[int, int]], config: Config,
-    originals: Sequence[str] | None = None,
+    originals: Sequence[str] | None = None, sources: Sequence[str | None] | None = None,
 ) -> Linked:
     """Candidates, verification and guarded clustering for one batch.
 
@@ -449,6 +486,7 @@ def link(
             have removed a notice's only varying line) are not linked.
         config: the configuration.
         originals: per document, the original text (for the template guard).
+        sources: per document, the source (outlet), if known.
     """
     n = len(ids)
     caps = None
@@ -475,14 +513,23 @@ def link(
                                    config.recall_at_threshold)
             rp = candidate_pairs(sigs, params, max_bucket=config.max_bucket)
             if len(rp):
-                paths.append(leaders[rows[rp]])
+                rp = leaders[rows[rp]]
+                if sources is not None and not config.rewrite_same_source:
+                    # same-source pairs are never rewrites: do not judge them for it
+                    code: dict[str, int] = {}
+                    src = np.array([code.setdefault(str(x).casefold(), len(code)) if x else -1
+                                    for x in sources], dtype=np.int64)
+                    sa, sb = src[rp[:, 0]], src[rp[:, 1]]
+                    rp = rp[(sa < 0) | (sa != sb)]
+                paths.append(rp)
     allp = np.concatenate(paths).astype(np.int64)
     if len(allp):
         lo, hi = np.minimum(allp[:, 0], allp[:, 1]), np.maximum(allp[:, 0], allp[:, 1])
         code = np.unique(lo * n + hi)
         allp = np.stack([code // n, code % n], axis=1)
     judge = Judge(ids=ids, texts=texts, titles=titles, published=published, shingles=shingles,
-                  n_words=n_words, config=config, caps=caps, originals=originals)
+                  n_words=n_words, config=config, caps=caps, originals=originals,
+                  sources=sources)
     if config.rewrite:
         judge._terms.update(capped_terms)
     edges: list[tuple[int, int, float, bool]] = []

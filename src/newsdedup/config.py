@@ -159,7 +159,8 @@ class Config:
         rewrite_lsh_threshold: key-term Jaccard at which a pair becomes a
             rewrite candidate with probability at least ``recall_at_threshold``.
         min_rewrite_words: both articles need this many words to be compared
-            as rewrites (short notices are only ever copies).
+            as rewrites: short items (notices, market reports, tables) are where
+            template look-alikes live, and too short to show a paraphrase.
         passage_sample: one in this many shingles is indexed for the
             containment candidate path (excerpts far below ``threshold``).
         max_hours_apart: two dated articles further apart than this, whose
@@ -201,7 +202,7 @@ class Config:
     rewrite: bool = True
     rewrite_threshold: float = 0.4
     rewrite_lsh_threshold: float = 0.25
-    min_rewrite_words: int = 40
+    min_rewrite_words: int = 100
     passage_sample: int = 8
     max_hours_apart: float = 36.0
     chain_guard: bool = True

@@ -140,6 +140,8 @@ def facts(text: str, title: str | None = None, *, lead_text: str | None = None) 
 #: sentence; at or below :data:`LEAD_RARE_ZIPF` whatever their case.
 LEAD_NAME_ZIPF = 4.5
 LEAD_RARE_ZIPF = 3.0
+#: Lead agreement needs this many lead keys on a side to say anything.
+LEAD_MIN_KEYS = 3
 
 
 def _unpossessive(word: str) -> str:
@@ -177,9 +179,12 @@ def _lead_keys(text: str, title: str | None) -> frozenset[str]:
 
 def lead_agreement(fa: Facts, fb: Facts) -> float:
     """The smaller of the two shares of one article's lead keys found anywhere in
-    the other (1.0 when a side has no lead keys)."""
+    the other (a side with fewer than :data:`LEAD_MIN_KEYS` lead keys counts 1.0:
+    too few to judge)."""
     def share(keys: frozenset[str], words: frozenset[str]) -> float:
-        return sum(k in words for k in keys) / len(keys) if keys else 1.0
+        if len(keys) < LEAD_MIN_KEYS:
+            return 1.0
+        return sum(k in words for k in keys) / len(keys)
 
     return min(share(fa.lead_keys, fb.words), share(fb.lead_keys, fa.words))
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
-import io
 import json
 import os
 import platform
@@ -66,7 +65,9 @@ _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 
 def _shingles(text: str, n: int = 4) -> Counter[tuple[str, ...]]:
     toks = _TOKEN_RE.findall(text or "")
-    return Counter(tuple(toks[i : i + n]) for i in range(max(1, len(toks) - n + 1)) if toks[i : i + n])
+    return Counter(
+        tuple(toks[i : i + n]) for i in range(max(1, len(toks) - n + 1)) if toks[i : i + n]
+    )
 
 
 def tp_fp_fn(true: str, pred: str) -> tuple[float, float, float]:
@@ -113,10 +114,14 @@ def load_l3s() -> list[dict[str, Any]]:
         for raw in fh:
             r = json.loads(raw)
             blocks = [(b[0], b[1].strip()) for b in r["blocks"] if b[1].strip()]
-            docs.append({
-                "id": r["id"], "url": r["url"],
-                "lines": [t for _, t in blocks], "labels": [lab for lab, _ in blocks],
-            })
+            docs.append(
+                {
+                    "id": r["id"],
+                    "url": r["url"],
+                    "lines": [t for _, t in blocks],
+                    "labels": [lab for lab, _ in blocks],
+                }
+            )
     return docs
 
 
@@ -136,7 +141,9 @@ def _features(lines: list[str]) -> np.ndarray:
     return base_features(lines, hits, STOPWORDS["en"]), hits
 
 
-def _fit_lr(x: np.ndarray, y: np.ndarray, l2: float, sample_w: np.ndarray | None = None) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+def _fit_lr(
+    x: np.ndarray, y: np.ndarray, l2: float, sample_w: np.ndarray | None = None
+) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0
@@ -157,7 +164,9 @@ def _fit_lr(x: np.ndarray, y: np.ndarray, l2: float, sample_w: np.ndarray | None
     return w[:-1], float(w[-1]), mean, scale
 
 
-def _predict(x: np.ndarray, w: np.ndarray, b: float, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+def _predict(
+    x: np.ndarray, w: np.ndarray, b: float, mean: np.ndarray, scale: np.ndarray
+) -> np.ndarray:
     return 1 / (1 + np.exp(-(((x - mean) / scale) @ w + b)))
 
 
@@ -184,9 +193,12 @@ def fit(args: argparse.Namespace) -> None:
     # its article lines alone (a clean article: short lines there are content)
     docs = []
     for d in pages:
-        gold = [s for s, lab in zip(d["lines"], d["labels"]) if lab == 2]
-        docs += [{**d, "kind": "page"}, {**region(d), "kind": "region"},
-                 {**d, "lines": gold, "labels": [2] * len(gold), "kind": "clean"}]
+        gold = [s for s, lab in zip(d["lines"], d["labels"], strict=True) if lab == 2]
+        docs += [
+            {**d, "kind": "page"},
+            {**region(d), "kind": "region"},
+            {**d, "lines": gold, "labels": [2] * len(gold), "kind": "clean"},
+        ]
     if args.extracted:
         # and trafilatura's output for the same pages, a line labelled content
         # when its words occur in the gold article (what strip() sees on HTML input)
@@ -203,7 +215,9 @@ def fit(args: argparse.Namespace) -> None:
     p1_docs: list[np.ndarray] = [np.empty(0)] * len(docs)
     for k in (0, 1):
         tr = [i for i in range(len(docs)) if fold[i] != k]
-        wk, bk, mk, sk = _fit_lr(np.vstack([feats[i][0] for i in tr]), np.concatenate([feats[i][1] for i in tr]), args.l2)
+        wk, bk, mk, sk = _fit_lr(
+            np.vstack([feats[i][0] for i in tr]), np.concatenate([feats[i][1] for i in tr]), args.l2
+        )
         for i in range(len(docs)):
             if fold[i] == k:
                 p1_docs[i] = _predict(feats[i][0], wk, bk, mk, sk)
@@ -216,8 +230,14 @@ def fit(args: argparse.Namespace) -> None:
         "fitted": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
         "l2": args.l2,
         "threshold": 0.5,
-        "mean1": m1.tolist(), "scale1": s1.tolist(), "w1": w1.tolist(), "b1": b1,
-        "mean2": m2.tolist(), "scale2": s2.tolist(), "w2": w2.tolist(), "b2": b2,
+        "mean1": m1.tolist(),
+        "scale1": s1.tolist(),
+        "w1": w1.tolist(),
+        "b1": b1,
+        "mean2": m2.tolist(),
+        "scale2": s2.tolist(),
+        "w2": w2.tolist(),
+        "b2": b2,
     }
     # threshold: best line F1 on the tune pages (in-sample stage 2, full page text)
     from newsdedup.strip import LineModel
@@ -230,7 +250,7 @@ def fit(args: argparse.Namespace) -> None:
     for t in np.arange(0.2, 0.8, 0.02):
         f1s = []
         for kind in kinds:
-            part = [f for f, d in zip(feats, docs) if d["kind"] == kind]
+            part = [f for f, d in zip(feats, docs, strict=True) if d["kind"] == kind]
             scores = np.concatenate([lm.scores(f) for f, _, _ in part])
             ruled = np.concatenate([[h is not None for h in hits] for _, _, hits in part])
             yk = np.concatenate([tk for _, tk, _ in part])
@@ -242,7 +262,10 @@ def fit(args: argparse.Namespace) -> None:
         if sum(f1s) / len(f1s) > best[0]:
             best = (sum(f1s) / len(f1s), float(t))
     model["threshold"] = round(best[1], 2)
-    print(f"threshold {model['threshold']} (tune mean line F1 {'/'.join(kinds)} {best[0]:.3f})", file=sys.stderr)
+    print(
+        f"threshold {model['threshold']} (tune mean line F1 {'/'.join(kinds)} {best[0]:.3f})",
+        file=sys.stderr,
+    )
     MODEL_PATH.write_text(json.dumps(model, separators=(",", ":")) + "\n", encoding="utf-8")
     line_model.cache_clear()
 
@@ -258,7 +281,7 @@ def _html_of_lines(lines: list[str]) -> str:
 
 
 def _kept_lines(lines: list[str], out: str) -> list[bool]:
-    """Which input lines a tool's output kept (a line counts as kept if it appears in the output)."""
+    """Which input lines a tool's output kept (a line is kept if its words occur in the output)."""
     norm_out = " ".join(_TOKEN_RE.findall(out))
     keep = []
     for s in lines:
@@ -281,9 +304,11 @@ def tool_text(name: str) -> Callable[[list[str]], tuple[str, list[bool]]]:
     if name == "keep_all":
         return lambda lines: ("\n".join(lines), [True] * len(lines))
     if name == "words>=10":
+
         def w10(lines: list[str]) -> tuple[str, list[bool]]:
             keep = [len(s.split()) >= 10 for s in lines]
-            return "\n".join(s for s, k in zip(lines, keep) if k), keep
+            return "\n".join(s for s, k in zip(lines, keep, strict=True) if k), keep
+
         return w10
 
     def via_html(lines: list[str]) -> tuple[str, list[bool]]:
@@ -293,15 +318,17 @@ def tool_text(name: str) -> Callable[[list[str]], tuple[str, list[bool]]]:
     return via_html
 
 
-def run_text_task(docs: list[dict[str, Any]], tool: Callable[[list[str]], tuple[str, list[bool]]]) -> tuple[dict[str, list[Any]], float]:
+def run_text_task(
+    docs: list[dict[str, Any]], tool: Callable[[list[str]], tuple[str, list[bool]]]
+) -> tuple[dict[str, list[Any]], float]:
     rows: dict[str, list[Any]] = {}
     t0 = time.perf_counter()
     for d in docs:
         out, keep = tool(d["lines"])
-        gold = "\n".join(s for s, lab in zip(d["lines"], d["labels"]) if lab == 2)
-        tp = sum(1 for k, lab in zip(keep, d["labels"]) if k and lab == 2)
-        fp = sum(1 for k, lab in zip(keep, d["labels"]) if k and lab != 2)
-        fn = sum(1 for k, lab in zip(keep, d["labels"]) if not k and lab == 2)
+        gold = "\n".join(s for s, lab in zip(d["lines"], d["labels"], strict=True) if lab == 2)
+        tp = sum(1 for k, lab in zip(keep, d["labels"], strict=True) if k and lab == 2)
+        fp = sum(1 for k, lab in zip(keep, d["labels"], strict=True) if k and lab != 2)
+        fn = sum(1 for k, lab in zip(keep, d["labels"], strict=True) if not k and lab == 2)
         rows[d["id"]] = [tp_fp_fn(gold, out), (tp, fp, fn)]
     return rows, time.perf_counter() - t0
 
@@ -395,7 +422,9 @@ def load_l3s_html() -> list[tuple[str, str, str]]:
     return out
 
 
-def run_html_task(pages: list[tuple[str, str, str]], name: str) -> tuple[dict[str, list[Any]], float]:
+def run_html_task(
+    pages: list[tuple[str, str, str]], name: str
+) -> tuple[dict[str, list[Any]], float]:
     rows: dict[str, list[Any]] = {}
     fn = HTML_TOOLS[name]
     t0 = time.perf_counter()
@@ -423,13 +452,22 @@ def text_report(tools: list[str]) -> dict[str, Any]:
     held = [d["id"] for d in docs if not is_tune(d["id"])]
     tune = [d["id"] for d in docs if is_tune(d["id"])]
     out: dict[str, Any] = {"pages": {"held_out": len(held), "tune": len(tune), "all": len(docs)}}
-    for task, task_docs in (("l3s_page_text", docs), ("l3s_article_region", [region(d) for d in docs])):
+    for task, task_docs in (
+        ("l3s_page_text", docs),
+        ("l3s_article_region", [region(d) for d in docs]),
+    ):
         for name in tools:
             rows, secs = run_text_task(task_docs, tool_text(name))
-            res = {split: summarise(rows, ids) for split, ids in (("held_out", held), ("tune", tune), ("all", held + tune))}
+            res = {
+                split: summarise(rows, ids)
+                for split, ids in (("held_out", held), ("tune", tune), ("all", held + tune))
+            }
             res["seconds"] = secs
             out.setdefault(task, {})[name] = res
-            print(f"{task:20} {name:12} held-out {_fmt(res['held_out'])} | all {_fmt(res['all'])} ({secs:.1f}s)")
+            print(
+                f"{task:20} {name:12} held-out {_fmt(res['held_out'])} "
+                f"| all {_fmt(res['all'])} ({secs:.1f}s)"
+            )
     return out
 
 
@@ -446,33 +484,89 @@ def html_report(tools: list[str]) -> dict[str, Any]:
                 res["held_out"] = summarise(rows, held)
             res["seconds"] = secs
             out.setdefault(task, {})[name] = res
-            print(f"{task:10} {name:12} " + " | ".join(f"{k} {_fmt(v)}" for k, v in res.items() if k != "seconds") + f" ({secs:.1f}s)")
+            print(
+                f"{task:10} {name:12} "
+                + " | ".join(f"{k} {_fmt(v)}" for k, v in res.items() if k != "seconds")
+                + f" ({secs:.1f}s)"
+            )
+    return out
+
+
+def _pairs_above(texts: dict[str, str], threshold: float) -> set[tuple[str, str]]:
+    """Every pair whose exact 5-shingle Jaccard or containment is >= threshold (brute force)."""
+    from newsdedup.normalize import normalize
+    from newsdedup.shingle import Shingler, tokenize
+
+    sh = Shingler(5)
+    sets = {}
+    for k, t in texts.items():
+        toks = tokenize(normalize(t))
+        if len(toks) >= 5:
+            sets[k] = set(sh.shingles(toks).tolist())
+    post: dict[int, list[str]] = {}
+    for k, ss in sets.items():
+        for h in ss:
+            post.setdefault(h, []).append(k)
+    shared: Counter[tuple[str, str]] = Counter()
+    for ks in post.values():
+        if 1 < len(ks) < 300:
+            ks.sort()
+            for i in range(len(ks)):
+                for j in range(i + 1, len(ks)):
+                    shared[(ks[i], ks[j])] += 1
+    out = set()
+    for (a, b), inter in shared.items():
+        na, nb = len(sets[a]), len(sets[b])
+        if inter / (na + nb - inter) >= threshold or inter / min(na, nb) >= 0.8:
+            out.add((a, b))
     return out
 
 
 def dedup_report() -> dict[str, Any]:
-    """Cross-site copies on L3S page text: which pairs link with and without stripping."""
+    """Cross-site copies on L3S page text.
+
+    Gold: pairs whose gold article texts are copies (5-shingle Jaccard >= 0.5 or
+    containment >= 0.8). Two views: the text similarity alone (the same rule on
+    page text, unstripped vs stripped: what stripping does) and the full
+    pipeline (``cluster(..., rewrite=False)``, co-membership of clusters).
+    """
+    import itertools
+
     import newsdedup
 
     docs = load_l3s()
-    recs = [{"id": d["id"], "text": "\n".join(d["lines"]), "url": d["url"]} for d in docs]
-    gold_recs = [{"id": d["id"], "text": "\n".join(s for s, lab in zip(d["lines"], d["labels"]) if lab == 2)} for d in docs]
-    out: dict[str, Any] = {}
+    url = {d["id"]: d["url"] for d in docs}
+    page = {d["id"]: "\n".join(d["lines"]) for d in docs}
+    gold_text = {
+        d["id"]: "\n".join(s for s, lab in zip(d["lines"], d["labels"], strict=True) if lab == 2)
+        for d in docs
+    }
+    gold = _pairs_above(gold_text, 0.5)
+    out: dict[str, Any] = {"gold_pairs": sorted(gold)}
 
-    def pairs(res: Any) -> set[tuple[str, str]]:
-        return {(m.a, m.b) for m in res.pairs}
-
-    gold_pairs = pairs(newsdedup.cluster(gold_recs, strip=False))
-    out["gold_article_pairs"] = sorted(gold_pairs)
-    for name, opts in (("no_strip", {"strip": False}), ("strip", {"strip": True})):
-        t0 = time.perf_counter()
-        got = pairs(newsdedup.cluster(recs, **opts))
-        secs = time.perf_counter() - t0
-        out[name] = {
-            "pairs": len(got), "true_linked": len(got & gold_pairs), "missed": sorted(gold_pairs - got),
-            "extra": sorted(got - gold_pairs), "seconds": secs,
+    def score(name: str, got: set[tuple[str, str]], secs: float | None = None) -> None:
+        res = {
+            "pairs": len(got),
+            "gold": len(gold),
+            "found": len(got & gold),
+            "extra": len(got - gold),
+            "missed": [[url[a], url[b]] for a, b in sorted(gold - got)],
+            "extra_pairs": [[url[a], url[b]] for a, b in sorted(got - gold)],
         }
-        print(f"dedup {name:9} linked {len(got)} pairs; gold {len(gold_pairs)}; found {len(got & gold_pairs)}; extra {len(got - gold_pairs)} ({secs:.1f}s)")
+        if secs is not None:
+            res["seconds"] = secs
+        out[name] = res
+        print(f"dedup {name:22} gold {len(gold)} found {len(got & gold)} extra {len(got - gold)}")
+
+    score("similarity_no_strip", _pairs_above(page, 0.5))
+    score("similarity_strip", _pairs_above({k: nd_strip(t).text for k, t in page.items()}, 0.5))
+    recs = [{"id": d["id"], "text": page[d["id"]], "url": d["url"]} for d in docs]
+    for name, opts in (("pipeline_no_strip", {"strip": False}), ("pipeline_strip", {})):
+        t0 = time.perf_counter()
+        res = newsdedup.cluster(recs, rewrite=False, **opts)
+        secs = time.perf_counter() - t0
+        got = {p for c in res.clusters for p in itertools.combinations(sorted(c.members), 2)}
+        score(name, got, secs)
     return out
 
 
@@ -498,12 +592,17 @@ def speed_report(repeats: int = 3) -> dict[str, Any]:
             nd_strip(a.full_text, title=a.title)
         strip_only.append(time.perf_counter() - t0)
     res = {
-        "docs": len(recs), "pipeline_strip_on_s": statistics.median(on),
-        "pipeline_strip_off_s": statistics.median(off), "strip_only_s": statistics.median(strip_only),
+        "docs": len(recs),
+        "pipeline_strip_on_s": statistics.median(on),
+        "pipeline_strip_off_s": statistics.median(off),
+        "strip_only_s": statistics.median(strip_only),
     }
     res["strip_share_of_pipeline"] = res["strip_only_s"] / res["pipeline_strip_on_s"]
     res["strip_cost_vs_no_strip"] = res["pipeline_strip_on_s"] / res["pipeline_strip_off_s"] - 1
-    print("speed " + " ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in res.items()))
+    print(
+        "speed "
+        + " ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in res.items())
+    )
     return res
 
 
@@ -518,18 +617,26 @@ def environment() -> dict[str, Any]:
             vers[pkg] = None
     return {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "python": platform.python_version(), "machine": platform.machine(),
-        "cpus": os.cpu_count(), "versions": vers,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "versions": vers,
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("what", choices=("fit", "text", "html", "dedup", "speed", "all"))
     ap.add_argument("--tools", default="ours,trafilatura,justext,readability")
     ap.add_argument("--l2", type=float, default=1.0)
-    ap.add_argument("--no-extracted", dest="extracted", action="store_false",
-                    help="fit on L3S block text only (not on trafilatura's output too)")
+    ap.add_argument(
+        "--no-extracted",
+        dest="extracted",
+        action="store_false",
+        help="fit on L3S block text only (not on trafilatura's output too)",
+    )
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
     if args.what == "fit":

@@ -13,12 +13,53 @@ from newsdedup import BoilerplateModel, Config, ConfigError, InputError, learn_b
 from newsdedup.boilerplate import AUTO_MIN_DOCS, source_of
 from newsdedup.types import Article
 
-WORDS = (
-    "council budget river storm election minister court police school hospital market "
-    "company strike train bridge festival museum farmer harvest drought vaccine patient "
-    "airport runway pilot union contract league coach striker goal season trial jury "
-    "witness verdict reactor turbine solar grid tariff export import harbour ferry"
-).split()
+WORDS = [
+    "council",
+    "budget",
+    "river",
+    "storm",
+    "election",
+    "minister",
+    "court",
+    "police",
+    "school",
+    "hospital",
+    "market",
+    "company",
+    "strike",
+    "train",
+    "bridge",
+    "festival",
+    "museum",
+    "farmer",
+    "harvest",
+    "drought",
+    "vaccine",
+    "patient",
+    "airport",
+    "runway",
+    "pilot",
+    "union",
+    "contract",
+    "league",
+    "coach",
+    "striker",
+    "goal",
+    "season",
+    "trial",
+    "jury",
+    "witness",
+    "verdict",
+    "reactor",
+    "turbine",
+    "solar",
+    "grid",
+    "tariff",
+    "export",
+    "import",
+    "harbour",
+    "ferry",
+]
 
 FOOTER = (
     "The Valley Courier is an independent newspaper that has served readers across the "
@@ -111,7 +152,10 @@ def test_json_round_trip_and_file(tmp_path) -> None:  # type: ignore[no-untyped-
         ("not json", "invalid JSON"),
         ('{"format": "other", "version": 1}', "not a boilerplate model"),
         ('{"format": "newsdedup.BoilerplateModel", "version": 99, "sources": {}}', "version 99"),
-        ('{"format": "newsdedup.BoilerplateModel", "version": 1, "sources": {"a": "x"}}', "sources"),
+        (
+            '{"format": "newsdedup.BoilerplateModel", "version": 1, "sources": {"a": "x"}}',
+            "sources",
+        ),
     ],
 )
 def test_bad_model_files_raise_input_error(text: str, message: str) -> None:
@@ -121,8 +165,11 @@ def test_bad_model_files_raise_input_error(text: str, message: str) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "name"),
-    [({"min_docs": 1}, "min_docs"), ({"min_share": 1.5}, "min_share"),
-     ({"syndication_min_words": 0}, "syndication_min_words")],
+    [
+        ({"min_docs": 1}, "min_docs"),
+        ({"min_share": 1.5}, "min_share"),
+        ({"syndication_min_words": 0}, "syndication_min_words"),
+    ],
 )
 def test_learn_parameters_are_validated(kwargs: dict[str, float], name: str) -> None:
     with pytest.raises(ConfigError, match=f"'{name}' parameter of learn_boilerplate"):
@@ -161,8 +208,13 @@ def _corpus() -> tuple[list[dict[str, str]], tuple[str, str]]:
     docs = []
     for k in range(4):
         for i in range(AUTO_MIN_DOCS // 4 + 2):
-            docs.append({"id": f"s{k}-{i:02d}", "source": f"site{k}",
-                         "text": f"{_story(rng, 12)}\n{footers[k]}"})
+            docs.append(
+                {
+                    "id": f"s{k}-{i:02d}",
+                    "source": f"site{k}",
+                    "text": f"{_story(rng, 12)}\n{footers[k]}",
+                }
+            )
     shared = _story(rng, 60)
     docs.append({"id": "s0-wire", "source": "site0", "text": f"{shared}\n{footers[0]}"})
     docs.append({"id": "s1-wire", "source": "site1", "text": f"{shared}\n{footers[1]}"})

@@ -186,7 +186,9 @@ def learn_from_articles(
     for art in articles:
         total += 1
         src = source_of(art)
-        norms = list(dict.fromkeys(n for n in (normalize(x) for x in art.full_text.splitlines()) if n))
+        norms = list(
+            dict.fromkeys(n for n in (normalize(x) for x in art.full_text.splitlines()) if n)
+        )
         for n in norms:
             line_sources[n].add(src or f"\x00{art.id}")
         if src is not None:
@@ -238,8 +240,11 @@ def learn_from_articles(
         if keep:
             learned[src] = frozenset(keep)
     return BoilerplateModel(
-        sources=learned, min_docs=min_docs, min_share=min_share,
-        syndication_min_words=syndication_min_words, documents=total,
+        sources=learned,
+        min_docs=min_docs,
+        min_share=min_share,
+        syndication_min_words=syndication_min_words,
+        documents=total,
     )
 
 
@@ -273,19 +278,28 @@ def learn_boilerplate(
     """
     from .load import iter_articles
 
-    for name, value, low in (("min_docs", min_docs, 2), ("syndication_min_words", syndication_min_words, 1)):
+    for name, value, low in (
+        ("min_docs", min_docs, 2),
+        ("syndication_min_words", syndication_min_words, 1),
+    ):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ConfigError(
                 f"The {name!r} parameter of learn_boilerplate must be an int in the range "
                 f"[{low}, inf). Got {value!r} instead."
             )
-    if isinstance(min_share, bool) or not isinstance(min_share, (int, float)) or not 0 <= min_share <= 1:
+    if (
+        isinstance(min_share, bool)
+        or not isinstance(min_share, (int, float))
+        or not 0 <= min_share <= 1
+    ):
         raise ConfigError(
             "The 'min_share' parameter of learn_boilerplate must be a float in the range "
             f"[0.0, 1.0]. Got {min_share!r} instead."
         )
     return learn_from_articles(
-        iter_articles(docs), min_docs=min_docs, min_share=float(min_share),
+        iter_articles(docs),
+        min_docs=min_docs,
+        min_share=float(min_share),
         syndication_min_words=syndication_min_words,
     )
 

@@ -26,7 +26,6 @@ when passed as ``model``.
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -60,61 +59,301 @@ class LineRule:
 
 
 def _rule(
-    name: str, pattern: str, max_words: int = 25, action: Literal["line", "prefix"] = "line",
-    *, case: bool = False,
+    name: str,
+    pattern: str,
+    max_words: int = 25,
+    action: Literal["line", "prefix"] = "line",
+    *,
+    case: bool = False,
 ) -> LineRule:
     """A rule; case-insensitive unless ``case`` (then use ``(?i:...)`` for the keywords)."""
     return LineRule(name, re.compile(pattern, 0 if case else re.IGNORECASE), max_words, action)
 
 
-_SOCIAL = r"(?:facebook|twitter|instagram|linkedin|whatsapp|telegram|youtube|pinterest|reddit|email|e-mail|print|google\+?|digg|stumbleupon|del\.icio\.us|delicious|myspace)"
-_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_SOCIAL = r"(?:facebook|twitter|instagram|linkedin|whatsapp|telegram|youtube|pinterest|reddit|email|e-mail|print|google\+?|digg|stumbleupon|del\.icio\.us|delicious|myspace)"  # noqa: E501
+_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"  # noqa: E501
 _WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?"
-_WIRES = r"(?:AP|Reuters|AFP|UPI|PTI|IANS|ANI|dpa|DPA|Xinhua|Bloomberg|CNN|AAP|NYT|WPS|RIA Novosti|Interfax|Kyodo|Yonhap|Canadian Press|CP|Press Association|PA|BNO|TASS)"
+_WIRES = r"(?:AP|Reuters|AFP|UPI|PTI|IANS|ANI|dpa|DPA|Xinhua|Bloomberg|CNN|AAP|NYT|WPS|RIA Novosti|Interfax|Kyodo|Yonhap|Canadian Press|CP|Press Association|PA|BNO|TASS)"  # noqa: E501
 
 #: Named line rules per language (checked in order; the first match names the
 #: removal). ``"*"`` holds the language-neutral ones.
 RULES: dict[str, tuple[LineRule, ...]] = {
     "*": (
-        _rule("copyright_footer", r"^\s*(?:©|\(c\)\s*(?:19|20)\d\d|copyright\s*(?:©|\(c\))?\s*(?:19|20)\d\d)", 40),
-        _rule("nav_crumb", r"^\s*[^|»›>/\n]{1,40}(?:\s(?:\||»|›|>|::)\s[^|»›>\n]{1,40}){2,}\s*$", 40),
+        _rule(
+            "copyright_footer",
+            r"^\s*(?:©|\(c\)\s*(?:19|20)\d\d|copyright\s*(?:©|\(c\))?\s*(?:19|20)\d\d)",
+            40,
+        ),
+        _rule(
+            "nav_crumb", r"^\s*[^|»›>/\n]{1,40}(?:\s(?:\||»|›|>|::)\s[^|»›>\n]{1,40}){2,}\s*$", 40
+        ),
         _rule("social_buttons", rf"^\s*(?:{_SOCIAL}[\s|,/•·]*){{2,}}$", 12),
-        _rule("datetime_line", rf"^\s*(?:(?:updated|published|posted|last updated|created|modified)\s*(?:on|at)?:?\s*)?(?:{_WEEKDAY},?\s*)?(?:{_MONTH}\s+\d{{1,2}},?\s+(?:19|20)\d\d|\d{{1,2}}\s+{_MONTH},?\s+(?:19|20)\d\d|(?:19|20)\d\d[-/.]\d\d?[-/.]\d\d?|\d\d?[-/.]\d\d?[-/.](?:19|20)?\d\d)[\s,]*(?:(?:at\s*)?\d\d?[:.]\d\d(?:[:.]\d\d)?\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{{2,4}}|GMT[+-]?\d*|UTC[+-]?\d*|IST|EST|EDT|PST|PDT|BST)?)?\s*[|)]?\s*$", 12),
+        _rule(
+            "datetime_line",
+            rf"^\s*(?:(?:updated|published|posted|last updated|created|modified)\s*(?:on|at)?:?\s*)?(?:{_WEEKDAY},?\s*)?(?:{_MONTH}\s+\d{{1,2}},?\s+(?:19|20)\d\d|\d{{1,2}}\s+{_MONTH},?\s+(?:19|20)\d\d|(?:19|20)\d\d[-/.]\d\d?[-/.]\d\d?|\d\d?[-/.]\d\d?[-/.](?:19|20)?\d\d)[\s,]*(?:(?:at\s*)?\d\d?[:.]\d\d(?:[:.]\d\d)?\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{{2,4}}|GMT[+-]?\d*|UTC[+-]?\d*|IST|EST|EDT|PST|PDT|BST)?)?\s*[|)]?\s*$",  # noqa: E501
+            12,
+        ),
     ),
     "en": (
-        _rule("wire_credit", rf"^\s*(?:[A-Z][A-Za-z.'\- ]{{1,40}}(?:,\s*[A-Za-z.'\- ]{{2,30}})?\s*)?\((?:{_WIRES})(?:/[A-Za-z ]+)?\)\s*(?:[-—–:]+|\s)\s*", 10_000, "prefix"),
-        _rule("related_link", r"^\s*(?:read|also read|read more|read also|more|related|see also|also see|watch|listen|more from|more on|more about|recommended|related (?:stories|articles|news|links|coverage|content|topics)|you (?:may|might) also (?:like|be interested)|most (?:read|popular|viewed|emailed|shared)|top stories|trending(?: now)?|don'?t miss|editor'?s picks?)\s*(?::|»|>|\||-|—|–|\.\.\.|…|$)|^\s*(?:more (?:from|on|about|in)|latest (?:from|on|in)|also on)\s+[\w'&.,\- ]{1,40}$"),
-        _rule("translate_widget", r"^\s*translate (?:this|the) (?:news|article|page|story|post)(?: in(?:to)?)?\b"),
-        _rule("share_widget", rf"^\s*(?:(?:share|tweet|email|e-mail|print|save|bookmark|recommend|send)(?: (?:this|the))?(?: (?:article|story|page|post|news|link))?(?: (?:on|via|with|to a friend))?|post to)(?:\s*(?:[:|•·,/]|{_SOCIAL}|\d+)\s*)*$"),
-        _rule("follow_us", rf"^\s*(?:follow|like|join|connect with|find|friend) (?:us|me|@\w+)(?: (?:on|at|via)\b.*)?$", 14),
-        _rule("newsletter", r"^\s*(?:sign up|subscribe|get (?:our|the) (?:free )?(?:newsletter|daily|weekly|latest|top)|newsletter|click here to (?:subscribe|sign up|receive)|want (?:more|the latest)|never miss)\b.{0,150}(?:newsletter|e-?mail|inbox|subscri|free|alerts?|updates?|daily|weekly|sign up|register)", 40),
-        _rule("byline", r"^\s*(?i:by|written by|posted by|reported by|story by|words by|text by|compiled by|edited by)\s+(?:[A-Z][\w.'\-]*\s*){1,4}(?:(?:,|and|&|\||-|—|/)\s*(?:[A-Z][\w.'\-]*\s*){1,5}){0,3}\s*$", 16, case=True),
-        _rule("staff_credit", r"^\s*(?:staff (?:writer|reporter)|(?:senior |chief |political |foreign )?(?:correspondent|reporter|editor|columnist)|(?:associated press|reuters|afp|ap) (?:writer|reporter|correspondent))\s*$", 6),
-        _rule("wire_trailer", r"^\s*(?:[\(\[]\s*(?:additional )?(?:reporting|writing|editing)\s+by\b.*|(?:additional )?(?:reporting|writing)\s+by\b[^.]*;\s*(?:editing|writing)\s+by\b.*)$", 40),
-        _rule("photo_credit", r"^\s*(?:\(?(?:photo|photos|photograph|image|picture|pic|file photo|credit|video|graphic|illustration)s?(?: credit)?\s*(?::|/|by\b|courtesy\b)|(?:getty images|ap photo|reuters photo|afp photo|afp/getty|epa|shutterstock)\b)", 30),
-        _rule("copyright_footer_en", r"^\s*(?:all rights reserved|this (?:material|article|story) may not be (?:published|reproduced|broadcast)|reproduction (?:in whole or in part )?(?:is )?(?:prohibited|forbidden))", 40),
-        _rule("legal_links", r"^\s*(?:terms (?:of (?:use|service)|and conditions)|privacy (?:policy|statement|notice)|(?:cookie|cookies) policy|contact us|about us)\b[\s|•·,/&a-z]*$", 10),
-        _rule("comments", r"^\s*(?:(?:\d+\s+)?(?:reader |user )?(?:comments?|replies)\s*(?:\(\d+\)|:)?\s*$|(?:have your say|post (?:a|your) comment|add (?:a|your) comment|leave (?:a|your) (?:comment|reply)|write (?:a|your) comment|comments? (?:are|is) (?:now )?(?:closed|disabled)|you must be (?:logged|signed) in|log ?in to (?:comment|post)|be the first to comment|view (?:all )?comments|show comments|report (?:abuse|this comment))\b)", 15),
-        _rule("cookie_notice", r"^.{0,80}\b(?:(?:we|this (?:web)?site) uses? cookies|(?:accept|allow|reject|manage)(?: all)? cookies|cookie (?:policy|settings|preferences|consent)|by (?:continuing|using) (?:to (?:use|browse) )?(?:this|our) (?:web)?site,? you (?:agree|consent|accept))", 60),
-        _rule("advertisement", r"^\s*(?:advertisement|advertising|sponsored(?: content| by)?|ad|ads by \w+|story continues below(?: advertisement)?|continue reading(?: below)?|scroll to continue|skip (?:to )?(?:main )?content|skip ad)\s*[:.]?\s*$", 6),
-        _rule("navigation", r"^\s*(?:home|back to top|top of page|previous(?: (?:page|article|story))?|next(?: (?:page|article|story))?|page \d+ of \d+|search|menu|skip navigation|close|login|log in|sign in|register|contact us|about us|site ?map|rss(?: feeds?)?|help)\s*[|»›>:]?\s*$", 5),
-        _rule("tags_line", r"^\s*(?:tags?|topics?|filed under|categories|category|keywords|posted in|hot tags)\s*:", 40),
+        _rule(
+            "wire_credit",
+            rf"^\s*(?:[A-Z][A-Za-z.'\- ]{{1,40}}(?:,\s*[A-Za-z.'\- ]{{2,30}})?\s*)?\((?:{_WIRES})(?:/[A-Za-z ]+)?\)\s*(?:[-—–:]+|\s)\s*",  # noqa: E501
+            10_000,
+            "prefix",
+        ),
+        _rule(
+            "related_link",
+            r"^\s*(?:read|also read|read more|read also|more|related|see also|also see|watch|listen|more from|more on|more about|recommended|related (?:stories|articles|news|links|coverage|content|topics)|you (?:may|might) also (?:like|be interested)|most (?:read|popular|viewed|emailed|shared)|top stories|trending(?: now)?|don'?t miss|editor'?s picks?)\s*(?::|»|>|\||-|—|–|\.\.\.|…|$)|^\s*(?:more (?:from|on|about|in)|latest (?:from|on|in)|also on)\s+[\w'&.,\- ]{1,40}$",  # noqa: E501
+        ),
+        _rule(
+            "translate_widget",
+            r"^\s*translate (?:this|the) (?:news|article|page|story|post)(?: in(?:to)?)?\b",
+        ),
+        _rule(
+            "share_widget",
+            rf"^\s*(?:(?:share|tweet|email|e-mail|print|save|bookmark|recommend|send)(?: (?:this|the))?(?: (?:article|story|page|post|news|link))?(?: (?:on|via|with|to a friend))?|post to)(?:\s*(?:[:|•·,/]|{_SOCIAL}|\d+)\s*)*$",  # noqa: E501
+        ),
+        _rule(
+            "follow_us",
+            r"^\s*(?:follow|like|join|connect with|find|friend) (?:us|me|@\w+)(?: (?:on|at|via)\b.*)?$",  # noqa: E501
+            14,
+        ),
+        _rule(
+            "newsletter",
+            r"^\s*(?:sign up|subscribe|get (?:our|the) (?:free )?(?:newsletter|daily|weekly|latest|top)|newsletter|click here to (?:subscribe|sign up|receive)|want (?:more|the latest)|never miss)\b.{0,150}(?:newsletter|e-?mail|inbox|subscri|free|alerts?|updates?|daily|weekly|sign up|register)",  # noqa: E501
+            40,
+        ),
+        _rule(
+            "byline",
+            r"^\s*(?i:by|written by|posted by|reported by|story by|words by|text by|compiled by|edited by)\s+(?:[A-Z][\w.'\-]*\s*){1,4}(?:(?:,|and|&|\||-|—|/)\s*(?:[A-Z][\w.'\-]*\s*){1,5}){0,3}\s*$",  # noqa: E501
+            16,
+            case=True,
+        ),
+        _rule(
+            "staff_credit",
+            r"^\s*(?:staff (?:writer|reporter)|(?:senior |chief |political |foreign )?(?:correspondent|reporter|editor|columnist)|(?:associated press|reuters|afp|ap) (?:writer|reporter|correspondent))\s*$",  # noqa: E501
+            6,
+        ),
+        _rule(
+            "wire_trailer",
+            r"^\s*(?:[\(\[]\s*(?:additional )?(?:reporting|writing|editing)\s+by\b.*|(?:additional )?(?:reporting|writing)\s+by\b[^.]*;\s*(?:editing|writing)\s+by\b.*)$",  # noqa: E501
+            40,
+        ),
+        _rule(
+            "photo_credit",
+            r"^\s*(?:\(?(?:photo|photos|photograph|image|picture|pic|file photo|credit|video|graphic|illustration)s?(?: credit)?\s*(?::|/|by\b|courtesy\b)|(?:getty images|ap photo|reuters photo|afp photo|afp/getty|epa|shutterstock)\b)",  # noqa: E501
+            30,
+        ),
+        _rule(
+            "copyright_footer_en",
+            r"^\s*(?:all rights reserved|this (?:material|article|story) may not be (?:published|reproduced|broadcast)|reproduction (?:in whole or in part )?(?:is )?(?:prohibited|forbidden))",  # noqa: E501
+            40,
+        ),
+        _rule(
+            "copyright_notice",
+            r"^\s*(?i:copyright)\s+(?:[A-Z][\w&'.-]*\s*){1,4}\.?\s*$",
+            6,
+            case=True,
+        ),
+        _rule(
+            "legal_links",
+            r"^\s*(?:terms (?:of (?:use|service)|and conditions)|privacy (?:policy|statement|notice)|(?:cookie|cookies) policy|contact us|about us)\b[\s|•·,/&a-z]*$",  # noqa: E501
+            10,
+        ),
+        _rule(
+            "comments",
+            r"^\s*(?:(?:\d+\s+)?(?:reader |user )?(?:comments?|replies)\s*(?:\(\d+\)|:)?\s*$|(?:have your say|post (?:a|your) comment|add (?:a|your) comment|leave (?:a|your) (?:comment|reply)|write (?:a|your) comment|comments? (?:are|is) (?:now )?(?:closed|disabled)|you must be (?:logged|signed) in|log ?in to (?:comment|post)|be the first to comment|view (?:all )?comments|show comments|report (?:abuse|this comment))\b)",  # noqa: E501
+            15,
+        ),
+        _rule(
+            "cookie_notice",
+            r"^.{0,80}\b(?:(?:we|this (?:web)?site) uses? cookies|(?:accept|allow|reject|manage)(?: all)? cookies|cookie (?:policy|settings|preferences|consent)|by (?:continuing|using) (?:to (?:use|browse) )?(?:this|our) (?:web)?site,? you (?:agree|consent|accept))",  # noqa: E501
+            60,
+        ),
+        _rule(
+            "advertisement",
+            r"^\s*(?:advertisement|advertising|sponsored(?: content| by)?|ad|ads by \w+|story continues below(?: advertisement)?|continue reading(?: below)?|scroll to continue|skip (?:to )?(?:main )?content|skip ad)\s*[:.]?\s*$",  # noqa: E501
+            6,
+        ),
+        _rule(
+            "navigation",
+            r"^\s*(?:home|back to top|top of page|previous(?: (?:page|article|story))?|next(?: (?:page|article|story))?|page \d+ of \d+|search|menu|skip navigation|close|login|log in|sign in|register|contact us|about us|site ?map|rss(?: feeds?)?|help)\s*[|»›>:]?\s*$",  # noqa: E501
+            5,
+        ),
+        _rule(
+            "tags_line",
+            r"^\s*(?:tags?|topics?|filed under|categories|category|keywords|posted in|hot tags)\s*:",  # noqa: E501
+            40,
+        ),
     ),
 }
 
 #: Stoplists per language, for the stopword-density features.
 STOPWORDS: dict[str, frozenset[str]] = {
     "en": frozenset(
-        """a about above after again against all also although am an and any are as at be
-        because been before being below between both but by can could did do does doing
-        down during each even ever few for from further had has have having he her here
-        hers herself him himself his how however i if in into is it its itself just last
-        least less like made many may me might more most much must my myself never new no
-        nor not now of off often on once one only or other our ours out over own per quite
-        rather said same say says she should since so some still such than that the their
-        theirs them themselves then there these they this those though through thus to too
-        under until up upon us very was we well were what when where whether which while who
-        whom whose why will with within without would yet you your yours yourself""".split()
+        [
+            "a",
+            "about",
+            "above",
+            "after",
+            "again",
+            "against",
+            "all",
+            "also",
+            "although",
+            "am",
+            "an",
+            "and",
+            "any",
+            "are",
+            "as",
+            "at",
+            "be",
+            "because",
+            "been",
+            "before",
+            "being",
+            "below",
+            "between",
+            "both",
+            "but",
+            "by",
+            "can",
+            "could",
+            "did",
+            "do",
+            "does",
+            "doing",
+            "down",
+            "during",
+            "each",
+            "even",
+            "ever",
+            "few",
+            "for",
+            "from",
+            "further",
+            "had",
+            "has",
+            "have",
+            "having",
+            "he",
+            "her",
+            "here",
+            "hers",
+            "herself",
+            "him",
+            "himself",
+            "his",
+            "how",
+            "however",
+            "i",
+            "if",
+            "in",
+            "into",
+            "is",
+            "it",
+            "its",
+            "itself",
+            "just",
+            "last",
+            "least",
+            "less",
+            "like",
+            "made",
+            "many",
+            "may",
+            "me",
+            "might",
+            "more",
+            "most",
+            "much",
+            "must",
+            "my",
+            "myself",
+            "never",
+            "new",
+            "no",
+            "nor",
+            "not",
+            "now",
+            "of",
+            "off",
+            "often",
+            "on",
+            "once",
+            "one",
+            "only",
+            "or",
+            "other",
+            "our",
+            "ours",
+            "out",
+            "over",
+            "own",
+            "per",
+            "quite",
+            "rather",
+            "said",
+            "same",
+            "say",
+            "says",
+            "she",
+            "should",
+            "since",
+            "so",
+            "some",
+            "still",
+            "such",
+            "than",
+            "that",
+            "the",
+            "their",
+            "theirs",
+            "them",
+            "themselves",
+            "then",
+            "there",
+            "these",
+            "they",
+            "this",
+            "those",
+            "though",
+            "through",
+            "thus",
+            "to",
+            "too",
+            "under",
+            "until",
+            "up",
+            "upon",
+            "us",
+            "very",
+            "was",
+            "we",
+            "well",
+            "were",
+            "what",
+            "when",
+            "where",
+            "whether",
+            "which",
+            "while",
+            "who",
+            "whom",
+            "whose",
+            "why",
+            "will",
+            "with",
+            "within",
+            "without",
+            "would",
+            "yet",
+            "you",
+            "your",
+            "yours",
+            "yourself",
+        ]
     ),
 }
 
@@ -122,6 +361,9 @@ STOPWORDS: dict[str, frozenset[str]] = {
 _HEADLINE_WINDOW = 4
 #: The line classifier runs only on texts with at least this many non-empty lines.
 MIN_MODEL_LINES = 4
+#: A text whose lines after the first are all sentences (this many words or more,
+#: ending in . ! or ?) is left to the rules: the classifier looks for other lines.
+PROSE_MIN_WORDS = 6
 #: ... and only when the text's stopword density shows a language with a stoplist.
 MIN_DOC_STOPWORD_DENSITY = 0.15
 
@@ -129,6 +371,10 @@ MIN_DOC_STOPWORD_DENSITY = 0.15
 _FALLBACK_SHARE = 0.5
 
 _WORD = re.compile(r"\w+")
+_DIGIT = re.compile(r"\d")
+_ALPHA_WORD = re.compile(r"\b[^\W\d_]")
+_CAP_WORD = re.compile(r"\b[A-Z\u00c0-\u00de]")
+_UPPER_WORD = re.compile(r"\b[A-Z\u00c0-\u00de][A-Z\u00c0-\u00de]+\b")
 _END_PUNCT = re.compile(r"[.!?][\"'”’)\]]*\s*$")
 _LIST_ITEM = re.compile(r"\s*(?:[-*•·▪–]|\d{1,2}[.)])\s+\S")
 _SEPS = re.compile(r"\s[|»›•·]\s|\s>\s|::")
@@ -136,8 +382,16 @@ _URLISH = re.compile(r"https?://|www\.|\.com\b|\.co\.uk\b|@\w")
 
 _WORD_BINS = (1, 2, 3, 4, 6, 10, 15, 25, 50)
 _SD_BINS = (0.0001, 0.1, 0.2, 0.3, 0.4)
-_RULE_FEATURES = ("related_link", "share_widget", "datetime_line", "byline", "photo_credit",
-                  "comments", "navigation", "copyright")
+_RULE_FEATURES = (
+    "related_link",
+    "share_widget",
+    "datetime_line",
+    "byline",
+    "photo_credit",
+    "comments",
+    "navigation",
+    "copyright",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,74 +443,109 @@ def _bins(value: float, edges: tuple[float, ...]) -> list[float]:
     return [1.0 if i == k else 0.0 for i in range(len(edges) + 1)]
 
 
-def base_features(lines: list[str], rule_hits: list[str | None], stop: frozenset[str]) -> np.ndarray:
-    """Per-line features of ``lines`` (non-empty lines of one text), one row each."""
+def _shift(x: np.ndarray, off: int, fill: float = 0.0) -> np.ndarray:
+    """x[i + off] for every i (``fill`` where i + off is outside)."""
+    out = np.full_like(x, fill)
+    n = len(x)
+    if off > 0:
+        out[: max(0, n - off)] = x[off:]
+    elif off < 0:
+        out[-off:] = x[: n + off]
+    else:
+        out[:] = x
+    return out
+
+
+def _onehot(values: np.ndarray, edges: tuple[float, ...]) -> np.ndarray:
+    k = np.searchsorted(np.asarray(edges), values, side="right")
+    return np.eye(len(edges) + 1)[k]
+
+
+def base_features(
+    lines: list[str],
+    rule_hits: list[str | None],
+    stop: frozenset[str],
+    toks: list[list[str]] | None = None,
+) -> np.ndarray:
+    """Per-line features of ``lines`` (non-empty lines of one text), one row each.
+
+    ``toks`` are the lines' ``\\w+`` tokens, when the caller has them already.
+    """
     n = len(lines)
-    toks = [_WORD.findall(s) for s in lines]
-    nw = [len(t) for t in toks]
-    sd = [sum(1 for w in t if w.lower() in stop) / len(t) if t else 0.0 for t in toks]
-    endp = [1.0 if _END_PUNCT.search(s) else 0.0 for s in lines]
-    listed = [1.0 if _LIST_ITEM.match(s) else 0.0 for s in lines]
-    good = [nw[i] >= 12 and sd[i] >= 0.25 for i in range(n)]
-    good_idx = [i for i in range(n) if good[i]]
-    first_good = good_idx[0] if good_idx else n
-    last_good = good_idx[-1] if good_idx else -1
-    norm_count: dict[str, int] = {}
-    norms = [s.strip().lower() for s in lines]
-    for s in norms:
-        norm_count[s] = norm_count.get(s, 0) + 1
+    if toks is None:
+        toks = [_WORD.findall(s) for s in lines]
+    is_stop = stop.__contains__
+    nw = np.fromiter(map(len, toks), dtype=np.float64, count=n)
+    stops = np.fromiter(
+        (sum(map(is_stop, map(str.lower, t))) for t in toks), dtype=np.float64, count=n
+    )
+    sd = np.divide(stops, nw, out=np.zeros(n), where=nw > 0)
+    endp = np.fromiter((_END_PUNCT.search(s) is not None for s in lines), dtype=np.float64, count=n)
+    listed = np.fromiter(
+        (_LIST_ITEM.match(s) is not None for s in lines), dtype=np.float64, count=n
+    )
+    good = (nw >= 12) & (sd >= 0.25)
+    idx = np.arange(n)
+    good_idx = np.flatnonzero(good)
+    first_good = good_idx[0] if len(good_idx) else n
+    last_good = good_idx[-1] if len(good_idx) else -1
     # distance to the nearest good line before / after
-    prev_good = [0] * n
-    last = -10_000
-    for i in range(n):
-        prev_good[i] = i - last
-        if good[i]:
-            last = i
-    next_good = [0] * n
-    last = 10_000 + n
-    for i in range(n - 1, -1, -1):
-        next_good[i] = last - i
-        if good[i]:
-            last = i
-    rows = []
-    for i, s in enumerate(lines):
-        t = toks[i]
-        w = nw[i]
-        alpha = [x for x in t if x[:1].isalpha()]
-        title = sum(1 for x in alpha if x[0].isupper()) / len(alpha) if alpha else 0.0
-        upper = sum(1 for x in alpha if len(x) > 1 and x.isupper()) / len(alpha) if alpha else 0.0
-        nchar = max(1, len(s))
-        digits = sum(c.isdigit() for c in s) / nchar
-        stripped = s.strip()
-        first = stripped[:1]
-        hit = rule_hits[i] or ""
-        row = [
-            math.log1p(w), *_bins(w, _WORD_BINS), sd[i], *_bins(sd[i], _SD_BINS), endp[i],
-            1.0 if stripped.endswith(":") else 0.0,
-            1.0 if stripped.endswith(("...", "…")) else 0.0,
-            1.0 if first.islower() else 0.0,
-            1.0 if first and not first.isalnum() and first not in "\"'“‘([" else 0.0,
-            1.0 if first in "\"'“‘" or '"' in s or "“" in s else 0.0,
-            title, upper, digits, min(3.0, len(_SEPS.findall(s))),
-            1.0 if _URLISH.search(s) else 0.0,
-            s.count(",") / max(1, w), (sum(len(x) for x in t) / w) / 10 if w else 0.0,
-            1.0 if norm_count[norms[i]] > 1 else 0.0,
-            1.0 if first_good <= i <= last_good else 0.0,
-            1.0 if good[i] else 0.0,
-            math.log1p(min(50, prev_good[i])), math.log1p(min(50, next_good[i])),
-            *(1.0 if hit.startswith(r) else 0.0 for r in _RULE_FEATURES),
-        ]
-        for off in (-2, -1, 1, 2):
-            j = i + off
-            if 0 <= j < n:
-                row += [1.0, math.log1p(nw[j]), endp[j], sd[j]]
-            else:
-                row += [0.0, 0.0, 0.0, 0.0]
-        win = sum(nw[j] for j in range(max(0, i - 3), min(n, i + 4)) if j != i)
-        row.append(math.log1p(win))
-        row += [listed[i], listed[i - 1] if i > 0 else 0.0, listed[i + 1] if i + 1 < n else 0.0]
-        rows.append(row)
-    return np.asarray(rows, dtype=np.float64).reshape(n, -1)
+    last_before = np.maximum.accumulate(np.where(good, idx, -10_000))
+    prev_good = idx - np.concatenate([[-10_000], last_before[:-1]])
+    first_after = np.minimum.accumulate(np.where(good, idx, 10_000 + n)[::-1])[::-1]
+    next_good = np.concatenate([first_after[1:], [10_000 + n]]) - idx
+    stripped = [s.strip() for s in lines]
+    norms = [x.lower() for x in stripped]
+    counts: dict[str, int] = {}
+    for x in norms:
+        counts[x] = counts.get(x, 0) + 1
+    firsts = [x[:1] for x in stripped]
+    n_alpha = np.fromiter((len(_ALPHA_WORD.findall(s)) for s in lines), dtype=np.float64, count=n)
+    n_cap = np.fromiter((len(_CAP_WORD.findall(s)) for s in lines), dtype=np.float64, count=n)
+    n_upper = np.fromiter((len(_UPPER_WORD.findall(s)) for s in lines), dtype=np.float64, count=n)
+    nchar = np.fromiter((max(1, len(s)) for s in lines), dtype=np.float64, count=n)
+    n_digit = np.fromiter((len(_DIGIT.findall(s)) for s in lines), dtype=np.float64, count=n)
+    chars = np.fromiter((sum(map(len, t)) for t in toks), dtype=np.float64, count=n)
+    hits = [h or "" for h in rule_hits]
+    cols = [
+        np.log1p(nw)[:, None],
+        _onehot(nw, _WORD_BINS),
+        sd[:, None],
+        _onehot(sd, _SD_BINS),
+        np.column_stack([
+            endp,
+            [x.endswith(":") for x in stripped],
+            [x.endswith(("...", "…")) for x in stripped],
+            [f.islower() for f in firsts],
+            [bool(f) and not f.isalnum() and f not in "\"'“‘([" for f in firsts],
+            [f in "\"'“‘" or '"' in s or "“" in s for f, s in zip(firsts, lines, strict=True)],
+            np.divide(n_cap, n_alpha, out=np.zeros(n), where=n_alpha > 0),
+            np.divide(n_upper, n_alpha, out=np.zeros(n), where=n_alpha > 0),
+            n_digit / nchar,
+            [min(3.0, len(_SEPS.findall(s))) for s in lines],
+            [_URLISH.search(s) is not None for s in lines],
+            np.fromiter((s.count(",") for s in lines), dtype=np.float64, count=n)
+            / np.maximum(1, nw),
+            np.divide(chars, nw, out=np.zeros(n), where=nw > 0) / 10,
+            [counts[x] > 1 for x in norms],
+            (idx >= first_good) & (idx <= last_good),
+            good,
+            np.log1p(np.minimum(50, prev_good)),
+            np.log1p(np.minimum(50, next_good)),
+            *([h.startswith(r) for h in hits] for r in _RULE_FEATURES),
+        ]).astype(np.float64),
+    ]
+    lognw = np.log1p(nw)
+    for off in (-2, -1, 1, 2):
+        exists = _shift(np.ones(n), off)
+        cols.append(
+            np.column_stack([exists, _shift(lognw, off), _shift(endp, off), _shift(sd, off)])
+        )
+    csum = np.concatenate([[0.0], np.cumsum(nw)])
+    win = csum[np.minimum(n, idx + 4)] - csum[np.maximum(0, idx - 3)] - nw
+    cols.append(np.log1p(win)[:, None])
+    cols.append(np.column_stack([listed, _shift(listed, -1), _shift(listed, 1)]))
+    return np.hstack(cols).reshape(n, -1)
 
 
 def context_features(base: np.ndarray, p1: np.ndarray) -> np.ndarray:
@@ -273,7 +562,9 @@ def context_features(base: np.ndarray, p1: np.ndarray) -> np.ndarray:
         win_sum += np.where(valid[5 + off : 5 + off + n] > 0, pad[5 + off : 5 + off + n], 0.0)
         win_cnt += valid[5 + off : 5 + off + n]
     mean5 = win_sum / np.maximum(win_cnt, 1)
-    stacked = np.column_stack([*cols, mean5, np.maximum.reduce(cols[:3]), np.maximum.reduce(cols[4:])])
+    stacked = np.column_stack(
+        [*cols, mean5, np.maximum.reduce(cols[:3]), np.maximum.reduce(cols[4:])]
+    )
     return np.hstack([base, stacked])
 
 
@@ -303,8 +594,13 @@ class LineModel:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LineModel:
-        a = {k: np.asarray(data[k], dtype=np.float64) for k in ("mean1", "scale1", "w1", "mean2", "scale2", "w2")}
-        return cls(b1=float(data["b1"]), b2=float(data["b2"]), threshold=float(data["threshold"]), **a)
+        a = {
+            k: np.asarray(data[k], dtype=np.float64)
+            for k in ("mean1", "scale1", "w1", "mean2", "scale2", "w2")
+        }
+        return cls(
+            b1=float(data["b1"]), b2=float(data["b2"]), threshold=float(data["threshold"]), **a
+        )
 
 
 @lru_cache(maxsize=1)
@@ -370,26 +666,38 @@ def strip_with(
     rules = rules_for(language)
     lines = _lines_with_offsets(text)
     learned = model.lines_for(source) if model is not None else None
-    nonempty, hits, prefix, title_line = rule_pass(lines, rules, title, learned)
-    decision = {ln.start: h for ln, h in zip(nonempty, hits) if h is not None}
-    _apply_model(nonempty, hits, decision, title_line, language, threshold)
+    toks = [_WORD.findall(ln.text) for ln in lines]
+    nonempty, hits, prefix, title_line = rule_pass(lines, rules, title, learned, toks)
+    decision = {ln.start: h for ln, h in zip(nonempty, hits, strict=True) if h is not None}
+    ne_toks = [t for ln, t in zip(lines, toks, strict=True) if ln.text.strip()]
+    _apply_model(nonempty, hits, decision, title_line, language, threshold, ne_toks)
     return _assemble(lines, decision, prefix)
 
 
 def rule_pass(
-    lines: list[_Line], rules: tuple[LineRule, ...], title: str | None,
+    lines: list[_Line],
+    rules: tuple[LineRule, ...],
+    title: str | None,
     learned: frozenset[str] | None,
+    toks: list[list[str]] | None = None,
 ) -> tuple[list[_Line], list[str | None], dict[int, int], int | None]:
-    """Apply the named rules: (non-empty lines, rule hit per line, prefix cuts, title line)."""
-    nonempty = [ln for ln in lines if ln.text.strip()]
+    """Apply the named rules: (non-empty lines, rule hit per line, prefix cuts, title line).
+
+    ``toks`` are the ``\\w+`` tokens of every line of ``lines``, if already known.
+    """
+    if toks is None:
+        toks = [_WORD.findall(ln.text) for ln in lines]
+    pairs = [(ln, t) for ln, t in zip(lines, toks, strict=True) if ln.text.strip()]
+    nonempty = [ln for ln, _ in pairs]
     prefix: dict[int, int] = {}  # line start -> end of a removed prefix
     hits: list[str | None] = []
     seen_top: set[str] = set()
     title_norm = normalize(title) if title else None
     title_line: int | None = None
     for k, ln in enumerate(nonempty):
-        norm = normalize(ln.text)
-        n_words = len(_WORD.findall(ln.text))
+        # normalising is costly: only the top lines and learned lookups need it
+        norm = normalize(ln.text) if k < _HEADLINE_WINDOW or learned is not None else ""
+        n_words = len(pairs[k][1])
         hit = None
         if k == 0 and title_norm is not None and norm == title_norm:
             title_line = ln.start
@@ -411,9 +719,19 @@ def rule_pass(
     return nonempty, hits, prefix, title_line
 
 
+def _is_prose(line: str, toks: list[str]) -> bool:
+    """A paragraph: 10 words or more, ending a sentence."""
+    return len(toks) >= 10 and _END_PUNCT.search(line) is not None
+
+
 def _apply_model(
-    nonempty: list[_Line], hits: list[str | None], decision: dict[int, str],
-    title_line: int | None, language: str, threshold: float | None = None,
+    nonempty: list[_Line],
+    hits: list[str | None],
+    decision: dict[int, str],
+    title_line: int | None,
+    language: str,
+    threshold: float | None = None,
+    toks: list[list[str]] | None = None,
 ) -> None:
     lm = line_model()
     if threshold is not None and threshold <= 0:
@@ -423,14 +741,27 @@ def _apply_model(
         return
     texts = [ln.text for ln in nonempty]
     # the language gate looks at prose-length lines (a page of link lists has few stopwords)
-    toks = [_WORD.findall(s) for s in texts]
+    if toks is None:
+        toks = [_WORD.findall(s) for s in texts]
+    if all(
+        len(t) >= PROSE_MIN_WORDS and _END_PUNCT.search(s) is not None
+        for s, t in zip(texts[1:], toks[1:], strict=True)
+    ):
+        return  # all sentences after the first line (a headline): nothing for the model to judge
     long_lines = [t for t in toks if len(t) >= 8] or toks
-    words = [w.lower() for t in long_lines for w in t]
-    if not words or sum(1 for w in words if w in stop) / len(words) < MIN_DOC_STOPWORD_DENSITY:
+    n_long = sum(len(t) for t in long_lines)
+    n_stop = sum(sum(map(stop.__contains__, map(str.lower, t))) for t in long_lines)
+    if not n_long or n_stop / n_long < MIN_DOC_STOPWORD_DENSITY:
         return
-    scores = lm.scores(base_features(texts, hits, stop))
+    scores = lm.scores(base_features(texts, hits, stop, toks))
     keep = scores >= (lm.threshold if threshold is None else threshold)
-    undecided = [k for k, ln in enumerate(nonempty) if ln.start not in decision and ln.start != title_line]
+    if title_line is None and len(toks) > 1 and _is_prose(texts[1], toks[1]):
+        # a first line directly followed by a paragraph is the headline of an
+        # article text ("headline first"): the classifier does not judge it
+        title_line = nonempty[0].start
+    undecided = [
+        k for k, ln in enumerate(nonempty) if ln.start not in decision and ln.start != title_line
+    ]
     if undecided and not any(keep[k] for k in undecided):
         # never strip a text to nothing on the model's word alone: keep its
         # best-scoring lines (a page whose article is one short paragraph)

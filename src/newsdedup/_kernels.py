@@ -193,7 +193,10 @@ def hash_spans(buf: Any, starts: Any, lens: Any) -> Any:
 
 @jit
 def shingle_sign(th: Any, ntok: Any, n: int, min_tokens: int, pows: Any, a: Any, b: Any) -> Any:
-    """Sorted unique shingles (CSR) and affine32 MinHash signatures of a batch."""
+    """Sorted unique shingles (CSR) and affine32 MinHash signatures of a batch.
+
+    ``a`` and ``b`` are the uint32 permutation parameters (products wrap mod 2^32).
+    """
     nd = ntok.shape[0]
     num_perm = a.shape[0]
     total = 0
@@ -203,7 +206,10 @@ def shingle_sign(th: Any, ntok: Any, n: int, min_tokens: int, pows: Any, a: Any,
     vals = np.empty(total, dtype=np.uint32)
     offsets = np.zeros(nd + 1, dtype=np.int64)
     sigs = np.full((nd, num_perm), np.uint32(0xFFFFFFFF), dtype=np.uint32)
-    sig = np.empty(num_perm, dtype=np.uint64)
+    longest = 0
+    for d in range(nd):
+        longest = max(longest, ntok[d] - n + 1)
+    hv = np.empty(max(longest, 1), dtype=np.uint32)
     tpos = 0
     out = 0
     for d in range(nd):
@@ -221,7 +227,7 @@ def shingle_sign(th: Any, ntok: Any, n: int, min_tokens: int, pows: Any, a: Any,
                 acc ^= acc >> U33
                 buf[i] = np.uint32(acc >> U32)
             buf.sort()
-            sig[:] = M32
+            start = out
             prev = u64(0)
             for i in range(m):
                 v = buf[i]
@@ -229,19 +235,25 @@ def shingle_sign(th: Any, ntok: Any, n: int, min_tokens: int, pows: Any, a: Any,
                     continue
                 prev = v
                 vals[out] = v
-                out += 1
                 h = u64(v)
                 h ^= h >> U16
                 h = (h * u64(0x85EBCA6B)) & M32
                 h ^= h >> U13
                 h = (h * u64(0xC2B2AE35)) & M32
                 h ^= h >> U16
-                for k in range(num_perm):
-                    x = (a[k] * h + b[k]) & M32
-                    if x < sig[k]:
-                        sig[k] = x
+                hv[out - start] = np.uint32(h)
+                out += 1
+            u = out - start
+            # Permutation by permutation: a min-reduction over the document's
+            # values, which the compiler vectorises (32-bit lanes).
             for k in range(num_perm):
-                sigs[d, k] = np.uint32(sig[k])
+                ak = a[k]
+                bk = b[k]
+                low = np.uint32(0xFFFFFFFF)
+                for i in range(u):
+                    x = np.uint32(ak * hv[i] + bk)
+                    low = min(low, x)
+                sigs[d, k] = low
         offsets[d + 1] = out
         tpos += ntok[d]
     return vals[:out].copy(), offsets, sigs

@@ -84,7 +84,7 @@ def warm() -> None:
     starts, lens, ntok = k["token_spans"](buf, np.array([len(buf)], dtype=np.int64), table)
     hashes = k["hash_spans"](buf, starts, lens)
     pows = np.ones(2, dtype=np.uint64)
-    ab = np.ones(2, dtype=np.uint64)
+    ab = np.ones(2, dtype=np.uint32)
     vals, offsets, _ = k["shingle_sign"](hashes, ntok, 2, 2, pows, ab, ab)
     pair = np.zeros(1, dtype=np.int64)
     k["intersections"](vals, offsets, pair, pair)

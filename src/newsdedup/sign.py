@@ -171,7 +171,7 @@ class Signer:
         pows = np.array(_powers(n), dtype=np.uint64)
         values, offsets, sigs = k["shingle_sign"](
             hashes, n_tokens, n, max(min_tokens, n), pows,
-            self._a[:, 0].astype(np.uint64), self._b[:, 0].astype(np.uint64),
+            self._a[:, 0].astype(np.uint32), self._b[:, 0].astype(np.uint32),
         )
         return ShingleBatch(values=values, offsets=offsets, n_tokens=n_tokens), sigs
 

@@ -97,13 +97,16 @@ def run_once(tool: str, path: Path, groups_out: Path, timeout: float) -> dict:
                TOKENIZERS_PARALLELISM="false")
     t0 = time.perf_counter()
     proc = subprocess.Popen([str(py), str(HERE / "run_tool.py"), tool, str(path), str(groups_out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+                            start_new_session=True)
     peak = 0
     while proc.poll() is None:
         peak = max(peak, _tree_pss(proc.pid))
         if time.perf_counter() - t0 > timeout:
-            proc.kill()
-            break
+            os.killpg(proc.pid, 9)  # the tool and every worker it started
+            proc.wait()
+            return {"tool": tool, "error": f"timeout: stopped after {timeout:.0f} s",
+                    "wall": time.perf_counter() - t0}
         time.sleep(0.05)
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
@@ -204,6 +207,11 @@ def main() -> None:
     ap.add_argument("--docs", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--slow", nargs="*", default=["datasketch", "text-dedup", "datatrove",
+                                                  "newsdedup", "newsdedup-full",
+                                                  "newsdedup-core-strip"],
+                    help="tools run only --slow-repeat times (they take minutes)")
+    ap.add_argument("--slow-repeat", type=int, default=1)
     ap.add_argument("--tools", nargs="+", default=DEFAULT_TOOLS)
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--write-docs", action="store_true")
@@ -218,18 +226,34 @@ def main() -> None:
         path = corpus.build(n, args.seed)
         runs: dict[str, list[dict]] = {t: [] for t in args.tools}
         groups_files = {}
+        raw = OUT / f"runs-{n}-s{args.seed}.jsonl"  # every run, appended as it ends
+        if raw.exists():  # resume: runs already made for these tools count
+            for line in raw.read_text().splitlines():
+                r = json.loads(line)
+                if r.get("tool") in runs:
+                    runs[r["tool"]].append(r)
         for rep in range(args.repeat):
             for tool in args.tools:  # interleaved, so load changes hit every tool alike
+                want = args.slow_repeat if tool in args.slow else args.repeat
+                if len(runs[tool]) > rep or rep >= want:
+                    continue
                 gf = OUT / f"groups-{n}-{tool}.json"
                 res = run_once(tool, path, gf, args.timeout)
+                res.setdefault("tool", tool)
+                res["load_avg"] = os.getloadavg()[0]
                 runs[tool].append(res)
-                if "error" not in res and res.get("groups") is not None:
-                    groups_files[tool] = gf
+                with raw.open("a") as fh:
+                    fh.write(json.dumps(res) + "\n")
                 peak = res.get("peak_tree_rss", 0) / 2**20
                 line = (f"total={res.get('total')} sig={res.get('sig')} "
                         f"wall={res['wall']:.1f}s peak={peak:.0f}MiB"
                         if "error" not in res else "ERROR " + res["error"][-300:])
                 print(f"[{n}] {tool} run {rep + 1}: {line}", flush=True)
+        for tool in args.tools:
+            gf = OUT / f"groups-{n}-{tool}.json"
+            if gf.exists() and any("error" not in r and r.get("groups") is not None
+                                   for r in runs[tool]):
+                groups_files[tool] = gf
         summary = {}
         for tool, rs in runs.items():
             ok = [r for r in rs if "error" not in r]
@@ -247,6 +271,7 @@ def main() -> None:
                 "pairs": ok[-1].get("pairs"), "groups": ok[-1].get("groups"),
                 "grouped_docs": ok[-1].get("grouped_docs"),
                 "stages": ok[-1].get("stages"),
+                "load_avg": [r.get("load_avg") for r in ok],
                 "all_sig_s": [r.get("sig") for r in ok],
                 "all_total_s": [r.get("total") for r in ok],
             }

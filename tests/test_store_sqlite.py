@@ -204,3 +204,19 @@ with Deduper.open({db!r}) as d:
         assert store.integrity() == []
     finally:
         store.close()
+
+
+def test_a_second_connection_sees_the_first_ones_writes(tmp_path: Path) -> None:
+    """Two connections on one file: each sees what the other committed (the
+    present-keys bitmap of a connection must not hide the other's entries)."""
+    docs = make_corpus(24, stories=6)
+    story = next(x for x in docs if x["id"] == "s000")
+    db = tmp_path / "index.db"
+    with Deduper.open(db) as a, Deduper.open(db) as b:
+        a.add_many([x for x in docs if not x["id"].startswith("s000")])
+        assert a.query(dict(story, id="probe")) == []  # a has built its bitmap
+        b.add(story)
+        assert [m.b for m in a.query(dict(story, id="probe"))] == ["s000"]
+        decision = a.add_many([dict(story, id="copy")])[0]
+        assert decision.duplicate_of == "s000" and decision.relation == "exact"
+        assert [m.relation for m in b.query(dict(story, id="probe"))] == ["exact", "exact"]

@@ -372,6 +372,7 @@ _PAGE_SIZE = 8192
 # a false bucket match then needs a 48-bit collision (about 1e-8 per lookup at
 # 10^7 stored keys) and only adds a candidate that verification rejects.
 _KEY_SHIFT = 16
+_BITS = 1 << 27  # bits in the present-keys bitmap (16 MiB)
 
 
 def _short_keys(keys: np.ndarray) -> np.ndarray:
@@ -435,6 +436,44 @@ class SQLiteStore(IndexStore):
             self._con.close()
             raise
         self._depth = 0
+        self._bits: np.ndarray | None = None
+        self._bits_off = False
+        self._data_version = -1
+
+    # A bitmap of the band keys present (one bit per key hash, 16 MiB) lets most
+    # lookups skip SQLite: a news stream's band keys are mostly new. It is built
+    # on the first lookup and kept up to date by this connection's inserts; once
+    # another connection writes the file (PRAGMA data_version changes), it is
+    # dropped for good and every key is looked up.
+
+    def _set_bits(self, short: np.ndarray) -> None:
+        if self._bits is not None:
+            slot = short & (_BITS - 1)
+            np.bitwise_or.at(self._bits, slot >> 3, (1 << (slot & 7)).astype(np.uint8))
+
+    def _maybe_present(self, short: np.ndarray) -> np.ndarray | None:
+        """A mask of the keys that may be present, or None (look every key up)."""
+        if self._bits_off:
+            return None
+        version = self._con.execute("PRAGMA data_version").fetchone()[0]
+        if self._bits is None:
+            n = self._con.execute(
+                "SELECT (SELECT count(*) FROM bands) + (SELECT count(*) FROM bands_new)"
+            ).fetchone()[0]
+            if n > _BITS // 4:  # too full to filter well
+                self._bits_off = True
+                return None
+            self._bits = np.zeros(_BITS // 8, dtype=np.uint8)
+            for table in ("bands", "bands_new"):
+                cur = self._con.execute(f"SELECT key FROM {table}")
+                while rows := cur.fetchmany(100_000):
+                    self._set_bits(np.array([r[0] for r in rows], dtype=np.int64))
+            self._data_version = version
+        elif version != self._data_version:
+            self._bits, self._bits_off = None, True
+            return None
+        slot = short & (_BITS - 1)
+        return (self._bits[slot >> 3] >> (slot & 7).astype(np.uint8)) & 1 == 1
 
     def fingerprint(self) -> dict[str, Any] | None:
         row = self._con.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
@@ -482,7 +521,11 @@ class SQLiteStore(IndexStore):
     def buckets(self, keys: np.ndarray, limit: int) -> dict[int, list[int]]:
         out: dict[int, list[int]] = {}
         full = np.unique(keys.astype(np.uint64, copy=False))
-        signed = _short_keys(full).tolist()
+        short = _short_keys(full)
+        maybe = self._maybe_present(short)
+        if maybe is not None:
+            full, short = full[maybe], short[maybe]
+        signed = short.tolist()
         back = dict(zip(signed, full.tolist(), strict=True))
         sql = (
             "SELECT j.value, (SELECT group_concat(seq) FROM "
@@ -544,6 +587,8 @@ class SQLiteStore(IndexStore):
             ]
             rows.sort()
             con.executemany("INSERT OR IGNORE INTO bands_new (key, seq) VALUES (?, ?)", rows)
+            if rows:
+                self._set_bits(np.fromiter((k for k, _s in rows), dtype=np.int64, count=len(rows)))
             recent = self._counter("recent_rows") + len(rows)
             main = self._counter("main_rows")
             if recent > max(_MERGE_MIN, main // 4):

@@ -473,7 +473,8 @@ class SQLiteStore(IndexStore):
             self._bits, self._bits_off = None, True
             return None
         slot = short & (_BITS - 1)
-        return (self._bits[slot >> 3] >> (slot & 7).astype(np.uint8)) & 1 == 1
+        found: np.ndarray = (self._bits[slot >> 3] >> (slot & 7).astype(np.uint8)) & 1 == 1
+        return found
 
     def fingerprint(self) -> dict[str, Any] | None:
         row = self._con.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()

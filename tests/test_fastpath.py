@@ -10,6 +10,7 @@ in-process path; and clustering results independent of chunking and workers.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 import pytest
@@ -261,3 +262,47 @@ def test_large_inputs_do_not_keep_article_texts(monkeypatch: pytest.MonkeyPatch)
     large = newsdedup.cluster(recs, progress=False)
     assert large.articles == {}
     assert [c.members for c in large.clusters] == [c.members for c in small.clusters]
+
+
+# --------------------------------------------------------------------------
+# streamed JSONL reading == whole-file reading (lines, errors, offsets)
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.sampled_from(["a", "\u00e9", "\r", "\n", "\r\n", "\u2028", "x\x1cy",
+                                       '{"id": 1}', "\ufeff", "\u65e5"]), max_size=12),
+       cut=st.integers(0, 40), bad=st.sampled_from([b"", b"\x80", b"\xff", b"\xc3", b"\xe6"]),
+       bom=st.booleans(), block=st.integers(1, 9))
+def test_streamed_jsonl_lines_equal_whole_file(
+    parts: list[str], cut: int, bad: bytes, bom: bool, block: int, tmp_path_factory: Any
+) -> None:
+    import gzip
+
+    from newsdedup import load
+    from newsdedup.errors import InputError
+
+    data = "".join(parts).encode()
+    cut = min(cut, len(data))
+    data = (b"\xef\xbb\xbf" if bom else b"") + data[:cut] + bad + data[cut:]
+    path = tmp_path_factory.mktemp("jl") / "f.jsonl.gz"
+    path.write_bytes(gzip.compress(data))
+
+    def whole() -> tuple[str, Any]:
+        try:
+            return "ok", load._decode(gzip.decompress(path.read_bytes()), str(path)).splitlines()
+        except InputError as err:
+            return "error", str(err)
+
+    def streamed() -> tuple[str, Any]:
+        try:
+            load._check_jsonl(str(path))
+            return "ok", list(load._jsonl_lines(str(path)))
+        except InputError as err:
+            return "error", str(err)
+
+    old_block = load._BLOCK
+    load._BLOCK = block  # tiny blocks: characters split across reads
+    try:
+        assert streamed() == whole()
+    finally:
+        load._BLOCK = old_block

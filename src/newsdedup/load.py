@@ -227,7 +227,8 @@ def _check_jsonl(path: str) -> None:
         carry = tail = b""
         first = True
         while True:
-            raw = _read_block(fh, path, _BLOCK)
+            # The first read covers the NUL sniff and the BOM in one piece.
+            raw = _read_block(fh, path, max(_BLOCK, _BINARY_SNIFF) if first else _BLOCK)
             data = carry + raw
             if first:
                 if b"\x00" in data[:_BINARY_SNIFF]:

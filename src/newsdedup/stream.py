@@ -18,11 +18,14 @@ document is compared with the documents already in an
 :class:`~newsdedup.store.IndexStore` that share an LSH band with it.
 
 Equivalence with :func:`newsdedup.cluster`: every pair the batch run verifies
-is verified here when its later document arrives, with the same verdict, so
-the stories (the union of all links) are the batch clusters. Exceptions, by
-design: LSH buckets larger than ``max_bucket`` (where batch position is by id
-and here by arrival) and the news constraints ``window`` / ``source_match``,
-which the batch run ignores.
+on the copy tier (:func:`~newsdedup.score.verify_pair`: exact, near-duplicate,
+containment) is verified here when its later document arrives, with the same
+verdict, so the stories (the union of all links) are the batch clusters of a
+copy-tier run (``rewrite=False, chain_guard=False``). Not applied here: the
+batch run's rewrite relation, passage candidates and chain guard, which need
+the texts or corpus statistics the index does not keep; LSH buckets larger
+than ``max_bucket`` (where batch position is by id and here by arrival); and
+the news constraints ``window`` / ``source_match``, which the batch run ignores.
 
 A story's representative here is its first-seen document (a stream cannot
 take back what it has already passed on); ``cluster_id`` is the index

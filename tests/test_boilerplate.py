@@ -212,12 +212,17 @@ def _corpus() -> tuple[list[dict[str, str]], tuple[str, str]]:
                 {
                     "id": f"s{k}-{i:02d}",
                     "source": f"site{k}",
+                    "title": f"Report on the {rng.choice(WORDS)} and the {rng.choice(WORDS)}",
                     "text": f"{_story(rng, 12)}\n{footers[k]}",
                 }
             )
     shared = _story(rng, 60)
-    docs.append({"id": "s0-wire", "source": "site0", "text": f"{shared}\n{footers[0]}"})
-    docs.append({"id": "s1-wire", "source": "site1", "text": f"{shared}\n{footers[1]}"})
+    title = "Rescue teams search the flooded valley"
+    for k in (0, 1):
+        docs.append(
+            {"id": f"s{k}-wire", "source": f"site{k}", "title": title,
+             "text": f"{shared}\n{footers[k]}"}
+        )
     return docs, ("s0-wire", "s1-wire")
 
 

@@ -15,9 +15,13 @@
    density, end punctuation, capitalisation, separators, distance to the
    nearest long prose line), in the spirit of jusText and boilerpipe but on
    text alone. Its weights are data too (``strip_model.json``, fitted by
-   ``benchmarks/strip_eval.py fit`` on half of the L3S-GN1 pages). It runs on
-   texts of at least :data:`MIN_MODEL_LINES` non-empty lines in a language
-   with a stoplist; a text where it would keep nothing is left to the rules.
+   ``benchmarks/strip_eval.py fit`` on the "tune" half of the L3S-GN1 pages:
+   their page text, their article region, their article alone, and
+   trafilatura's output for them). It runs on texts of at least
+   :data:`MIN_MODEL_LINES` non-empty lines in a language with a stoplist, and
+   not on texts whose lines after the first are all sentences. It never judges
+   the headline (``title``, or a first line followed by a paragraph) and never
+   strips a text to nothing (it then keeps the best-scoring lines).
 
 A learned per-source model (:mod:`newsdedup.boilerplate`) adds a fourth layer
 when passed as ``model``.
@@ -438,11 +442,6 @@ def match_rule(line: str, rules: tuple[LineRule, ...], n_words: int) -> tuple[Li
 # ---------------------------------------------------------------- features
 
 
-def _bins(value: float, edges: tuple[float, ...]) -> list[float]:
-    k = sum(1 for e in edges if value >= e)
-    return [1.0 if i == k else 0.0 for i in range(len(edges) + 1)]
-
-
 def _shift(x: np.ndarray, off: int, fill: float = 0.0) -> np.ndarray:
     """x[i + off] for every i (``fill`` where i + off is outside)."""
     out = np.full_like(x, fill)
@@ -594,6 +593,8 @@ class LineModel:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LineModel:
+        if data.get("kind") != "newsdedup.strip.LineModel" or data.get("version") != 1:
+            raise ValueError("not a version-1 newsdedup line model")
         a = {
             k: np.asarray(data[k], dtype=np.float64)
             for k in ("mean1", "scale1", "w1", "mean2", "scale2", "w2")

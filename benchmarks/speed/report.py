@@ -8,6 +8,7 @@ Only the text between ``<!-- BEGIN speed -->`` and ``<!-- END speed -->`` is rep
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,17 @@ def _f(x: Any, fmt: str = "{:.1f}") -> str:
 
 def _rate(n: int, s: float | None) -> float | None:
     return None if not s else n / s
+
+
+def _paired_ratio(mine: list[float | None], theirs: list[float | None]) -> float | None:
+    """Median over repeats of theirs[i] / mine[i] (runs i were made back to back); the
+    ratio of medians when one side has fewer runs."""
+    pairs = [(a, b) for a, b in zip(mine, theirs, strict=False) if a and b]
+    if len(pairs) == min(len(mine), len(theirs)) and pairs:
+        return statistics.median(b / a for a, b in pairs)
+    a = statistics.median([x for x in mine if x]) if any(mine) else None
+    b = statistics.median([x for x in theirs if x]) if any(theirs) else None
+    return b / a if a and b else None
 
 
 def render(reports: list[dict[str, Any]]) -> str:
@@ -87,8 +99,10 @@ def render(reports: list[dict[str, Any]]) -> str:
             "recall (found/true) | sig x | total x (vs newsdedup / copy tier) |",
             "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
-        nd_total = tools.get("newsdedup", {}).get("total_s")
-        core_total = tools.get("newsdedup-core", {}).get("total_s")
+        loads = [x for t in tools.values() for x in (t.get("load_avg") or []) if x is not None]
+        if loads:
+            out.insert(len(out) - 3, f"Load average (1 min) at the end of each run: "
+                       f"{min(loads):.1f}-{max(loads):.1f} on 2 cores.")
         for tool in LABELS:
             t = tools.get(tool)
             if t is None:
@@ -101,13 +115,19 @@ def render(reports: list[dict[str, Any]]) -> str:
             rate = _rate(int(n), t.get("sig_s"))
             rec = t.get("recall")
             rec_s = f"{rec['found']}/{rec['true_pairs_union']}" if rec else "–"
-            sig_x = (_f(nd_sig_rate / rate, "{:.2f}") if rate and nd_sig_rate
-                     and tool != "newsdedup-sig" else "–")
+            nd_sig_runs = tools.get("newsdedup-sig", {}).get("all_sig_s", [])
+            sig_x = "–"
+            if rate and nd_sig_rate and tool != "newsdedup-sig":
+                sig_x = _f(_paired_ratio(nd_sig_runs, t.get("all_sig_s", [])), "{:.2f}")
             tot = t.get("total_s")
             tot_x = "–"
             if tot and tool in PEERS:
-                parts = [_f(tot / nd_total, "{:.2f}") if nd_total else "–",
-                         _f(tot / core_total, "{:.2f}") if core_total else "–"]
+                parts = [
+                    _f(_paired_ratio(tools.get(ref, {}).get("all_total_s", []),
+                                     t.get("all_total_s", [])), "{:.2f}")
+                    if tools.get(ref, {}).get("total_s") else "–"
+                    for ref in ("newsdedup", "newsdedup-core")
+                ]
                 tot_x = " / ".join(parts)
             out.append(
                 f"| {LABELS[tool]} | {t.get('version')} | {t['runs']} | {_f(rate, '{:,.0f}')} | "
@@ -115,6 +135,8 @@ def render(reports: list[dict[str, Any]]) -> str:
                 f"{_f(t.get('pairs'), '{}')} | {_f(t.get('groups'), '{}')} | {rec_s} | "
                 f"{sig_x} | {tot_x} |"
             )
+        for msg in tools.get("newsdedup", {}).get("stages") or []:
+            out += ["", f"newsdedup `cluster()` stages (DEBUG log of the last run): {msg}."]
         stages = tools.get("newsdedup-core", {}).get("stages")
         if stages:
             out += ["", "newsdedup copy tier stages (last run): " + ", ".join(

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 
 #: Headline words at or below this Zipf frequency are key words (names, specific terms).
-RARE_ZIPF = 4.0
+RARE_ZIPF = 3.6
 
 # Figures: digits with separators ("2,028,000", "6-1/4", "1.5", "10:31"); words: letters.
 _TOKEN_RE = re.compile(r"\d+(?:[.,/:-]\d+)*|[^\W\d_]+(?:['\u2019][^\W\d_]+)?")
@@ -119,7 +119,7 @@ def facts(text: str, title: str | None = None, *, lead_text: str | None = None) 
                 entities.add(tok.lower())
             starts_sentence = False
             prev_end = m.end()
-    head = title if title is not None else (text.split("\n", 1)[0] if "\n" in text else "")
+    head = title if title else text.lstrip().split("\n", 1)[0][:200]
     head_keys = set()
     for t, _ in _tokens(head or ""):
         low = t.lower()
@@ -197,6 +197,22 @@ class Conflict:
     detail: str
 
 
+def _stem(word: str) -> str:
+    for suf in ("ing", "ed", "es", "s"):
+        if len(word) > len(suf) + 3 and word.endswith(suf):
+            return word[: -len(suf)]
+    return word
+
+
+def _mentions(f: Facts, key: str) -> bool:
+    """Whether an article mentions a headline key (a figure, or a word up to a
+    plural or tense ending)."""
+    if key in f.words or key in f.figures:
+        return True
+    stem_key = _stem(key)
+    return any(_stem(w) == stem_key for w in f.words if w[:3] == key[:3])
+
+
 def _as_utc(d: datetime) -> datetime:
     return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
 
@@ -226,8 +242,8 @@ def fact_conflict(
     rule 1 does not apply.
     """
     copy = kind == "copy"
-    only_a = {k for k in fa.headline_keys if k not in fb.words and k not in fb.figures}
-    only_b = {k for k in fb.headline_keys if k not in fa.words and k not in fa.figures}
+    only_a = {k for k in fa.headline_keys if not _mentions(fb, k)}
+    only_b = {k for k in fb.headline_keys if not _mentions(fa, k)}
     if copy and only_a and only_b:
         return Conflict(
             "headline",

@@ -12,6 +12,10 @@ pairwise P/R/F1, ARI, recall per relation kind and hard-negative link rates.
 scores the linked pairs against rule-made labels (see :func:`label_pair`),
 printing a random sample of labelled pairs for manual inspection.
 
+``same-topic``: share of same-category (BBC) and same-topic (WikiRef220) pairs
+that each system links on the whole corpora (these pairs include the corpora's
+own duplicates and re-filings, so the rate is an upper bound on wrong links).
+
 ``bbc-time``: wall time of newsdedup with the rewrite signal on and off on BBC
 News (medians, same process), the cost of the added signal.
 
@@ -278,6 +282,43 @@ def cmd_bbc_time(args: argparse.Namespace) -> None:
           f"{[round(x, 2) for x in times[False]]} on {[round(x, 2) for x in times[True]]}")
 
 
+def cmd_same_topic(args: argparse.Namespace) -> None:
+    """Share of same-topic pairs linked on whole corpora (no sources given):
+    BBC News (same category) and WikiRef220 (same topic)."""
+    import newsdedup
+
+    print(f"# {machine()}")
+    print("| corpus | documents | same-topic pairs | linked by newsdedup | linked by plain |")
+    print("|---|---|---|---|---|")
+    for name, path in (("BBC News (category)", CORPORA / "bbc-news" / "bbc-news.jsonl.gz"),
+                       ("WikiRef220 (topic)", CORPORA / "wikiref220" / "wikiref220.jsonl.gz")):
+        with gzip.open(path, "rt") as fh:
+            recs = [json.loads(line) for line in fh]
+        docs = [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in recs]
+        label = {r["id"]: r["label"] for r in recs}
+        res = newsdedup.cluster(docs, progress=False)
+        nd = {m: c.id for c in res.clusters for m in c.members}
+        pl = {m: k for k, c in enumerate(plain_clusters(docs)) for m in c}
+        by_label: dict[str, list[str]] = {}
+        for d, lab in label.items():
+            by_label.setdefault(lab, []).append(d)
+        total = linked_nd = linked_pl = 0
+        for members in by_label.values():
+            n = len(members)
+            total += n * (n - 1) // 2
+            for assign, acc in ((nd, "nd"), (pl, "pl")):
+                sizes: dict[int, int] = {}
+                for d in members:
+                    sizes[assign[d]] = sizes.get(assign[d], 0) + 1
+                k = sum(v * (v - 1) // 2 for v in sizes.values())
+                if acc == "nd":
+                    linked_nd += k
+                else:
+                    linked_pl += k
+        print(f"| {name} | {len(docs)} | {total} | {linked_nd} ({linked_nd / total:.4%}) | "
+              f"{linked_pl} ({linked_pl / total:.4%}) |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -288,11 +329,13 @@ def main() -> None:
     p = sub.add_parser("reuters")
     p.add_argument("--sample", type=int, default=60)
     p.add_argument("--seed", type=int, default=1)
+    sub.add_parser("same-topic")
     p = sub.add_parser("bbc-time")
     p.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     np.random.seed(0)
-    {"evalset": cmd_evalset, "reuters": cmd_reuters, "bbc-time": cmd_bbc_time}[args.cmd](args)
+    {"evalset": cmd_evalset, "reuters": cmd_reuters, "bbc-time": cmd_bbc_time,
+     "same-topic": cmd_same_topic}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -46,12 +46,20 @@ def _frequencies() -> dict[str, float]:
     return dict(wordfreq.get_frequency_dict("en", wordlist="best"))
 
 
-@lru_cache(maxsize=200_000)
+_ZIPF_CACHE: dict[str, float] = {}
+
+
 def zipf(word: str) -> float:
     """Zipf frequency (log10 of occurrences per billion words) of a lower-case
     word in the background table; 0.0 for unknown words."""
-    f = _frequencies().get(word, 0.0)
-    return math.log10(f * 1e9) if f > 0 else 0.0
+    z = _ZIPF_CACHE.get(word)
+    if z is None:
+        f = _frequencies().get(word, 0.0)
+        z = math.log10(f * 1e9) if f > 0 else 0.0
+        if len(_ZIPF_CACHE) > 1_000_000:
+            _ZIPF_CACHE.clear()
+        _ZIPF_CACHE[word] = z
+    return z
 
 
 def normalize_number(token: str) -> str:
@@ -88,6 +96,22 @@ class Facts:
     lead_keys: frozenset[str] = frozenset()
 
 
+_CAPWORD_RE = re.compile(r"(?<![\w'\u2019])[A-Z\u00c0-\u00de][^\W\d_]*(?:['\u2019][^\W\d_]+)?")
+
+
+_ASCII_LOWER = {c: None for c in range(ord("a"), ord("z") + 1)}
+_ASCII_UPPER = {c: None for c in range(ord("A"), ord("Z") + 1)}
+
+
+def _caps_line(line: str) -> bool:
+    """True for a line without (ASCII) letters or with (almost) only capitals,
+    judged on its first 300 characters."""
+    head = line[:300]
+    lower = len(head) - len(head.translate(_ASCII_LOWER))
+    upper = len(head) - len(head.translate(_ASCII_UPPER))
+    return lower + upper == 0 or lower < 0.4 * (lower + upper)
+
+
 def _tokens(text: str) -> list[tuple[str, int]]:
     return [(m.group(), m.start()) for m in _TOKEN_RE.finditer(text)]
 
@@ -98,27 +122,25 @@ def facts(text: str, title: str | None = None, *, lead_text: str | None = None) 
     ``lead_text`` (default ``text``) is where the lead is read from: pass the
     stripped text so that a boilerplate line is not taken for the lead.
     """
-    toks = _tokens(text) + (_tokens(title) if title else [])
-    words = frozenset(t.lower() for t, _ in toks)
-    figures = frozenset(normalize_number(t) for t, _ in toks if t[0].isdigit()) | frozenset(
-        NUMBER_WORDS[t.lower()] for t, _ in toks if t.lower() in NUMBER_WORDS
+    toks = _TOKEN_RE.findall(text) + (_TOKEN_RE.findall(title) if title else [])
+    lows = [t.lower() for t in toks]
+    words = frozenset(lows)
+    figures = frozenset(normalize_number(t) for t in toks if t[0].isdigit()) | frozenset(
+        NUMBER_WORDS[w] for w in words if w in NUMBER_WORDS
     )
     entities: set[str] = set()
     for line in text.splitlines():
-        letters = [c for c in line if c.isalpha()]
-        if not letters or sum(c.isupper() for c in letters) > 0.6 * len(letters):
+        if _caps_line(line):
             continue  # all-caps lines (wire headlines) carry no case information
-        prev_end = 0
-        starts_sentence = True
-        for m in _TOKEN_RE.finditer(line):
-            tok = m.group()
-            gap = line[prev_end : m.start()].strip()
-            if gap:
-                starts_sentence = gap[-1] in _SENTENCE_END
-            if tok[0].isupper() and not starts_sentence and zipf(tok.lower()) < 5.0:
-                entities.add(tok.lower())
-            starts_sentence = False
-            prev_end = m.end()
+        for m in _CAPWORD_RE.finditer(line):
+            j = m.start() - 1
+            while j >= 0 and line[j].isspace():
+                j -= 1
+            if j < 0 or line[j] in _SENTENCE_END:
+                continue  # a sentence start says nothing about names
+            low = m.group().lower()
+            if zipf(low) < 5.0:
+                entities.add(low)
     head = title if title else text.lstrip().split("\n", 1)[0][:200]
     head_keys = set()
     for t, _ in _tokens(head or ""):
@@ -129,7 +151,8 @@ def facts(text: str, title: str | None = None, *, lead_text: str | None = None) 
             head_keys.add(low)
     entities |= {k for k in head_keys if not k[0].isdigit()}
     return Facts(
-        words=words | {_unpossessive(w) for w in words}, figures=figures,
+        words=words | {_unpossessive(w) for w in words if w.endswith(("'s", "\u2019s"))},
+        figures=figures,
         entities=frozenset(entities), headline_keys=frozenset(head_keys),
         revision=bool(_REVISION_RE.search(text)),
         lead_keys=_lead_keys(text if lead_text is None else lead_text, title),
@@ -161,8 +184,7 @@ def _lead_keys(text: str, title: str | None) -> frozenset[str]:
     lead = [title or "", body[: m.end()] if m else body[:300]]
     keys = set()
     for part in lead:
-        letters = [c for c in part if c.isalpha()]
-        caps_line = bool(letters) and sum(c.isupper() for c in letters) > 0.6 * len(letters)
+        caps_line = _caps_line(part)
         for mt in _TOKEN_RE.finditer(part):
             tok = mt.group()
             if tok[0].isdigit():

@@ -29,7 +29,6 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import xxhash
@@ -74,10 +73,24 @@ def background_weight(word: str) -> float:
     return max(0.0, min(MAX_WEIGHT, MAX_WEIGHT - zipf(word)))
 
 
-@lru_cache(maxsize=500_000)
+_CLASSIFY_CACHE: dict[str, tuple[str, float, bool] | None] = {}
+
+
 def classify(token: str) -> tuple[str, float, bool] | None:
     """(term, background weight, is_key) of one token, or None if it carries no
     content (a function word, a very common word, a one- or two-letter word)."""
+    try:
+        return _CLASSIFY_CACHE[token]
+    except KeyError:
+        pass
+    out = _classify(token)
+    if len(_CLASSIFY_CACHE) > 1_000_000:
+        _CLASSIFY_CACHE.clear()
+    _CLASSIFY_CACHE[token] = out
+    return out
+
+
+def _classify(token: str) -> tuple[str, float, bool] | None:
     low = token.lower()
     if token[0].isdigit() or low in NUMBER_WORDS:
         term = "#" + normalize_number(token)
@@ -98,8 +111,9 @@ def content_terms(text: str) -> tuple[dict[str, float], frozenset[str]]:
     """Content term -> background weight, and the key terms, of ``text``."""
     terms: dict[str, float] = {}
     keys = set()
+    cache = _CLASSIFY_CACHE
     for tok in set(_TOKEN_RE.findall(text)):
-        c = classify(tok)
+        c = cache[tok] if tok in cache else classify(tok)
         if c is None:
             continue
         term, w, is_key = c
@@ -201,6 +215,7 @@ def key_hashes(keys: Iterable[str]) -> np.ndarray:
 def rewrite_doc(
     text: str, title: str | None = None, *, caps: Mapping[str, float] | None = None,
     terms: tuple[dict[str, float], frozenset[str]] | None = None,
+    facts_: Facts | None = None,
 ) -> RewriteDoc:
     """Build the rewrite view of an article (``text`` as analysed: headline + body).
 
@@ -209,6 +224,7 @@ def rewrite_doc(
         title: its headline, if known (else the first line of a multi-line text).
         caps: corpus weight caps from :func:`corpus_caps` (None: background only).
         terms: the already capped (terms, keys) of ``text``, if computed.
+        facts_: the article's key facts, if computed (else read from ``text``).
     """
     term_w, keys = terms if terms is not None else capped(*content_terms(text), caps)
     sentences = []
@@ -223,7 +239,9 @@ def rewrite_doc(
                 st[c[0]] = w
         if st:
             sentences.append(Sentence(start=s, end=e, terms=st))
-    return RewriteDoc(terms=term_w, keys=keys, sentences=sentences, facts=facts(text, title),
+    if facts_ is None:
+        facts_ = facts(text, title)
+    return RewriteDoc(terms=term_w, keys=keys, sentences=sentences, facts=facts_,
                       hashes=key_hashes(keys))
 
 

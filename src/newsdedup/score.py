@@ -154,8 +154,8 @@ class Verdict:
 STRONG_REWRITE = 0.6
 #: Rewrite candidates below these exact overlaps are rejected without sentence
 #: alignment (a rewrite keeps far more: the two seeds have 0.31 and 0.21).
-PREFILTER_KEY_JACCARD = 0.1
-PREFILTER_WEIGHTED_JACCARD = 0.1
+PREFILTER_KEY_JACCARD = 0.15
+PREFILTER_WEIGHTED_JACCARD = 0.15
 #: A rewrite's headline-and-first-sentence names and rare words must be found in
 #: the other article at least this much, both ways (a follow-up story has a new lead).
 LEAD_MIN = 0.5
@@ -207,7 +207,7 @@ class Judge:
         doc = self._rw.get(i)
         if doc is None:
             doc = rewrite_doc(self.texts[i], self.titles[i], caps=self.caps,
-                              terms=self.terms(i))
+                              terms=self.terms(i), facts_=self.facts(i))
             self._rw[i] = doc
         return doc
 
@@ -287,8 +287,10 @@ class Judge:
                 weighted_jaccard=rs.weighted_jaccard, key_jaccard=rs.key_jaccard,
                 entity_jaccard=rs.entity_jaccard, order=rs.order,
             )
-            lead = lead_agreement(self.facts(i), self.facts(j))
-            signals["lead_agreement"] = lead
+            lead = 1.0
+            if rs.score >= cfg.rewrite_threshold:
+                lead = lead_agreement(self.facts(i), self.facts(j))
+                signals["lead_agreement"] = lead
             if rs.score >= cfg.rewrite_threshold and lead < LEAD_MIN:
                 return Verdict(
                     match=_match(a, b, "distinct", 0.0, ov),
@@ -491,6 +493,8 @@ def link(
     n = len(ids)
     caps = None
     paths = [leaders[copy_pairs] if len(copy_pairs) else np.zeros((0, 2), dtype=np.int64)]
+    rewrite_only = np.zeros((0, 2), dtype=np.int64)
+    capped_terms: dict[int, tuple[dict[str, float], frozenset[str]]] = {}
     lead_sh = [shingles[i] for i in leaders]
     passage = passage_candidates(lead_sh, sample=config.passage_sample,
                                  max_df=config.max_bucket)
@@ -499,7 +503,8 @@ def link(
     if config.rewrite:
         term_keys = [content_terms(texts[i]) for i in leaders]
         caps = corpus_caps([t for t, _k in term_keys])
-        capped_terms = {int(i): capped(t, k, caps) for i, (t, k) in zip(leaders, term_keys)}
+        capped_terms = {int(i): capped(t, k, caps)
+                        for i, (t, k) in zip(leaders.tolist(), term_keys)}
         keysets = [capped_terms[int(i)][1] for i in leaders]
         ok = np.array(
             [len(k) >= 2 and n_words[i] >= config.min_rewrite_words
@@ -521,7 +526,15 @@ def link(
                                     for x in sources], dtype=np.int64)
                     sa, sb = src[rp[:, 0]], src[rp[:, 1]]
                     rp = rp[(sa < 0) | (sa != sb)]
-                paths.append(rp)
+                rewrite_only = rp
+    if len(rewrite_only):
+        # Pairs found only by the rewrite family are dropped before verification
+        # when their key terms overlap too little (the cheap half of the prefilter).
+        keyset = {int(i): capped_terms[int(i)][1] for i in np.unique(rewrite_only)}
+        keep = np.fromiter(
+            (_set_jaccard(keyset[x], keyset[y]) >= PREFILTER_KEY_JACCARD
+             for x, y in rewrite_only.tolist()), dtype=bool, count=len(rewrite_only))
+        paths.append(rewrite_only[keep])
     allp = np.concatenate(paths).astype(np.int64)
     if len(allp):
         lo, hi = np.minimum(allp[:, 0], allp[:, 1]), np.maximum(allp[:, 0], allp[:, 1])

@@ -241,29 +241,49 @@ class Prepared:
     workers: int = 1
 
     def finish(self) -> PreparedColumns:
-        """Concatenate the chunks (frees them)."""
+        """Concatenate the chunks, letting go of each one as it is copied (so the
+        peak is the result plus one chunk, not twice the result)."""
         ch = self.chunks
-        shingles = ShingleBatch.concatenate([c.shingles for c in ch])
-        num_perm = ch[0].signatures.shape[1] if ch else 0
-        sigs = (np.concatenate([c.signatures for c in ch]) if ch
-                else np.zeros((0, num_perm), dtype=np.uint32))
-        texts: Any
-        if self.spool_dir is not None:
-            texts = SpooledTexts(
-                self.spool_dir, [(c.spool or "", c.spool_offsets) for c in ch]  # type: ignore[misc]
-            )
-        else:
-            texts = [t for c in ch for t in (c.texts or [])]
-        cols = PreparedColumns(
-            n_words=np.concatenate([c.n_words for c in ch]) if ch else np.zeros(0, np.int64),
-            cleaned_length=(np.concatenate([c.cleaned_length for c in ch]) if ch
-                            else np.zeros(0, np.int64)),
-            keys=[k for c in ch for k in c.keys],
-            removed=[r for c in ch for r in c.removed],
-            shingles=shingles, signatures=sigs, texts=texts,
-        )
         self.chunks = []
-        return cols
+        n_docs = sum(len(c.n_words) for c in ch)
+        n_vals = sum(len(c.shingles.values) for c in ch)
+        num_perm = ch[0].signatures.shape[1] if ch else 0
+        values = np.empty(n_vals, dtype=np.uint32)
+        offsets = np.zeros(n_docs + 1, dtype=np.int64)
+        n_tokens = np.empty(n_docs, dtype=np.int64)
+        sigs = np.empty((n_docs, num_perm), dtype=np.uint32)
+        n_words = np.empty(n_docs, dtype=np.int64)
+        cleaned_length = np.empty(n_docs, dtype=np.int64)
+        keys: list[bytes] = []
+        removed: list[tuple[Removal, ...]] = []
+        spools: list[tuple[str, np.ndarray]] = []
+        texts_list: list[str] = []
+        d = v = 0
+        ch.reverse()
+        while ch:
+            c = ch.pop()
+            k, m = len(c.n_words), len(c.shingles.values)
+            values[v : v + m] = c.shingles.values
+            offsets[d + 1 : d + k + 1] = c.shingles.offsets[1:] + v
+            n_tokens[d : d + k] = c.shingles.n_tokens
+            sigs[d : d + k] = c.signatures
+            n_words[d : d + k] = c.n_words
+            cleaned_length[d : d + k] = c.cleaned_length
+            keys.extend(c.keys)
+            removed.extend(c.removed)
+            if c.spool is not None and c.spool_offsets is not None:
+                spools.append((c.spool, c.spool_offsets))
+            texts_list.extend(c.texts or [])
+            d += k
+            v += m
+            del c
+        texts: Any = (SpooledTexts(self.spool_dir, spools) if self.spool_dir is not None
+                      else texts_list)
+        return PreparedColumns(
+            n_words=n_words, cleaned_length=cleaned_length, keys=keys, removed=removed,
+            shingles=ShingleBatch(values=values, offsets=offsets, n_tokens=n_tokens),
+            signatures=sigs, texts=texts,
+        )
 
 
 @dataclass(kw_only=True)

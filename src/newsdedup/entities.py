@@ -211,6 +211,10 @@ def lead_agreement(fa: Facts, fb: Facts) -> float:
     return min(share(fa.lead_keys, fb.words), share(fb.lead_keys, fa.words))
 
 
+#: The headline rule needs the bodies to share fewer names than this.
+HEADLINE_RULE_MAX_SHARED_NAMES = 3
+
+
 @dataclass(frozen=True, slots=True)
 class Conflict:
     """Why two textually similar articles are different stories (or None)."""
@@ -250,7 +254,9 @@ def fact_conflict(
 
     1. *headline entity*: each headline has a rare word or figure found nowhere in
        the other article (``E-SYSTEMS ... SETS QUARTERLY`` vs ``TRINITY
-       INDUSTRIES SETS QUARTERLY``);
+       INDUSTRIES SETS QUARTERLY``), and the bodies share fewer than
+       :data:`HEADLINE_RULE_MAX_SHARED_NAMES` names of their own (a body that
+       names the same people and places is one story under a new headline);
     2. *occurrence*: both are dated more than ``max_hours_apart`` apart and their
        figures differ (the same recurring report on different days);
     3. *figures*: the words are the same (at most 5 % differ) but each side has
@@ -266,7 +272,9 @@ def fact_conflict(
     copy = kind == "copy"
     only_a = {k for k in fa.headline_keys if not _mentions(fb, k)}
     only_b = {k for k in fb.headline_keys if not _mentions(fa, k)}
-    if copy and only_a and only_b:
+    shared_names = {e for e in (fa.entities - fa.headline_keys) & (fb.entities - fb.headline_keys)
+                    if zipf(e) <= LEAD_NAME_ZIPF}
+    if copy and only_a and only_b and len(shared_names) < HEADLINE_RULE_MAX_SHARED_NAMES:
         return Conflict(
             "headline",
             f"headlines name different things: {', '.join(sorted(only_a)[:3])} vs "

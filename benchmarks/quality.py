@@ -59,7 +59,7 @@ def plain_clusters(docs: list[dict]) -> list[list[str]]:
         sets.append({" ".join(toks[i : i + 5]).encode() for i in range(len(toks) - 4)})
     lsh = MinHashLSH(threshold=0.5, num_perm=128)
     mhs = MinHash.bulk([list(s) for s in sets], num_perm=128)
-    for i, (s, m) in enumerate(zip(sets, mhs)):
+    for i, (s, m) in enumerate(zip(sets, mhs, strict=False)):
         if s:
             lsh.insert(str(i), m)
     parent = list(range(len(docs)))
@@ -70,7 +70,7 @@ def plain_clusters(docs: list[dict]) -> list[list[str]]:
             x = parent[x]
         return x
 
-    for i, (s, m) in enumerate(zip(sets, mhs)):
+    for i, (s, m) in enumerate(zip(sets, mhs, strict=False)):
         if not s:
             continue
         for key in lsh.query(m):
@@ -112,7 +112,8 @@ def cmd_evalset(args: argparse.Namespace) -> None:
             for d in docs:
                 fh.write(json.dumps(d, ensure_ascii=False) + "\n")
         (data / "truth.json").write_text(json.dumps(truth_json), encoding="utf-8")
-    docs = [json.loads(line) for line in open(data / "articles.jsonl", encoding="utf-8")]
+    with open(data / "articles.jsonl", encoding="utf-8") as fh:
+        docs = [json.loads(line) for line in fh]
     truth = Truth.load(data / "truth.json")
     out = {}
     t = time.perf_counter()

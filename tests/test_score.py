@@ -11,9 +11,9 @@ import pytest
 import newsdedup
 from newsdedup.config import Config
 from newsdedup.entities import fact_conflict, facts
+from newsdedup.normalize import normalize
 from newsdedup.score import guarded_groups, overlap, passage_candidates, verify_pair
 from newsdedup.shingle import Shingler, tokenize
-from newsdedup.normalize import normalize
 
 from .conftest import SEED_000, corpus_path, read_jsonl_gz
 

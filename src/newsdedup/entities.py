@@ -32,7 +32,9 @@ NUMBER_WORDS: dict[str, str] = {
     "thousand": "1000", "million": "1000000", "billion": "1000000000", "half": "0.5",
 }
 # Words that mark a correction or an update of the same story.
-_REVISION_RE = re.compile(r"\b(?:correct(?:ed|s|ion)?|update[ds]?|revised?|amended|clarif\w*)\b", re.I)
+_REVISION_RE = re.compile(
+    r"\b(?:correct(?:ed|s|ion)?|update[ds]?|revised?|amended|clarif\w*)\b", re.I
+)
 
 
 @lru_cache(maxsize=1)

@@ -146,9 +146,10 @@ class Explanation:
                 lines.append(f"    {s.similarity:.2f} A {ta!r}")
                 lines.append(f"         B {tb!r}")
         if self.shared_entities or self.shared_figures:
+            figs = ", ".join(f.lstrip("#") for f in self.shared_figures[:12]) or "-"
             lines.append(
                 f"  shared names: {', '.join(self.shared_entities[:12]) or '-'}; "
-                f"shared figures: {', '.join(f.lstrip('#') for f in self.shared_figures[:12]) or '-'}"
+                f"shared figures: {figs}"
             )
         if self.conflict:
             lines.append(f"  template guard: {self.conflict}")
@@ -206,7 +207,8 @@ def shared_passages(
         best_j, best_len = -1, 0
         for j in starts[:20]:
             length = n
-            while i + length < len(ta) and j + length < len(tb) and ta[i + length] == tb[j + length]:
+            while (i + length < len(ta) and j + length < len(tb)
+                   and ta[i + length] == tb[j + length]):
                 length += 1
             if length > best_len:
                 best_j, best_len = j, length

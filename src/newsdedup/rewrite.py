@@ -290,7 +290,9 @@ def weighted_jaccard(a: dict[str, float], b: dict[str, float]) -> float:
     return inter / total if total > 0 else 0.0
 
 
-def _support(src: Sequence[Sentence], dst: Sequence[Sentence]) -> tuple[float, list[tuple[int, int, float]]]:
+def _support(
+    src: Sequence[Sentence], dst: Sequence[Sentence]
+) -> tuple[float, list[tuple[int, int, float]]]:
     index: dict[str, list[int]] = {}
     for j, s in enumerate(dst):
         for t in s.terms:

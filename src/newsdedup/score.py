@@ -30,8 +30,8 @@ from .rewrite import (
     RewriteScore,
     capped,
     content_terms,
-    figure_share,
     corpus_caps,
+    figure_share,
     key_hashes,
     rewrite_doc,
     rewrite_score,
@@ -379,7 +379,8 @@ def passage_candidates(
         if not len(idx):
             break
         # every pair at distance `gap` inside each group
-        pos = np.concatenate([np.arange(s, s + ln - gap) for s, ln in zip(starts[idx], lens[idx])])
+        pos = np.concatenate([np.arange(s, s + ln - gap)
+                              for s, ln in zip(starts[idx], lens[idx], strict=True)])
         out.append(dd[pos] * n + dd[pos + gap])
     if not out:
         return np.zeros((0, 2), dtype=np.int64)
@@ -413,7 +414,8 @@ def guarded_groups(
         if strong:
             uf.union(i, j)
     refused: list[tuple[int, int, str]] = []
-    weak = sorted((e for e in edges if not e[3]), key=lambda e: (-e[2], min(e[0], e[1]), max(e[0], e[1])))
+    weak = sorted((e for e in edges if not e[3]),
+                  key=lambda e: (-e[2], min(e[0], e[1]), max(e[0], e[1])))
     members: dict[int, list[int]] = {}
     for x in range(n):
         members.setdefault(uf.find(x), []).append(x)
@@ -504,11 +506,11 @@ def link(
         term_keys = [content_terms(texts[i]) for i in leaders]
         caps = corpus_caps([t for t, _k in term_keys])
         capped_terms = {int(i): capped(t, k, caps)
-                        for i, (t, k) in zip(leaders.tolist(), term_keys)}
+                        for i, (t, k) in zip(leaders.tolist(), term_keys, strict=True)}
         keysets = [capped_terms[int(i)][1] for i in leaders]
         ok = np.array(
             [len(k) >= 2 and n_words[i] >= config.min_rewrite_words
-             for k, i in zip(keysets, leaders.tolist())], dtype=bool,
+             for k, i in zip(keysets, leaders.tolist(), strict=True)], dtype=bool,
         )
         if ok.sum() >= 2:
             spec = rewrite_spec(config)
@@ -521,9 +523,10 @@ def link(
                 rp = leaders[rows[rp]]
                 if sources is not None and not config.rewrite_same_source:
                     # same-source pairs are never rewrites: do not judge them for it
-                    code: dict[str, int] = {}
-                    src = np.array([code.setdefault(str(x).casefold(), len(code)) if x else -1
-                                    for x in sources], dtype=np.int64)
+                    src_code: dict[str, int] = {}
+                    src = np.array(
+                        [src_code.setdefault(str(x).casefold(), len(src_code)) if x else -1
+                         for x in sources], dtype=np.int64)
                     sa, sb = src[rp[:, 0]], src[rp[:, 1]]
                     rp = rp[(sa < 0) | (sa != sb)]
                 rewrite_only = rp

@@ -42,16 +42,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
-import xxhash
 
 from ._version import __version__
 from .config import Config
 from .errors import ConfigError, InputError
 from .index import band_keys
 from .load import article_from_record
-from .pipeline import lsh_params, prepare, signature_spec
+from .pipeline import lsh_params, signature_spec
 from .score import verify_pair
-from .shingle import Shingler
 from .sign import Signer
 from .store import (
     INDEX_FORMAT,
@@ -191,31 +189,41 @@ class _Item:
 
 
 class _Preparer:
-    """prepare -> exact hash -> sign -> band keys for a list of Articles (the
-    pipeline's own stages; also run in worker processes)."""
+    """strip -> normalise -> shingle -> sign -> band keys for a list of Articles:
+    the batch run's own chunk preparation (:func:`newsdedup.chunks.prepare_chunk`),
+    also run in worker processes."""
 
     def __init__(self, config: Config):
+        from .boilerplate import configured_boilerplate
+
         self.config = config
         self.lsh = lsh_params(config)
-        self.shingler = Shingler(config.shingle_size)
         self.signer = Signer(signature_spec(config))
+        self.model = configured_boilerplate(config) if config.strip else None
 
     def __call__(self, articles: Sequence[Article]) -> list[_Item]:
-        cfg = self.config
+        from .boilerplate import source_of
+        from .chunks import prepare_chunk
+
+        if not articles:
+            return []
+        state = prepare_chunk(
+            [(a.id, a.title, a.text, source_of(a)) for a in articles], self.config,
+            model=self.model,
+        )
+        offsets = state.shingles.offsets.tolist()
+        values = state.shingles.values
+        n_words = state.n_words.tolist()
         items = []
-        for a in articles:
-            p = prepare(a, cfg, self.shingler)
-            exact = None
-            if len(p.shingles):
-                digest = xxhash.xxh3_128_digest(p.normalized.encode("utf-8"))
-                exact = int.from_bytes(digest[:8], "little", signed=True)
-            items.append(_Item(a, p.n_words, p.shingles, posix(a.published), exact, _NO_KEYS))
-        signed = [it for it in items if it.exact is not None]
-        for start in range(0, len(signed), _SIGN_CHUNK):
-            chunk = signed[start : start + _SIGN_CHUNK]
-            sigs = self.signer.sign([it.shingles for it in chunk])
-            for it, keys in zip(chunk, band_keys(sigs, self.lsh), strict=True):
-                it.keys = keys
+        for i, a in enumerate(articles):
+            sh = values[offsets[i] : offsets[i + 1]]
+            exact = int.from_bytes(state.keys[i][:8], "little", signed=True) if len(sh) else None
+            items.append(_Item(a, n_words[i], sh, posix(a.published), exact, _NO_KEYS))
+        signed = [i for i, it in enumerate(items) if it.exact is not None]
+        if signed:
+            keys = band_keys(state.signatures[signed], self.lsh)
+            for i, k in zip(signed, keys, strict=True):
+                items[i].keys = k
         return items
 
 

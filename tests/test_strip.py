@@ -285,3 +285,39 @@ def test_bbc_articles_lose_almost_nothing() -> None:
             words += len(full.split())
             removed += sum(len(x.text.split()) for x in result.removed)
     assert removed / words < 0.01
+
+
+WIRE = """GERMAN BANK SEES HIGHER GOLD PRICE FOR 1987
+Gold is expected to continue its rise
+this year due to renewed inflationary pressures, especially in
+the U.S., Hamburg-based Vereins- und Westbank AG said.
+    It said in a statement the stabilisation of crude oil
+prices and the Organisation of Petroleum Exporting Countries'
+efforts to achieve further firming of the price led to growing
+inflationary pressures in the U.S.
+    The offering was managed
+by Merrill Lynch Capital Markets and Salomon Brothers Inc. The
+EPA officials said the trend of the yen was 6-11/16 pct.
+    Use of physical gold should rise this year due to increased
+industrial demand and higher expected coin production, the bank
+said.
+"""
+
+
+def test_hard_wrapped_wire_copy_loses_nothing() -> None:
+    """Fixed-width wire text: fragments of wrapped sentences are not boilerplate."""
+    import importlib
+
+    strip_module = importlib.import_module("newsdedup.strip")
+    s = strip(WIRE)
+    assert s.removed == ()
+    assert s.text.splitlines()[0] == "GERMAN BANK SEES HIGHER GOLD PRICE FOR 1987"
+    groups = strip_module.paragraph_groups([ln for ln in WIRE.splitlines() if ln.strip()])
+    assert groups[:3] == [[0], [1, 2, 3], [4, 5, 6, 7]]
+
+
+def test_wire_credit_needs_a_separator() -> None:
+    assert strip("Shares of CANADIAN PACIFIC (CP) rose 2 pct on the day after the bid.").removed == ()
+    assert strip("OTTAWA (CP) - The minister said on Monday the plan stands.").text == (
+        "The minister said on Monday the plan stands."
+    )

@@ -94,14 +94,14 @@ RULES: dict[str, tuple[LineRule, ...]] = {
         _rule("social_buttons", rf"^\s*(?:{_SOCIAL}[\s|,/•·]*){{2,}}$", 12),
         _rule(
             "datetime_line",
-            rf"^\s*(?:(?:updated|published|posted|last updated|created|modified)\s*(?:on|at)?:?\s*)?(?:{_WEEKDAY},?\s*)?(?:{_MONTH}\s+\d{{1,2}},?\s+(?:19|20)\d\d|\d{{1,2}}\s+{_MONTH},?\s+(?:19|20)\d\d|(?:19|20)\d\d[-/.]\d\d?[-/.]\d\d?|\d\d?[-/.]\d\d?[-/.](?:19|20)?\d\d)[\s,]*(?:(?:at\s*)?\d\d?[:.]\d\d(?:[:.]\d\d)?\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{{2,4}}|GMT[+-]?\d*|UTC[+-]?\d*|IST|EST|EDT|PST|PDT|BST)?)?\s*[|)]?\s*$",  # noqa: E501
+            rf"^\s*(?:(?:updated|published|posted|last updated|created|modified)\s*(?:on|at)?:?\s*)?(?:{_WEEKDAY},?\s*)?(?:{_MONTH}\s+\d{{1,2}},?\s+(?:19|20)\d\d|\d{{1,2}}\s+{_MONTH},?\s+(?:19|20)\d\d|(?:19|20)\d\d[-/.]\d\d?[-/.]\d\d?|\d\d?([-/.])\d\d?\1(?:19|20)?\d\d)[\s,]*(?:(?:at\s*)?\d\d?[:.]\d\d(?:[:.]\d\d)?\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{{2,4}}|GMT[+-]?\d*|UTC[+-]?\d*|IST|EST|EDT|PST|PDT|BST)?)?\s*[|)]?\s*$",  # noqa: E501
             12,
         ),
     ),
     "en": (
         _rule(
             "wire_credit",
-            rf"^\s*(?:[A-Z][A-Za-z.'\- ]{{1,40}}(?:,\s*[A-Za-z.'\- ]{{2,30}})?\s*)?\((?:{_WIRES})(?:/[A-Za-z ]+)?\)\s*(?:[-—–:]+|\s)\s*",  # noqa: E501
+            rf"^\s*(?:[A-Z][A-Za-z.'\- ]{{1,40}}(?:,\s*[A-Za-z.'\- ]{{2,30}})?\s*)?\((?:{_WIRES})(?:/[A-Za-z ]+)?\)\s*[-—–:]+\s*",  # noqa: E501
             10_000,
             "prefix",
         ),
@@ -145,7 +145,7 @@ RULES: dict[str, tuple[LineRule, ...]] = {
         ),
         _rule(
             "photo_credit",
-            r"^\s*(?:\(?(?:photo|photos|photograph|image|picture|pic|file photo|credit|video|graphic|illustration)s?(?: credit)?\s*(?::|/|by\b|courtesy\b)|(?:getty images|ap photo|reuters photo|afp photo|afp/getty|epa|shutterstock)\b)",  # noqa: E501
+            r"^\s*(?:\(?(?:photo|photos|photograph|image|picture|pic|file photo|credit|video|graphic|illustration)s?(?: credit)?\s*(?::|/|by\b|courtesy\b)|(?:getty images|ap photo|reuters photo|afp photo|afp/getty|epa|shutterstock)\s*(?:[/:)|]|$))",  # noqa: E501
             30,
         ),
         _rule(
@@ -706,6 +706,8 @@ def rule_pass(
             hit = "repeated_headline"
         elif learned is not None and norm in learned:
             hit = "learned_boilerplate"
+        elif k >= 2 and _continues_sentence(nonempty[k - 1].text, ln.text):
+            pass  # a wrapped sentence's next fragment ("by Baker."): never a widget line
         else:
             found = match_rule(ln.text, rules, n_words)
             if found is not None:
@@ -720,9 +722,76 @@ def rule_pass(
     return nonempty, hits, prefix, title_line
 
 
+def _continues_sentence(prev: str, line: str) -> bool:
+    """Whether ``line`` carries on a sentence that a long ``prev`` line left open."""
+    prev = prev.rstrip()
+    return (
+        len(prev) >= 20
+        and _END_PUNCT.search(prev) is None
+        and not prev.endswith(":")
+        and line.lstrip()[:1].islower()
+    )
+
+
 def _is_prose(line: str, toks: list[str]) -> bool:
     """A paragraph: 10 words or more, ending a sentence."""
     return len(toks) >= 10 and _END_PUNCT.search(line) is not None
+
+
+#: Text with no line longer than this is fixed-width copy: rules only, no classifier.
+_FIXED_WIDTH = 90
+#: Hard-wrapped text (wire copy, e-mail): most lines at most this long ...
+_WRAP_MAX_WIDTH = 100
+#: ... and at least this share of line breaks fall inside a sentence.
+_WRAP_MIN_CONTINUATIONS = 0.25
+
+
+def paragraph_groups(texts: list[str]) -> list[list[int]]:
+    """Group hard-wrapped lines into paragraphs (indexes into ``texts``).
+
+    Wire copy and e-mail text break lines at a fixed width, so one paragraph
+    spans several lines and a line is a fragment of a sentence: the line
+    classifier must judge the paragraph, not the fragment. Text is taken as
+    hard-wrapped when its lines are short (90th percentile of lengths <= 100
+    characters), most of them fill that width (>= 70% of it) and at least a quarter of its line breaks fall inside a
+    sentence (the next line starts in lower case or with a digit). A paragraph
+    then starts at an indented line, or after a sentence end that closes a short
+    line or is followed by a capital; the first line (the headline) is a
+    paragraph of its own.
+    Text with one paragraph per line gives one group per line.
+
+    >>> paragraph_groups(["HEADLINE", "The bank said gold", "would rise.", "    It added."])
+    [[0], [1, 2], [3]]
+    """
+    n = len(texts)
+    single = [[k] for k in range(n)]
+    if n < 3:
+        return single
+    lengths = sorted(len(t.rstrip()) for t in texts)
+    width = lengths[min(n - 1, int(0.9 * n))]
+    if width > _WRAP_MAX_WIDTH:
+        return single
+    # Wrapped lines fill the width: most are within 70% of it.
+    if sum(1 for t in texts if len(t.rstrip()) >= 0.7 * width) < 0.5 * n:
+        return single
+    cont = sum(1 for a, b in zip(texts, texts[1:]) if b.lstrip()[:1].islower() or
+               b.lstrip()[:1].isdigit())
+    if cont < _WRAP_MIN_CONTINUATIONS * (n - 1):
+        return single
+    groups = [[0]]
+    for k in range(1, n):
+        prev, line = texts[k - 1].rstrip(), texts[k]
+        ends_sentence = _END_PUNCT.search(prev) is not None
+        starts_new = (
+            k == 1
+            or line[:1].isspace()
+            or (ends_sentence and (line.lstrip()[:1].isupper() or len(prev) < 0.6 * width))
+        )
+        if starts_new:
+            groups.append([k])
+        else:
+            groups[-1].append(k)
+    return groups
 
 
 def _apply_model(
@@ -740,37 +809,53 @@ def _apply_model(
     stop = STOPWORDS.get(language)
     if lm is None or stop is None or len(nonempty) < MIN_MODEL_LINES:
         return
-    texts = [ln.text for ln in nonempty]
-    # the language gate looks at prose-length lines (a page of link lists has few stopwords)
+    line_texts = [ln.text for ln in nonempty]
     if toks is None:
-        toks = [_WORD.findall(s) for s in texts]
+        toks = [_WORD.findall(s) for s in line_texts]
+    if max(len(t.rstrip()) for t in line_texts) <= _FIXED_WIDTH:
+        # Fixed-width text (wire copy, e-mail, tables): the classifier was fitted
+        # on web page blocks and reads its wrapped fragments and table rows as
+        # boilerplate; only the named rules apply here.
+        return
+    # The classifier judges paragraphs: join hard-wrapped lines first.
+    groups = paragraph_groups(line_texts)
+    if len(groups) < len(nonempty):
+        texts = [" ".join(line_texts[k].strip() for k in g) for g in groups]
+        gtoks = [[w for k in g for w in toks[k]] for g in groups]
+        ghits = [hits[g[0]] if all(hits[k] is not None for k in g) else None for g in groups]
+    else:
+        texts, gtoks, ghits = line_texts, toks, hits
+    # the language gate looks at prose-length lines (a page of link lists has few stopwords)
     if all(
         len(t) >= PROSE_MIN_WORDS and _END_PUNCT.search(s) is not None
-        for s, t in zip(texts[1:], toks[1:], strict=True)
+        for s, t in zip(texts[1:], gtoks[1:], strict=True)
     ):
         return  # all sentences after the first line (a headline): nothing for the model to judge
-    long_lines = [t for t in toks if len(t) >= 8] or toks
+    long_lines = [t for t in gtoks if len(t) >= 8] or gtoks
     n_long = sum(len(t) for t in long_lines)
     n_stop = sum(sum(map(stop.__contains__, map(str.lower, t))) for t in long_lines)
     if not n_long or n_stop / n_long < MIN_DOC_STOPWORD_DENSITY:
         return
-    scores = lm.scores(base_features(texts, hits, stop, toks))
+    scores = lm.scores(base_features(texts, ghits, stop, gtoks))
     keep = scores >= (lm.threshold if threshold is None else threshold)
-    if title_line is None and len(toks) > 1 and _is_prose(texts[1], toks[1]):
+    if title_line is None and len(gtoks) > 1 and _is_prose(texts[1], gtoks[1]):
         # a first line directly followed by a paragraph is the headline of an
         # article text ("headline first"): the classifier does not judge it
         title_line = nonempty[0].start
     undecided = [
-        k for k, ln in enumerate(nonempty) if ln.start not in decision and ln.start != title_line
+        j for j, g in enumerate(groups)
+        if any(nonempty[k].start not in decision for k in g)
+        and nonempty[g[0]].start != title_line
     ]
-    if undecided and not any(keep[k] for k in undecided):
+    if undecided and not any(keep[j] for j in undecided):
         # never strip a text to nothing on the model's word alone: keep its
         # best-scoring lines (a page whose article is one short paragraph)
-        top = max(scores[k] for k in undecided)
+        top = max(scores[j] for j in undecided)
         keep = scores >= top * _FALLBACK_SHARE
-    for k in undecided:
-        if not keep[k]:
-            decision[nonempty[k].start] = "line_model"
+    for j in undecided:
+        if not keep[j]:
+            for k in groups[j]:
+                decision.setdefault(nonempty[k].start, "line_model")
 
 
 def _assemble(lines: list[_Line], decision: dict[int, str], prefix: dict[int, int]) -> Stripped:

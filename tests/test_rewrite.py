@@ -103,3 +103,16 @@ def test_same_topic_different_stories_rarely_linked() -> None:
             linked += r.cluster_of(a).id == r.cluster_of(b).id
     assert same_topic > 3000
     assert linked / same_topic < 0.01
+
+
+def test_same_source_needs_stronger_rewrite_evidence(seed_texts: tuple[str, str]) -> None:
+    docs = [{"id": "a", "text": seed_texts[0], "source": "wire"},
+            {"id": "b", "text": seed_texts[1], "source": "wire"}]
+    same = newsdedup.cluster(docs)
+    assert len(same.clusters) == 2  # an outlet's follow-up, at rewrite score ~0.47 < 0.75
+    assert "(same source)" in same.explain("a", "b").reason
+    docs[1]["source"] = "other outlet"
+    assert len(newsdedup.cluster(docs).clusters) == 1
+    relaxed = newsdedup.cluster(
+        [dict(d, source="wire") for d in docs], same_source_rewrite_threshold=0.4)
+    assert len(relaxed.clusters) == 1

@@ -45,7 +45,7 @@ _LIMITS: dict[str, tuple[str, float | None, float | None, tuple[str, ...] | None
     "passage_sample": ("int", 1, 1024, None),
     "max_hours_apart": ("float", 0.0, None, None),
     "chain_guard": ("bool", None, None, None),
-    "rewrite_same_source": ("bool", None, None, None),
+    "same_source_rewrite_threshold": ("float", 0.0, 1.0, None),
     "window": ("timedelta|None", 0, None, None),
     "source_match": ("choice", None, None, ("any", "different", "same")),
     "workers": ("int", 1, 256, None),
@@ -167,10 +167,11 @@ class Config:
             figures differ, are different occurrences of a recurring report.
         chain_guard: a weak link merges two groups only if the groups agree as
             a whole (see :func:`newsdedup.score.guarded_groups`).
-        rewrite_same_source: also link two articles of the same (known) source
-            as rewrites. Off by default: an outlet does not paraphrase its own
-            story; its second article on a subject is a follow-up, a new story
-            (its re-filings are copies, found by the copy relations).
+        same_source_rewrite_threshold: the rewrite score two articles of the
+            same (known) source need. Higher than ``rewrite_threshold``: an
+            outlet rarely paraphrases its own story, and its follow-ups on a
+            subject share names and background (its re-filings are copies,
+            found by the copy relations).
         window: streaming (:meth:`Deduper.add`, ``filter``): a document only
             matches documents published at most this long before or after it
             (pairs where either date is unknown are not constrained). The
@@ -206,7 +207,7 @@ class Config:
     passage_sample: int = 8
     max_hours_apart: float = 36.0
     chain_guard: bool = True
-    rewrite_same_source: bool = False
+    same_source_rewrite_threshold: float = 0.9
     window: timedelta | None = None
     source_match: str = "any"
     workers: int = 1

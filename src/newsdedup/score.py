@@ -256,11 +256,10 @@ class Judge:
                     reason=f"template look-alike: {conflict.detail} ({reason})",
                     signals=signals, conflict=conflict,
                 )
-        elif cfg.rewrite and self._same_source(i, j) and not cfg.rewrite_same_source:
-            src = self.sources[i] if self.sources is not None else ""
-            reason = (f"{reason}; both from {src!r}: an outlet's second article on a subject "
-                      "is a follow-up, not a rewrite (rewrite_same_source=False)")
         elif cfg.rewrite and min(self.n_words[i], self.n_words[j]) >= cfg.min_rewrite_words:
+            need = cfg.rewrite_threshold
+            if self._same_source(i, j):
+                need = max(need, cfg.same_source_rewrite_threshold)
             ta, tb = self.terms(i), self.terms(j)
             kj = _set_jaccard(ta[1], tb[1])
             wj = weighted_jaccard(ta[0], tb[0]) if kj >= PREFILTER_KEY_JACCARD else 0.0
@@ -288,34 +287,35 @@ class Judge:
                 entity_jaccard=rs.entity_jaccard, order=rs.order,
             )
             lead = 1.0
-            if rs.score >= cfg.rewrite_threshold:
+            if rs.score >= need:
                 lead = lead_agreement(self.facts(i), self.facts(j))
                 signals["lead_agreement"] = lead
-            if rs.score >= cfg.rewrite_threshold and lead < LEAD_MIN:
+            if rs.score >= need and lead < LEAD_MIN:
                 return Verdict(
                     match=_match(a, b, "distinct", 0.0, ov),
-                    reason=f"rewrite score {rs.score:.2f} >= {cfg.rewrite_threshold} but the "
+                    reason=f"rewrite score {rs.score:.2f} >= {need} but the "
                     f"leads are about different things (lead agreement {lead:.2f} below "
                     f"{LEAD_MIN}): a related story, not a rewrite",
                     signals=signals, rewrite=rs,
                 )
-            if rs.score >= cfg.rewrite_threshold:
+            if rs.score >= need:
                 conflict = self._conflict(i, j, "rewrite")
                 if conflict is not None:
                     return Verdict(
                         match=_match(a, b, "distinct", 0.0, ov),
-                        reason=f"rewrite score {rs.score:.2f} >= {cfg.rewrite_threshold} but "
+                        reason=f"rewrite score {rs.score:.2f} >= {need} but "
                         f"{conflict.detail}",
                         signals=signals, conflict=conflict, rewrite=rs,
                     )
                 return Verdict(
                     match=_match(a, b, "rewrite", rs.score, ov),
-                    reason=f"rewrite score {rs.score:.2f} >= {cfg.rewrite_threshold} "
+                    reason=f"rewrite score {rs.score:.2f} >= {need} "
                     f"({len(rs.aligned)} aligned sentences, {len(rs.shared_entities)} shared "
                     f"names, {len(rs.shared_figures)} shared figures)",
                     signals=signals, rewrite=rs,
                 )
-            reason = f"{reason}; rewrite score {rs.score:.2f} below {cfg.rewrite_threshold}"
+            reason = f"{reason}; rewrite score {rs.score:.2f} below {need}" + (
+                " (same source)" if need > cfg.rewrite_threshold else "")
             return Verdict(match=_match(a, b, "distinct", 0.0, ov), reason=reason,
                            signals=signals, rewrite=rs)
         return Verdict(match=_match(a, b, relation, score, ov), reason=reason, signals=signals)
@@ -521,8 +521,8 @@ def link(
             rp = candidate_pairs(sigs, params, max_bucket=config.max_bucket)
             if len(rp):
                 rp = leaders[rows[rp]]
-                if sources is not None and not config.rewrite_same_source:
-                    # same-source pairs are never rewrites: do not judge them for it
+                if sources is not None and config.same_source_rewrite_threshold > 0.999:
+                    # same-source pairs can never be rewrites: do not judge them for it
                     src_code: dict[str, int] = {}
                     src = np.array(
                         [src_code.setdefault(str(x).casefold(), len(src_code)) if x else -1

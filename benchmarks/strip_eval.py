@@ -377,14 +377,26 @@ def _ours_html(html: str) -> str:
 
 
 def _ours_extract_only(html: str) -> str:
+    """Our extraction (trafilatura and readability-lxml by agreement), not stripped."""
     from newsdedup.html import extract_html
 
     return extract_html(html)[1]
 
 
+def _trafilatura_news(html: str) -> str:
+    """trafilatura alone with our settings (``TRAFILATURA_SETTINGS``)."""
+    import trafilatura
+
+    from newsdedup.html import TRAFILATURA_SETTINGS, untable
+
+    doc = trafilatura.bare_extraction(html, **TRAFILATURA_SETTINGS)
+    return untable(getattr(doc, "text", None) or "") if doc is not None else ""
+
+
 HTML_TOOLS: dict[str, Callable[[str], str]] = {
     "ours": _ours_html,
     "ours_extract_only": _ours_extract_only,
+    "trafilatura_news": _trafilatura_news,
     "trafilatura": _trafilatura_default,
     "justext": _justext,
     "readability": _readability,
@@ -477,11 +489,13 @@ def html_report(tools: list[str]) -> dict[str, Any]:
         pages = loader()
         ids = [k for k, _, _ in pages]
         held = [k for k in ids if not is_tune(k)]
+        tune = [k for k in ids if is_tune(k)]
         for name in tools:
             rows, secs = run_html_task(pages, name)
             res: dict[str, Any] = {"all": summarise(rows, ids)}
             if task == "l3s_html":
                 res["held_out"] = summarise(rows, held)
+                res["tune"] = summarise(rows, tune)
             res["seconds"] = secs
             out.setdefault(task, {})[name] = res
             print(

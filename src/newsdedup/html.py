@@ -1,17 +1,33 @@
-"""HTML to article text, through trafilatura (optional extra ``newsdedup[html]``).
+"""HTML to article text: trafilatura, checked against readability-lxml (extra ``newsdedup[html]``).
 
 :func:`extract_html` runs trafilatura with settings chosen for news pages
 (:data:`TRAFILATURA_SETTINGS`: no comments, no tables, trafilatura's own
-fallbacks on) and returns its text one paragraph per line, table rows split
-into one line per cell. It does not strip: the pipeline strips every article
-the same way (:func:`newsdedup.strip`) whatever its input format, so
-boilerplate trafilatura lets through (captions, share and related-link lines,
-credits, legal footers) is removed there. :func:`html_to_text` does both.
+fallbacks on), one paragraph per line, table rows split into one line per cell.
+When readability-lxml is installed (it is part of the extra) a second extractor
+reads the page too, and the two are combined by agreement:
+
+* trafilatura's text is (nearly) all inside readability's and readability's is
+  at least :data:`LONGER` times longer: trafilatura took one part of the
+  article and readability found it whole, so readability's text is used;
+* otherwise trafilatura's lines before the first and after the last line that
+  readability also has (:data:`AGREE_COVER` of the line's word pairs) are
+  dropped: the article is where both extractors agree, and what only one of
+  them kept at its edges is navigation, teasers, comments. If that agreed
+  region holds less than :data:`MIN_AGREED` of trafilatura's words the two
+  disagree about where the article is and trafilatura's text is kept whole.
+
+Lines equal to the page title are dropped (the title is returned apart).
+:func:`html_to_text` then strips (:func:`newsdedup.strip`): the named rules
+apply everywhere, but inside an agreed region the line classifier only removes
+lines that readability did not keep (an extracted article's list items, Q&A and
+short lines are content; the classifier was fitted on whole page text).
 """
 
 from __future__ import annotations
 
+import re
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import MissingDependencyError
@@ -20,6 +36,8 @@ from .types import Stripped
 #: trafilatura options used for news pages. Tables off: on the 2008 L3S-GN1
 #: pages, layout tables bring navigation in (F1 0.919 without vs 0.903 with, on
 #: trafilatura's raw output); comments off: they are not the article.
+#: ``favor_precision`` and ``favor_recall`` were measured and left off (both
+#: lower on L3S-GN1, no better on the article-extraction-benchmark).
 TRAFILATURA_SETTINGS: dict[str, Any] = {
     "include_comments": False,
     "include_tables": False,
@@ -28,6 +46,24 @@ TRAFILATURA_SETTINGS: dict[str, Any] = {
     "deduplicate": False,
     "with_metadata": True,
 }
+
+#: A line is in the other extractor's text when this share of its word pairs is.
+AGREE_COVER = 0.5
+#: trafilatura's text counts as inside readability's at this share of its words.
+SUBSET_COVER = 0.8
+#: readability's text replaces trafilatura's when it holds it and is this much longer.
+LONGER = 2.0
+#: Below this share of trafilatura's words in the agreed region, nothing is trimmed.
+MIN_AGREED = 0.25
+
+_WORD = re.compile(r"\w+")
+# tags and comment marks left in text by pages whose markup the parser could not
+# read (readability then returns the page source as text)
+_MARKUP = re.compile(r"</?[a-zA-Z][^<>]*>|<!--|-->|^\s*</?[a-zA-Z][^<>]*$")
+_BLOCK_TAGS = frozenset(
+    {"p", "div", "br", "li", "ul", "ol", "dd", "dt", "table", "tr", "td", "th", "pre"}
+    | {"h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "section", "article", "figcaption"}
+)
 
 
 def _trafilatura() -> Any:
@@ -54,12 +90,85 @@ def untable(text: str) -> str:
     return "\n".join(out)
 
 
-def extract_html(html: str, *, url: str | None = None) -> tuple[str | None, str]:
-    """Extract (title, main text) from an HTML page with trafilatura.
+def drop_markup(text: str) -> str:
+    """Drop lines that are mostly HTML tags (a fifth of their characters or more).
 
-    Returns:
-        The page title (None if unknown) and the main text, one paragraph per
-        line ("" when trafilatura finds none).
+    >>> drop_markup('Prose stays.\\n<div class="nav"><a href="/">Home</a></div>\\n-->')
+    'Prose stays.'
+    """
+    out = []
+    for line in text.split("\n"):
+        marked = sum(len(m) for m in _MARKUP.findall(line))
+        if marked and marked >= 0.2 * len(line.strip()):
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+def _readability_text(html: str) -> str | None:
+    """readability-lxml's article, one block per line (None when not installed)."""
+    try:
+        import lxml.html
+        from readability import Document
+    except ImportError:
+        return None
+    try:
+        summary = Document(html).summary(html_partial=True)
+        if not summary.strip():
+            return ""
+        tree = lxml.html.fromstring(summary)
+    except Exception:  # noqa: BLE001 - a page readability cannot read gives no second opinion
+        return ""
+    return _block_lines(tree)
+
+
+def _block_lines(tree: Any) -> str:
+    """An lxml tree's text, one block element per line, markup residue dropped."""
+    for el in tree.iter():
+        if isinstance(el.tag, str) and el.tag in _BLOCK_TAGS:
+            el.tail = "\n" + (el.tail or "")
+            if el.tag != "br":
+                el.text = "\n" + (el.text or "")
+    lines = (" ".join(ln.split()) for ln in tree.text_content().split("\n"))
+    return drop_markup("\n".join(ln for ln in lines if ln))
+
+
+def _pairs(tokens: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(tokens[i : i + 2]) for i in range(max(1, len(tokens) - 1))}
+
+
+def _coverage(line_tokens: list[str], pairs: set[tuple[str, ...]]) -> float:
+    """Share of a line's word pairs found in ``pairs`` (1.0 for a line without words)."""
+    if not line_tokens:
+        return 1.0
+    own = _pairs(line_tokens)
+    return len(own & pairs) / len(own)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Extraction:
+    """One page's extraction.
+
+    Attributes:
+        title: the page title (None if unknown).
+        text: the article text, one paragraph per line.
+        agreed: per line of ``text``, whether readability-lxml also has it;
+            None when there is no second opinion (readability-lxml not
+            installed, the two disagree, or ``text`` is readability's own).
+        extractor: ``"trafilatura"`` or ``"readability"``, the source of ``text``.
+    """
+
+    title: str | None
+    text: str
+    agreed: tuple[bool, ...] | None
+    extractor: str
+
+
+def extract(html: str, *, url: str | None = None) -> Extraction:
+    """Extract a page's article by the agreement of trafilatura and readability-lxml.
+
+    See the module docstring for the combination; without readability-lxml this
+    is trafilatura's text alone.
 
     Raises:
         TypeError: ``html`` is not a str.
@@ -69,25 +178,115 @@ def extract_html(html: str, *, url: str | None = None) -> tuple[str | None, str]
         raise TypeError(f"extract_html() expects a str, got {type(html).__name__}")
     trafilatura = _trafilatura()
     if not html.strip():
-        return None, ""
+        return Extraction(title=None, text="", agreed=None, extractor="trafilatura")
     with warnings.catch_warnings():
         # trafilatura and its parsers may warn on malformed pages; a page we
         # cannot read yields no text rather than a warning (pytest: error).
         warnings.simplefilter("ignore")
         doc = trafilatura.bare_extraction(html, url=url, **TRAFILATURA_SETTINGS)
-    if doc is None:
-        return None, ""
-    title = getattr(doc, "title", None) or None
-    text = getattr(doc, "text", None) or ""
-    return title, untable(text)
+        other = _readability_text(html)
+    title = (getattr(doc, "title", None) or None) if doc is not None else None
+    text = untable((getattr(doc, "text", None) or "") if doc is not None else "")
+    ex = _combine(text, other)
+    if title:
+        ex = _drop_title(ex, title)
+    return Extraction(title=title, text=ex.text, agreed=ex.agreed, extractor=ex.extractor)
+
+
+def _combine(text: str, other: str | None) -> Extraction:
+    def own(t: str, agreed: tuple[bool, ...] | None = None) -> Extraction:
+        return Extraction(title=None, text=t, agreed=agreed, extractor="trafilatura")
+
+    if other is None:
+        return own(text)
+    other_tokens = _WORD.findall(other)
+    lines = text.splitlines()
+    tokens = [_WORD.findall(ln) for ln in lines]
+    n_words = sum(map(len, tokens))
+    if not n_words:
+        if other_tokens:
+            return Extraction(title=None, text=other, agreed=None, extractor="readability")
+        return own(text)
+    pairs = _pairs(other_tokens)
+    cover = [_coverage(t, pairs) for t in tokens]
+    inside = sum(c * len(t) for c, t in zip(cover, tokens, strict=True)) / n_words
+    if len(other_tokens) >= LONGER * n_words and inside >= SUBSET_COVER:
+        return Extraction(title=None, text=other, agreed=None, extractor="readability")
+    agreed = [c >= AGREE_COVER and bool(t) for c, t in zip(cover, tokens, strict=True)]
+    hits = [k for k, a in enumerate(agreed) if a]
+    if not hits:
+        return own(text)
+    first, last = hits[0], hits[-1]
+    if sum(map(len, tokens[first : last + 1])) < MIN_AGREED * n_words:
+        return own(text)
+    return own("\n".join(lines[first : last + 1]), tuple(agreed[first : last + 1]))
+
+
+def _drop_title(ex: Extraction, title: str) -> Extraction:
+    from .normalize import normalize
+
+    key = normalize(title)
+    lines = ex.text.splitlines()
+    keep = [normalize(ln) != key for ln in lines]
+    if all(keep):
+        return ex
+    agreed = ex.agreed
+    if agreed is not None:
+        agreed = tuple(a for a, k in zip(agreed, keep, strict=True) if k)
+    text = "\n".join(ln for ln, k in zip(lines, keep, strict=True) if k)
+    return Extraction(title=None, text=text, agreed=agreed, extractor=ex.extractor)
+
+
+def extract_html(html: str, *, url: str | None = None) -> tuple[str | None, str]:
+    """Extract (title, main text) from an HTML page (:func:`extract`).
+
+    Returns:
+        The page title (None if unknown) and the main text, one paragraph per
+        line ("" when no extractor finds any).
+
+    Raises:
+        TypeError: ``html`` is not a str.
+        MissingDependencyError: trafilatura is not installed.
+    """
+    ex = extract(html, url=url)
+    return ex.title, ex.text
 
 
 def html_to_text(html: str, *, url: str | None = None, source: str | None = None) -> Stripped:
-    """Extract a page's article with trafilatura, then strip it (:func:`newsdedup.strip`).
+    """Extract a page's article (:func:`extract`), then strip it (:func:`newsdedup.strip`).
 
-    The removals' spans refer to the extracted text, not to the HTML.
+    On lines both extractors kept, only the named rules and learned lines remove
+    text, not the line classifier. The removals' spans refer to the extracted
+    text, not to the HTML.
     """
     from .strip import strip
 
-    _title, text = extract_html(html, url=url)
-    return strip(text, source=source)
+    ex = extract(html, url=url)
+    stripped = strip(ex.text, source=source)
+    if ex.agreed is None or not any(r.rule == "line_model" for r in stripped.removed):
+        return stripped
+    starts = []
+    pos = 0
+    for line in ex.text.split("\n"):  # _combine joined splitlines() with "\n"
+        starts.append(pos)
+        pos += len(line) + 1
+    vetoed = {s for s, a in zip(starts, ex.agreed, strict=True) if a}
+    removed = [r for r in stripped.removed if not (r.rule == "line_model" and r.start in vetoed)]
+    return _rebuild(ex.text, removed)
+
+
+def _rebuild(text: str, removed: list[Any]) -> Stripped:
+    """The text without ``removed`` (whole lines, or a line's prefix), as :func:`strip` joins it."""
+    from .strip import _assemble, _lines_with_offsets
+
+    lines = _lines_with_offsets(text)
+    line_starts = {ln.start for ln in lines}
+    decision: dict[int, str] = {}
+    prefix: dict[int, int] = {}
+    by_start = {ln.start: ln for ln in lines}
+    for r in removed:
+        if r.start in line_starts and r.end == by_start[r.start].end:
+            decision[r.start] = r.rule
+        else:
+            prefix[r.start] = r.end - r.start
+    return _assemble(lines, decision, prefix)

@@ -155,8 +155,9 @@ def label_pair(a: dict, b: dict) -> tuple[bool, str]:
     Rules, in order:
     1. ``tickers``: both headlines carry ticker symbols (<XYZ>, exchange suffix
        such as ``.O`` ignored) and they are disjoint: different companies.
-    2. ``occurrence``: filed at least 24 hours apart and the bodies' figures
-       differ: different occurrences of a recurring report.
+    2. ``occurrence``: filed at least 24 hours apart and at least half of the
+       bodies' figures differ: different occurrences of a recurring report (a
+       re-sent story keeps most of its figures).
     3. ``times``: the first lines carry different clock times (``NY COMEX
        ALUMINUM 11:01`` vs ``11:31``): snapshots of a market table.
     4. ``amounts``: the bodies have the same words apart from figures and
@@ -174,7 +175,7 @@ def label_pair(a: dict, b: dict) -> tuple[bool, str]:
         return False, "tickers"
     fa, fb = set(_FIG.findall(a["text"])), set(_FIG.findall(b["text"]))
     hours = abs((reuters_date(a["date"]) - reuters_date(b["date"])).total_seconds()) / 3600
-    if hours >= 24 and fa != fb:
+    if hours >= 24 and fa | fb and len(fa ^ fb) >= 0.5 * len(fa | fb):
         return False, "occurrence"
     clock = re.compile(r"\b\d{1,2}:\d{2}\b")
     ca = set(clock.findall((a["title"] or "") + " " + a["text"].strip().split("\n")[0]))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -201,11 +202,16 @@ def _lead_keys(text: str, title: str | None) -> frozenset[str]:
     return frozenset(keys)
 
 
-def lead_agreement(fa: Facts, fb: Facts) -> float:
+def lead_agreement(
+    fa: Facts, fb: Facts, keep: Callable[[str], bool] | None = None
+) -> float:
     """The smaller of the two shares of one article's lead keys found anywhere in
     the other (a side with fewer than :data:`LEAD_MIN_KEYS` lead keys counts 1.0:
-    too few to judge)."""
+    too few to judge). ``keep`` filters the lead keys (e.g. drops words common
+    in the corpus at hand)."""
     def share(keys: frozenset[str], words: frozenset[str]) -> float:
+        if keep is not None:
+            keys = frozenset(k for k in keys if keep(k))
         if len(keys) < LEAD_MIN_KEYS:
             return 1.0
         return sum(k in words for k in keys) / len(keys)
@@ -269,7 +275,8 @@ def fact_conflict(
        and the names differ more than they agree.
 
     For ``kind="rewrite"`` (a paraphrase, whose headline is expected to differ)
-    rule 1 does not apply.
+    rule 1 does not apply, and rule 2 applies whatever the figures: a rewrite of
+    a story appears within ``max_hours_apart`` of it.
     """
     copy = kind == "copy"
     only_a = {k for k in fa.headline_keys if not _mentions(fb, k)}
@@ -283,8 +290,14 @@ def fact_conflict(
             f"{', '.join(sorted(only_b)[:3])}",
         )
     fig_a, fig_b = fa.figures - fb.figures, fb.figures - fa.figures
-    if published_a is not None and published_b is not None and (fig_a or fig_b):
+    if published_a is not None and published_b is not None and (fig_a or fig_b or not copy):
         hours = abs((_as_utc(published_a) - _as_utc(published_b)).total_seconds()) / 3600
+        if hours > max_hours_apart and not copy:
+            return Conflict(
+                "occurrence",
+                f"published {hours:.0f} h apart (> {max_hours_apart:g} h): a rewrite of a "
+                "story appears within days; this is a later story on the subject",
+            )
         if hours > max_hours_apart:
             return Conflict(
                 "occurrence",

@@ -15,7 +15,7 @@ cleaned text) are found before LSH and have score 1.0.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +26,8 @@ from .config import Config
 from .entities import Conflict, Facts, fact_conflict, facts, lead_agreement
 from .index import candidate_pairs, choose_params
 from .rewrite import (
+    KEY_MIN_CAP,
+    MAX_WEIGHT,
     RewriteDoc,
     RewriteScore,
     capped,
@@ -35,6 +37,7 @@ from .rewrite import (
     key_hashes,
     rewrite_doc,
     rewrite_score,
+    stem,
     weighted_jaccard,
 )
 from .sign import SignatureSpec, Signer
@@ -288,7 +291,7 @@ class Judge:
             )
             lead = 1.0
             if rs.score >= need:
-                lead = lead_agreement(self.facts(i), self.facts(j))
+                lead = lead_agreement(self.facts(i), self.facts(j), self._lead_filter())
                 signals["lead_agreement"] = lead
             if rs.score >= need and lead < LEAD_MIN:
                 return Verdict(
@@ -319,6 +322,15 @@ class Judge:
             return Verdict(match=_match(a, b, "distinct", 0.0, ov), reason=reason,
                            signals=signals, rewrite=rs)
         return Verdict(match=_match(a, b, relation, score, ov), reason=reason, signals=signals)
+
+    def _lead_filter(self) -> Callable[[str], bool] | None:
+        """In a large corpus, lead words common in the corpus (corpus cap below
+        :data:`~newsdedup.rewrite.KEY_MIN_CAP`: a wire's "Ltd", "Securities",
+        "eurobond") say nothing about which story it is."""
+        caps = self.caps
+        if caps is None:
+            return None
+        return lambda k: caps.get(stem(k), MAX_WEIGHT) >= KEY_MIN_CAP
 
     def _same_source(self, i: int, j: int) -> bool:
         if self.sources is None:

@@ -25,7 +25,8 @@ What is in it:
   BBC category and by WikiRef topic (``same_topic``), and Reuters-21578
   template look-alikes (``template``): groups of stories whose bodies share
   at least half of their word 5-shingles but whose headlines carry different
-  ticker symbols (``<XYZ>``: different companies), or whose headlines are
+  ticker symbols (``<XYZ>``: different companies; a "CORRECTED" headline, which
+  may fix the ticker, is not counted), or whose headlines are
   identical and which were filed at least 3 days apart with different figures
   (recurring reports such as "FED ADDS RESERVES VIA CUSTOMER REPURCHASES").
 """
@@ -298,7 +299,8 @@ def reuters_templates(rng: random.Random, max_groups: int) -> list[list[dict]]:
                 ta, tb = set(ticker.findall(r["title"])), set(ticker.findall(c["title"]))
                 figs_a = set(re.findall(r"\d+(?:[.,/-]\d+)*", r["text"]))
                 figs_b = set(re.findall(r"\d+(?:[.,/-]\d+)*", c["text"]))
-                differ_company = bool(ta and tb and not (ta & tb))
+                corrected = "CORRECT" in (r["title"] + c["title"]).upper()
+                differ_company = bool(ta and tb and not (ta & tb)) and not corrected
                 days = abs((datetime.fromisoformat(reuters_date(r["date"]))
                             - datetime.fromisoformat(reuters_date(c["date"]))).days)
                 differ_day = r["title"] == c["title"] and days >= 3 and figs_a != figs_b

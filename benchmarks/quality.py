@@ -154,7 +154,8 @@ def label_pair(a: dict, b: dict) -> tuple[bool, str]:
 
     Rules, in order:
     1. ``tickers``: both headlines carry ticker symbols (<XYZ>, exchange suffix
-       such as ``.O`` ignored) and they are disjoint: different companies.
+       such as ``.O`` ignored) and they are disjoint, and neither headline is a
+       correction (which may fix the ticker): different companies.
     2. ``occurrence``: filed at least 24 hours apart and at least half of the
        bodies' figures differ: different occurrences of a recurring report (a
        re-sent story keeps most of its figures).
@@ -171,7 +172,8 @@ def label_pair(a: dict, b: dict) -> tuple[bool, str]:
         return {x.split(".")[0] for x in _TICKER.findall(t or "")}
 
     ta, tb = tickers(a["title"]), tickers(b["title"])
-    if ta and tb and not (ta & tb):
+    fixed = "CORRECT" in ((a["title"] or "") + (b["title"] or "")).upper()
+    if ta and tb and not (ta & tb) and not fixed:
         return False, "tickers"
     fa, fb = set(_FIG.findall(a["text"])), set(_FIG.findall(b["text"]))
     hours = abs((reuters_date(a["date"]) - reuters_date(b["date"])).total_seconds()) / 3600

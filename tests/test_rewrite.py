@@ -116,3 +116,13 @@ def test_same_source_needs_stronger_rewrite_evidence(seed_texts: tuple[str, str]
     relaxed = newsdedup.cluster(
         [dict(d, source="wire") for d in docs], same_source_rewrite_threshold=0.4)
     assert len(relaxed.clusters) == 1
+
+
+def test_dated_rewrite_must_be_close_in_time(seed_texts: tuple[str, str]) -> None:
+    def run(second: str) -> int:
+        docs = [{"id": "a", "text": seed_texts[0], "published": "2021-09-06T08:00:00"},
+                {"id": "b", "text": seed_texts[1], "published": second}]
+        return len(newsdedup.cluster(docs).clusters)
+
+    assert run("2021-09-06T15:00:00") == 1
+    assert run("2021-09-20T15:00:00") == 2  # two weeks later: a later story on the subject

@@ -15,8 +15,16 @@ Stored formats are versioned and self-describing, never pickled:
   with another configuration raises
   :class:`~newsdedup.errors.IncompatibleSignatureError` naming the differences.
 
-Signatures are not stored: band keys are recomputed from the shingle set when
-a document is removed.
+* per document, a ``payload``: the headline, the original text and the
+  cleaned (stripped) text, zlib-compressed together (the cleaned text is mostly
+  back-references into the original, so it costs a few bytes): what the
+  streaming verifier (:class:`~newsdedup.score.Judge`) needs for the rewrite
+  relation and the template guard of a candidate pair;
+* the band table holds three kinds of keys: copy-LSH bands, passage samples
+  and rewrite-family bands (:mod:`newsdedup.stream` salts them apart).
+
+Signatures are not stored: band keys are recomputed from the shingle set and
+the payload when a document is removed.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ import numpy as np
 from .errors import IncompatibleSignatureError, MissingDependencyError, NewsDedupError
 
 #: Version of the stored layout (tables, keys, record and shingle coding).
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 _SQLITE_APP_ID = 0x4E444450  # "NDDP" in PRAGMA application_id
 
 
@@ -114,6 +122,8 @@ class StoredDoc:
         cluster: seq of the story's first-seen document (0: this document).
         rep: id of the story's first-seen document (None: this document).
         shingles: the exact sorted shingle set.
+        payload: headline, original and cleaned text, compressed
+            (:func:`encode_payload`); empty when not kept.
     """
 
     seq: int
@@ -125,6 +135,7 @@ class StoredDoc:
     cluster: int
     rep: str | None
     shingles: np.ndarray
+    payload: bytes = b""
 
     @property
     def story(self) -> int:
@@ -136,7 +147,41 @@ class StoredDoc:
         return self.rep if self.rep is not None else self.id
 
 
-_REC = struct.Struct("<BdqqqIHHH")  # flags, published, exact, seq, cluster, n_words, 3 lengths
+_REC = struct.Struct("<BdqqqIHHHI")
+# flags, published, exact, seq, cluster, n_words, 3 string lengths, shingle-code length
+_PAYLOAD_HEAD = struct.Struct("<III")
+_NO_TITLE = 0xFFFFFFFF
+
+
+def encode_payload(title: str | None, original: str, cleaned: str) -> bytes:
+    """Headline, original text and cleaned text as one zlib-compressed value.
+
+    >>> decode_payload(encode_payload("Hi", "Hi\\nthere", "there"))
+    ('Hi', 'Hi\\nthere', 'there')
+    """
+    import zlib
+
+    t = b"" if title is None else title.encode("utf-8", "surrogatepass")
+    o = original.encode("utf-8", "surrogatepass")
+    c = cleaned.encode("utf-8", "surrogatepass")
+    head = _PAYLOAD_HEAD.pack(_NO_TITLE if title is None else len(t), len(o), len(c))
+    return zlib.compress(b"".join((head, t, o, c)), 6)
+
+
+def decode_payload(blob: bytes) -> tuple[str | None, str, str]:
+    """Inverse of :func:`encode_payload`: (title, original, cleaned)."""
+    import zlib
+
+    raw = zlib.decompress(blob)
+    lt, lo, lc = _PAYLOAD_HEAD.unpack_from(raw, 0)
+    pos = _PAYLOAD_HEAD.size
+    title = None
+    if lt != _NO_TITLE:
+        title = raw[pos : pos + lt].decode("utf-8", "surrogatepass")
+        pos += lt
+    original = raw[pos : pos + lo].decode("utf-8", "surrogatepass")
+    pos += lo
+    return title, original, raw[pos : pos + lc].decode("utf-8", "surrogatepass")
 
 
 def encode_record(doc: StoredDoc) -> bytes:
@@ -152,16 +197,17 @@ def encode_record(doc: StoredDoc) -> bytes:
         | (doc.source is not None) << 2
         | (doc.rep is not None) << 3
     )
+    code = encode_shingles(doc.shingles)
     head = _REC.pack(
         flags, doc.published if doc.published is not None else 0.0,
         doc.exact if doc.exact is not None else 0, doc.seq, doc.cluster, doc.n_words,
-        len(ident), len(source), len(rep),
+        len(ident), len(source), len(rep), len(code),
     )
-    return b"".join((head, ident, source, rep, encode_shingles(doc.shingles)))
+    return b"".join((head, ident, source, rep, code, doc.payload))
 
 
 def decode_record(value: bytes) -> StoredDoc:
-    flags, pub, exact, seq, cluster, n_words, li, ls, lr = _REC.unpack_from(value, 0)
+    flags, pub, exact, seq, cluster, n_words, li, ls, lr, lc = _REC.unpack_from(value, 0)
     pos = _REC.size
     ident = value[pos : pos + li].decode("utf-8")
     pos += li
@@ -173,7 +219,7 @@ def decode_record(value: bytes) -> StoredDoc:
         seq=seq, id=ident, published=pub if flags & 1 else None,
         exact=exact if flags & 2 else None, source=source if flags & 4 else None,
         rep=rep if flags & 8 else None, cluster=cluster, n_words=n_words,
-        shingles=decode_shingles(value[pos:]),
+        shingles=decode_shingles(value[pos : pos + lc]), payload=bytes(value[pos + lc :]),
     )
 
 
@@ -345,7 +391,8 @@ CREATE TABLE IF NOT EXISTS docs (
     exact INTEGER,
     cluster INTEGER NOT NULL,
     rep TEXT,
-    shingles BLOB NOT NULL
+    shingles BLOB NOT NULL,
+    payload BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS docs_published ON docs(published) WHERE published IS NOT NULL;
 CREATE TABLE IF NOT EXISTS bands (
@@ -365,7 +412,7 @@ CREATE TABLE IF NOT EXISTS bands_new (
 # every transaction (an LSM-style level of two). Seqs in ``bands_new`` are
 # always larger than those in ``bands``.
 _MERGE_MIN = 500_000
-_DOC_COLS = "seq, id, published, source, n_words, exact, cluster, rep, shingles"
+_DOC_COLS = "seq, id, published, source, n_words, exact, cluster, rep, shingles, payload"
 # 8 KiB pages hold five ~1.5 KB document rows (4 KiB pages hold two, wasting a quarter).
 _PAGE_SIZE = 8192
 # Band keys are stored as their top 48 bits (6-byte SQLite integers instead of 8):
@@ -381,10 +428,10 @@ _MAX_PARAMS = 30_000
 
 
 def _row_doc(row: tuple[Any, ...]) -> StoredDoc:
-    seq, ident, pub, source, n_words, exact, cluster, rep, blob = row
+    seq, ident, pub, source, n_words, exact, cluster, rep, blob, payload = row
     return StoredDoc(
         seq=seq, id=ident, published=pub, source=source, n_words=n_words, exact=exact,
-        cluster=cluster, rep=rep, shingles=decode_shingles(blob),
+        cluster=cluster, rep=rep, shingles=decode_shingles(blob), payload=payload,
     )
 
 
@@ -569,10 +616,10 @@ class SQLiteStore(IndexStore):
         with self.transaction():
             try:
                 con.executemany(
-                    f"INSERT INTO docs ({_DOC_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO docs ({_DOC_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (d.seq, d.id, d.published, d.source, d.n_words, d.exact, d.cluster,
-                         d.rep, encode_shingles(d.shingles))
+                         d.rep, encode_shingles(d.shingles), d.payload)
                         for d in docs
                     ],
                 )

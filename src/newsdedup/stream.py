@@ -46,10 +46,11 @@ import numpy as np
 from ._version import __version__
 from .config import Config
 from .errors import ConfigError, InputError
-from .index import band_keys
+from .index import LSHParams, band_keys, choose_params
 from .load import article_from_record
 from .pipeline import lsh_params, signature_spec
-from .score import verify_pair
+from .rewrite import content_terms, key_hashes
+from .score import PREFILTER_KEY_JACCARD, Judge, Verdict, rewrite_spec
 from .sign import Signer
 from .store import (
     INDEX_FORMAT,
@@ -57,6 +58,8 @@ from .store import (
     IndexStore,
     StoredDoc,
     check_fingerprint,
+    decode_payload,
+    encode_payload,
 )
 from .types import Article, Match, Relation
 
@@ -64,6 +67,12 @@ _SIGN_CHUNK = 64  # documents per signing call (small blocks stay in cache)
 _BATCH_CHUNK = 1000  # documents prepared and indexed at a time (bounds memory)
 _WORK_CHUNK = 64  # documents per task for worker processes
 _NO_KEYS = np.zeros(0, dtype=np.uint64)
+# The three kinds of band-table keys are kept apart by salts: copy-LSH band keys
+# as they are, rewrite-family band keys XOR _REWRITE_SALT, passage samples mixed
+# with _PASSAGE_SALT (a cross-kind collision, about 2^-48 per lookup, only adds a
+# candidate to judge).
+_REWRITE_SALT = np.uint64(0x9E3779B97F4A7C15)
+_PASSAGE_SALT = np.uint64(0xD6E8FEB86659FD93)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,6 +130,7 @@ def fingerprint(config: Config) -> dict[str, Any]:
     stored shingle sets and band keys."""
     spec = signature_spec(config).to_dict()
     lsh = lsh_params(config)
+    rlsh = rewrite_lsh_params(config)
     return {
         "index_format": INDEX_FORMAT,
         "shingle": spec["shingle"], "shingle_size": spec["shingle_size"],
@@ -128,7 +138,27 @@ def fingerprint(config: Config) -> dict[str, Any]:
         "scheme": spec["scheme"], "signature_format": spec["format_version"],
         "bands": lsh.bands, "rows": lsh.rows, "strip": config.strip,
         "min_words": config.min_words, "library_version": __version__,
+        "rewrite": config.rewrite, "rewrite_bands": rlsh.bands, "rewrite_rows": rlsh.rows,
+        "min_rewrite_words": config.min_rewrite_words,
+        "passage_sample": config.passage_sample,
     }
+
+
+def rewrite_lsh_params(config: Config) -> LSHParams:
+    """The banding of the rewrite family (as in :func:`newsdedup.score.link`)."""
+    return choose_params(config.rewrite_lsh_threshold, config.num_perm,
+                         config.recall_at_threshold)
+
+
+def passage_keys(shingles: np.ndarray, sample: int) -> np.ndarray:
+    """Band-table keys of a document's passage samples (shingles whose hash is
+    0 modulo ``sample``, as :func:`newsdedup.score.passage_candidates` samples)."""
+    x = shingles[shingles % np.uint32(sample) == 0].astype(np.uint64) ^ _PASSAGE_SALT
+    # splitmix64 finaliser: spread the 32-bit hash over all 64 bits (SQLite keeps the top 48)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    out: np.ndarray = x ^ (x >> np.uint64(31))
+    return out
 
 
 def posix(when: datetime | None) -> float | None:
@@ -185,21 +215,56 @@ class _Item:
     shingles: np.ndarray
     published: float | None
     exact: int | None
-    keys: np.ndarray
+    keys: np.ndarray  # copy-LSH band keys
+    cleaned: str = ""
+    payload: bytes = b""
+    pkeys: np.ndarray = field(default_factory=lambda: _NO_KEYS)  # passage-sample keys
+    rkeys: np.ndarray = field(default_factory=lambda: _NO_KEYS)  # rewrite band keys (salted)
+    terms: tuple[dict[str, float], frozenset[str]] | None = None
 
 
 class _Preparer:
     """strip -> normalise -> shingle -> sign -> band keys for a list of Articles:
     the batch run's own chunk preparation (:func:`newsdedup.chunks.prepare_chunk`),
-    also run in worker processes."""
+    then the rewrite family's key terms and band keys, the passage samples and
+    the compressed payload; also run in worker processes."""
 
     def __init__(self, config: Config):
         from .boilerplate import configured_boilerplate
 
         self.config = config
         self.lsh = lsh_params(config)
+        self.rlsh = rewrite_lsh_params(config)
         self.signer = Signer(signature_spec(config))
+        self.rsigner = Signer(rewrite_spec(config))
         self.model = configured_boilerplate(config) if config.strip else None
+
+    def rewrite_keys(
+        self, cleaned: Sequence[str], n_words: Sequence[int],
+        terms: list[tuple[dict[str, float], frozenset[str]] | None],
+    ) -> list[np.ndarray]:
+        """Rewrite-family band keys (salted) of documents as ``link`` bands them:
+        at least ``min_rewrite_words`` words and two key terms. ``terms`` is
+        filled in (content terms and key terms) where computed."""
+        cfg = self.config
+        out = [_NO_KEYS] * len(cleaned)
+        if not cfg.rewrite:
+            return out
+        rows, hashes = [], []
+        for i, (text, nw) in enumerate(zip(cleaned, n_words, strict=True)):
+            if nw < cfg.min_rewrite_words:
+                continue
+            if terms[i] is None:
+                terms[i] = content_terms(text)
+            keyset = terms[i][1]  # type: ignore[index]
+            if len(keyset) >= 2:
+                rows.append(i)
+                hashes.append(key_hashes(keyset))
+        if rows:
+            keys = band_keys(self.rsigner.sign(hashes), self.rlsh) ^ _REWRITE_SALT
+            for i, k in zip(rows, keys, strict=True):
+                out[i] = k
+        return out
 
     def __call__(self, articles: Sequence[Article]) -> list[_Item]:
         from .boilerplate import source_of
@@ -214,6 +279,8 @@ class _Preparer:
         offsets = state.shingles.offsets.tolist()
         values = state.shingles.values
         n_words = state.n_words.tolist()
+        cleaned = state.texts or [""] * len(articles)
+        sample = self.config.passage_sample
         items = []
         for i, a in enumerate(articles):
             sh = values[offsets[i] : offsets[i + 1]]
@@ -222,8 +289,15 @@ class _Preparer:
         signed = [i for i, it in enumerate(items) if it.exact is not None]
         if signed:
             keys = band_keys(state.signatures[signed], self.lsh)
-            for i, k in zip(signed, keys, strict=True):
-                items[i].keys = k
+            terms: list[tuple[dict[str, float], frozenset[str]] | None] = [None] * len(signed)
+            rkeys = self.rewrite_keys([cleaned[i] for i in signed],
+                                      [n_words[i] for i in signed], terms)
+            for n, (i, k) in enumerate(zip(signed, keys, strict=True)):
+                it = items[i]
+                it.keys, it.rkeys, it.terms = k, rkeys[n], terms[n]
+                it.pkeys = passage_keys(it.shingles, sample)
+                it.cleaned = cleaned[i]
+                it.payload = encode_payload(it.article.title, it.article.full_text, cleaned[i])
         return items
 
 
@@ -239,6 +313,72 @@ def _worker_prepare(articles: list[Article]) -> list[_Item]:
     if _WORKER is None:  # pragma: no cover (the initializer always runs first)
         raise RuntimeError("worker not initialised")
     return _WORKER(articles)
+
+
+def _when(p: float | None) -> datetime | None:
+    return None if p is None else datetime.fromtimestamp(p, tz=timezone.utc)
+
+
+class _JudgeView:
+    """The batch run's :class:`~newsdedup.score.Judge` over the documents one
+    chunk of a stream compares: new documents and their stored candidates (texts
+    from the stored payloads). Corpus caps are not used (see the module docs)."""
+
+    def __init__(self, config: Config):
+        self.ids: list[str] = []
+        self.texts: list[str] = []
+        self.titles: list[str | None] = []
+        self.published: list[datetime | None] = []
+        self.shingles: list[np.ndarray] = []
+        self.n_words: list[int] = []
+        self.originals: list[str] = []
+        self.sources: list[str | None] = []
+        self.local: dict[int, int] = {}
+        self.judge = Judge(
+            ids=self.ids, texts=self.texts, titles=self.titles, published=self.published,
+            shingles=self.shingles, n_words=self.n_words, config=config, caps=None,
+            originals=self.originals, sources=self.sources,
+        )
+
+    def _append(self, ident: str, title: str | None, original: str, cleaned: str,
+                published: float | None, shingles: np.ndarray, n_words: int,
+                source: str | None) -> int:
+        self.ids.append(ident)
+        self.texts.append(cleaned)
+        self.titles.append(title)
+        self.originals.append(original)
+        self.published.append(_when(published))
+        self.shingles.append(shingles)
+        self.n_words.append(n_words)
+        self.sources.append(source)
+        return len(self.ids) - 1
+
+    def add_new(self, it: _Item, seq: int) -> int:
+        art = it.article
+        pos = self._append(art.id, art.title, art.full_text, it.cleaned, it.published,
+                           it.shingles, it.n_words, art.source)
+        if it.terms is not None:
+            self.judge._terms[pos] = it.terms  # already computed (no caps: as is)
+        if seq >= 0:
+            self.local[seq] = pos
+        return pos
+
+    def add_stored(self, doc: StoredDoc) -> int:
+        pos = self.local.get(doc.seq)
+        if pos is None:
+            title, original, cleaned = decode_payload(doc.payload) if doc.payload else (
+                None, "", "")
+            pos = self._append(doc.id, title, original, cleaned, doc.published, doc.shingles,
+                               doc.n_words, doc.source)
+            self.local[doc.seq] = pos
+        return pos
+
+    def verdict(self, i: int, j: int) -> Verdict:
+        """The Judge's verdict, oriented as the batch run orients it (the
+        document with the smaller id first), so scores agree to the last bit."""
+        if self.ids[i] > self.ids[j]:
+            i, j = j, i
+        return self.judge._judge(i, j)
 
 
 class Stream:
@@ -299,50 +439,141 @@ class Stream:
         self.store.close()
 
     def keys_of(self, docs: Sequence[StoredDoc]) -> list[np.ndarray]:
-        """The band keys of stored documents (recomputed from their shingle sets)."""
+        """The band-table keys of stored documents, every kind (recomputed from
+        their shingle sets and payloads; keys a document was not stored under,
+        such as an exact copy's passage keys, are deleted as no-ops)."""
         out = [_NO_KEYS] * len(docs)
         idx = [i for i, d in enumerate(docs) if d.exact is not None and len(d.shingles)]
+        sample = self.config.passage_sample
         for start in range(0, len(idx), _SIGN_CHUNK):
             chunk = idx[start : start + _SIGN_CHUNK]
             sigs = self._signer.sign([docs[i].shingles for i in chunk])
-            for i, keys in zip(chunk, band_keys(sigs, self.lsh), strict=True):
-                out[i] = keys
+            cleaned = [decode_payload(docs[i].payload)[2] if docs[i].payload else ""
+                       for i in chunk]
+            terms: list[tuple[dict[str, float], frozenset[str]] | None] = [None] * len(chunk)
+            rkeys = self._prep.rewrite_keys(cleaned, [docs[i].n_words for i in chunk], terms)
+            for n, (i, keys) in enumerate(zip(chunk, band_keys(sigs, self.lsh), strict=True)):
+                out[i] = np.concatenate(
+                    [keys, passage_keys(docs[i].shingles, sample), rkeys[n]]
+                )
         return out
 
-    def _verify(self, it: _Item, other: StoredDoc) -> Match | None:
-        art = it.article
-        if not pair_allowed(it.published, art.source, other.published, other.source, self.config):
-            return None
-        if other.exact == it.exact and np.array_equal(other.shingles, it.shingles):
-            a, b = sorted((art.id, other.id))
-            return Match(a=a, b=b, relation="exact", score=1.0, jaccard=1.0, containment=1.0)
-        match, _reason = verify_pair(
-            art.id, other.id, it.shingles, other.shingles, it.n_words, other.n_words,
-            self.config,
-        )
-        return match if match.relation != "distinct" else None
+    def _members(
+        self, keys: np.ndarray, stored: dict[int, list[int]], pending: dict[int, list[int]],
+        crowded_first: bool = True,
+    ) -> Iterator[list[int]]:
+        """The members of each band-table key, stored then pending; a crowded
+        bucket (``max_bucket`` members or more) gives its first member (as the
+        batch LSH does) or, with ``crowded_first=False``, nothing (as the batch
+        passage path ignores shingles in more than ``max_bucket`` documents)."""
+        limit = self.config.max_bucket
+        for k in keys.tolist():
+            members = stored.get(k, []) + pending.get(k, [])
+            if not members:
+                continue
+            if len(members) >= limit:
+                if crowded_first:
+                    yield members[:1]
+                continue
+            yield members
 
     def _candidates(
         self, keys: np.ndarray, stored: dict[int, list[int]], pending: dict[int, list[int]]
     ) -> set[int]:
-        limit = self.config.max_bucket
         found: set[int] = set()
-        klist = keys.tolist()
-        for k in stored.keys() & klist if stored else ():
-            members = stored[k] + pending.get(k, [])
-            if len(members) >= limit:
-                found.add(members[0])  # as in batch: a crowded bucket pairs with its first
-            else:
-                found.update(members)
-        for k in pending.keys() & klist if pending else ():
-            if k in stored:
-                continue
-            members = pending[k]
-            if len(members) >= limit:
-                found.add(members[0])
-            else:
-                found.update(members)
+        for members in self._members(keys, stored, pending):
+            found.update(members)
         return found
+
+    def _passage_counts(
+        self, it: _Item, stored: dict[int, list[int]], pending: dict[int, list[int]]
+    ) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for members in self._members(it.pkeys, stored, pending, crowded_first=False):
+            for m in members:
+                counts[m] = counts.get(m, 0) + 1
+        return counts
+
+    def _wanted(self, items: Sequence[_Item], stored: dict[int, list[int]]) -> set[int]:
+        """Stored documents a chunk may need (before pending documents are known)."""
+        empty: dict[int, list[int]] = {}
+        wanted: set[int] = set()
+        for it in items:
+            wanted |= self._candidates(it.keys, stored, empty)
+            wanted |= self._candidates(it.rkeys, stored, empty)
+            wanted.update(self._passage_counts(it, stored, empty))
+        return wanted
+
+    def _match(
+        self, it: _Item, seq: int, view: _JudgeView, stored: dict[int, list[int]],
+        pending: dict[int, list[int]], known: dict[int, StoredDoc], *, adding: bool = True,
+    ) -> tuple[list[tuple[Match, StoredDoc]], bool]:
+        """The verified matches of a prepared document with the candidates the
+        batch run would judge (copy LSH, passage samples, rewrite LSH), and
+        whether it leads its exact group (is not an exact copy of an earlier one).
+
+        When ``adding``, an exact copy of an earlier document links to the first
+        of its exact group only (the batch leader) and nothing else, as in batch;
+        a query reports every indexed copy and judges every candidate."""
+        if it.exact is None:
+            return [], True
+        art = it.article
+        cfg = self.config
+        copy_c = self._candidates(it.keys, stored, pending)
+        rewrite_c = self._candidates(it.rkeys, stored, pending)
+        passage = self._passage_counts(it, stored, pending)
+        n_samp = len(it.pkeys)
+        others = []
+        for c in sorted(copy_c | rewrite_c | passage.keys()):
+            other = known.get(c)
+            if other is None or other.id == art.id or other.exact is None:
+                continue  # removed meanwhile (another worker), or itself (query)
+            if pair_allowed(it.published, art.source, other.published, other.source, cfg):
+                others.append(other)
+        # Exact groups: only the first-seen member takes part (the batch leader).
+        leaders: dict[int, StoredDoc] = {}
+        for other in others:
+            leaders.setdefault(other.exact, other)  # type: ignore[arg-type]
+        i = view.add_new(it, seq)
+        if not adding:
+            leaders = {other.seq: other for other in others}
+        lead = leaders.get(it.exact) if adding else None
+        if lead is not None and np.array_equal(lead.shingles, it.shingles):
+            if view.judge._conflict(i, view.add_stored(lead), "copy") is not None:
+                return [], False  # a template look-alike: the same text after stripping
+            a, b = sorted((art.id, lead.id))
+            exact = Match(a=a, b=b, relation="exact", score=1.0, jaccard=1.0, containment=1.0)
+            return [(exact, lead)], False
+        found = []
+        sample = np.uint32(cfg.passage_sample)
+        for other in leaders.values():
+            s = other.seq
+            j = view.add_stored(other)
+            if s not in copy_c:
+                in_passage = False
+                if s in passage:
+                    other_samp = int(np.count_nonzero(other.shingles % sample == 0))
+                    in_passage = passage[s] >= min(2, n_samp, other_samp)
+                if not in_passage:
+                    if s not in rewrite_c:
+                        continue
+                    # Rewrite-only candidates: the cheap half of the prefilter, as in link().
+                    ka, kb = view.judge.terms(i)[1], view.judge.terms(j)[1]
+                    union = len(ka | kb)
+                    if not union or len(ka & kb) / union < PREFILTER_KEY_JACCARD:
+                        continue
+            if not adding and other.exact == it.exact and np.array_equal(
+                other.shingles, it.shingles
+            ):
+                if view.judge._conflict(i, j, "copy") is None:
+                    a, b = sorted((art.id, other.id))
+                    found.append((Match(a=a, b=b, relation="exact", score=1.0, jaccard=1.0,
+                                        containment=1.0), other))
+                continue
+            v = view.verdict(i, j)
+            if v.match.relation != "distinct":
+                found.append((v.match, other))
+        return found, True
 
     # ---------------------------------------------------------------- API
 
@@ -382,36 +613,34 @@ class Stream:
         store = self.store
         limit = self.config.max_bucket
         first = store.reserve(len(items))
-        all_keys = np.concatenate([it.keys for it in items])
+        all_keys = np.concatenate([k for it in items for k in (it.keys, it.pkeys, it.rkeys)])
         bucket_map = store.buckets(all_keys, limit) if len(all_keys) else {}
-        wanted: set[int] = set()
-        for members in bucket_map.values():
-            wanted.update(members[:1] if len(members) >= limit else members)
-        known = store.fetch(sorted(wanted))
+        known = store.fetch(sorted(self._wanted(items, bucket_map)))
+        view = _JudgeView(self.config)
         pending: dict[int, list[int]] = {}
         new_docs: list[StoredDoc] = []
+        new_keys: list[np.ndarray] = []
         out: list[Decision] = []
         for n, (it, original) in enumerate(zip(items, originals, strict=True)):
             seq = first + n
             art = it.article
-            matches: list[tuple[Match, StoredDoc]] = []
-            for c in sorted(self._candidates(it.keys, bucket_map, pending)):
-                other = known.get(c)
-                if other is None:
-                    continue  # removed meanwhile (another worker)
-                m = self._verify(it, other)
-                if m is not None:
-                    matches.append((m, other))
+            matches, leads = self._match(it, seq, view, bucket_map, pending, known)
             doc = StoredDoc(
                 seq=seq, id=art.id, published=it.published, source=art.source,
                 n_words=it.n_words, exact=it.exact, cluster=0, rep=None, shingles=it.shingles,
+                payload=it.payload,
             )
             out.append(self._decide(art.id, original, seq, matches, doc))
             new_docs.append(doc)
             known[seq] = doc
-            for k in it.keys.tolist():
+            # An exact copy is found through its group's first member: it keeps
+            # only its copy-LSH keys (so that it can still be found once that one
+            # is removed), as the batch run indexes exact groups by their leader.
+            keys = np.concatenate([it.keys, it.pkeys, it.rkeys]) if leads else it.keys
+            new_keys.append(keys)
+            for k in keys.tolist():
                 pending.setdefault(k, []).append(seq)
-        store.insert(new_docs, [it.keys for it in items])
+        store.insert(new_docs, new_keys)
         return out
 
     @staticmethod
@@ -445,22 +674,15 @@ class Stream:
         if not articles:
             return []
         items = self._prepare(articles)
-        all_keys = np.concatenate([it.keys for it in items])
+        all_keys = np.concatenate([k for it in items for k in (it.keys, it.pkeys, it.rkeys)])
         bucket_map = self.store.buckets(all_keys, self.config.max_bucket) if len(all_keys) else {}
+        known = self.store.fetch(sorted(self._wanted(items, bucket_map)))
         empty: dict[int, list[int]] = {}
-        cands = [self._candidates(it.keys, bucket_map, empty) for it in items]
-        known = self.store.fetch(sorted(set().union(*cands)))
+        view = _JudgeView(self.config)
         out = []
-        for it, cs in zip(items, cands, strict=True):
-            found = []
-            for c in sorted(cs):
-                other = known.get(c)
-                if other is None or other.id == it.article.id:
-                    continue
-                m = self._verify(it, other)
-                if m is not None:
-                    found.append((m, other.seq))
-            found.sort(key=lambda t: (-t[0].score, t[1]))
+        for it in items:
+            found, _leads = self._match(it, -1, view, bucket_map, empty, known, adding=False)
+            found.sort(key=lambda t: (-t[0].score, t[1].seq))
             out.append([m for m, _ in found])
         return out
 

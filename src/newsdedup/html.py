@@ -175,7 +175,7 @@ def extract(html: str, *, url: str | None = None) -> Extraction:
         MissingDependencyError: trafilatura is not installed.
     """
     if not isinstance(html, str):
-        raise TypeError(f"extract_html() expects a str, got {type(html).__name__}")
+        raise TypeError(f"extract() expects a str, got {type(html).__name__}")
     trafilatura = _trafilatura()
     if not html.strip():
         return Extraction(title=None, text="", agreed=None, extractor="trafilatura")
@@ -248,6 +248,8 @@ def extract_html(html: str, *, url: str | None = None) -> tuple[str | None, str]
         TypeError: ``html`` is not a str.
         MissingDependencyError: trafilatura is not installed.
     """
+    if not isinstance(html, str):
+        raise TypeError(f"extract_html() expects a str, got {type(html).__name__}")
     ex = extract(html, url=url)
     return ex.title, ex.text
 

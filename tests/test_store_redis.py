@@ -179,3 +179,9 @@ def test_two_worker_processes_lose_no_entries(url: str) -> None:
         doc = next(x for x in make_corpus(0, stories=15) if x["id"] == "s000")
         found = {m.a if m.b == "probe" else m.b for m in d.query(dict(doc, id="probe"))}
         assert {"w0-0-s000", "w1-0-s000"} <= found
+
+
+def test_default_options_match_batch_on_redis(url: str) -> None:
+    from tests.test_stream import check_default_parity
+
+    check_default_parity(Deduper.open(url))

@@ -8,6 +8,7 @@ import io
 import json
 import random
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -391,3 +392,101 @@ def test_cli_filter_reports_a_repeated_id_with_its_line(
     assert code == 1
     assert f"{path}:{len(docs) + 1}: document id {docs[0]['id']!r} is already" in err
     assert len(lines) == len(docs)
+
+
+# ----------------------------------------------------------------------------- default options
+# With default options the stream judges pairs with the batch run's own Judge:
+# rewrites, passage candidates and the template guard included.
+
+SEED_DIR = Path(__file__).resolve().parent.parent / "seeds"
+NOTICE = ("Qtly div 10 cts vs 10 cts prior\nPay April 1\nRecord March 15\n"
+          "The board said the dividend reflects continued confidence in the company's cash "
+          "flow and its plans for the coming year, and that it expects to review the payout "
+          "again at its next regular meeting.\nReuter")
+
+
+def _seeds() -> list[dict[str, Any]]:
+    return [{"id": f"seed-{p.stem[:3]}", "text": p.read_text(encoding="utf-8")}
+            for p in sorted(SEED_DIR.glob("*.txt"))]
+
+
+def _look_alikes() -> list[dict[str, Any]]:
+    return [
+        {"id": "div-esy", "title": "E-SYSTEMS INC <ESY> SETS QUARTERLY", "text": NOTICE},
+        {"id": "div-trn", "title": "TRINITY INDUSTRIES <TRN> SETS QUARTERLY", "text": NOTICE},
+    ]
+
+
+def test_seeds_added_one_after_the_other_are_a_rewrite() -> None:
+    first, second = _seeds()
+    d = Deduper()
+    assert d.add(first) == []
+    (m,) = d.add(second)
+    assert m.relation == "rewrite"
+    assert 0.4 <= m.score <= 1.0 and m.jaccard < 0.01
+    batch = cluster([first, second], progress=False)
+    assert [(p.a, p.b, p.relation, p.score) for p in batch.pairs] == [(m.a, m.b, m.relation,
+                                                                       m.score)]
+
+
+def test_template_look_alike_not_linked_in_streaming() -> None:
+    esy, trn = _look_alikes()
+    d = Deduper()
+    d.add(esy)
+    assert d.add(trn) == []  # same body, another company in the headline
+    assert d.query(dict(esy, id="div-esy-2"))[0].relation == "exact"  # its own resend links
+    # The copy tier alone would link them: the guard is what keeps them apart.
+    assert [m.relation for m in Deduper(rewrite=False).query(trn)] == []  # guard in both tiers
+    assert len(cluster([esy, trn], progress=False).clusters) == 2
+
+
+def mixed_corpus() -> list[dict[str, Any]]:
+    """Copies, edits, excerpts (make_corpus), the seed rewrite pair, a rewrite of a
+    planted story and template look-alikes, in id order, published an hour apart."""
+    docs = make_corpus(3, stories=30, words=160) + _seeds() + _look_alikes()
+    for d in [x for x in docs if x["id"] in ("s002", "s007", "s011")]:
+        words = d["text"].split(" ")  # an excerpt from the middle: containment
+        docs.append({"id": d["id"] + "-excerpt", "text": " ".join(words[40:90])})
+    docs += [{"id": "fed-mon", "title": FED_TITLE, "text": FED.format(amt="1.5", rate="6-1/4")},
+             {"id": "fed-tue", "title": FED_TITLE, "text": FED.format(amt="2.5", rate="6-3/16")}]
+    docs.sort(key=lambda x: x["id"])
+    for i, d in enumerate(docs):
+        d["published"] = (T0 + timedelta(hours=i)).isoformat()
+    return docs
+
+
+FED = ("The Federal Reserve entered the U.S. Government securities market to arrange {amt} "
+       "billion dlrs of customer repurchase agreements, a Fed spokesman said. Dealers said "
+       "Federal funds were trading at {rate} pct when the Fed began its temporary and indirect "
+       "supply of reserves to the banking system. Reuter")
+FED_TITLE = "FED ADDS RESERVES VIA CUSTOMER REPURCHASES"
+
+
+def check_default_parity(d: Deduper) -> None:
+    """Stream the mixed corpus through ``d`` (default options) and compare with batch."""
+    docs = mixed_corpus()
+    batch = cluster(docs, representative="earliest", progress=False)
+    with d:
+        decisions = list(d.filter(docs, batch=7))
+    key = lambda m: (m.a, m.b, m.relation, m.score, m.jaccard, m.containment)  # noqa: E731
+    streamed = sorted({key(m) for x in decisions for m in x.matches})
+    # Documented exception: the chain guard is a whole-cluster decision the
+    # stream cannot take back; a weak rewrite link it refused in batch is a
+    # match in the stream. (None is refused on this corpus.)
+    assert batch.refused == []
+    assert streamed == sorted(key(m) for m in batch.pairs)
+    relations = {m[2] for m in streamed}
+    assert relations == {"exact", "near_duplicate", "containment", "rewrite"}
+    assert groups_of(decisions) == sorted(c.members for c in batch.clusters)
+    records = {r["id"]: r for r in batch.to_records()}
+    for x in decisions:
+        assert x.is_representative == records[x.id]["is_representative"], x.id
+        assert x.duplicate_of == records[x.id]["duplicate_of"], x.id
+    linked = {(m[0], m[1]) for m in streamed}
+    assert ("div-esy", "div-trn") not in linked and ("fed-mon", "fed-tue") not in linked
+    assert ("seed-000", "seed-001") in linked
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_default_options_match_batch(backend: str, tmp_path: Path) -> None:
+    check_default_parity(Deduper() if backend == "memory" else Deduper.open(tmp_path / "i.db"))

@@ -36,6 +36,7 @@ import re
 import statistics
 import sys
 import time
+from typing import Any
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -215,7 +216,10 @@ def cmd_reuters(args: argparse.Namespace) -> None:
     with gzip.open(CORPORA / "reuters21578" / "reuters21578.jsonl.gz", "rt") as fh:
         recs = [json.loads(line) for line in fh]
     by_id = {str(r["id"]): r for r in recs}
-    if args.bare:  # the records as a user would load them: no source, no date
+    docs: Any
+    if args.as_file:  # the file as newsdedup loads it (its `date` field read as published)
+        docs = str(CORPORA / "reuters21578" / "reuters21578.jsonl.gz")
+    elif args.bare:  # no source, no date
         docs = [{"id": str(r["id"]), "title": r["title"], "text": r["text"]} for r in recs]
     else:
         docs = [{"id": str(r["id"]), "title": r["title"], "text": r["text"],
@@ -228,7 +232,10 @@ def cmd_reuters(args: argparse.Namespace) -> None:
     res_ns = newsdedup.cluster(docs, progress=False, strip=False)
     t_ns = time.perf_counter() - t
     t = time.perf_counter()
-    plain = plain_clusters(docs)
+    plain = plain_clusters(
+        docs if not isinstance(docs, str)
+        else [{"id": str(r["id"]), "title": r["title"], "text": r["text"]} for r in recs]
+    )
     t_plain = time.perf_counter() - t
     nd_pairs = _pairs_of([c.members for c in res.clusters])
     ns_pairs = _pairs_of([c.members for c in res_ns.clusters])
@@ -338,6 +345,8 @@ def main() -> None:
     p.add_argument("--sample", type=int, default=60)
     p.add_argument("--bare", action="store_true",
                    help="give newsdedup no source and no publication date")
+    p.add_argument("--as-file", action="store_true",
+                   help="cluster the JSONL file itself, as a user would (no source)")
     p.add_argument("--seed", type=int, default=1)
     sub.add_parser("same-topic")
     p = sub.add_parser("bbc-time")

@@ -194,3 +194,18 @@ def test_skip_mode_warns_and_records(tmp_path: Path) -> None:
     assert any("no 'text'" in r[2] and r[1] == 4 for r in reasons)
     assert any("duplicate document id" in r[2] for r in reasons)
     assert [c.members for c in result.clusters] == [("a",)]
+
+
+def test_date_formats_and_date_field_fallback(tmp_path: Path) -> None:
+    recs = [
+        {"id": "r", "text": "t", "date": "26-FEB-1987 15:01:01.79"},
+        {"id": "s", "text": "t", "published": "Tue, 01 Mar 2022 10:00:00 GMT"},
+        {"id": "u", "text": "t", "date": "sometime last week"},  # not ours: ignored
+        {"id": "v", "text": "t", "published": "2024-05-01", "date": "26-FEB-1987"},
+    ]
+    p = write(tmp_path / "d.jsonl", "\n".join(json.dumps(r) for r in recs) + "\n")
+    got = {a.id: a.published for a in iter_articles(str(p))}
+    assert got["r"] == datetime(1987, 2, 26, 15, 1, 1, 790000)
+    assert got["s"] == datetime(2022, 3, 1, 10, tzinfo=timezone.utc)
+    assert got["u"] is None
+    assert got["v"] == datetime(2024, 5, 1)

@@ -28,6 +28,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +66,34 @@ def looks_like_path(item: str) -> bool:
     return bool(_GLOB_CHARS & set(item)) or "/" in item or _kind(item) is not None
 
 
+_DATE_FORMATS = ("%d-%b-%Y %H:%M:%S.%f", "%d-%b-%Y %H:%M:%S", "%d-%b-%Y", "%Y-%m-%d %H:%M:%S")
+
+
+def parse_date_text(text: str) -> datetime | None:
+    """Parse a date string: ISO 8601, RFC 2822 (RSS, e-mail), or a wire format
+    such as ``26-FEB-1987 15:01:01.79``. None when none of them fits."""
+    text = text.strip()
+    if not text:
+        return None
+    iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+    try:
+        return datetime.fromisoformat(iso)
+    except ValueError:
+        pass
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
 def parse_published(value: Any, *, source: str, line: int | None) -> datetime | None:
-    """Parse a ``published`` value (ISO 8601 string, or None)."""
+    """Parse a ``published`` value: a datetime, a date string (ISO 8601, RFC 2822,
+    ``26-FEB-1987 15:01:01``), or None/empty."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -77,15 +104,21 @@ def parse_published(value: Any, *, source: str, line: int | None) -> datetime | 
             source=source,
             line=line,
         )
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
+    parsed = parse_date_text(value)
+    if parsed is None:
         raise InputError(
             f"field 'published' is not an ISO 8601 date: {value!r}", source=source, line=line
-        ) from None
+        )
+    return parsed
+
+
+def _published_of(record: Mapping[str, Any], *, source: str, line: int | None) -> datetime | None:
+    """``published``, or else a parseable ``date`` field (as in Reuters-21578 and
+    many feeds); a ``date`` that is not a date is ignored, it is not our field."""
+    if record.get("published") not in (None, ""):
+        return parse_published(record.get("published"), source=source, line=line)
+    value = record.get("date")
+    return parse_date_text(value) if isinstance(value, str) else None
 
 
 def _opt_str(record: Mapping[str, Any], name: str, *, source: str, line: int | None) -> str | None:
@@ -137,7 +170,7 @@ def article_from_record(
         text=text,
         title=title,
         source=_opt_str(record, "source", source=source, line=line),
-        published=parse_published(record.get("published"), source=source, line=line),
+        published=_published_of(record, source=source, line=line),
         url=_opt_str(record, "url", source=source, line=line),
     )
 

@@ -210,7 +210,9 @@ def run_backend(location: str, arts: list[dict[str, Any]], args: argparse.Namesp
     if not location.startswith("redis"):
         con = sqlite3.connect(location)
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        shingle_bytes = con.execute("SELECT sum(length(shingles)) FROM docs").fetchone()[0]
+        shingle_bytes, payload_bytes = con.execute(
+            "SELECT sum(length(shingles)), sum(length(payload)) FROM docs"
+        ).fetchone()
         band_rows = con.execute(
             "SELECT (SELECT count(*) FROM bands) + (SELECT count(*) FROM bands_new)"
         ).fetchone()[0]
@@ -219,6 +221,7 @@ def run_backend(location: str, arts: list[dict[str, Any]], args: argparse.Namesp
         res["file_bytes"] = file_bytes
         res["bytes_per_article"] = file_bytes / res["indexed"]
         res["shingle_blob_bytes_per_article"] = shingle_bytes / res["indexed"]
+        res["payload_bytes_per_article"] = payload_bytes / res["indexed"]
         res["band_rows_per_article"] = band_rows / res["indexed"]
     return res
 

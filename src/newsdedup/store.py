@@ -122,8 +122,8 @@ class StoredDoc:
         cluster: seq of the story's first-seen document (0: this document).
         rep: id of the story's first-seen document (None: this document).
         shingles: the exact sorted shingle set.
-        payload: headline, original and cleaned text, compressed
-            (:func:`encode_payload`); empty when not kept.
+        payload: key-term hashes, then headline, original and cleaned text,
+            compressed (:func:`encode_payload`); empty when not kept.
     """
 
     seq: int
@@ -153,11 +153,16 @@ _PAYLOAD_HEAD = struct.Struct("<III")
 _NO_TITLE = 0xFFFFFFFF
 
 
-def encode_payload(title: str | None, original: str, cleaned: str) -> bytes:
-    """Headline, original text and cleaned text as one zlib-compressed value.
+def encode_payload(
+    title: str | None, original: str, cleaned: str, key_hashes: np.ndarray | None = None
+) -> bytes:
+    """Headline, original text and cleaned text, zlib-compressed together, after
+    the rewrite family's key-term hashes (Elias-Fano coded, uncompressed, so that
+    the key-term prefilter reads them without decompressing).
 
-    >>> decode_payload(encode_payload("Hi", "Hi\\nthere", "there"))
-    ('Hi', 'Hi\\nthere', 'there')
+    >>> blob = encode_payload("Hi", "Hi\\nthere", "there", np.array([7, 9], dtype=np.uint32))
+    >>> decode_payload(blob), payload_key_hashes(blob).tolist()
+    (('Hi', 'Hi\\nthere', 'there'), [7, 9])
     """
     import zlib
 
@@ -165,14 +170,28 @@ def encode_payload(title: str | None, original: str, cleaned: str) -> bytes:
     o = original.encode("utf-8", "surrogatepass")
     c = cleaned.encode("utf-8", "surrogatepass")
     head = _PAYLOAD_HEAD.pack(_NO_TITLE if title is None else len(t), len(o), len(c))
-    return zlib.compress(b"".join((head, t, o, c)), 6)
+    keys = encode_shingles(key_hashes if key_hashes is not None else _NO_HASHES)
+    return b"".join((struct.pack("<I", len(keys)), keys,
+                     zlib.compress(b"".join((head, t, o, c)), 6)))
+
+
+_NO_HASHES = np.zeros(0, dtype=np.uint32)
+
+
+def payload_key_hashes(blob: bytes) -> np.ndarray:
+    """The key-term hashes of a payload (sorted unique uint32)."""
+    if not blob:
+        return _NO_HASHES
+    (n,) = struct.unpack_from("<I", blob, 0)
+    return decode_shingles(blob[4 : 4 + n])
 
 
 def decode_payload(blob: bytes) -> tuple[str | None, str, str]:
-    """Inverse of :func:`encode_payload`: (title, original, cleaned)."""
+    """The texts of a payload: (title, original, cleaned)."""
     import zlib
 
-    raw = zlib.decompress(blob)
+    (n,) = struct.unpack_from("<I", blob, 0)
+    raw = zlib.decompress(blob[4 + n :])
     lt, lo, lc = _PAYLOAD_HEAD.unpack_from(raw, 0)
     pos = _PAYLOAD_HEAD.size
     title = None

@@ -60,6 +60,7 @@ from .store import (
     check_fingerprint,
     decode_payload,
     encode_payload,
+    payload_key_hashes,
 )
 from .types import Article, Match, Relation
 
@@ -67,6 +68,7 @@ _SIGN_CHUNK = 64  # documents per signing call (small blocks stay in cache)
 _BATCH_CHUNK = 1000  # documents prepared and indexed at a time (bounds memory)
 _WORK_CHUNK = 64  # documents per task for worker processes
 _NO_KEYS = np.zeros(0, dtype=np.uint64)
+_NO_HASH = np.zeros(0, dtype=np.uint32)
 # The three kinds of band-table keys are kept apart by salts: copy-LSH band keys
 # as they are, rewrite-family band keys XOR _REWRITE_SALT, passage samples mixed
 # with _PASSAGE_SALT (a cross-kind collision, about 2^-48 per lookup, only adds a
@@ -221,6 +223,7 @@ class _Item:
     pkeys: np.ndarray = field(default_factory=lambda: _NO_KEYS)  # passage-sample keys
     rkeys: np.ndarray = field(default_factory=lambda: _NO_KEYS)  # rewrite band keys (salted)
     terms: tuple[dict[str, float], frozenset[str]] | None = None
+    hashes: np.ndarray | None = None  # key-term hashes (rewrite-eligible documents)
 
 
 class _Preparer:
@@ -242,10 +245,12 @@ class _Preparer:
     def rewrite_keys(
         self, cleaned: Sequence[str], n_words: Sequence[int],
         terms: list[tuple[dict[str, float], frozenset[str]] | None],
+        hashes_out: list[np.ndarray | None] | None = None,
     ) -> list[np.ndarray]:
         """Rewrite-family band keys (salted) of documents as ``link`` bands them:
-        at least ``min_rewrite_words`` words and two key terms. ``terms`` is
-        filled in (content terms and key terms) where computed."""
+        at least ``min_rewrite_words`` words and two key terms. ``terms`` (content
+        terms and key terms) and ``hashes_out`` (key-term hashes) are filled in
+        where computed."""
         cfg = self.config
         out = [_NO_KEYS] * len(cleaned)
         if not cfg.rewrite:
@@ -260,6 +265,8 @@ class _Preparer:
             if len(keyset) >= 2:
                 rows.append(i)
                 hashes.append(key_hashes(keyset))
+                if hashes_out is not None:
+                    hashes_out[i] = hashes[-1]
         if rows:
             keys = band_keys(self.rsigner.sign(hashes), self.rlsh) ^ _REWRITE_SALT
             for i, k in zip(rows, keys, strict=True):
@@ -290,14 +297,16 @@ class _Preparer:
         if signed:
             keys = band_keys(state.signatures[signed], self.lsh)
             terms: list[tuple[dict[str, float], frozenset[str]] | None] = [None] * len(signed)
+            hashes: list[np.ndarray | None] = [None] * len(signed)
             rkeys = self.rewrite_keys([cleaned[i] for i in signed],
-                                      [n_words[i] for i in signed], terms)
+                                      [n_words[i] for i in signed], terms, hashes)
             for n, (i, k) in enumerate(zip(signed, keys, strict=True)):
                 it = items[i]
-                it.keys, it.rkeys, it.terms = k, rkeys[n], terms[n]
+                it.keys, it.rkeys, it.terms, it.hashes = k, rkeys[n], terms[n], hashes[n]
                 it.pkeys = passage_keys(it.shingles, sample)
                 it.cleaned = cleaned[i]
-                it.payload = encode_payload(it.article.title, it.article.full_text, cleaned[i])
+                it.payload = encode_payload(it.article.title, it.article.full_text, cleaned[i],
+                                            hashes[n])
         return items
 
 
@@ -334,6 +343,9 @@ class _JudgeView:
         self.originals: list[str] = []
         self.sources: list[str | None] = []
         self.local: dict[int, int] = {}
+        self.sample = np.uint32(config.passage_sample)
+        self._samples: dict[int, int] = {}
+        self._hashes: dict[int, np.ndarray] = {}
         self.judge = Judge(
             ids=self.ids, texts=self.texts, titles=self.titles, published=self.published,
             shingles=self.shingles, n_words=self.n_words, config=config, caps=None,
@@ -372,6 +384,20 @@ class _JudgeView:
                                doc.n_words, doc.source)
             self.local[doc.seq] = pos
         return pos
+
+    def key_hashes(self, doc: StoredDoc) -> np.ndarray:
+        """A stored document's key-term hashes (from its payload)."""
+        h = self._hashes.get(doc.seq)
+        if h is None:
+            h = self._hashes[doc.seq] = payload_key_hashes(doc.payload)
+        return h
+
+    def samples(self, doc: StoredDoc) -> int:
+        """How many passage samples a stored document has."""
+        n = self._samples.get(doc.seq)
+        if n is None:
+            n = self._samples[doc.seq] = int(np.count_nonzero(doc.shingles % self.sample == 0))
+        return n
 
     def verdict(self, i: int, j: int) -> Verdict:
         """The Judge's verdict, oriented as the batch run orients it (the
@@ -545,23 +571,27 @@ class Stream:
             exact = Match(a=a, b=b, relation="exact", score=1.0, jaccard=1.0, containment=1.0)
             return [(exact, lead)], False
         found = []
-        sample = np.uint32(cfg.passage_sample)
         for other in leaders.values():
             s = other.seq
-            j = view.add_stored(other)
             if s not in copy_c:
-                in_passage = False
-                if s in passage:
-                    other_samp = int(np.count_nonzero(other.shingles % sample == 0))
-                    in_passage = passage[s] >= min(2, n_samp, other_samp)
+                shared = passage.get(s, 0)
+                # as passage_candidates: at least 2 shared samples, or all of a side's
+                in_passage = shared >= 2 or (
+                    shared == 1 and (n_samp <= 1 or view.samples(other) <= 1)
+                )
                 if not in_passage:
                     if s not in rewrite_c:
                         continue
-                    # Rewrite-only candidates: the cheap half of the prefilter, as in link().
-                    ka, kb = view.judge.terms(i)[1], view.judge.terms(j)[1]
-                    union = len(ka | kb)
-                    if not union or len(ka & kb) / union < PREFILTER_KEY_JACCARD:
+                    # Rewrite-only candidates: the cheap half of the prefilter, as in
+                    # link(), on the stored key-term hashes (32-bit collisions aside,
+                    # the Jaccard of the key-term sets).
+                    ha = it.hashes if it.hashes is not None else _NO_HASH
+                    hb = view.key_hashes(other)
+                    inter = int(np.intersect1d(ha, hb, assume_unique=True).size)
+                    union = len(ha) + len(hb) - inter
+                    if not union or inter / union < PREFILTER_KEY_JACCARD:
                         continue
+            j = view.add_stored(other)
             if not adding and other.exact == it.exact and np.array_equal(
                 other.shingles, it.shingles
             ):

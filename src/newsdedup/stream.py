@@ -11,21 +11,42 @@
 >>> [(x.id, x.duplicate_of, x.relation) for x in d.filter([dict(story, id="site-3")])]
 [('site-3', 'wire-1', 'exact')]
 
-The stages are the batch pipeline's own (:func:`~newsdedup.pipeline.prepare`,
-:class:`~newsdedup.sign.Signer`, :func:`~newsdedup.index.band_keys`,
-:func:`~newsdedup.score.verify_pair`); only the candidate lookup differs: a new
-document is compared with the documents already in an
-:class:`~newsdedup.store.IndexStore` that share an LSH band with it.
+The stages are the batch pipeline's own: preparation is
+:func:`~newsdedup.chunks.prepare_chunk`, and every candidate pair is judged by
+the batch run's :class:`~newsdedup.score.Judge` (copy tier, rewrite relation,
+template and headline guard, lead agreement), on texts the index keeps
+compressed per document (:func:`~newsdedup.store.encode_payload`). Only the
+candidate lookup differs: a new document is compared with the indexed documents
+that share a key with it in the band table, which holds the three candidate
+paths of :func:`newsdedup.score.link`: copy-LSH bands, passage samples (two
+shared, or all of a side's) and rewrite-family bands (then the key-term
+prefilter). An exact copy of an indexed document links to the first of its
+exact group only, as the batch run links an exact group through its leader.
 
-Equivalence with :func:`newsdedup.cluster`: every pair the batch run verifies
-on the copy tier (:func:`~newsdedup.score.verify_pair`: exact, near-duplicate,
-containment) is verified here when its later document arrives, with the same
-verdict, so the stories (the union of all links) are the batch clusters of a
-copy-tier run (``rewrite=False, chain_guard=False``). Not applied here: the
-batch run's rewrite relation, passage candidates and chain guard, which need
-the texts or corpus statistics the index does not keep; LSH buckets larger
-than ``max_bucket`` (where batch position is by id and here by arrival); and
-the news constraints ``window`` / ``source_match``, which the batch run ignores.
+Equivalence with :func:`newsdedup.cluster` (default options included): fed in
+the batch run's order (by id), the stream reports the same pairs with the same
+relations and scores, hence the same clusters, except where:
+
+* the batch chain guard refuses a weak rewrite link (score below
+  :data:`~newsdedup.score.STRONG_REWRITE`) between two groups: it is a
+  whole-cluster decision; the stream reports the link (and may join stories);
+* the input has :data:`~newsdedup.rewrite.CORPUS_MIN_DOCS` (1,000) documents or
+  more: the batch run then caps term weights by corpus document frequency and
+  drops key terms common in the corpus; the stream has no whole corpus and
+  always uses the background weights (rewrite scores and rewrite candidates
+  can differ);
+* ``boilerplate="auto"`` learns per-source boilerplate from the batch input; the
+  stream uses only a model given in the configuration;
+* above :data:`~newsdedup.chunks.KEEP_ARTICLES_MAX` documents the batch run no
+  longer keeps original texts (the template guard reads the cleaned text); the
+  stream always keeps them;
+* LSH buckets and passage samples shared by more than ``max_bucket`` documents:
+  the batch run decides on the whole corpus (by id), the stream on what it has
+  seen (by arrival); an exact group is led by its first id in batch and by its
+  first arrival here;
+* the rewrite-only prefilter compares 32-bit key-term hashes (a collision, about
+  2^-32 per pair of terms, changes a key-term Jaccard);
+* the news constraints ``window`` / ``source_match`` apply here only.
 
 A story's representative here is its first-seen document (a stream cannot
 take back what it has already passed on); ``cluster_id`` is the index

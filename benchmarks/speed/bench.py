@@ -96,6 +96,9 @@ def run_once(tool: str, path: Path, groups_out: Path, timeout: float) -> dict:
     env = dict(os.environ, PYTHONHASHSEED="0", HF_DATASETS_OFFLINE="1",
                TOKENIZERS_PARALLELISM="false")
     t0 = time.perf_counter()
+    import resource
+
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen([str(py), str(HERE / "run_tool.py"), tool, str(path), str(groups_out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
                             start_new_session=True)
@@ -110,11 +113,14 @@ def run_once(tool: str, path: Path, groups_out: Path, timeout: float) -> dict:
         time.sleep(0.05)
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
     lines = [ln for ln in out.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         return {"tool": tool, "error": (err or out)[-2000:], "wall": wall}
     res = json.loads(lines[-1])
     res["wall"] = wall
+    res["cpu"] = cpu  # user + system seconds of the tool's whole process tree
     res["peak_tree_rss"] = peak
     return res
 
@@ -215,6 +221,9 @@ def main() -> None:
     ap.add_argument("--tools", nargs="+", default=DEFAULT_TOOLS)
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--write-docs", action="store_true")
+    ap.add_argument("--tag", default="", help="name of a separate set of raw runs")
+    ap.add_argument("--no-recall", action="store_true",
+                    help="skip the exact-Jaccard recall check (it holds the corpus in memory)")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -226,7 +235,8 @@ def main() -> None:
         path = corpus.build(n, args.seed)
         runs: dict[str, list[dict]] = {t: [] for t in args.tools}
         groups_files = {}
-        raw = OUT / f"runs-{n}-s{args.seed}.jsonl"  # every run, appended as it ends
+        tag = f"-{args.tag}" if args.tag else ""
+        raw = OUT / f"runs-{n}-s{args.seed}{tag}.jsonl"  # every run, appended as it ends
         if raw.exists():  # resume: runs already made for these tools count
             for line in raw.read_text().splitlines():
                 r = json.loads(line)
@@ -266,6 +276,7 @@ def main() -> None:
                 "sig_s": med([r.get("sig") for r in ok]),
                 "total_s": med([r.get("total") for r in ok]),
                 "wall_s": med([r["wall"] for r in ok]),
+                "cpu_s": med([r.get("cpu") for r in ok]),
                 "lsh_s": med([r.get("lsh") for r in ok]),
                 "peak_tree_rss_mib": med([r["peak_tree_rss"] / 2**20 for r in ok]),
                 "pairs": ok[-1].get("pairs"), "groups": ok[-1].get("groups"),
@@ -275,7 +286,7 @@ def main() -> None:
                 "all_sig_s": [r.get("sig") for r in ok],
                 "all_total_s": [r.get("total") for r in ok],
             }
-        recall = exact_pairs(path, groups_files)
+        recall = {} if args.no_recall else exact_pairs(path, groups_files)
         for tool, rec in recall.items():
             summary[tool]["recall"] = rec
         report["sizes"][str(n)] = {"corpus": str(path), "tools": summary}

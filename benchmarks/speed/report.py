@@ -19,8 +19,10 @@ BEGIN, END = "<!-- BEGIN speed -->", "<!-- END speed -->"
 
 LABELS = {
     "newsdedup-sig": "newsdedup signature stage (normalise + `Signer.sign_texts`, 1 process)",
-    "newsdedup-core": "newsdedup copy tier, no stripping (2 worker processes)",
-    "newsdedup-core-strip": "newsdedup copy tier with `strip()` (2 worker processes)",
+    "newsdedup-core": "newsdedup copy tier, no stripping (2 worker processes; sig = read + "
+    "prepare)",
+    "newsdedup-core-strip": "newsdedup copy tier with `strip()` (2 worker processes; sig = "
+    "read + prepare)",
     "newsdedup": "newsdedup `cluster(threshold=0.8, rewrite=False)` (syndication path, defaults)",
     "newsdedup-full": "newsdedup `cluster(threshold=0.8)` (with the rewrite signal)",
     "datasketch": "datasketch as users write it (`MinHash` + `update` per shingle, `MinHashLSH`)",
@@ -108,7 +110,7 @@ def render(reports: list[dict[str, Any]]) -> str:
             if t is None:
                 continue
             if "error" in t:
-                reason = t["error"].strip().splitlines()[-1][:160] if t["error"] else "failed"
+                reason = t["error"].strip().splitlines()[-1][:300] if t["error"] else "failed"
                 out.append(f"| {LABELS[tool]} | – | 0 | – | – | – | – | – | – | – | "
                            f"did not finish: {reason} |")
                 continue
@@ -117,7 +119,7 @@ def render(reports: list[dict[str, Any]]) -> str:
             rec_s = f"{rec['found']}/{rec['true_pairs_union']}" if rec else "–"
             nd_sig_runs = tools.get("newsdedup-sig", {}).get("all_sig_s", [])
             sig_x = "–"
-            if rate and nd_sig_rate and tool != "newsdedup-sig":
+            if rate and nd_sig_rate and tool in PEERS:
                 sig_x = _f(_paired_ratio(nd_sig_runs, t.get("all_sig_s", [])), "{:.2f}")
             tot = t.get("total_s")
             tot_x = "–"

@@ -67,9 +67,9 @@ def render(reports: list[dict[str, Any]]) -> str:
         "",
         f"Machine: {m.get('cpu', '?')}, {m.get('cores')} cores, {m.get('memory_gib')} GiB, "
         f"Python {m.get('python')}, {m.get('platform')}. The machine was shared with four "
-        "other engineers' test runs and benchmarks while these figures were taken (1-minute "
-        "load average 2.5-7.6 on 2 cores, given per table), so absolute seconds are inflated "
-        "and noisy; compare the ratios, which pair runs made back to back.",
+        "other engineers' test runs and benchmarks while these figures were taken (the "
+        "1-minute load average is given per table), so absolute seconds are inflated and "
+        "noisy; compare the ratios, which pair runs made back to back.",
         "",
         "Corpus: `benchmarks/speed/corpus.py` (real BBC, Reuters-21578 and WikiRef articles; "
         "35 % of documents re-publish an earlier story with 0-4 % word edits, credit lines, "

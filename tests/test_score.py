@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from types import SimpleNamespace
 
@@ -81,7 +82,8 @@ def test_passage_candidates_matches_brute_force() -> None:
         for j in range(i + 1, len(arrays)):
             si, sj = arrays[i][arrays[i] % 4 == 0], arrays[j][arrays[j] % 4 == 0]
             shared = len(np.intersect1d(si, sj))
-            if shared and shared >= min(2, len(si), len(sj)):
+            small = min(len(si), len(sj))
+            if shared and shared >= min(max(2, math.ceil(0.5 * small)), small):
                 want.add((i, j))
     assert got == want
 

@@ -363,14 +363,16 @@ def _match(a: str, b: str, relation: Relation, score: float, ov: Overlap) -> Mat
 
 def passage_candidates(
     shingle_arrays: Sequence[np.ndarray], *, sample: int = 8, max_df: int = 50,
-    min_shared: int = 2,
+    min_shared: int = 2, min_share: float = 0.5,
 ) -> np.ndarray:
     """Pairs of documents that share sampled shingles (a containment candidate path).
 
     A shingle is sampled when its hash is 0 modulo ``sample`` (so both copies of a
     shared passage sample the same shingles). Pairs sharing at least
     ``min_shared`` sampled shingles (or all of the smaller side's, if it has fewer)
-    are candidates. Shingles in more than ``max_df`` documents (templates) are
+    and at least ``min_share`` of the smaller side's samples are candidates
+    (a pair meant to be a containment shares most of them). Shingles in more
+    than ``max_df`` documents (templates) are
     ignored. Returns an (m, 2) int64 array of index pairs (i < j), sorted.
     """
     mod = np.uint32(sample)
@@ -403,7 +405,10 @@ def passage_candidates(
         return np.zeros((0, 2), dtype=np.int64)
     codes, counts = np.unique(np.concatenate(out), return_counts=True)
     a, b = codes // n, codes % n
-    need = np.minimum(min_shared, np.minimum(n_samp[a], n_samp[b]))
+    small = np.minimum(n_samp[a], n_samp[b])
+    # A containment >= 0.8 shares about 80% of the smaller side's samples; half
+    # of them is a safe floor that keeps pairs sharing a stock phrase or two out.
+    need = np.minimum(np.maximum(min_shared, np.ceil(min_share * small)), small)
     keep = counts >= need
     return np.stack([a[keep], b[keep]], axis=1)
 

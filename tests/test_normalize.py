@@ -28,3 +28,16 @@ def test_invisible_characters_removed() -> None:
 def test_empty_and_whitespace() -> None:
     assert normalize("") == ""
     assert normalize(" \n\t ") == ""
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_ascii_fast_path_equals_full_normalisation(text: str) -> None:
+    from newsdedup.normalize import _SPACE, _once
+
+    slow = text
+    for _ in range(8):
+        prev, slow = slow, _SPACE.sub(" ", _once(slow)).strip()
+        if slow == prev:
+            break
+    assert normalize(text) == slow

@@ -37,6 +37,11 @@ def normalize(text: str) -> str:
     >>> normalize("  \u201cCaf\u00e9\u201d \u2014 Stra\u00dfe\\n\\tNEWS ")
     '"café" - strasse news'
     """
+    if text.isascii():
+        # ASCII: NFKC and the invisible characters do nothing, case folding is
+        # lower(), the one typographic quote is the backtick, and str.split()
+        # splits on exactly the characters ``\s`` matches.
+        return " ".join(text.replace("`", "'").lower().split())
     out = text
     # NFKC, folding, case folding and white-space collapsing can feed one
     # another (e.g. NFKC turns U+00A8 into a space plus a combining mark);

@@ -18,8 +18,8 @@ template and headline guard, lead agreement), on texts the index keeps
 compressed per document (:func:`~newsdedup.store.encode_payload`). Only the
 candidate lookup differs: a new document is compared with the indexed documents
 that share a key with it in the band table, which holds the three candidate
-paths of :func:`newsdedup.score.link`: copy-LSH bands, passage samples (two
-shared, or all of a side's) and rewrite-family bands (then the key-term
+paths of :func:`newsdedup.score.link`: copy-LSH bands, passage samples (shared
+as :func:`~newsdedup.score.passage_candidates` requires) and rewrite-family bands (then the key-term
 prefilter). An exact copy of an indexed document links to the first of its
 exact group only, as the batch run links an exact group through its leader.
 
@@ -57,6 +57,7 @@ the labels they were given.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -596,10 +597,12 @@ class Stream:
             s = other.seq
             if s not in copy_c:
                 shared = passage.get(s, 0)
-                # as passage_candidates: at least 2 shared samples, or all of a side's
-                in_passage = shared >= 2 or (
-                    shared == 1 and (n_samp <= 1 or view.samples(other) <= 1)
-                )
+                # as score.passage_candidates: at least 2 shared samples and half of
+                # the smaller side's, or all of the smaller side's
+                in_passage = False
+                if shared:
+                    small = min(n_samp, view.samples(other))
+                    in_passage = shared >= min(max(2, math.ceil(0.5 * small)), small)
                 if not in_passage:
                     if s not in rewrite_c:
                         continue

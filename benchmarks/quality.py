@@ -36,9 +36,9 @@ import re
 import statistics
 import sys
 import time
-from typing import Any
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 

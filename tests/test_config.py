@@ -1,10 +1,10 @@
 import dataclasses
-from datetime import timedelta
 
 import pytest
 
 from newsdedup import Config, ConfigError, Deduper
 from newsdedup.config import _LIMITS
+
 
 def _bad_values(kind: str, low: float | None, high: float | None) -> list[object]:
     """Invalid values for a parameter, derived from its declared limits."""

@@ -317,7 +317,8 @@ def test_hard_wrapped_wire_copy_loses_nothing() -> None:
 
 
 def test_wire_credit_needs_a_separator() -> None:
-    assert strip("Shares of CANADIAN PACIFIC (CP) rose 2 pct on the day after the bid.").removed == ()
+    line = "Shares of CANADIAN PACIFIC (CP) rose 2 pct on the day after the bid."
+    assert strip(line).removed == ()
     assert strip("OTTAWA (CP) - The minister said on Monday the plan stands.").text == (
         "The minister said on Monday the plan stands."
     )

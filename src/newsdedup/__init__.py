@@ -22,14 +22,14 @@ from .errors import (
     MissingDependencyError,
     NewsDedupError,
 )
+from .explain import Explanation, compare
 from .index import LSHParams
 from .normalize import normalize
 from .pipeline import Deduper, SkippedInputWarning
+from .result import Clusters
 from .store import DuplicateIdError, IndexConnectionError
 from .stream import Decision
-from .result import Clusters
 from .strip import strip
-from .explain import Explanation, compare
 from .types import Article, Cluster, Match, Removal, Skipped, Stripped
 
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from .boilerplate import BoilerplateModel, configured_boilerplate, learn_for_run, source_of
+from .chunks import Permuted, prepare_stream
 from .cluster import UnionFind, order_clusters
 from .config import Config
 from .index import LSHParams, candidate_pairs, choose_params
@@ -27,10 +29,8 @@ from .result import Clusters, Stats
 from .score import link
 from .shingle import EMPTY, Shingler, tokenize
 from .sign import SignatureSpec
-from .boilerplate import BoilerplateModel, configured_boilerplate, learn_for_run, source_of
-from .chunks import Permuted, prepare_stream
 from .strip import strip
-from .types import Article, Cluster, DocumentInfo, Match, Stripped, Skipped
+from .types import Article, Cluster, DocumentInfo, Match, Skipped, Stripped
 
 _LOG = logging.getLogger("newsdedup")
 

@@ -753,8 +753,8 @@ def paragraph_groups(texts: list[str]) -> list[list[int]]:
     spans several lines and a line is a fragment of a sentence: the line
     classifier must judge the paragraph, not the fragment. Text is taken as
     hard-wrapped when its lines are short (90th percentile of lengths <= 100
-    characters), most of them fill that width (>= 70% of it) and at least a quarter of its line breaks fall inside a
-    sentence (the next line starts in lower case or with a digit). A paragraph
+    characters), most of them fill that width (>= 70% of it) and at least a
+    quarter of its line breaks fall inside a sentence (the next line starts in lower case or with a digit). A paragraph
     then starts at an indented line, or after a sentence end that closes a short
     line or is followed by a capital; the first line (the headline) is a
     paragraph of its own.
@@ -774,8 +774,9 @@ def paragraph_groups(texts: list[str]) -> list[list[int]]:
     # Wrapped lines fill the width: most are within 70% of it.
     if sum(1 for t in texts if len(t.rstrip()) >= 0.7 * width) < 0.5 * n:
         return single
-    cont = sum(1 for a, b in zip(texts, texts[1:]) if b.lstrip()[:1].islower() or
-               b.lstrip()[:1].isdigit())
+    cont = sum(
+        1 for b in texts[1:] if b.lstrip()[:1].islower() or b.lstrip()[:1].isdigit()
+    )
     if cont < _WRAP_MIN_CONTINUATIONS * (n - 1):
         return single
     groups = [[0]]

@@ -754,8 +754,8 @@ def paragraph_groups(texts: list[str]) -> list[list[int]]:
     classifier must judge the paragraph, not the fragment. Text is taken as
     hard-wrapped when its lines are short (90th percentile of lengths <= 100
     characters), most of them fill that width (>= 70% of it) and at least a
-    quarter of its line breaks fall inside a sentence (the next line starts in lower case or with a digit). A paragraph
-    then starts at an indented line, or after a sentence end that closes a short
+    quarter of its line breaks fall inside a sentence (the next line starts in
+    lower case or with a digit). A paragraph then starts at an indented line, or after a sentence end that closes a short
     line or is followed by a capital; the first line (the headline) is a
     paragraph of its own.
     Text with one paragraph per line gives one group per line.

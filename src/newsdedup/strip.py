@@ -755,9 +755,9 @@ def paragraph_groups(texts: list[str]) -> list[list[int]]:
     hard-wrapped when its lines are short (90th percentile of lengths <= 100
     characters), most of them fill that width (>= 70% of it) and at least a
     quarter of its line breaks fall inside a sentence (the next line starts in
-    lower case or with a digit). A paragraph then starts at an indented line, or after a sentence end that closes a short
-    line or is followed by a capital; the first line (the headline) is a
-    paragraph of its own.
+    lower case or with a digit). A paragraph then starts at an indented line,
+    or after a sentence end that closes a short line or is followed by a
+    capital; the first line (the headline) is a paragraph of its own.
     Text with one paragraph per line gives one group per line.
 
     >>> paragraph_groups(["HEADLINE", "The bank said gold", "would rise.", "    It added."])

@@ -99,17 +99,15 @@ def normalize_fast(text: str) -> str:
     Single-character replacements are done with ``str.replace`` for the
     characters present (instead of a regex and ``str.translate`` over every
     character), white space with ``split``/``join`` (``\\s`` and ``str.split``
-    share one definition of white space). For ASCII text one round of
-    ``lower``, backtick folding and ``split``/``join`` is the fixed point.
+    share one definition of white space). ASCII text goes to :func:`normalize`,
+    whose own fast path handles it.
     tests/test_fastpath.py checks it against :func:`normalize` on arbitrary text.
     """
     plan = _PLAN
     if plan is None:
         return normalize(text)
     if text.isascii():
-        if "`" in text and ("`", "'") in plan[0]:
-            text = text.replace("`", "'")
-        return " ".join(text.lower().split())
+        return normalize(text)  # normalize() has its own ASCII fast path
     out = text
     for _ in range(8):
         prev, out = out, _round(out, plan)

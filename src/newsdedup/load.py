@@ -175,16 +175,25 @@ def article_from_record(
     )
 
 
-def _read_bytes(path: str) -> bytes:
+def _open_raw(path: str) -> Any:
+    """Open a file for reading bytes; a failure becomes an InputError naming it."""
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        return open(path, "rb")  # noqa: SIM115 - the caller closes it
     except PermissionError:
         raise InputError("permission denied: the file cannot be read", source=path) from None
     except IsADirectoryError:
         raise InputError("is a directory, not a file", source=path) from None
     except OSError as err:
         raise InputError(f"cannot read file: {err.strerror or err}", source=path) from None
+
+
+def _read_bytes(path: str) -> bytes:
+    with _open_raw(path) as fh:
+        try:
+            data: bytes = fh.read()
+        except OSError as err:
+            raise InputError(f"cannot read file: {err.strerror or err}", source=path) from None
+        return data
 
 
 def _decode(data: bytes, path: str) -> str:
@@ -226,14 +235,7 @@ _BLOCK = 1 << 24  # bytes per read when checking a JSONL file
 @contextmanager
 def _open_binary(path: str) -> Iterator[Any]:
     """The file's bytes as a stream (gzip-decompressed for ``.gz``)."""
-    try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed by the with-block below
-    except PermissionError:
-        raise InputError("permission denied: the file cannot be read", source=path) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a file", source=path) from None
-    except OSError as err:
-        raise InputError(f"cannot read file: {err.strerror or err}", source=path) from None
+    fh = _open_raw(path)
     with fh:
         if path.lower().endswith(".gz"):
             with gzip.GzipFile(fileobj=fh, mode="rb") as gz:

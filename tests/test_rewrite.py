@@ -126,3 +126,35 @@ def test_dated_rewrite_must_be_close_in_time(seed_texts: tuple[str, str]) -> Non
 
     assert run("2021-09-06T15:00:00") == 1
     assert run("2021-09-20T15:00:00") == 2  # two weeks later: a later story on the subject
+
+
+@pytest.mark.parametrize(
+    ("text", "credits", "expected"),
+    [
+        ("Cocoa prices rose.\n Reuter\n", (), "reuters"),
+        ("Cocoa prices rose.\nREUTER...", (), "reuters"),
+        ("WASHINGTON (AP) \u2014 The Senate voted.", (), "ap"),
+        ("The Senate voted.", ("LONDON (Reuters) - ",), "reuters"),
+        ("Prices rose, AP said.\nMore to come.", (), None),
+        ("The Reuters building was sold.", (), None),
+    ],
+)
+def test_wire_origin(text: str, credits: tuple[str, ...], expected: str | None) -> None:
+    from newsdedup.entities import wire_origin
+
+    assert wire_origin(text, credits) == expected
+
+
+def test_two_stories_of_one_agency_need_the_same_source_bar(
+    seed_texts: tuple[str, str],
+) -> None:
+    """The seeds link as a rewrite (score about 0.47); signed off by one agency
+    they are one newsroom's story and its follow-up and need
+    ``same_source_rewrite_threshold``; signed by two agencies they link again."""
+    a, b = seed_texts
+    same = newsdedup.compare(a + "\nReuter\n", b + "\nReuter\n")
+    assert same.relation == "distinct"
+    assert "same source" in same.reason
+    assert newsdedup.compare(a + "\nReuter\n", b + "\nAFP\n").relation == "rewrite"
+    low = newsdedup.compare(a + "\nReuter\n", b + "\nReuter\n", same_source_rewrite_threshold=0.4)
+    assert low.relation == "rewrite"

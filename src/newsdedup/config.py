@@ -168,10 +168,12 @@ class Config:
         chain_guard: a weak link merges two groups only if the groups agree as
             a whole (see :func:`newsdedup.score.guarded_groups`).
         same_source_rewrite_threshold: the rewrite score two articles of the
-            same (known) source need. Higher than ``rewrite_threshold``: an
-            outlet rarely paraphrases its own story, and its follow-ups on a
-            subject share names and background (its re-filings are copies,
-            found by the copy relations).
+            same source need: the same ``source`` field, or the same news
+            agency's credit or sign-off on both ("(AP) —", a last line
+            "Reuter"; :func:`newsdedup.entities.wire_origin`). Higher than
+            ``rewrite_threshold``: an outlet rarely paraphrases its own story,
+            and its follow-ups on a subject share names and background (its
+            re-filings are copies, found by the copy relations).
         window: streaming (:meth:`Deduper.add`, ``filter``): a document only
             matches documents published at most this long before or after it
             (pairs where either date is unknown are not constrained). The

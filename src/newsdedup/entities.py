@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -217,6 +217,43 @@ def lead_agreement(
         return sum(k in words for k in keys) / len(keys)
 
     return min(share(fa.lead_keys, fb.words), share(fb.lead_keys, fa.words))
+
+
+#: News agencies whose credit or sign-off marks where a story comes from, by the
+#: spellings seen in credits ("(Reuters) -", "(AP) —") and sign-offs (a last
+#: line "Reuter"), mapped to one name.
+WIRE_AGENCIES: dict[str, str] = {
+    "reuter": "reuters", "reuters": "reuters", "ap": "ap", "associated press": "ap",
+    "afp": "afp", "agence france-presse": "afp", "upi": "upi", "dpa": "dpa",
+    "xinhua": "xinhua", "bloomberg": "bloomberg", "pti": "pti", "ians": "ians", "ani": "ani",
+    "kyodo": "kyodo", "yonhap": "yonhap", "aap": "aap", "tass": "tass", "interfax": "interfax",
+}
+_AGENCY_ALT = "|".join(sorted((re.escape(k) for k in WIRE_AGENCIES), key=len, reverse=True))
+_SIGNOFF_RE = re.compile(rf"^[\W_]*({_AGENCY_ALT})[\W_]*$", re.I)
+_CREDIT_RE = re.compile(rf"\(({_AGENCY_ALT})(?:/[^)]{{0,30}})?\)\s*[-\u2014\u2013:]", re.I)
+
+
+def wire_origin(text: str, credits: Iterable[str] = ()) -> str | None:
+    """The news agency a story carries the mark of, or None.
+
+    A mark is a wire credit at the start (``"WASHINGTON (AP) — "``; pass the
+    credits stripping removed as ``credits``, since they are gone from the
+    cleaned text) or an agency sign-off as the last line (Reuters' ``"Reuter"``).
+    Two stories with the same mark come from the same newsroom: a second story
+    of one agency on an event is a follow-up, not a rewrite by another outlet.
+    """
+    for credit in credits:
+        m = _CREDIT_RE.search(credit)
+        if m:
+            return WIRE_AGENCIES[m.group(1).lower()]
+    m = _CREDIT_RE.search(text[:300])
+    if m:
+        return WIRE_AGENCIES[m.group(1).lower()]
+    tail = text.rstrip()[-40:].rsplit("\n", 1)[-1]
+    m = _SIGNOFF_RE.match(tail)
+    if m:
+        return WIRE_AGENCIES[m.group(1).lower()]
+    return None
 
 
 #: The headline rule needs the bodies to share fewer names than this.

@@ -23,7 +23,7 @@ import numpy as np
 
 from .cluster import UnionFind
 from .config import Config
-from .entities import Conflict, Facts, fact_conflict, facts, lead_agreement
+from .entities import Conflict, Facts, fact_conflict, facts, lead_agreement, wire_origin
 from .index import candidate_pairs, choose_params
 from .rewrite import (
     KEY_MIN_CAP,
@@ -189,6 +189,8 @@ class Judge:
         ids: each document's id.
         config: the configuration (thresholds).
         caps: corpus weight caps (see :func:`newsdedup.rewrite.corpus_caps`).
+        credits: each document's wire credits removed by stripping (for
+            :func:`~newsdedup.entities.wire_origin` when ``originals`` are not given).
     """
 
     def __init__(
@@ -196,9 +198,11 @@ class Judge:
         published: Sequence[datetime | None], shingles: Sequence[np.ndarray],
         n_words: Sequence[int], config: Config, caps: Mapping[str, float] | None = None,
         originals: Sequence[str] | None = None, sources: Sequence[str | None] | None = None,
+        credits: Sequence[Sequence[str]] | None = None,
     ):
         self.ids, self.texts, self.titles, self.published = ids, texts, titles, published
-        self.sources = sources
+        self.sources, self.credits = sources, credits
+        self._origins: dict[int, str | None] = {}
         self.originals = originals if originals is not None else texts
         self._facts: dict[int, Facts] = {}
         self.shingles, self.n_words, self.config, self.caps = shingles, n_words, config, caps
@@ -337,11 +341,24 @@ class Judge:
             return None
         return lambda k: caps.get(stem(k), MAX_WEIGHT) >= KEY_MIN_CAP
 
+    def origin(self, i: int) -> str | None:
+        """The news agency whose credit or sign-off document ``i`` carries
+        (:func:`~newsdedup.entities.wire_origin`), or None."""
+        if i not in self._origins:
+            credits = self.credits[i] if self.credits is not None else ()
+            self._origins[i] = wire_origin(self.originals[i], credits)
+        return self._origins[i]
+
     def _same_source(self, i: int, j: int) -> bool:
-        if self.sources is None:
-            return False
-        a, b = self.sources[i], self.sources[j]
-        return bool(a) and bool(b) and str(a).casefold() == str(b).casefold()
+        """Same outlet: the same known ``source``, or the same agency's credit
+        or sign-off on both (two stories of one newsroom on an event are a story
+        and its follow-up, not a rewrite by another outlet)."""
+        if self.sources is not None:
+            a, b = self.sources[i], self.sources[j]
+            if a and b and str(a).casefold() == str(b).casefold():
+                return True
+        oa = self.origin(i)
+        return oa is not None and oa == self.origin(j)
 
     def _conflict(self, i: int, j: int, kind: str) -> Conflict | None:
         return fact_conflict(

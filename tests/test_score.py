@@ -195,3 +195,20 @@ def test_reuters_look_alikes_and_resends() -> None:
     assert r.cluster_of("1708") != r.cluster_of("4387")  # E-SYSTEMS vs TRINITY dividends
     assert r.cluster_of("18661") == r.cluster_of("18662")  # re-sent strike story
     assert r.cluster_of("522") != r.cluster_of("3164")  # Fed reserves, other amounts
+
+
+def test_a_shared_list_of_names_is_not_an_excerpt() -> None:
+    """Two sister sites print one network footer (a list of newspaper names);
+    on one page stripping kept little else. Contained, but not a copy."""
+    footer = ("Newfoundland & Labrador: The Charter ; The Southern Gazette ; The Compass ; "
+              "The Labradorian ; The Aurora ; The Beacon ; The Pilot ; The Packet ; The Gulf "
+              "News ; The Coaster ; The Georgian ; The Norwester ; The Advertiser ; The Northern "
+              "Pen ; The Western Star ; The Telegram ; The Central Voice ; The Nova Scotian .")
+    story = ("British authorities on Thursday approved the use of animal eggs by scientists "
+             "to create human stem cells, a ruling expected to boost the supply of cells for "
+             "research across the country and abroad in the coming years. ") * 3
+    e = newsdedup.compare(footer, story + "\n" + footer, strip=False)
+    assert e.relation == "distinct"
+    assert "list of names" in e.reason
+    excerpt = newsdedup.compare(story, story + "\n" + footer, strip=False)
+    assert excerpt.relation in ("containment", "near_duplicate")

@@ -15,6 +15,7 @@ cleaned text) are found before LSH and have score 1.0.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -165,6 +166,19 @@ LEAD_MIN = 0.5
 #: Texts whose content weight is more than this share figures (tables, price
 #: lists) are not compared as rewrites: a table is re-issued, not paraphrased.
 MAX_FIGURE_SHARE = 0.4
+#: A contained text with more than this share of capitalised words is a list of
+#: names (a newspaper network's "The Charter ; The Compass ; ..." footer), not
+#: an excerpt of an article: two sites printing one list are not copies.
+MAX_NAME_LIST_SHARE = 0.75
+_ALPHA_RE = re.compile(r"[^\W\d_]+")
+
+
+def name_share(text: str) -> float:
+    """Share of capitalised words (``Gazette``; not all-caps ``COMEX``) among the words."""
+    toks = _ALPHA_RE.findall(text)
+    if not toks:
+        return 0.0
+    return sum(1 for t in toks if t[0].isupper() and not t.isupper()) / len(toks)
 
 
 def _set_jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -260,6 +274,17 @@ class Judge:
             "jaccard": ov.jaccard, "containment_a": ov.containment_a,
             "containment_b": ov.containment_b,
         }
+        if relation == "containment":
+            small = i if ov.size_a <= ov.size_b else j
+            share = name_share(self.texts[small])
+            if share > MAX_NAME_LIST_SHARE:
+                signals["name_share"] = share
+                return Verdict(
+                    match=_match(a, b, "distinct", 0.0, ov),
+                    reason=f"{reason}, but the contained text is a list of names ({share:.0%} "
+                    f"capitalised words, above {MAX_NAME_LIST_SHARE:.0%}), not an excerpt",
+                    signals=signals,
+                )
         if relation != "distinct":
             conflict = self._conflict(i, j, "copy")
             if conflict is not None:

@@ -279,3 +279,99 @@ def intersections(vals: Any, offsets: Any, left: Any, right: Any) -> Any:
                 q += 1
         out[i] = c
     return out
+
+
+# ------------------------------------------------------------ strip line features
+# Class bits of the code-point table ``_native.char_table()`` (each built from
+# Python's own ``re``, so the kernel sees the same classes as the regexes).
+_W = np.uint8(1)  # \w
+_D = np.uint8(2)  # \d
+_S = np.uint8(4)  # \s
+_C = np.uint8(8)  # [A-Z\u00c0-\u00de] (the capitals of strip._CAP_WORD / _UPPER_WORD)
+_P = np.uint8(16)  # [|»›•·] (the separators of strip._SEPS)
+
+
+@nb.njit(inline="always", cache=True)
+def _cls(cps: Any, i: int, lo: int, hi: int, table: Any) -> Any:
+    if i < lo or i >= hi:
+        return np.uint8(0)
+    return table[cps[i]]
+
+
+@nb.njit(inline="always", cache=True)
+def _boundary(cps: Any, i: int, lo: int, hi: int, table: Any) -> bool:
+    a = (_cls(cps, i - 1, lo, hi, table) & _W) != 0
+    b = (_cls(cps, i, lo, hi, table) & _W) != 0
+    return bool(a != b)
+
+
+@jit
+def line_counts(cps: Any, starts: Any, ends: Any, table: Any) -> Any:
+    """Per line ``[lo, hi)`` of the code points ``cps``, the match counts of
+    strip's regexes, with ``re.findall`` semantics (each line a string of its own):
+    ``_ALPHA_WORD``, ``_CAP_WORD``, ``_UPPER_WORD``, ``_DIGIT``, ``_SEPS``, and the
+    number of ``\\w`` characters (the summed length of the ``\\w+`` tokens)."""
+    n = len(starts)
+    out = np.zeros((n, 6), dtype=np.int64)
+    for k in range(n):
+        lo = starts[k]
+        hi = ends[k]
+        alpha = 0
+        cap = 0
+        digit = 0
+        words = 0
+        for i in range(lo, hi):
+            c = table[cps[i]]
+            if c & _W:
+                words += 1
+            if c & _D:
+                digit += 1
+            if _boundary(cps, i, lo, hi, table):
+                # \b[^\W\d_]
+                if (c & _W) and not (c & _D) and cps[i] != 95:
+                    alpha += 1
+                # \b[A-Z\u00c0-\u00de]
+                if c & _C:
+                    cap += 1
+        # \b[CLASS][CLASS]+\b, non-overlapping, greedy with backtracking
+        upper = 0
+        i = lo
+        while i < hi:
+            if (table[cps[i]] & _C) and _boundary(cps, i, lo, hi, table):
+                r = i
+                while r < hi and (table[cps[r]] & _C):
+                    r += 1
+                e = r
+                found = False
+                while e >= i + 2:
+                    if _boundary(cps, e, lo, hi, table):
+                        found = True
+                        break
+                    e -= 1
+                if found:
+                    upper += 1
+                    i = e
+                    continue
+            i += 1
+        # \s[|»›•·]\s|\s>\s|::, non-overlapping
+        seps = 0
+        i = lo
+        while i < hi:
+            if i + 3 <= hi and (table[cps[i]] & _S) and (table[cps[i + 2]] & _S) and (
+                (table[cps[i + 1]] & _P) or cps[i + 1] == 62
+            ):
+                seps += 1
+                i += 3
+                continue
+            if i + 2 <= hi and cps[i] == 58 and cps[i + 1] == 58:
+                seps += 1
+                i += 2
+                continue
+            i += 1
+        out[k, 0] = alpha
+        out[k, 1] = cap
+        out[k, 2] = upper
+        out[k, 3] = digit
+        out[k, 4] = seps
+        out[k, 5] = words
+    return out

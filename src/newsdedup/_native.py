@@ -28,6 +28,7 @@ import numpy as np
 
 _KERNELS: dict[str, Any] = {}
 _WORD_TABLE: np.ndarray | None = None
+_CHAR_TABLE: np.ndarray | None = None
 
 # The first 128 bytes of XXH3's default secret (kSecret), as little-endian u64.
 _SECRET_HEX = (
@@ -62,6 +63,36 @@ def word_table() -> np.ndarray:
     return _WORD_TABLE
 
 
+#: The character classes of :func:`char_table`, as regexes (bit ``1 << k`` for the k-th).
+CHAR_CLASSES = (r"\w", r"\d", r"\s", "[A-Z\u00c0-\u00de]", "[|\u00bb\u203a\u2022\u00b7]")
+
+
+def char_table() -> np.ndarray:
+    """uint8[0x110000]: bit ``1 << k`` set where the code point matches the k-th
+    regex of :data:`CHAR_CLASSES` (Python's ``re`` decides, so the strip kernel
+    sees the very classes of :mod:`newsdedup.strip`'s regexes)."""
+    global _CHAR_TABLE
+    if _CHAR_TABLE is None:
+        table = np.zeros(0x110000, dtype=np.uint8)
+        everything = "".join(map(chr, range(0x110000)))
+        for bit, pattern in enumerate(CHAR_CLASSES):
+            for m in re.finditer(pattern + "+", everything):
+                table[m.start() : m.end()] |= np.uint8(1 << bit)
+        _CHAR_TABLE = table
+    return _CHAR_TABLE
+
+
+def line_counts(texts: list[str]) -> np.ndarray:
+    """int64[len(texts), 6]: per text, the number of matches of strip's
+    ``_ALPHA_WORD``, ``_CAP_WORD``, ``_UPPER_WORD``, ``_DIGIT`` and ``_SEPS``
+    (``len(rx.findall(text))``) and the summed length of its ``\\w+`` tokens."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    starts = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum(lengths[:-1] + 1, out=starts[1:])
+    cps = np.frombuffer("\n".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return kernels()["line_counts"](cps, starts, starts + lengths, char_table())  # type: ignore[no-any-return]
+
+
 def kernels() -> dict[str, Any]:
     """The compiled kernels (compiling them, or loading them from numba's cache, on first use)."""
     if not _KERNELS:
@@ -72,6 +103,7 @@ def kernels() -> dict[str, Any]:
             hash_spans=_kernels.hash_spans,
             shingle_sign=_kernels.shingle_sign,
             intersections=_kernels.intersections,
+            line_counts=_kernels.line_counts,
         )
     return _KERNELS
 
@@ -88,3 +120,4 @@ def warm() -> None:
     vals, offsets, _ = k["shingle_sign"](hashes, ntok, 2, 2, pows, ab, ab)
     pair = np.zeros(1, dtype=np.int64)
     k["intersections"](vals, offsets, pair, pair)
+    line_counts(["a b", "C D"])

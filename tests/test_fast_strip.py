@@ -1,0 +1,174 @@
+"""The fast stripping path gives exactly what the reference path gives.
+
+The fast path: :func:`newsdedup.strip.base_features_fast` (regex counts in one
+compiled pass, the matrix filled in place) and :func:`newsdedup.strip.match_rule`
+(a cache of the rules that apply to a line's word count). The references:
+:func:`newsdedup.strip.base_features` and :func:`newsdedup.strip.match_rule_reference`.
+Compared on the seeds, BBC articles, L3S-GN1 page texts and Reuters-21578
+(corpus tests skip with the reason when ../shared/corpora is absent): the
+feature matrices bit for bit, and strip()'s text and removals.
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newsdedup import _native
+
+from .conftest import SEED_000, SEED_001, corpus_path, read_jsonl_gz
+
+S = importlib.import_module("newsdedup.strip")
+
+needs_native = pytest.mark.skipif(not _native.available(), reason="numba is not installed")
+
+_REGEXES = ("_ALPHA_WORD", "_CAP_WORD", "_UPPER_WORD", "_DIGIT", "_SEPS")
+
+
+def _ref_counts(line: str) -> list[int]:
+    return [len(getattr(S, name).findall(line)) for name in _REGEXES] + [
+        sum(map(len, S._WORD.findall(line)))
+    ]
+
+
+# Characters at the edges of the regexes' classes: capitals and the non-word
+# multiplication sign inside [A-Z\u00c0-\u00de], digits of other scripts,
+# underscore, separators, white space of several kinds.
+_TRICKY = (
+    "aZzAB\u00c0\u00d7\u00de\u00df\u00e9_09\u0663 \t\u00a0\u3000"
+    "|\u00bb\u203a\u2022\u00b7>:.,-'\"\u201c\u212a\U0001d400"
+)
+
+
+@needs_native
+@given(st.lists(st.text(alphabet=_TRICKY, max_size=14), min_size=1, max_size=6))
+@settings(max_examples=400, deadline=None)
+def test_line_counts_equal_the_regexes_on_tricky_text(lines: list[str]) -> None:
+    got = _native.line_counts(lines)
+    assert got.tolist() == [_ref_counts(s) for s in lines]
+
+
+@needs_native
+@given(st.lists(st.text(max_size=40), min_size=1, max_size=4))
+@settings(max_examples=200, deadline=None)
+def test_line_counts_equal_the_regexes_on_any_text(lines: list[str]) -> None:
+    lines = ["".join(s.splitlines()) for s in lines]
+    assert _native.line_counts(lines).tolist() == [_ref_counts(s) for s in lines]
+
+
+def _seed_texts() -> Iterator[tuple[str, str | None]]:
+    for path in (SEED_000, SEED_001):
+        yield path.read_text(encoding="utf-8"), None
+
+
+def _bbc(limit: int) -> Iterator[tuple[str, str | None]]:
+    for i, r in enumerate(read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz"))):
+        if i == limit:
+            return
+        yield f"{r['title']}\n{r['text']}", r["title"]
+
+
+def _l3s(limit: int) -> Iterator[tuple[str, str | None]]:
+    path = corpus_path("l3s-gn1", "l3s-gn1-blocks.jsonl.gz")
+    for i, r in enumerate(read_jsonl_gz(path)):
+        if i == limit:
+            return
+        yield r["page_text"], None
+        yield "\n".join(b[1].strip() for b in r["blocks"] if b[1].strip()), r.get("title")
+        yield r["text"], r.get("title")
+
+
+def _reuters(limit: int) -> Iterator[tuple[str, str | None]]:
+    path = corpus_path("reuters21578", "reuters21578.jsonl.gz")
+    for i, r in enumerate(read_jsonl_gz(path)):
+        if i == limit:
+            return
+        yield f"{r['title']}\n{r['text']}", r["title"]
+
+
+class _Capture:
+    """Records every base-feature matrix computed through it."""
+
+    def __init__(self, fn: Any):
+        self.fn = fn
+        self.calls: list[tuple[Any, ...]] = []
+
+    def __call__(self, *args: Any) -> np.ndarray:
+        self.calls.append(args)
+        return self.fn(*args)  # type: ignore[no-any-return]
+
+
+def _assert_fast_equals_reference(
+    docs: Iterator[tuple[str, str | None]], monkeypatch: pytest.MonkeyPatch
+) -> int:
+    texts = list(docs)
+    assert texts
+    fast = [S.strip_with(t, title=title) for t, title in texts]
+    with monkeypatch.context() as m:
+        cap = _Capture(S.base_features)
+        m.setattr(S, "base_features_fast", cap)
+        m.setattr(S, "match_rule", S.match_rule_reference)
+        ref = [S.strip_with(t, title=title) for t, title in texts]
+    assert fast == ref
+    # the matrices themselves, bit for bit (not only the decisions drawn from them)
+    for args in cap.calls:
+        a = S.base_features(*args)
+        b = S.base_features_fast(*args)
+        assert a.shape == b.shape
+        assert np.array_equal(a, b)
+    return len(cap.calls)
+
+
+def test_seeds_fast_path_equals_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    _assert_fast_equals_reference(_seed_texts(), monkeypatch)
+
+
+def test_synthetic_pages_fast_path_equals_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(6)
+    widgets = ["Share this", "READ MORE: other story", "Home | News | World", "By John Smith",
+               "Follow us on Twitter", "Photo: AP", "\u00a9 2024 Daily Planet", "ADVERTISEMENT",
+               "TAGS: politics", "12 comments", "We use cookies on this website", "UK \u00d7 EU"]
+    para = ("The council approved the budget on Tuesday after a debate that lasted most "
+            "of the evening, the mayor said.")
+    pages = []
+    for _ in range(60):
+        lines = [
+            rng.choice(widgets) if rng.random() < 0.4 else para
+            for _ in range(rng.randint(1, 14))
+        ]
+        pages.append(("\n".join(lines), None))
+    assert _assert_fast_equals_reference(iter(pages), monkeypatch) > 10
+
+
+@pytest.mark.corpora
+def test_bbc_fast_path_equals_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _assert_fast_equals_reference(_bbc(800), monkeypatch) > 0
+
+
+@pytest.mark.corpora
+def test_l3s_page_texts_fast_path_equals_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _assert_fast_equals_reference(_l3s(250), monkeypatch) > 100
+
+
+@pytest.mark.corpora
+def test_reuters_fast_path_equals_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    _assert_fast_equals_reference(_reuters(1500), monkeypatch)
+
+
+def test_rules_for_is_one_tuple_per_language() -> None:
+    assert S.rules_for("en") is S.rules_for("en")
+    assert S.rules_for("en") == S.RULES["en"] + S.RULES["*"]
+
+
+@given(st.text(max_size=60), st.integers(min_value=0, max_value=80))
+@settings(max_examples=300, deadline=None)
+def test_match_rule_equals_reference(line: str, n_words: int) -> None:
+    rules = S.rules_for("en")
+    assert S.match_rule(line, rules, n_words) == S.match_rule_reference(line, rules, n_words)

@@ -212,3 +212,20 @@ def test_a_shared_list_of_names_is_not_an_excerpt() -> None:
     assert "list of names" in e.reason
     excerpt = newsdedup.compare(story, story + "\n" + footer, strip=False)
     assert excerpt.relation in ("containment", "near_duplicate")
+
+
+def test_one_notice_under_two_headlines_is_compared_on_its_body() -> None:
+    """A short notice's headline weighs on its Jaccard: two sites' headlines of
+    one notice are compared body to body; two companies' notices are not."""
+    body = "Qtly div 10 cts vs 10 cts prior\nPay April 30\nRecord April 21\n"
+    r = newsdedup.cluster([
+        {"id": "a", "title": "JAMES RIVER CORP <JR> SETS REGULAR PAYOUT", "text": body},
+        {"id": "b", "title": "JAMES RIVER CORP <JR> SETS REGULAR DIVIDEND",
+         "text": body.replace("Qtly", "Qtrly")},
+        {"id": "c", "title": "THOMPSON MEDICAL CO INC <TM> SETS QUARTERLY",
+         "text": body.replace("April 21", "April 2")},
+    ], rewrite=False)
+    assert [sorted(c.members) for c in r.clusters if len(c.members) > 1] == [["a", "b"]]
+    (m,) = r.pairs
+    assert m.relation == "near_duplicate"
+    assert "headlines differ; bodies" in r.explain("a", "b").reason

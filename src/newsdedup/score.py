@@ -41,6 +41,8 @@ from .rewrite import (
     stem,
     weighted_jaccard,
 )
+from .normalize import normalize
+from .shingle import Shingler, tokenize
 from .sign import SignatureSpec, Signer
 from .types import Match, Relation
 
@@ -170,6 +172,13 @@ MAX_FIGURE_SHARE = 0.4
 #: names (a newspaper network's "The Charter ; The Compass ; ..." footer), not
 #: an excerpt of an article: two sites printing one list are not copies.
 MAX_NAME_LIST_SHARE = 0.75
+#: Pairs whose headlines differ are compared on their bodies alone when their
+#: whole texts reach this Jaccard or containment.
+BODY_MIN_JACCARD = 0.25
+#: ... and when the headlines share this much of the shorter one's words (two
+#: sites' headlines of one story; "STATE STREET ... SETS QUARTERLY" and
+#: "THOMPSON MEDICAL ... SETS QUARTERLY" are two companies' notices).
+BODY_HEADLINE_SHARE = 0.6
 _ALPHA_RE = re.compile(r"[^\W\d_]+")
 
 
@@ -223,6 +232,8 @@ class Judge:
         self._rw: dict[int, RewriteDoc] = {}
         self._terms: dict[int, tuple[dict[str, float], frozenset[str]]] = {}
         self._cache: dict[tuple[int, int], Verdict] = {}
+        self._bodies: dict[int, tuple[np.ndarray, int] | None] = {}
+        self._shingler: Shingler | None = None
 
     def rewrite_doc(self, i: int) -> RewriteDoc:
         doc = self._rw.get(i)
@@ -254,6 +265,48 @@ class Judge:
             self._facts[i] = f
         return f
 
+    def body(self, i: int) -> tuple[np.ndarray, int] | None:
+        """Shingles and word count of document ``i`` without its headline line
+        (None when its cleaned text does not start with its headline)."""
+        if i in self._bodies:
+            return self._bodies[i]
+        out = None
+        title = self.titles[i]
+        if title:
+            first, _, rest = self.texts[i].partition("\n")
+            if normalize(first) == normalize(title):
+                if self._shingler is None:
+                    self._shingler = Shingler(self.config.shingle_size)
+                toks = tokenize(normalize(rest))
+                enough = len(toks) >= max(self.config.min_words, self.config.shingle_size)
+                out = (self._shingler.shingles(toks) if enough else np.zeros(0, np.uint32),
+                       len(toks))
+        self._bodies[i] = out
+        return out
+
+    def _body_relation(
+        self, i: int, j: int, ov: Overlap
+    ) -> tuple[Relation, float, str, Overlap] | None:
+        """The copy verdict on the bodies alone, for a pair whose headlines differ
+        and whose whole texts fall short: one wire story under two sites'
+        headlines (a short notice's headline weighs on its Jaccard)."""
+        ti, tj = self.titles[i], self.titles[j]
+        if not ti or not tj or normalize(ti) == normalize(tj):
+            return None
+        wi, wj = set(tokenize(normalize(ti))), set(tokenize(normalize(tj)))
+        if not wi or not wj or len(wi & wj) < BODY_HEADLINE_SHARE * min(len(wi), len(wj)):
+            return None  # different headlines: a template's instances, not one story
+        if ov.jaccard < BODY_MIN_JACCARD and ov.containment < BODY_MIN_JACCARD:
+            return None
+        bi, bj = self.body(i), self.body(j)
+        if bi is None or bj is None or not bi[0].size or not bj[0].size:
+            return None
+        ovb = overlap(bi[0], bj[0])
+        relation, score, reason = copy_relation(ovb, bi[1], bj[1], self.config)
+        if relation == "distinct":
+            return None
+        return relation, score, f"headlines differ; bodies: {reason}", ovb
+
     def judge(self, i: int, j: int) -> Verdict:
         """The verdict for documents ``i`` and ``j`` (cached; symmetric)."""
         key = (i, j) if i <= j else (j, i)
@@ -274,6 +327,11 @@ class Judge:
             "jaccard": ov.jaccard, "containment_a": ov.containment_a,
             "containment_b": ov.containment_b,
         }
+        if relation == "distinct":
+            by_body = self._body_relation(i, j, ov)
+            if by_body is not None:
+                relation, score, reason, ov = by_body
+                signals.update(body_jaccard=ov.jaccard, body_containment=ov.containment)
         if relation == "containment":
             small = i if ov.size_a <= ov.size_b else j
             share = name_share(self.texts[small])

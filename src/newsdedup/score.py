@@ -26,6 +26,7 @@ from .cluster import UnionFind
 from .config import Config
 from .entities import Conflict, Facts, fact_conflict, facts, lead_agreement, wire_origin
 from .index import candidate_pairs, choose_params
+from .normalize import normalize
 from .rewrite import (
     KEY_MIN_CAP,
     MAX_WEIGHT,
@@ -41,7 +42,6 @@ from .rewrite import (
     stem,
     weighted_jaccard,
 )
-from .normalize import normalize
 from .shingle import Shingler, tokenize
 from .sign import SignatureSpec, Signer
 from .types import Match, Relation

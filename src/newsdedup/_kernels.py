@@ -375,3 +375,12 @@ def line_counts(cps: Any, starts: Any, ends: Any, table: Any) -> Any:
         out[k, 4] = seps
         out[k, 5] = words
     return out
+
+
+def token_counts(buf: Any, doc_ends: Any, table: Any) -> Any:
+    """The number of ``\\w+`` tokens of each segment of ``buf`` (UTF-8, segments
+    ending at ``doc_ends``)."""
+    ntok = np.zeros(doc_ends.shape[0], dtype=np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    _scan(buf, doc_ends, table, empty, empty, ntok)
+    return ntok

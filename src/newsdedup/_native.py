@@ -93,6 +93,14 @@ def line_counts(texts: list[str]) -> np.ndarray:
     return kernels()["line_counts"](cps, starts, starts + lengths, char_table())  # type: ignore[no-any-return]
 
 
+def token_counts(texts: list[str]) -> np.ndarray:
+    """int64[len(texts)]: ``len(re.findall(r"\\w+", text))`` of each text."""
+    encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
+    ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
+    buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    return kernels()["token_counts"](buf, ends, word_table())  # type: ignore[no-any-return]
+
+
 def kernels() -> dict[str, Any]:
     """The compiled kernels (compiling them, or loading them from numba's cache, on first use)."""
     if not _KERNELS:
@@ -104,6 +112,7 @@ def kernels() -> dict[str, Any]:
             shingle_sign=_kernels.shingle_sign,
             intersections=_kernels.intersections,
             line_counts=_kernels.line_counts,
+            token_counts=_kernels.token_counts,
         )
     return _KERNELS
 
@@ -121,3 +130,4 @@ def warm() -> None:
     pair = np.zeros(1, dtype=np.int64)
     k["intersections"](vals, offsets, pair, pair)
     line_counts(["a b", "C D"])
+    token_counts(["a b", "c"])

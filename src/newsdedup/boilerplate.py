@@ -27,9 +27,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -172,6 +173,39 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+def normalized_lines(text: str) -> list[str]:
+    """``[normalize(x) for x in text.splitlines()]``; ASCII text in one pass
+    (``normalize``'s ASCII path, whose ``replace`` and ``lower`` neither make
+    nor remove line breaks, applied to the whole text before splitting)."""
+    if text.isascii():
+        low = text.replace("`", "'").lower()
+        if (
+            "  " not in low and " \n" not in low and "\n " not in low
+            and not low.startswith(" ") and not low.endswith(" ")
+            and not any(c in low for c in _ODD_SPACE)
+        ):
+            # its only white space is single spaces inside lines: each line is
+            # already what split() and join() would make of it
+            return low.splitlines()
+        return [" ".join(x.split()) for x in low.splitlines()]
+    from .chunks import normalize_fast  # normalize(), faster (tests/test_fastpath.py)
+
+    return [normalize_fast(x) for x in text.splitlines()]
+
+
+#: ASCII white space (for ``str.split``) other than the space and the line feed.
+_ODD_SPACE = "\t\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+def _word_counts(lines: list[str]) -> list[int]:
+    """``len(_WORD.findall(x))`` of each line (in one compiled pass when numba is there)."""
+    from . import _native
+
+    if lines and _native.available():
+        return _native.token_counts(lines).tolist()  # type: ignore[no-any-return]
+    return [len(_WORD.findall(x)) for x in lines]
+
+
 def learn_from_articles(
     articles: Iterable[Article],
     *,
@@ -179,7 +213,91 @@ def learn_from_articles(
     min_share: float = 0.05,
     syndication_min_words: int = 5,
 ) -> BoilerplateModel:
-    """Learn a model from loaded articles (see :func:`learn_boilerplate`)."""
+    """Learn a model from loaded articles (see :func:`learn_boilerplate`).
+
+    The same model as :func:`learn_from_articles_reference`, computed with less
+    work: lines normalised per article in one pass, one "first source" entry per
+    line instead of a set of sources, counts by :class:`collections.Counter`,
+    word counts once per distinct line (tests/test_fast_boilerplate.py).
+    """
+    by_source: dict[str, list[list[str]]] = defaultdict(list)
+    first_key: dict[str, str] = {}
+    multi: set[str] = set()  # lines seen under two or more source keys
+    total = 0
+    for art in articles:
+        total += 1
+        src = source_of(art)
+        seen = dict.fromkeys(normalized_lines(art.full_text))
+        seen.pop("", None)
+        norms = list(seen)
+        key = src or f"\x00{art.id}"
+        setdefault = first_key.setdefault
+        for n in norms:
+            if setdefault(n, key) != key:
+                multi.add(n)
+        if src is not None:
+            by_source[src].append(norms)
+    learned: dict[str, frozenset[str]] = {}
+    for src, docs in by_source.items():
+        if len(docs) < min_docs:
+            continue
+        counts = Counter(chain.from_iterable(docs))
+        candidates = {n for n, c in counts.items() if c >= min_docs}
+        if not candidates:
+            continue
+        rest = [n for n in counts if n not in candidates]
+        story_lines = {
+            n for n, w in zip(rest, _word_counts(rest), strict=True) if w >= STORY_LINE_WORDS
+        }
+        # documents sharing a long non-candidate line are one story
+        uf = _UnionFind(len(docs))
+        first_doc: dict[str, int] = {}
+        evidence = [False] * len(docs)
+        for i, norms in enumerate(docs):
+            for n in norms:
+                if n not in story_lines:
+                    continue
+                evidence[i] = True
+                j = first_doc.setdefault(n, i)
+                if j != i:
+                    uf.union(i, j)
+        stories: dict[str, set[int]] = defaultdict(set)
+        for i, norms in enumerate(docs):
+            if not evidence[i]:
+                continue
+            root = uf.find(i)
+            for n in norms:
+                if n in candidates:
+                    stories[n].add(root)
+        n_stories = len({uf.find(i) for i in range(len(docs)) if evidence[i]})
+        need = max(min_docs, min_share * n_stories)
+        keep = set()
+        for n, roots in stories.items():
+            if len(roots) < need:
+                continue
+            if n in multi and len(_WORD.findall(n)) >= syndication_min_words:
+                continue  # repeated across sources: syndication, kept
+            keep.add(n)
+        if keep:
+            learned[src] = frozenset(keep)
+    return BoilerplateModel(
+        sources=learned,
+        min_docs=min_docs,
+        min_share=min_share,
+        syndication_min_words=syndication_min_words,
+        documents=total,
+    )
+
+
+def learn_from_articles_reference(
+    articles: Iterable[Article],
+    *,
+    min_docs: int = 3,
+    min_share: float = 0.05,
+    syndication_min_words: int = 5,
+) -> BoilerplateModel:
+    """Learn a model from loaded articles: the plain reference implementation of
+    :func:`learn_from_articles`."""
     by_source: dict[str, list[list[str]]] = defaultdict(list)
     line_sources: dict[str, set[str]] = defaultdict(set)
     total = 0

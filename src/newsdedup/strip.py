@@ -836,6 +836,28 @@ def strip_with(
     return _assemble(lines, decision, prefix)
 
 
+#: id(learned lines) -> (those lines, the set of their word counts)
+_LEARNED_COUNTS: dict[int, tuple[frozenset[str], frozenset[int]]] = {}
+
+
+def _learned_word_counts(learned: frozenset[str]) -> frozenset[int]:
+    """The ``\\w+`` token counts of a source's learned lines (cached).
+
+    For ASCII text, :func:`~newsdedup.normalize.normalize` changes only case,
+    backticks and white space, never which characters are word characters: a
+    line and its normalised form have as many tokens. So an ASCII line whose
+    token count is not in this set cannot normalise to a learned line.
+    """
+    hit = _LEARNED_COUNTS.get(id(learned))
+    if hit is None or hit[0] is not learned:
+        if len(_LEARNED_COUNTS) > 4096:
+            _LEARNED_COUNTS.clear()
+        hit = _LEARNED_COUNTS[id(learned)] = (
+            learned, frozenset(len(_WORD.findall(x)) for x in learned)
+        )
+    return hit[1]
+
+
 def rule_pass(
     lines: list[_Line],
     rules: tuple[LineRule, ...],
@@ -847,6 +869,61 @@ def rule_pass(
 
     ``toks`` are the ``\\w+`` tokens of every line of ``lines``, if already known.
     """
+    if toks is None:
+        toks = [_WORD.findall(ln.text) for ln in lines]
+    pairs = [(ln, t) for ln, t in zip(lines, toks, strict=True) if ln.text.strip()]
+    nonempty = [ln for ln, _ in pairs]
+    prefix: dict[int, int] = {}  # line start -> end of a removed prefix
+    hits: list[str | None] = []
+    seen_top: set[str] = set()
+    title_norm = normalize(title) if title else None
+    title_line: int | None = None
+    for k, ln in enumerate(nonempty):
+        # normalising is costly: only the top lines and learned lookups need it,
+        # and an ASCII line can equal a learned line only if it has as many words
+        n_words = len(pairs[k][1])
+        norm = ""
+        is_learned = False
+        if k < _HEADLINE_WINDOW:
+            norm = normalize(ln.text)
+            is_learned = learned is not None and norm in learned
+        elif learned is not None and (
+            not ln.text.isascii() or n_words in _learned_word_counts(learned)
+        ):
+            norm = normalize(ln.text)
+            is_learned = norm in learned
+        hit = None
+        if k == 0 and title_norm is not None and norm == title_norm:
+            title_line = ln.start
+        elif k < _HEADLINE_WINDOW and norm in seen_top:
+            hit = "repeated_headline"
+        elif is_learned:
+            hit = "learned_boilerplate"
+        elif k >= 2 and _continues_sentence(nonempty[k - 1].text, ln.text):
+            pass  # a wrapped sentence's next fragment ("by Baker."): never a widget line
+        else:
+            found = match_rule(ln.text, rules, n_words)
+            if found is not None:
+                rule, end = found
+                if rule.action == "prefix":
+                    prefix[ln.start] = end
+                else:
+                    hit = rule.name
+        if k < _HEADLINE_WINDOW:
+            seen_top.add(norm)
+        hits.append(hit)
+    return nonempty, hits, prefix, title_line
+
+
+def rule_pass_reference(
+    lines: list[_Line],
+    rules: tuple[LineRule, ...],
+    title: str | None,
+    learned: frozenset[str] | None,
+    toks: list[list[str]] | None = None,
+) -> tuple[list[_Line], list[str | None], dict[int, int], int | None]:
+    """:func:`rule_pass` as first written (the reference): every line of a source
+    with learned lines is normalised for the lookup."""
     if toks is None:
         toks = [_WORD.findall(ln.text) for ln in lines]
     pairs = [(ln, t) for ln, t in zip(lines, toks, strict=True) if ln.text.strip()]

@@ -1,0 +1,164 @@
+"""The fast boilerplate learner and lookup give exactly what the references give.
+
+:func:`newsdedup.boilerplate.learn_from_articles` against
+:func:`newsdedup.boilerplate.learn_from_articles_reference` (the same model),
+:func:`newsdedup.boilerplate.normalized_lines` against ``normalize`` per line,
+and strip()'s learned-line lookup (:func:`newsdedup.strip.rule_pass`, which
+skips normalising ASCII lines whose word count no learned line has) against
+:func:`newsdedup.strip.rule_pass_reference`, on the L3S-GN1 pages (with their
+sites' learned lines), BBC, Reuters and generated corpora.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newsdedup.normalize import normalize
+from newsdedup.types import Article
+
+from .conftest import corpus_path, read_jsonl_gz
+
+B = importlib.import_module("newsdedup.boilerplate")
+S = importlib.import_module("newsdedup.strip")
+
+_LINE_BITS = st.sampled_from(
+    ["Follow us", "follow  US", " Follow us ", "Share `this`", "\tShare 'this'", "Caf\u00e9 news",
+     "CAF\u00c9 NEWS", "\u201cQuoted\u201d", "a\u00a0b", "zero\u200bwidth", "", " ", "x\x0by",
+     "Stra\u00dfe", "The council approved the budget on Tuesday after a long debate.",
+     "the council approved the budget on tuesday after a long debate."]
+)
+
+
+@given(st.lists(_LINE_BITS, max_size=8), st.sampled_from(["\n", "\r\n", "\r", "\x1c", "\n\n"]))
+@settings(max_examples=300, deadline=None)
+def test_normalized_lines_equal_normalize_per_line(bits: list[str], sep: str) -> None:
+    text = sep.join(bits)
+    assert B.normalized_lines(text) == [normalize(x) for x in text.splitlines()]
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=300, deadline=None)
+def test_normalized_lines_equal_normalize_per_line_on_any_text(text: str) -> None:
+    assert B.normalized_lines(text) == [normalize(x) for x in text.splitlines()]
+
+
+def _same_model(articles: list[Article], **kw: object) -> object:
+    fast = B.learn_from_articles(articles, **kw)
+    ref = B.learn_from_articles_reference(articles, **kw)
+    assert dict(fast.sources) == dict(ref.sources)
+    assert fast.to_json() == ref.to_json()
+    return fast
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", None]),
+            st.lists(_LINE_BITS, min_size=1, max_size=6),
+        ),
+        min_size=0, max_size=30,
+    ),
+    st.integers(min_value=2, max_value=4),
+)
+@settings(max_examples=200, deadline=None)
+def test_learner_equals_reference_on_generated_corpora(
+    docs: list[tuple[str | None, list[str]]], min_docs: int
+) -> None:
+    arts = [Article(id=f"d{i}", text="\n".join(lines), source=src)
+            for i, (src, lines) in enumerate(docs)]
+    _same_model(arts, min_docs=min_docs, min_share=0.0, syndication_min_words=2)
+
+
+def test_learner_equals_reference_on_sites_with_footers() -> None:
+    rng = random.Random(3)
+    words = ["the", "a", "council", "budget", "vote", "city", "mayor", "said", "on",
+             "tuesday", "plan", "tax", "school"]
+    footers = ["Follow the Planet on Twitter", "Copyright Planet Media 2024",
+               "Read more: local news", "Sign up for our daily newsletter today"]
+    arts = []
+    for i in range(400):
+        src = rng.choice(["planet", "globe", "herald", None])
+        story = " ".join(rng.choice(words) for _ in range(rng.randint(4, 30)))
+        lines = [story.capitalize() + "."]
+        if rng.random() < 0.7:
+            lines.append(rng.choice(footers))
+        if rng.random() < 0.3:
+            lines.append(" ".join(rng.choice(words) for _ in range(12)))
+        arts.append(Article(id=f"{i:04d}", text="\n".join(lines), source=src))
+    model = _same_model(arts)
+    assert len(model) > 0  # type: ignore[arg-type]
+
+
+def _l3s_articles() -> list[Article]:
+    path = corpus_path("l3s-gn1", "l3s-gn1-blocks.jsonl.gz")
+    return [Article(id=r["id"], text=r["page_text"], title=r.get("title"), url=r["url"])
+            for r in read_jsonl_gz(path)]
+
+
+@pytest.mark.corpora
+def test_learner_equals_reference_on_l3s_pages() -> None:
+    model = _same_model(_l3s_articles())
+    assert len(model) > 100  # type: ignore[arg-type]
+
+
+@pytest.mark.corpora
+def test_learner_equals_reference_on_bbc_and_reuters() -> None:
+    arts = []
+    for r in read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz")):
+        arts.append(Article(id=r["id"], text=r["text"], title=r["title"], source=r["label"]))
+    path = corpus_path("reuters21578", "reuters21578.jsonl.gz")
+    for i, r in enumerate(read_jsonl_gz(path)):
+        if i == 4000:
+            break
+        arts.append(Article(id=f"r{r['id']}", text=r["text"], title=r["title"],
+                            source=(r.get("dateline") or "x").split(",")[0][:12]))
+    _same_model(arts)
+
+
+BENCH = Path(os.path.expanduser("~/.cache/newsdedup-bench/news-2000-s1.jsonl"))
+
+
+def test_learner_equals_reference_on_the_speed_corpus() -> None:
+    if not BENCH.exists():
+        pytest.skip(f"{BENCH} is absent (benchmarks/speed/corpus.py writes it)")
+    from newsdedup.load import iter_articles
+
+    model = _same_model(list(iter_articles(str(BENCH))))
+    assert len(model) > 0  # type: ignore[arg-type]
+
+
+@pytest.mark.corpora
+def test_strip_with_learned_lines_equals_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    arts = _l3s_articles()
+    model = B.learn_from_articles(arts)
+    docs = [(a.full_text, B.source_of(a)) for a in arts]
+    fast = [S.strip(t, source=src, model=model) for t, src in docs]
+    with monkeypatch.context() as m:
+        m.setattr(S, "rule_pass", S.rule_pass_reference)
+        m.setattr(S, "match_rule", S.match_rule_reference)
+        m.setattr(S, "base_features_fast", S.base_features)
+        ref = [S.strip(t, source=src, model=model) for t, src in docs]
+    assert fast == ref
+    assert sum(r.rule == "learned_boilerplate" for s in fast for r in s.removed) > 100
+
+
+def test_learned_lookup_of_non_ascii_and_odd_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    learned = frozenset({"follow us on twitter", "caf\u00e9 news", "share this"})
+    model = B.BoilerplateModel(sources={"s": learned})
+    lines = ["Headline here", "Intro line", "Third", "Fourth", "FOLLOW  us on Twitter",
+             "Caf\u00e9 News", "Cafe\u0301 news", "Share `this`", " share this ",
+             "share\u00a0this", "The council approved the budget on Tuesday after a debate."]
+    text = "\n".join(lines)
+    fast = S.strip(text, source="s", model=model)
+    with monkeypatch.context() as m:
+        m.setattr(S, "rule_pass", S.rule_pass_reference)
+        ref = S.strip(text, source="s", model=model)
+    assert fast == ref
+    assert sum(r.rule == "learned_boilerplate" for r in fast.removed) >= 4

@@ -79,7 +79,7 @@ def test_format_version_and_foreign_files_are_refused(tmp_path: Path) -> None:
     Deduper.open(db).close()
     con = sqlite3.connect(db)
     con.execute(
-        "UPDATE meta SET value = replace(value, '\"index_format\": 2', '\"index_format\": 99')"
+        "UPDATE meta SET value = replace(value, '\"index_format\": 3', '\"index_format\": 99')"
     )
     con.commit()
     con.close()

@@ -27,6 +27,8 @@ from newsdedup.store import (
     encode_payload,
     encode_record,
     encode_shingles,
+    payload_band_hashes,
+    payload_key_hashes,
 )
 from newsdedup.stream import Decision
 
@@ -311,12 +313,19 @@ def test_record_round_trips() -> None:
                   payload=encode_payload("Héadline", "Héadline\nBody.", "Body.")),
         StoredDoc(seq=1, id="", published=None, source=None, n_words=0, exact=None,
                   cluster=0, rep=None, shingles=sh[:0]),
+        StoredDoc(seq=9, id="copy", published=None, source=None, n_words=3, exact=5,
+                  cluster=7, rep="é/1", lead=False, samples=2, shingles=sh,
+                  payload=encode_payload(None, "x", "x", np.array([3, 8], dtype=np.uint32),
+                                         np.array([False, True]))),
     ]:
         back = decode_record(encode_record(doc))
+        assert back.code is not None  # decoded on first use
+        assert np.array_equal(back.shingle_set(), doc.shingles) and back.code is None
         assert dataclasses.astuple(back)[:-2] == dataclasses.astuple(doc)[:-2]
-        assert np.array_equal(back.shingles, doc.shingles)
         assert back.payload == doc.payload
     assert decode_payload(encode_payload(None, "a\x00b", "")) == (None, "a\x00b", "")
+    assert payload_band_hashes(doc.payload).tolist() == [8]
+    assert payload_key_hashes(doc.payload).tolist() == [3, 8]
 
 
 # ----------------------------------------------------------------------------- CLI

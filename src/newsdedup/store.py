@@ -37,7 +37,7 @@ import struct
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -45,7 +45,7 @@ import numpy as np
 from .errors import IncompatibleSignatureError, MissingDependencyError, NewsDedupError
 
 #: Version of the stored layout (tables, keys, record and shingle coding).
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 _SQLITE_APP_ID = 0x4E444450  # "NDDP" in PRAGMA application_id
 
 
@@ -108,6 +108,10 @@ def decode_shingles(blob: bytes) -> np.ndarray:
 # --------------------------------------------------------------------------- records
 
 
+_NO_SHINGLES = np.zeros(0, dtype=np.uint32)
+_NO_SHINGLES.flags.writeable = False
+
+
 @dataclass(slots=True, kw_only=True)
 class StoredDoc:
     """What the index keeps per document.
@@ -121,9 +125,15 @@ class StoredDoc:
         exact: 64-bit hash of the normalised cleaned text (None: too short).
         cluster: seq of the story's first-seen document (0: this document).
         rep: id of the story's first-seen document (None: this document).
-        shingles: the exact sorted shingle set.
+        samples: how many passage samples the shingle set has (-1: not given).
+        code: the shingle set's Elias-Fano code while not yet decoded (a store
+            fetches documents undecoded; use :meth:`shingle_set`).
+        shingles: the exact sorted shingle set (see ``code``).
         payload: key-term hashes, then headline, original and cleaned text,
             compressed (:func:`encode_payload`); empty when not kept.
+        lead: whether the document leads its exact group (is not an exact copy
+            of an earlier one): only leads count in the key-term document
+            frequencies (:meth:`IndexStore.term_df`).
     """
 
     seq: int
@@ -134,8 +144,22 @@ class StoredDoc:
     exact: int | None
     cluster: int
     rep: str | None
-    shingles: np.ndarray
+    lead: bool = True
+    samples: int = -1
+    code: bytes | None = None
+    shingles: np.ndarray = field(default_factory=lambda: _NO_SHINGLES)
     payload: bytes = b""
+
+    def shingle_set(self) -> np.ndarray:
+        """The shingle set (decoded from ``code`` on first use)."""
+        if self.code is not None:
+            self.shingles = decode_shingles(self.code)
+            self.code = None
+        return self.shingles
+
+    def shingle_code(self) -> bytes:
+        """The Elias-Fano code of the shingle set."""
+        return self.code if self.code is not None else encode_shingles(self.shingles)
 
     @property
     def story(self) -> int:
@@ -147,32 +171,52 @@ class StoredDoc:
         return self.rep if self.rep is not None else self.id
 
 
-_REC = struct.Struct("<BdqqqIHHHI")
-# flags, published, exact, seq, cluster, n_words, 3 string lengths, shingle-code length
+_REC = struct.Struct("<BdqqqIiHHHI")
+# flags, published, exact, seq, cluster, n_words, samples, 3 string lengths,
+# shingle-code length
 _PAYLOAD_HEAD = struct.Struct("<III")
+_KEYS_HEAD = struct.Struct("<II")  # key-hash code length, banded-mask length
 _NO_TITLE = 0xFFFFFFFF
 
 
-def encode_payload(
-    title: str | None, original: str, cleaned: str, key_hashes: np.ndarray | None = None
-) -> bytes:
-    """Headline, original text and cleaned text, zlib-compressed together, after
-    the rewrite family's key-term hashes (Elias-Fano coded, uncompressed, so that
-    the key-term prefilter reads them without decompressing).
-
-    >>> blob = encode_payload("Hi", "Hi\\nthere", "there", np.array([7, 9], dtype=np.uint32))
-    >>> decode_payload(blob), payload_key_hashes(blob).tolist()
-    (('Hi', 'Hi\\nthere', 'there'), [7, 9])
-    """
+def compress_texts(title: str | None, original: str, cleaned: str) -> bytes:
+    """Headline, original text and cleaned text, zlib-compressed together (the
+    cleaned text is mostly back-references into the original)."""
     import zlib
 
     t = b"" if title is None else title.encode("utf-8", "surrogatepass")
     o = original.encode("utf-8", "surrogatepass")
     c = cleaned.encode("utf-8", "surrogatepass")
     head = _PAYLOAD_HEAD.pack(_NO_TITLE if title is None else len(t), len(o), len(c))
-    keys = encode_shingles(key_hashes if key_hashes is not None else _NO_HASHES)
-    return b"".join((struct.pack("<I", len(keys)), keys,
-                     zlib.compress(b"".join((head, t, o, c)), 6)))
+    return zlib.compress(b"".join((head, t, o, c)), 6)
+
+
+def encode_payload(
+    title: str | None, original: str, cleaned: str, key_hashes: np.ndarray | None = None,
+    banded: np.ndarray | None = None, *, texts: bytes | None = None,
+) -> bytes:
+    """The rewrite family's key-term hashes (Elias-Fano coded, uncompressed, so
+    that the key-term prefilter reads them without decompressing), which of them
+    the rewrite bands were computed from (``banded``, a boolean mask; omitted
+    when all were), then the texts (:func:`compress_texts`, or ``texts`` when
+    already compressed).
+
+    >>> blob = encode_payload("Hi", "Hi\\nthere", "there", np.array([7, 9], dtype=np.uint32))
+    >>> decode_payload(blob), payload_key_hashes(blob).tolist()
+    (('Hi', 'Hi\\nthere', 'there'), [7, 9])
+    >>> blob = encode_payload(None, "", "", np.array([7, 9, 12], dtype=np.uint32),
+    ...                       np.array([True, False, True]))
+    >>> payload_band_hashes(blob).tolist()
+    [7, 12]
+    """
+    hashes = key_hashes if key_hashes is not None else _NO_HASHES
+    keys = encode_shingles(hashes) if len(hashes) else b""
+    mask = b""
+    if banded is not None and not bool(np.all(banded)):
+        mask = np.packbits(banded.astype(np.uint8)).tobytes()
+    if texts is None:
+        texts = compress_texts(title, original, cleaned)
+    return b"".join((_KEYS_HEAD.pack(len(keys), len(mask)), keys, mask, texts))
 
 
 _NO_HASHES = np.zeros(0, dtype=np.uint32)
@@ -182,16 +226,30 @@ def payload_key_hashes(blob: bytes) -> np.ndarray:
     """The key-term hashes of a payload (sorted unique uint32)."""
     if not blob:
         return _NO_HASHES
-    (n,) = struct.unpack_from("<I", blob, 0)
-    return decode_shingles(blob[4 : 4 + n])
+    n, _m = _KEYS_HEAD.unpack_from(blob, 0)
+    return decode_shingles(blob[8 : 8 + n]) if n else _NO_HASHES
+
+
+def payload_band_hashes(blob: bytes) -> np.ndarray:
+    """The key-term hashes a document's rewrite bands were computed from."""
+    if not blob:
+        return _NO_HASHES
+    n, m = _KEYS_HEAD.unpack_from(blob, 0)
+    hashes = decode_shingles(blob[8 : 8 + n]) if n else _NO_HASHES
+    if not m:
+        return hashes
+    mask = np.unpackbits(np.frombuffer(blob, dtype=np.uint8, count=m, offset=8 + n),
+                         count=len(hashes)).astype(bool)
+    out: np.ndarray = hashes[mask]
+    return out
 
 
 def decode_payload(blob: bytes) -> tuple[str | None, str, str]:
     """The texts of a payload: (title, original, cleaned)."""
     import zlib
 
-    (n,) = struct.unpack_from("<I", blob, 0)
-    raw = zlib.decompress(blob[4 + n :])
+    n, m = _KEYS_HEAD.unpack_from(blob, 0)
+    raw = zlib.decompress(blob[8 + n + m :])
     lt, lo, lc = _PAYLOAD_HEAD.unpack_from(raw, 0)
     pos = _PAYLOAD_HEAD.size
     title = None
@@ -215,18 +273,20 @@ def encode_record(doc: StoredDoc) -> bytes:
         | (doc.exact is not None) << 1
         | (doc.source is not None) << 2
         | (doc.rep is not None) << 3
+        | (not doc.lead) << 4
     )
-    code = encode_shingles(doc.shingles)
+    code = doc.shingle_code()
     head = _REC.pack(
         flags, doc.published if doc.published is not None else 0.0,
         doc.exact if doc.exact is not None else 0, doc.seq, doc.cluster, doc.n_words,
-        len(ident), len(source), len(rep), len(code),
+        doc.samples, len(ident), len(source), len(rep), len(code),
     )
     return b"".join((head, ident, source, rep, code, doc.payload))
 
 
 def decode_record(value: bytes) -> StoredDoc:
-    flags, pub, exact, seq, cluster, n_words, li, ls, lr, lc = _REC.unpack_from(value, 0)
+    flags, pub, exact, seq, cluster, n_words, samples, li, ls, lr, lc = _REC.unpack_from(
+        value, 0)
     pos = _REC.size
     ident = value[pos : pos + li].decode("utf-8")
     pos += li
@@ -238,7 +298,8 @@ def decode_record(value: bytes) -> StoredDoc:
         seq=seq, id=ident, published=pub if flags & 1 else None,
         exact=exact if flags & 2 else None, source=source if flags & 4 else None,
         rep=rep if flags & 8 else None, cluster=cluster, n_words=n_words,
-        shingles=decode_shingles(value[pos : pos + lc]), payload=bytes(value[pos + lc :]),
+        code=bytes(value[pos : pos + lc]), payload=bytes(value[pos + lc :]),
+        lead=not flags & 16, samples=samples,
     )
 
 
@@ -263,6 +324,19 @@ def check_fingerprint(stored: dict[str, Any], wanted: dict[str, Any], where: str
             f"{where} was built with a different configuration (" + "; ".join(diffs) + "). "
             "Open it with the configuration it was built with, or build a new index."
         )
+
+
+def term_counts(docs: Sequence[StoredDoc]) -> tuple[int, dict[int, int]]:
+    """How many of ``docs`` count in the key-term document frequencies (leads
+    with a shingle set), and how many of those hold each key-term hash."""
+    n = 0
+    df: dict[int, int] = {}
+    for d in docs:
+        if d.lead and d.exact is not None:
+            n += 1
+            for h in payload_key_hashes(d.payload).tolist():
+                df[h] = df.get(h, 0) + 1
+    return n, df
 
 
 class IndexStore(ABC):
@@ -315,6 +389,16 @@ class IndexStore(ABC):
         """Remove documents and their band entries."""
 
     @abstractmethod
+    def term_docs(self) -> int:
+        """How many indexed documents count in the key-term document
+        frequencies (the exact-group leads with a shingle set)."""
+
+    @abstractmethod
+    def term_df(self, hashes: np.ndarray, min_df: int) -> dict[int, int]:
+        """Key-term document frequencies over those documents: {hash: df} for
+        each of ``hashes`` that occurs and for every hash with df >= ``min_df``."""
+
+    @abstractmethod
     def published_before(self, t: float, limit: int) -> list[StoredDoc]:
         """Up to ``limit`` documents whose published time is before ``t`` (POSIX
         seconds), oldest seqs first."""
@@ -341,6 +425,8 @@ class MemoryStore(IndexStore):
         self._docs: dict[int, StoredDoc] = {}
         self._ids: dict[str, int] = {}
         self._bands: dict[int, list[int]] = {}
+        self._df: dict[int, int] = {}
+        self._leads = 0
         self._next = 1
 
     def fingerprint(self) -> dict[str, Any] | None:
@@ -377,6 +463,10 @@ class MemoryStore(IndexStore):
             self._ids[doc.id] = doc.seq
             for k in ks.tolist():
                 self._bands.setdefault(k, []).append(doc.seq)
+        n, df = term_counts(docs)
+        self._leads += n
+        for h, c in df.items():
+            self._df[h] = self._df.get(h, 0) + c
 
     def delete(self, docs: Sequence[StoredDoc], keys: Sequence[np.ndarray]) -> None:
         for doc, ks in zip(docs, keys, strict=True):
@@ -388,6 +478,25 @@ class MemoryStore(IndexStore):
                     members.remove(doc.seq)
                     if not members:
                         del self._bands[k]
+        n, df = term_counts(docs)
+        self._leads -= n
+        for h, c in df.items():
+            left = self._df.get(h, 0) - c
+            if left > 0:
+                self._df[h] = left
+            else:
+                self._df.pop(h, None)
+
+    def term_docs(self) -> int:
+        return self._leads
+
+    def term_df(self, hashes: np.ndarray, min_df: int) -> dict[int, int]:
+        out = {h: c for h, c in self._df.items() if c >= min_df}
+        for h in hashes.tolist():
+            c = self._df.get(h)
+            if c is not None:
+                out[h] = c
+        return out
 
     def published_before(self, t: float, limit: int) -> list[StoredDoc]:
         found = [d for d in self._docs.values() if d.published is not None and d.published < t]
@@ -411,7 +520,9 @@ CREATE TABLE IF NOT EXISTS docs (
     cluster INTEGER NOT NULL,
     rep TEXT,
     shingles BLOB NOT NULL,
-    payload BLOB NOT NULL
+    payload BLOB NOT NULL,
+    lead INTEGER NOT NULL,
+    samples INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS docs_published ON docs(published) WHERE published IS NOT NULL;
 CREATE TABLE IF NOT EXISTS bands (
@@ -419,6 +530,7 @@ CREATE TABLE IF NOT EXISTS bands (
     seq INTEGER NOT NULL,
     PRIMARY KEY (key, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS terms (hash INTEGER PRIMARY KEY, df INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS bands_new (
     key INTEGER NOT NULL,
     seq INTEGER NOT NULL,
@@ -431,7 +543,9 @@ CREATE TABLE IF NOT EXISTS bands_new (
 # every transaction (an LSM-style level of two). Seqs in ``bands_new`` are
 # always larger than those in ``bands``.
 _MERGE_MIN = 500_000
-_DOC_COLS = "seq, id, published, source, n_words, exact, cluster, rep, shingles, payload"
+_DOC_COLS = (
+    "seq, id, published, source, n_words, exact, cluster, rep, shingles, payload, lead, samples"
+)
 # 8 KiB pages hold five ~1.5 KB document rows (4 KiB pages hold two, wasting a quarter).
 _PAGE_SIZE = 8192
 # Band keys are stored as their top 48 bits (6-byte SQLite integers instead of 8):
@@ -447,10 +561,10 @@ _MAX_PARAMS = 30_000
 
 
 def _row_doc(row: tuple[Any, ...]) -> StoredDoc:
-    seq, ident, pub, source, n_words, exact, cluster, rep, blob, payload = row
+    seq, ident, pub, source, n_words, exact, cluster, rep, blob, payload, lead, samples = row
     return StoredDoc(
         seq=seq, id=ident, published=pub, source=source, n_words=n_words, exact=exact,
-        cluster=cluster, rep=rep, shingles=decode_shingles(blob), payload=payload,
+        cluster=cluster, rep=rep, code=blob, payload=payload, lead=bool(lead), samples=samples,
     )
 
 
@@ -635,10 +749,10 @@ class SQLiteStore(IndexStore):
         with self.transaction():
             try:
                 con.executemany(
-                    f"INSERT INTO docs ({_DOC_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO docs ({_DOC_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (d.seq, d.id, d.published, d.source, d.n_words, d.exact, d.cluster,
-                         d.rep, encode_shingles(d.shingles), d.payload)
+                         d.rep, d.shingle_code(), d.payload, int(d.lead), d.samples)
                         for d in docs
                     ],
                 )
@@ -664,6 +778,32 @@ class SQLiteStore(IndexStore):
                 self._set_counter("main_rows", main + recent)
                 recent = 0
             self._set_counter("recent_rows", recent)
+            self._count_terms(docs, 1)
+
+    def _count_terms(self, docs: Sequence[StoredDoc], sign: int) -> None:
+        n, df = term_counts(docs)
+        if not n:
+            return
+        con = self._con
+        con.executemany(
+            "INSERT INTO terms (hash, df) VALUES (?, ?) "
+            "ON CONFLICT (hash) DO UPDATE SET df = df + excluded.df",
+            [(h, sign * c) for h, c in df.items()],
+        )
+        if sign < 0:
+            con.execute("DELETE FROM terms WHERE df <= 0")
+        self._set_counter("term_docs", self._counter("term_docs") + sign * n)
+
+    def term_docs(self) -> int:
+        return self._counter("term_docs")
+
+    def term_df(self, hashes: np.ndarray, min_df: int) -> dict[int, int]:
+        rows = self._con.execute(
+            "SELECT hash, df FROM terms WHERE df >= ? "
+            "UNION SELECT hash, df FROM terms WHERE hash IN (SELECT value FROM json_each(?))",
+            (min_df, json.dumps(hashes.tolist())),
+        )
+        return dict(rows.fetchall())
 
     def _counter(self, name: str) -> int:
         row = self._con.execute("SELECT value FROM meta WHERE key = ?", (name,)).fetchone()
@@ -683,6 +823,7 @@ class SQLiteStore(IndexStore):
             con.executemany("DELETE FROM bands WHERE key = ? AND seq = ?", rows)
             con.executemany("DELETE FROM bands_new WHERE key = ? AND seq = ?", rows)
             con.executemany("DELETE FROM docs WHERE seq = ?", [(d.seq,) for d in docs])
+            self._count_terms(docs, -1)
 
     def published_before(self, t: float, limit: int) -> list[StoredDoc]:
         rows = self._con.execute(
@@ -727,9 +868,11 @@ class SQLiteStore(IndexStore):
 # key costs about 100 bytes of overhead each.
 
 # Insert a batch atomically: fail (writing nothing) if any id is taken.
-# KEYS: ids hash, docs hash, published zset, then the bucket hash of every band key.
-# ARGV: n, then per document: id, seq, record, published ('' for none), number of
-# band keys m, then the m band fields.
+# KEYS: ids hash, docs hash, published zset, meta hash, key-term df zset, then the
+# bucket hash of every band key.
+# ARGV: n, then per document: id, seq, record, published ('' for none), counted
+# (1: counts in the key-term document frequencies), number of band keys m,
+# number of key-term hashes t, then the m band fields and the t hashes.
 _REDIS_INSERT = """
 local n = tonumber(ARGV[1])
 local starts = {}
@@ -737,38 +880,53 @@ local pos = 2
 for i = 1, n do
   starts[i] = pos
   if redis.call('HEXISTS', KEYS[1], ARGV[pos]) == 1 then return ARGV[pos] end
-  pos = pos + 5 + tonumber(ARGV[pos + 4])
+  pos = pos + 7 + tonumber(ARGV[pos + 5]) + tonumber(ARGV[pos + 6])
 end
-local k = 4
+local k = 6
 for i = 1, n do
   local base = starts[i]
   local id, seq = ARGV[base], ARGV[base + 1]
+  local m, t = tonumber(ARGV[base + 5]), tonumber(ARGV[base + 6])
   redis.call('HSET', KEYS[1], id, seq)
   redis.call('HSET', KEYS[2], seq, ARGV[base + 2])
   if ARGV[base + 3] ~= '' then redis.call('ZADD', KEYS[3], ARGV[base + 3], seq) end
-  for j = 1, tonumber(ARGV[base + 4]) do
-    local f = ARGV[base + 4 + j]
+  for j = 1, m do
+    local f = ARGV[base + 6 + j]
     local v = redis.call('HGET', KEYS[k], f)
     if v then v = v .. ',' .. seq else v = seq end
     redis.call('HSET', KEYS[k], f, v)
     k = k + 1
   end
+  if ARGV[base + 4] == '1' then
+    redis.call('HINCRBY', KEYS[4], 'term_docs', 1)
+    for j = 1, t do redis.call('ZINCRBY', KEYS[5], 1, ARGV[base + 6 + m + j]) end
+  end
 end
 return false
 """
 
-# KEYS as for insert; ARGV: n, then per document: id, seq, m, then the m band fields.
+# KEYS as for insert; ARGV: n, then per document: id, seq, counted, m, t, then the
+# m band fields and the t key-term hashes.
 _REDIS_DELETE = """
 local n = tonumber(ARGV[1])
 local pos = 2
-local k = 4
+local k = 6
 for i = 1, n do
-  local id, seq, m = ARGV[pos], ARGV[pos + 1], tonumber(ARGV[pos + 2])
+  local id, seq = ARGV[pos], ARGV[pos + 1]
+  local m, t = tonumber(ARGV[pos + 3]), tonumber(ARGV[pos + 4])
   if redis.call('HGET', KEYS[1], id) == seq then redis.call('HDEL', KEYS[1], id) end
-  redis.call('HDEL', KEYS[2], seq)
+  if redis.call('HDEL', KEYS[2], seq) == 1 and ARGV[pos + 2] == '1' then
+    redis.call('HINCRBY', KEYS[4], 'term_docs', -1)
+    for j = 1, t do
+      local h = ARGV[pos + 4 + m + j]
+      if tonumber(redis.call('ZINCRBY', KEYS[5], -1, h)) <= 0 then
+        redis.call('ZREM', KEYS[5], h)
+      end
+    end
+  end
   redis.call('ZREM', KEYS[3], seq)
   for j = 1, m do
-    local f = ARGV[pos + 2 + j]
+    local f = ARGV[pos + 4 + j]
     local v = redis.call('HGET', KEYS[k], f)
     if v then
       local keep = {}
@@ -783,7 +941,7 @@ for i = 1, n do
     end
     k = k + 1
   end
-  pos = pos + 3 + m
+  pos = pos + 5 + m + t
 end
 return n
 """
@@ -826,7 +984,7 @@ class RedisStore(IndexStore):
         self._delete = self._client.register_script(_REDIS_DELETE)
         p = self._prefix
         self._k_meta, self._k_seq, self._k_ids = p + b"meta", p + b"seq", p + b"ids"
-        self._k_docs, self._k_pub = p + b"docs", p + b"pub"
+        self._k_docs, self._k_pub, self._k_df = p + b"docs", p + b"pub", p + b"df"
 
     def _band(self, key: int) -> tuple[bytes, bytes]:
         """(bucket hash name, field) of a 64-bit band key."""
@@ -889,6 +1047,12 @@ class RedisStore(IndexStore):
             values = self._client.hmget(self._k_ids, list(ids))
         return {i: int(v) for i, v in zip(ids, values, strict=True) if v is not None}
 
+    @staticmethod
+    def _counted(d: StoredDoc) -> tuple[str, list[int]]:
+        if d.lead and d.exact is not None:
+            return "1", payload_key_hashes(d.payload).tolist()
+        return "0", []
+
     def insert(self, docs: Sequence[StoredDoc], keys: Sequence[np.ndarray]) -> None:
         if not docs:
             return
@@ -896,13 +1060,19 @@ class RedisStore(IndexStore):
         band_keys: list[bytes] = []
         for d, ks in zip(docs, keys, strict=True):
             bands = [self._band(k) for k in ks.tolist()]
+            counted, terms = self._counted(d)
             argv += [d.id, d.seq, encode_record(d),
-                     "" if d.published is None else repr(d.published), len(bands)]
+                     "" if d.published is None else repr(d.published), counted, len(bands),
+                     len(terms)]
             argv += [f for _h, f in bands]
+            argv += terms
             band_keys += [h for h, _f in bands]
         with self._io():
-            taken = self._insert(keys=[self._k_ids, self._k_docs, self._k_pub, *band_keys],
-                                 args=argv)
+            taken = self._insert(
+                keys=[self._k_ids, self._k_docs, self._k_pub, self._k_meta, self._k_df,
+                      *band_keys],
+                args=argv,
+            )
         if taken is not None:
             ident = taken.decode("utf-8") if isinstance(taken, bytes) else taken
             raise DuplicateIdError(f"document id {ident!r} is already in the index")
@@ -914,11 +1084,34 @@ class RedisStore(IndexStore):
         band_keys: list[bytes] = []
         for d, ks in zip(docs, keys, strict=True):
             bands = [self._band(k) for k in ks.tolist()]
-            argv += [d.id, d.seq, len(bands)]
+            counted, terms = self._counted(d)
+            argv += [d.id, d.seq, counted, len(bands), len(terms)]
             argv += [f for _h, f in bands]
+            argv += terms
             band_keys += [h for h, _f in bands]
         with self._io():
-            self._delete(keys=[self._k_ids, self._k_docs, self._k_pub, *band_keys], args=argv)
+            self._delete(
+                keys=[self._k_ids, self._k_docs, self._k_pub, self._k_meta, self._k_df,
+                      *band_keys],
+                args=argv,
+            )
+
+    def term_docs(self) -> int:
+        with self._io():
+            return int(self._client.hget(self._k_meta, "term_docs") or 0)
+
+    def term_df(self, hashes: np.ndarray, min_df: int) -> dict[int, int]:
+        wanted = hashes.tolist()
+        with self._io():
+            pipe = self._client.pipeline(transaction=False)
+            pipe.zrangebyscore(self._k_df, min_df, "+inf", withscores=True)
+            if wanted:
+                pipe.zmscore(self._k_df, wanted)
+            res = pipe.execute()
+        out = {int(h): int(c) for h, c in res[0]}
+        if wanted:
+            out.update((h, int(c)) for h, c in zip(wanted, res[1], strict=True) if c is not None)
+        return out
 
     def published_before(self, t: float, limit: int) -> list[StoredDoc]:
         with self._io():

@@ -71,7 +71,7 @@ from .errors import ConfigError, InputError
 from .index import LSHParams, band_keys, choose_params
 from .load import article_from_record
 from .pipeline import lsh_params, signature_spec
-from .rewrite import content_terms, key_hashes
+from .rewrite import CORPUS_MIN_DOCS, KEY_MIN_CAP, MAX_WEIGHT, content_terms, key_hashes
 from .score import PREFILTER_KEY_JACCARD, Judge, Verdict, rewrite_spec
 from .sign import Signer
 from .store import (
@@ -80,8 +80,10 @@ from .store import (
     IndexStore,
     StoredDoc,
     check_fingerprint,
+    compress_texts,
     decode_payload,
     encode_payload,
+    payload_band_hashes,
     payload_key_hashes,
 )
 from .types import Article, Match, Relation
@@ -241,11 +243,17 @@ class _Item:
     exact: int | None
     keys: np.ndarray  # copy-LSH band keys
     cleaned: str = ""
-    payload: bytes = b""
+    texts: bytes = b""  # compressed headline, original and cleaned text
     pkeys: np.ndarray = field(default_factory=lambda: _NO_KEYS)  # passage-sample keys
     rkeys: np.ndarray = field(default_factory=lambda: _NO_KEYS)  # rewrite band keys (salted)
     terms: tuple[dict[str, float], frozenset[str]] | None = None
-    hashes: np.ndarray | None = None  # key-term hashes (rewrite-eligible documents)
+    hashes: np.ndarray | None = None  # key-term hashes (with rewrite on)
+    banded: np.ndarray | None = None  # which hashes the rewrite bands use (None: all)
+    key_set: frozenset[int] = frozenset()  # the hashes the key-term prefilter uses
+    key_all: frozenset[int] = frozenset()  # every key-term hash
+
+    def payload(self) -> bytes:
+        return encode_payload(None, "", "", self.hashes, self.banded, texts=self.texts)
 
 
 class _Preparer:
@@ -269,31 +277,36 @@ class _Preparer:
         terms: list[tuple[dict[str, float], frozenset[str]] | None],
         hashes_out: list[np.ndarray | None] | None = None,
     ) -> list[np.ndarray]:
-        """Rewrite-family band keys (salted) of documents as ``link`` bands them:
-        at least ``min_rewrite_words`` words and two key terms. ``terms`` (content
-        terms and key terms) and ``hashes_out`` (key-term hashes) are filled in
-        where computed."""
+        """Rewrite-family band keys (salted) of documents as ``link`` bands them
+        below :data:`~newsdedup.rewrite.CORPUS_MIN_DOCS` documents: at least
+        ``min_rewrite_words`` words and two key terms. ``terms`` (content terms
+        and key terms) and ``hashes_out`` (key-term hashes, every document) are
+        filled in."""
         cfg = self.config
         out = [_NO_KEYS] * len(cleaned)
         if not cfg.rewrite:
             return out
         rows, hashes = [], []
         for i, (text, nw) in enumerate(zip(cleaned, n_words, strict=True)):
-            if nw < cfg.min_rewrite_words:
-                continue
             if terms[i] is None:
                 terms[i] = content_terms(text)
             keyset = terms[i][1]  # type: ignore[index]
-            if len(keyset) >= 2:
+            h = key_hashes(keyset)
+            if hashes_out is not None:
+                hashes_out[i] = h
+            if nw >= cfg.min_rewrite_words and len(keyset) >= 2:
                 rows.append(i)
-                hashes.append(key_hashes(keyset))
-                if hashes_out is not None:
-                    hashes_out[i] = hashes[-1]
+                hashes.append(h)
         if rows:
-            keys = band_keys(self.rsigner.sign(hashes), self.rlsh) ^ _REWRITE_SALT
+            keys = self.band(hashes)
             for i, k in zip(rows, keys, strict=True):
                 out[i] = k
         return out
+
+    def band(self, hashes: list[np.ndarray]) -> np.ndarray:
+        """Salted rewrite-family band keys of key-term hash sets."""
+        keys: np.ndarray = band_keys(self.rsigner.sign(hashes), self.rlsh) ^ _REWRITE_SALT
+        return keys
 
     def __call__(self, articles: Sequence[Article]) -> list[_Item]:
         from .boilerplate import source_of
@@ -327,8 +340,9 @@ class _Preparer:
                 it.keys, it.rkeys, it.terms, it.hashes = k, rkeys[n], terms[n], hashes[n]
                 it.pkeys = passage_keys(it.shingles, sample)
                 it.cleaned = cleaned[i]
-                it.payload = encode_payload(it.article.title, it.article.full_text, cleaned[i],
-                                            hashes[n])
+                it.texts = compress_texts(it.article.title, it.article.full_text, cleaned[i])
+                if it.hashes is not None:
+                    it.key_set = it.key_all = frozenset(it.hashes.tolist())
         return items
 
 
@@ -350,6 +364,43 @@ def _when(p: float | None) -> datetime | None:
     return None if p is None else datetime.fromtimestamp(p, tz=timezone.utc)
 
 
+def min_dropped_df(n: int) -> int:
+    """The smallest document frequency at which a key term is dropped in a
+    corpus of ``n`` documents (its cap in :func:`newsdedup.rewrite.corpus_caps`
+    is below :data:`~newsdedup.rewrite.KEY_MIN_CAP`: about ``sqrt(2 n)``)."""
+    scale = MAX_WEIGHT / math.log(n / 2)
+    d = max(1, int(math.sqrt(2 * n)) - 3)
+    while min(MAX_WEIGHT, scale * math.log(n / d)) >= KEY_MIN_CAP:
+        d += 1
+    return d
+
+
+@dataclass(slots=True)
+class _Caps:
+    """The streaming equivalent of the batch run's key-term caps, for one chunk:
+    the corpus is the index as it was at the start of the chunk plus the
+    document being decided (``n`` documents); a key term held by ``min_df`` of
+    them or more is dropped from the rewrite bands and the key-term prefilter."""
+
+    n: int
+    min_df: int
+    df: dict[int, int]
+    dropped: frozenset[int] = frozenset()
+    border: frozenset[int] = frozenset()
+
+    def __post_init__(self) -> None:
+        md = self.min_df
+        self.dropped = frozenset(h for h, c in self.df.items() if c >= md)
+        self.border = frozenset(h for h, c in self.df.items() if c == md - 1)
+
+    def split(self, hashes: list[int]) -> tuple[frozenset[int], frozenset[int]]:
+        """An indexed document's key-term hashes that stay whatever the new
+        document is, and those that stay unless the new document has them too."""
+        hs = frozenset(hashes)
+        border = hs & self.border
+        return hs - self.dropped - border, border
+
+
 class _JudgeView:
     """The batch run's :class:`~newsdedup.score.Judge` over the documents one
     chunk of a stream compares: new documents and their stored candidates (texts
@@ -367,7 +418,7 @@ class _JudgeView:
         self.local: dict[int, int] = {}
         self.sample = np.uint32(config.passage_sample)
         self._samples: dict[int, int] = {}
-        self._hashes: dict[int, np.ndarray] = {}
+        self._sets: dict[int, tuple[frozenset[int], frozenset[int]]] = {}
         self.judge = Judge(
             ids=self.ids, texts=self.texts, titles=self.titles, published=self.published,
             shingles=self.shingles, n_words=self.n_words, config=config, caps=None,
@@ -402,23 +453,31 @@ class _JudgeView:
         if pos is None:
             title, original, cleaned = decode_payload(doc.payload) if doc.payload else (
                 None, "", "")
-            pos = self._append(doc.id, title, original, cleaned, doc.published, doc.shingles,
+            pos = self._append(doc.id, title, original, cleaned, doc.published, doc.shingle_set(),
                                doc.n_words, doc.source)
             self.local[doc.seq] = pos
         return pos
 
-    def key_hashes(self, doc: StoredDoc) -> np.ndarray:
-        """A stored document's key-term hashes (from its payload)."""
-        h = self._hashes.get(doc.seq)
-        if h is None:
-            h = self._hashes[doc.seq] = payload_key_hashes(doc.payload)
-        return h
+    def key_sets(
+        self, doc: StoredDoc, caps: _Caps | None
+    ) -> tuple[frozenset[int], frozenset[int]]:
+        """A stored document's key-term hashes (from its payload) as
+        :meth:`_Caps.split` gives them (all kept without caps)."""
+        sets = self._sets.get(doc.seq)
+        if sets is None:
+            hashes = payload_key_hashes(doc.payload).tolist()
+            sets = caps.split(hashes) if caps is not None else (frozenset(hashes), frozenset())
+            self._sets[doc.seq] = sets
+        return sets
 
     def samples(self, doc: StoredDoc) -> int:
         """How many passage samples a stored document has."""
+        if doc.samples >= 0:
+            return doc.samples
         n = self._samples.get(doc.seq)
         if n is None:
-            n = self._samples[doc.seq] = int(np.count_nonzero(doc.shingles % self.sample == 0))
+            sh = doc.shingle_set()
+            n = self._samples[doc.seq] = int(np.count_nonzero(sh % self.sample == 0))
         return n
 
     def verdict(self, i: int, j: int) -> Verdict:
@@ -488,23 +547,63 @@ class Stream:
 
     def keys_of(self, docs: Sequence[StoredDoc]) -> list[np.ndarray]:
         """The band-table keys of stored documents, every kind (recomputed from
-        their shingle sets and payloads; keys a document was not stored under,
-        such as an exact copy's passage keys, are deleted as no-ops)."""
+        their shingle sets and the key-term hashes their rewrite bands used;
+        keys a document was not stored under, such as an exact copy's passage
+        keys, are deleted as no-ops)."""
         out = [_NO_KEYS] * len(docs)
-        idx = [i for i, d in enumerate(docs) if d.exact is not None and len(d.shingles)]
+        idx = [i for i, d in enumerate(docs) if d.exact is not None and len(d.shingle_set())]
         sample = self.config.passage_sample
         for start in range(0, len(idx), _SIGN_CHUNK):
             chunk = idx[start : start + _SIGN_CHUNK]
-            sigs = self._signer.sign([docs[i].shingles for i in chunk])
-            cleaned = [decode_payload(docs[i].payload)[2] if docs[i].payload else ""
-                       for i in chunk]
-            terms: list[tuple[dict[str, float], frozenset[str]] | None] = [None] * len(chunk)
-            rkeys = self._prep.rewrite_keys(cleaned, [docs[i].n_words for i in chunk], terms)
+            sigs = self._signer.sign([docs[i].shingle_set() for i in chunk])
+            rkeys = [_NO_KEYS] * len(chunk)
+            if self.config.rewrite:
+                banded = {n: payload_band_hashes(docs[i].payload) for n, i in enumerate(chunk)}
+                banded = {n: h for n, h in banded.items() if len(h) >= 2
+                          and docs[chunk[n]].n_words >= self.config.min_rewrite_words}
+                if banded:
+                    for n, k in zip(banded, self._prep.band(list(banded.values())),
+                                    strict=True):
+                        rkeys[n] = k
             for n, (i, keys) in enumerate(zip(chunk, band_keys(sigs, self.lsh), strict=True)):
                 out[i] = np.concatenate(
-                    [keys, passage_keys(docs[i].shingles, sample), rkeys[n]]
+                    [keys, passage_keys(docs[i].shingle_set(), sample), rkeys[n]]
                 )
         return out
+
+    def _caps(self, items: Sequence[_Item]) -> _Caps | None:
+        """Key-term caps for a chunk (None below CORPUS_MIN_DOCS documents, as in
+        batch); documents whose key terms are capped get their rewrite band
+        keys and key-term set recomputed from the kept terms."""
+        if not self.config.rewrite:
+            return None
+        n = self.store.term_docs() + 1
+        if n < CORPUS_MIN_DOCS:
+            return None
+        md = min_dropped_df(n)
+        hs = [it.hashes for it in items if it.hashes is not None and len(it.hashes)]
+        df = self.store.term_df(np.unique(np.concatenate(hs)) if hs else _NO_HASH, md - 1)
+        caps = _Caps(n=n, min_df=md, df=df)
+        redo: list[tuple[_Item, np.ndarray]] = []
+        for it in items:
+            if it.hashes is None or it.exact is None:
+                continue
+            hashes = it.hashes.tolist()
+            mask = np.fromiter((df.get(h, 0) + 1 < md for h in hashes), dtype=bool,
+                               count=len(hashes))
+            if mask.all():
+                continue
+            it.banded = mask
+            kept = it.hashes[mask]
+            it.key_set = frozenset(kept.tolist())
+            it.rkeys = _NO_KEYS
+            if it.n_words >= self.config.min_rewrite_words and len(kept) >= 2:
+                redo.append((it, kept))
+        if redo:
+            for (it, _k), keys in zip(redo, self._prep.band([k for _i, k in redo]),
+                                      strict=True):
+                it.rkeys = keys
+        return caps
 
     def _members(
         self, keys: np.ndarray, stored: dict[int, list[int]], pending: dict[int, list[int]],
@@ -554,7 +653,8 @@ class Stream:
 
     def _match(
         self, it: _Item, seq: int, view: _JudgeView, stored: dict[int, list[int]],
-        pending: dict[int, list[int]], known: dict[int, StoredDoc], *, adding: bool = True,
+        pending: dict[int, list[int]], known: dict[int, StoredDoc], caps: _Caps | None,
+        *, adding: bool = True,
     ) -> tuple[list[tuple[Match, StoredDoc]], bool]:
         """The verified matches of a prepared document with the candidates the
         batch run would judge (copy LSH, passage samples, rewrite LSH), and
@@ -586,7 +686,7 @@ class Stream:
         if not adding:
             leaders = {other.seq: other for other in others}
         lead = leaders.get(it.exact) if adding else None
-        if lead is not None and np.array_equal(lead.shingles, it.shingles):
+        if lead is not None and np.array_equal(lead.shingle_set(), it.shingles):
             if view.judge._conflict(i, view.add_stored(lead), "copy") is not None:
                 return [], False  # a template look-alike: the same text after stripping
             a, b = sorted((art.id, lead.id))
@@ -608,16 +708,17 @@ class Stream:
                         continue
                     # Rewrite-only candidates: the cheap half of the prefilter, as in
                     # link(), on the stored key-term hashes (32-bit collisions aside,
-                    # the Jaccard of the key-term sets).
-                    ha = it.hashes if it.hashes is not None else _NO_HASH
-                    hb = view.key_hashes(other)
-                    inter = int(np.intersect1d(ha, hb, assume_unique=True).size)
-                    union = len(ha) + len(hb) - inter
+                    # the Jaccard of the key-term sets, capped as the chunk's _Caps say).
+                    ha = it.key_set
+                    keep, border = view.key_sets(other, caps)
+                    inter = len(ha & keep)
+                    extra = len(border - it.key_all) if border else 0
+                    union = len(ha) + len(keep) + extra - inter
                     if not union or inter / union < PREFILTER_KEY_JACCARD:
                         continue
             j = view.add_stored(other)
             if not adding and other.exact == it.exact and np.array_equal(
-                other.shingles, it.shingles
+                other.shingle_set(), it.shingles
             ):
                 if view.judge._conflict(i, j, "copy") is None:
                     a, b = sorted((art.id, other.id))
@@ -667,6 +768,7 @@ class Stream:
         store = self.store
         limit = self.config.max_bucket
         first = store.reserve(len(items))
+        caps = self._caps(items)
         all_keys = np.concatenate([k for it in items for k in (it.keys, it.pkeys, it.rkeys)])
         bucket_map = store.buckets(all_keys, limit) if len(all_keys) else {}
         known = store.fetch(sorted(self._wanted(items, bucket_map)))
@@ -678,11 +780,11 @@ class Stream:
         for n, (it, original) in enumerate(zip(items, originals, strict=True)):
             seq = first + n
             art = it.article
-            matches, leads = self._match(it, seq, view, bucket_map, pending, known)
+            matches, leads = self._match(it, seq, view, bucket_map, pending, known, caps)
             doc = StoredDoc(
                 seq=seq, id=art.id, published=it.published, source=art.source,
                 n_words=it.n_words, exact=it.exact, cluster=0, rep=None, shingles=it.shingles,
-                payload=it.payload,
+                payload=it.payload(), lead=leads, samples=len(it.pkeys),
             )
             out.append(self._decide(art.id, original, seq, matches, doc))
             new_docs.append(doc)
@@ -728,6 +830,7 @@ class Stream:
         if not articles:
             return []
         items = self._prepare(articles)
+        caps = self._caps(items)
         all_keys = np.concatenate([k for it in items for k in (it.keys, it.pkeys, it.rkeys)])
         bucket_map = self.store.buckets(all_keys, self.config.max_bucket) if len(all_keys) else {}
         known = self.store.fetch(sorted(self._wanted(items, bucket_map)))
@@ -735,7 +838,8 @@ class Stream:
         view = _JudgeView(self.config)
         out = []
         for it in items:
-            found, _leads = self._match(it, -1, view, bucket_map, empty, known, adding=False)
+            found, _leads = self._match(it, -1, view, bucket_map, empty, known, caps,
+                                        adding=False)
             found.sort(key=lambda t: (-t[0].score, t[1].seq))
             out.append([m for m, _ in found])
         return out

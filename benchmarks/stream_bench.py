@@ -274,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=1_000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--strip", action="store_true", help="strip boilerplate inside add")
+    ap.add_argument("--no-rewrite", action="store_true",
+                    help="rewrite=False: the copy tier only (no rewrite bands or judging)")
     ap.add_argument("--backends", default="sqlite,redis")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/newsdedup-bench"))
     ap.add_argument("--out", type=Path, default=None)
@@ -305,10 +307,13 @@ def main(argv: list[str] | None = None) -> int:
     sample = arts[: min(2000, len(arts))]
     report["prepare_cpu_ms"] = {"strip_off": prepare_cost(sample, False) * 1e3,
                             "strip_on": prepare_cost(sample, True) * 1e3}
-    opts = {"strip": args.strip}
+    opts: dict[str, Any] = {"strip": args.strip}
+    if args.no_rewrite:
+        opts["rewrite"] = False
+    report["rewrite"] = not args.no_rewrite
     backends = args.backends.split(",")
     if "sqlite" in backends:
-        db = args.workdir / "index.db"
+        db = args.workdir / ("index-copy.db" if args.no_rewrite else "index.db")
         for suffix in ("", "-wal", "-shm"):
             Path(str(db) + suffix).unlink(missing_ok=True)
         report["sqlite"] = run_backend(str(db), arts, args, opts)

@@ -11,7 +11,11 @@ pairwise P/R/F1, ARI, recall per relation kind and hard-negative link rates.
 ``reuters``: clusters all 21,578 Reuters-21578 stories with both systems (with
 source "reuters" and the story dates as ``published``, or with ``--bare`` neither) and
 scores the linked pairs against rule-made labels (see :func:`label_pair`),
-printing a random sample of labelled pairs for manual inspection.
+printing a random sample of labelled pairs for manual inspection. The rules
+call any pair with little word overlap a different story, so they cannot judge
+a rewrite: the pairs newsdedup linked as ``rewrite`` were judged by reading
+them (``benchmarks/data/reuters_judged.json``, with a reason for each), and
+those judgements override the rules (``--rules-only``: the rules alone).
 
 ``same-topic``: share of same-category (BBC) and same-topic (WikiRef220) pairs
 that each system links on the whole corpora (these pairs include the corpora's
@@ -45,6 +49,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 CORPORA = HERE.parent.parent / "shared" / "corpora"
+JUDGED = HERE / "data" / "reuters_judged.json"
 _WORD = re.compile(r"\w+")
 _TICKER = re.compile(r"<([A-Z.]+)>")
 _FIG = re.compile(r"\d+(?:[.,/-]\d+)*")
@@ -249,6 +254,13 @@ def cmd_reuters(args: argparse.Namespace) -> None:
                 pool.add((a, b))
     labels = {p: label_pair(by_id[p[0]], by_id[p[1]]) for p in pool
               if by_id[p[0]]["text"] and by_id[p[1]]["text"]}
+    judged = 0
+    if not args.rules_only:  # pairs judged by reading them override the rules
+        for a, b, same, _why in json.loads(JUDGED.read_text(encoding="utf-8"))["pairs"]:
+            key = (a, b) if a < b else (b, a)
+            if key in labels:
+                labels[key] = (same, "judged")
+                judged += 1
     true_pairs = {p for p, (same, _r) in labels.items() if same}
     print(f"# {machine()}")
     print(f"# Reuters-21578: {len(docs)} stories; labelled pool {len(labels)} pairs, "
@@ -256,7 +268,7 @@ def cmd_reuters(args: argparse.Namespace) -> None:
     rules: dict[str, int] = {}
     for _same, r in labels.values():
         rules[r] = rules.get(r, 0) + 1
-    print(f"# labels by rule: {rules}")
+    print(f"# labels by rule: {rules} ({judged} pairs judged by reading: {JUDGED.name})")
     print("| system | linked pairs | precision | recall | s |")
     print("|---|---|---|---|---|")
     for name, pairs, secs in (("newsdedup", nd_pairs, t_nd),
@@ -348,6 +360,8 @@ def main() -> None:
     p.add_argument("--as-file", action="store_true",
                    help="cluster the JSONL file itself, as a user would (no source)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--rules-only", action="store_true",
+                   help=f"label by the rules alone, without benchmarks/data/{JUDGED.name}")
     sub.add_parser("same-topic")
     p = sub.add_parser("bbc-time")
     p.add_argument("--repeat", type=int, default=3)

@@ -5,7 +5,7 @@
 :func:`newsdedup.boilerplate.normalized_lines` against ``normalize`` per line,
 and strip()'s learned-line lookup (:func:`newsdedup.strip.rule_pass`, which
 skips normalising ASCII lines whose word count no learned line has) against
-:func:`newsdedup.strip.rule_pass_reference`, on the L3S-GN1 pages (with their
+the reference path (:func:`newsdedup.strip.strip_with_reference`), on the L3S-GN1 pages (with their
 sites' learned lines), BBC, Reuters and generated corpora.
 """
 
@@ -135,21 +135,17 @@ def test_learner_equals_reference_on_the_speed_corpus() -> None:
 
 
 @pytest.mark.corpora
-def test_strip_with_learned_lines_equals_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_strip_with_learned_lines_equals_reference() -> None:
     arts = _l3s_articles()
     model = B.learn_from_articles(arts)
     docs = [(a.full_text, B.source_of(a)) for a in arts]
     fast = [S.strip(t, source=src, model=model) for t, src in docs]
-    with monkeypatch.context() as m:
-        m.setattr(S, "rule_pass", S.rule_pass_reference)
-        m.setattr(S, "match_rule", S.match_rule_reference)
-        m.setattr(S, "base_features_fast", S.base_features)
-        ref = [S.strip(t, source=src, model=model) for t, src in docs]
+    ref = [S.strip_with_reference(t, source=src, model=model) for t, src in docs]
     assert fast == ref
     assert sum(r.rule == "learned_boilerplate" for s in fast for r in s.removed) > 100
 
 
-def test_learned_lookup_of_non_ascii_and_odd_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_learned_lookup_of_non_ascii_and_odd_lines() -> None:
     learned = frozenset({"follow us on twitter", "caf\u00e9 news", "share this"})
     model = B.BoilerplateModel(sources={"s": learned})
     lines = ["Headline here", "Intro line", "Third", "Fourth", "FOLLOW  us on Twitter",
@@ -157,8 +153,6 @@ def test_learned_lookup_of_non_ascii_and_odd_lines(monkeypatch: pytest.MonkeyPat
              "share\u00a0this", "The council approved the budget on Tuesday after a debate."]
     text = "\n".join(lines)
     fast = S.strip(text, source="s", model=model)
-    with monkeypatch.context() as m:
-        m.setattr(S, "rule_pass", S.rule_pass_reference)
-        ref = S.strip(text, source="s", model=model)
+    ref = S.strip_with_reference(text, source="s", model=model)
     assert fast == ref
     assert sum(r.rule == "learned_boilerplate" for r in fast.removed) >= 4

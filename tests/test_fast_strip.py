@@ -1,9 +1,11 @@
 """The fast stripping path gives exactly what the reference path gives.
 
-The fast path: :func:`newsdedup.strip.base_features_fast` (regex counts in one
-compiled pass, the matrix filled in place) and :func:`newsdedup.strip.match_rule`
-(a cache of the rules that apply to a line's word count). The references:
-:func:`newsdedup.strip.base_features` and :func:`newsdedup.strip.match_rule_reference`.
+The fast path, :func:`newsdedup.strip.strip_with`: per-line counts (tokens,
+stopwords, the feature regexes) in one compiled pass, the feature matrix
+filled in place (:func:`newsdedup.strip.base_features_fast`), a cache of the
+rules that apply to a line's word count (:func:`newsdedup.strip.match_rule`).
+The reference: :func:`newsdedup.strip.strip_with_reference` (with
+:func:`newsdedup.strip.base_features` and :func:`newsdedup.strip.match_rule_reference`).
 Compared on the seeds, BBC articles, L3S-GN1 page texts and Reuters-21578
 (corpus tests skip with the reason when ../shared/corpora is absent): the
 feature matrices bit for bit, and strip()'s text and removals.
@@ -33,8 +35,10 @@ _REGEXES = ("_ALPHA_WORD", "_CAP_WORD", "_UPPER_WORD", "_DIGIT", "_SEPS")
 
 
 def _ref_counts(line: str) -> list[int]:
+    toks = S._WORD.findall(line)
+    stop = S.STOPWORDS["en"]
     return [len(getattr(S, name).findall(line)) for name in _REGEXES] + [
-        sum(map(len, S._WORD.findall(line)))
+        sum(map(len, toks)), len(toks), sum(t.lower() in stop for t in toks)
     ]
 
 
@@ -42,7 +46,7 @@ def _ref_counts(line: str) -> list[int]:
 # multiplication sign inside [A-Z\u00c0-\u00de], digits of other scripts,
 # underscore, separators, white space of several kinds.
 _TRICKY = (
-    "aZzAB\u00c0\u00d7\u00de\u00df\u00e9_09\u0663 \t\u00a0\u3000"
+    "theofTHEaZzAB\u00c0\u00d7\u00de\u00df\u00e9_09\u0663 \t\u00a0\u3000"
     "|\u00bb\u203a\u2022\u00b7>:.,-'\"\u201c\u212a\U0001d400"
 )
 
@@ -51,7 +55,7 @@ _TRICKY = (
 @given(st.lists(st.text(alphabet=_TRICKY, max_size=14), min_size=1, max_size=6))
 @settings(max_examples=400, deadline=None)
 def test_line_counts_equal_the_regexes_on_tricky_text(lines: list[str]) -> None:
-    got = _native.line_counts(lines)
+    got = _native.line_counts(lines, S.STOPWORDS["en"])
     assert got.tolist() == [_ref_counts(s) for s in lines]
 
 
@@ -60,7 +64,26 @@ def test_line_counts_equal_the_regexes_on_tricky_text(lines: list[str]) -> None:
 @settings(max_examples=200, deadline=None)
 def test_line_counts_equal_the_regexes_on_any_text(lines: list[str]) -> None:
     lines = ["".join(s.splitlines()) for s in lines]
-    assert _native.line_counts(lines).tolist() == [_ref_counts(s) for s in lines]
+    got = _native.line_counts(lines, S.STOPWORDS["en"])
+    assert got.tolist() == [_ref_counts(s) for s in lines]
+
+
+_WORDS = st.sampled_from(
+    ["the", "THE", "The", "li\u212ae", "LIKE", "themselves", "\u0130t", "it", "a_b", "a1",
+     "caf\u00e9", "yourselves", "x", "OF", "of\u00df", "\u212a"]
+)
+
+
+@needs_native
+@given(st.lists(st.lists(_WORDS, max_size=8), min_size=1, max_size=4),
+       st.sampled_from([" ", "-", ", ", "\u00a0"]))
+@settings(max_examples=300, deadline=None)
+def test_line_counts_count_stopwords_like_lower_and_the_set(
+    words: list[list[str]], sep: str
+) -> None:
+    lines = [sep.join(w) for w in words]
+    got = _native.line_counts(lines, S.STOPWORDS["en"])
+    assert got.tolist() == [_ref_counts(s) for s in lines]
 
 
 def _seed_texts() -> Iterator[tuple[str, str | None]]:
@@ -94,15 +117,15 @@ def _reuters(limit: int) -> Iterator[tuple[str, str | None]]:
 
 
 class _Capture:
-    """Records every base-feature matrix computed through it."""
+    """Records the arguments of every call made through it."""
 
     def __init__(self, fn: Any):
         self.fn = fn
-        self.calls: list[tuple[Any, ...]] = []
+        self.calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
 
-    def __call__(self, *args: Any) -> np.ndarray:
-        self.calls.append(args)
-        return self.fn(*args)  # type: ignore[no-any-return]
+    def __call__(self, *args: Any, **kw: Any) -> np.ndarray:
+        self.calls.append((args, kw))
+        return self.fn(*args, **kw)  # type: ignore[no-any-return]
 
 
 def _assert_fast_equals_reference(
@@ -110,17 +133,17 @@ def _assert_fast_equals_reference(
 ) -> int:
     texts = list(docs)
     assert texts
-    fast = [S.strip_with(t, title=title) for t, title in texts]
     with monkeypatch.context() as m:
-        cap = _Capture(S.base_features)
+        cap = _Capture(S.base_features_fast)
         m.setattr(S, "base_features_fast", cap)
-        m.setattr(S, "match_rule", S.match_rule_reference)
-        ref = [S.strip_with(t, title=title) for t, title in texts]
+        fast = [S.strip_with(t, title=title) for t, title in texts]
+    ref = [S.strip_with_reference(t, title=title) for t, title in texts]
     assert fast == ref
+    assert S.strip_with is not S.strip_with_reference
     # the matrices themselves, bit for bit (not only the decisions drawn from them)
-    for args in cap.calls:
-        a = S.base_features(*args)
-        b = S.base_features_fast(*args)
+    for (lines, hits, stop), kw in cap.calls:
+        a = S.base_features(lines, hits, stop)
+        b = S.base_features_fast(lines, hits, stop, **kw)
         assert a.shape == b.shape
         assert np.array_equal(a, b)
     return len(cap.calls)

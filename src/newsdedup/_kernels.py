@@ -306,13 +306,18 @@ def _boundary(cps: Any, i: int, lo: int, hi: int, table: Any) -> bool:
 
 
 @jit
-def line_counts(cps: Any, starts: Any, ends: Any, table: Any) -> Any:
+def line_counts(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, stops: Any) -> Any:
     """Per line ``[lo, hi)`` of the code points ``cps``, the match counts of
     strip's regexes, with ``re.findall`` semantics (each line a string of its own):
-    ``_ALPHA_WORD``, ``_CAP_WORD``, ``_UPPER_WORD``, ``_DIGIT``, ``_SEPS``, and the
-    number of ``\\w`` characters (the summed length of the ``\\w+`` tokens)."""
+    ``_ALPHA_WORD``, ``_CAP_WORD``, ``_UPPER_WORD``, ``_DIGIT``, ``_SEPS``; the
+    number of ``\\w`` characters (the summed length of the ``\\w+`` tokens); the
+    number of ``\\w+`` tokens; and how many of them, lower-cased, are stopwords.
+
+    ``lowmap[cp]`` is the letter (1-26) that ``chr(cp).lower()`` is, 0 when it is
+    not one ASCII letter; a token is packed 5 bits per letter (at most 12) and
+    looked up in the sorted codes ``stops``."""
     n = len(starts)
-    out = np.zeros((n, 6), dtype=np.int64)
+    out = np.zeros((n, 8), dtype=np.int64)
     for k in range(n):
         lo = starts[k]
         hi = ends[k]
@@ -368,12 +373,39 @@ def line_counts(cps: Any, starts: Any, ends: Any, table: Any) -> Any:
                 i += 2
                 continue
             i += 1
+        # \w+ tokens, and stopwords among them
+        ntok = 0
+        nstop = 0
+        i = lo
+        n_stops = len(stops)
+        while i < hi:
+            if not (table[cps[i]] & _W):
+                i += 1
+                continue
+            code = np.int64(0)
+            ok = True
+            length = 0
+            while i < hi and (table[cps[i]] & _W):
+                v = lowmap[cps[i]]
+                if v == 0 or length >= 12:
+                    ok = False
+                else:
+                    code = code * 32 + np.int64(v)
+                length += 1
+                i += 1
+            ntok += 1
+            if ok and n_stops > 0:
+                j = np.searchsorted(stops, code)
+                if j < n_stops and stops[j] == code:
+                    nstop += 1
         out[k, 0] = alpha
         out[k, 1] = cap
         out[k, 2] = upper
         out[k, 3] = digit
         out[k, 4] = seps
         out[k, 5] = words
+        out[k, 6] = ntok
+        out[k, 7] = nstop
     return out
 
 

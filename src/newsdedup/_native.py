@@ -82,15 +82,53 @@ def char_table() -> np.ndarray:
     return _CHAR_TABLE
 
 
-def line_counts(texts: list[str]) -> np.ndarray:
-    """int64[len(texts), 6]: per text, the number of matches of strip's
+def lower_letter_table() -> np.ndarray:
+    """uint8[0x110000]: the letter (1 for a ... 26 for z) that ``chr(cp).lower()``
+    is, 0 when it is not exactly one ASCII letter."""
+    global _LOWMAP
+    if _LOWMAP is None:
+        table = np.zeros(0x110000, dtype=np.uint8)
+        for cp in range(0x110000):
+            low = chr(cp).lower()
+            if len(low) == 1 and "a" <= low <= "z":
+                table[cp] = ord(low) - 96
+        _LOWMAP = table
+    return _LOWMAP
+
+
+_LOWMAP: np.ndarray | None = None
+_STOP_CODES: dict[int, tuple[frozenset[str], np.ndarray]] = {}
+
+
+def stop_codes(stopwords: frozenset[str]) -> np.ndarray:
+    """The sorted 5-bit-per-letter codes of the all-letter ASCII stopwords of at
+    most 12 letters (what :func:`line_counts` looks tokens up in)."""
+    hit = _STOP_CODES.get(id(stopwords))
+    if hit is None or hit[0] is not stopwords:
+        codes = []
+        for w in stopwords:
+            if not (w.isascii() and w.isalpha() and w.islower() and len(w) <= 12):
+                raise ValueError(f"stopword {w!r} is not a lower-case ASCII word of <= 12 letters")
+            code = 0
+            for ch in w:
+                code = code * 32 + ord(ch) - 96
+            codes.append(code)
+        hit = _STOP_CODES[id(stopwords)] = (stopwords, np.array(sorted(codes), dtype=np.int64))
+    return hit[1]
+
+
+def line_counts(texts: list[str], stopwords: frozenset[str] = frozenset()) -> np.ndarray:
+    """int64[len(texts), 8]: per text, the number of matches of strip's
     ``_ALPHA_WORD``, ``_CAP_WORD``, ``_UPPER_WORD``, ``_DIGIT`` and ``_SEPS``
-    (``len(rx.findall(text))``) and the summed length of its ``\\w+`` tokens."""
+    (``len(rx.findall(text))``), the summed length of its ``\\w+`` tokens, their
+    number, and how many of them are in ``stopwords`` once lower-cased."""
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     starts = np.zeros(len(texts), dtype=np.int64)
     np.cumsum(lengths[:-1] + 1, out=starts[1:])
     cps = np.frombuffer("\n".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    return kernels()["line_counts"](cps, starts, starts + lengths, char_table())  # type: ignore[no-any-return]
+    return kernels()["line_counts"](  # type: ignore[no-any-return]
+        cps, starts, starts + lengths, char_table(), lower_letter_table(), stop_codes(stopwords)
+    )
 
 
 def token_counts(texts: list[str]) -> np.ndarray:
@@ -129,5 +167,5 @@ def warm() -> None:
     vals, offsets, _ = k["shingle_sign"](hashes, ntok, 2, 2, pows, ab, ab)
     pair = np.zeros(1, dtype=np.int64)
     k["intersections"](vals, offsets, pair, pair)
-    line_counts(["a b", "C D"])
+    line_counts(["a b", "C D"], frozenset({"a"}))
     token_counts(["a b", "c"])

@@ -600,31 +600,31 @@ def base_features_fast(
     rule_hits: list[str | None],
     stop: frozenset[str],
     toks: list[list[str]] | None = None,
+    *,
+    counts: np.ndarray | None = None,
 ) -> np.ndarray:
-    """:func:`base_features`, computed faster: the regex counts in one compiled
-    pass (:func:`newsdedup._native.line_counts`, when numba is installed) and
-    the matrix filled in place. Every value is computed by the same arithmetic
-    as in :func:`base_features`, so the matrices are equal bit for bit
+    """:func:`base_features`, computed faster: the per-line counts in one compiled
+    pass (:func:`newsdedup._native.line_counts` of ``lines`` with ``stop``, or
+    ``counts`` when the caller has them; numba needed) and the matrix filled in
+    place. Every value is computed by the same arithmetic as in
+    :func:`base_features`, so the matrices are equal bit for bit
     (tests/test_fast_strip.py checks it on the corpora)."""
     from . import _native
 
     if not _native.available():
         return base_features(lines, rule_hits, stop, toks)
     n = len(lines)
-    if toks is None:
-        toks = [_WORD.findall(s) for s in lines]
-    is_stop = stop.__contains__
-    counts6 = _native.line_counts(lines).astype(np.float64)
-    n_alpha = counts6[:, 0]
-    n_cap = counts6[:, 1]
-    n_upper = counts6[:, 2]
-    n_digit = counts6[:, 3]
-    n_seps = counts6[:, 4]
-    chars = counts6[:, 5]
-    nw = np.fromiter(map(len, toks), dtype=np.float64, count=n)
-    stops = np.fromiter(
-        (sum(map(is_stop, map(str.lower, t))) for t in toks), dtype=np.float64, count=n
-    )
+    if counts is None:
+        counts = _native.line_counts(lines, stop)
+    counts8 = counts.astype(np.float64)
+    n_alpha = counts8[:, 0]
+    n_cap = counts8[:, 1]
+    n_upper = counts8[:, 2]
+    n_digit = counts8[:, 3]
+    n_seps = counts8[:, 4]
+    chars = counts8[:, 5]
+    nw = counts8[:, 6]
+    stops = counts8[:, 7]
     sd = np.divide(stops, nw, out=np.zeros(n), where=nw > 0)
     endp = np.fromiter((_END_PUNCT.search(s) is not None for s in lines), dtype=np.float64, count=n)
     listed = np.fromiter(
@@ -824,15 +824,52 @@ def strip_with(
     threshold: float | None = None,
 ) -> Stripped:
     """:func:`strip` with the line classifier's threshold set (None: its fitted one;
-    0: rules only). The HTML path uses a lower one: extracted text is mostly article."""
+    0: rules only). The HTML path uses a lower one: extracted text is mostly article.
+
+    With numba installed, the per-line counts (tokens, stopwords, the feature
+    regexes) come from one compiled pass over the text's lines
+    (:func:`newsdedup._native.line_counts`); the result is the same as
+    :func:`strip_with_reference`'s (tests/test_fast_strip.py).
+    """
+    from . import _native
+
+    if not _native.available():
+        return strip_with_reference(
+            text, source=source, title=title, model=model, language=language,
+            threshold=threshold,
+        )
+    rules = rules_for(language)
+    lines = _lines_with_offsets(text)
+    learned = model.lines_for(source) if model is not None else None
+    ne_texts = [ln.text for ln in lines if ln.text.strip()]
+    counts = _native.line_counts(ne_texts, STOPWORDS.get(language, frozenset()))
+    nonempty, hits, prefix, title_line = rule_pass(
+        lines, rules, title, learned, n_words=counts[:, 6].tolist()
+    )
+    decision = {ln.start: h for ln, h in zip(nonempty, hits, strict=True) if h is not None}
+    _apply_model(nonempty, hits, decision, title_line, language, threshold, counts)
+    return _assemble(lines, decision, prefix)
+
+
+def strip_with_reference(
+    text: str,
+    *,
+    source: str | None = None,
+    title: str | None = None,
+    model: BoilerplateModel | None = None,
+    language: str = "en",
+    threshold: float | None = None,
+) -> Stripped:
+    """:func:`strip_with` as first written: the reference the fast path is tested
+    against (tests/test_fast_strip.py), and the path used without numba."""
     rules = rules_for(language)
     lines = _lines_with_offsets(text)
     learned = model.lines_for(source) if model is not None else None
     toks = [_WORD.findall(ln.text) for ln in lines]
-    nonempty, hits, prefix, title_line = rule_pass(lines, rules, title, learned, toks)
+    nonempty, hits, prefix, title_line = rule_pass_reference(lines, rules, title, learned, toks)
     decision = {ln.start: h for ln, h in zip(nonempty, hits, strict=True) if h is not None}
     ne_toks = [t for ln, t in zip(lines, toks, strict=True) if ln.text.strip()]
-    _apply_model(nonempty, hits, decision, title_line, language, threshold, ne_toks)
+    _apply_model_reference(nonempty, hits, decision, title_line, language, threshold, ne_toks)
     return _assemble(lines, decision, prefix)
 
 
@@ -864,15 +901,20 @@ def rule_pass(
     title: str | None,
     learned: frozenset[str] | None,
     toks: list[list[str]] | None = None,
+    *,
+    n_words: list[int] | None = None,
 ) -> tuple[list[_Line], list[str | None], dict[int, int], int | None]:
     """Apply the named rules: (non-empty lines, rule hit per line, prefix cuts, title line).
 
-    ``toks`` are the ``\\w+`` tokens of every line of ``lines``, if already known.
+    ``toks`` are the ``\\w+`` tokens of every line of ``lines``, if already known;
+    ``n_words`` their numbers for the non-empty lines only (all the pass needs).
     """
-    if toks is None:
-        toks = [_WORD.findall(ln.text) for ln in lines]
-    pairs = [(ln, t) for ln, t in zip(lines, toks, strict=True) if ln.text.strip()]
-    nonempty = [ln for ln, _ in pairs]
+    nonempty = [ln for ln in lines if ln.text.strip()]
+    if n_words is None:
+        if toks is None:
+            n_words = [len(_WORD.findall(ln.text)) for ln in nonempty]
+        else:
+            n_words = [len(t) for ln, t in zip(lines, toks, strict=True) if ln.text.strip()]
     prefix: dict[int, int] = {}  # line start -> end of a removed prefix
     hits: list[str | None] = []
     seen_top: set[str] = set()
@@ -881,14 +923,14 @@ def rule_pass(
     for k, ln in enumerate(nonempty):
         # normalising is costly: only the top lines and learned lookups need it,
         # and an ASCII line can equal a learned line only if it has as many words
-        n_words = len(pairs[k][1])
+        n_word = n_words[k]
         norm = ""
         is_learned = False
         if k < _HEADLINE_WINDOW:
             norm = normalize(ln.text)
             is_learned = learned is not None and norm in learned
         elif learned is not None and (
-            not ln.text.isascii() or n_words in _learned_word_counts(learned)
+            not ln.text.isascii() or n_word in _learned_word_counts(learned)
         ):
             norm = normalize(ln.text)
             is_learned = norm in learned
@@ -902,7 +944,7 @@ def rule_pass(
         elif k >= 2 and _continues_sentence(nonempty[k - 1].text, ln.text):
             pass  # a wrapped sentence's next fragment ("by Baker."): never a widget line
         else:
-            found = match_rule(ln.text, rules, n_words)
+            found = match_rule(ln.text, rules, n_word)
             if found is not None:
                 rule, end = found
                 if rule.action == "prefix":
@@ -947,7 +989,7 @@ def rule_pass_reference(
         elif k >= 2 and _continues_sentence(nonempty[k - 1].text, ln.text):
             pass  # a wrapped sentence's next fragment ("by Baker."): never a widget line
         else:
-            found = match_rule(ln.text, rules, n_words)
+            found = match_rule_reference(ln.text, rules, n_words)
             if found is not None:
                 rule, end = found
                 if rule.action == "prefix":
@@ -1040,6 +1082,82 @@ def _apply_model(
     title_line: int | None,
     language: str,
     threshold: float | None = None,
+    counts: np.ndarray | None = None,
+) -> None:
+    """Run the line classifier on the undecided lines (see :func:`_apply_model_reference`);
+    ``counts`` are :func:`newsdedup._native.line_counts` of the non-empty lines."""
+    lm = line_model()
+    if threshold is not None and threshold <= 0:
+        return
+    stop = STOPWORDS.get(language)
+    if lm is None or stop is None or len(nonempty) < MIN_MODEL_LINES:
+        return
+    line_texts = [ln.text for ln in nonempty]
+    if counts is None:
+        from . import _native
+
+        counts = _native.line_counts(line_texts, stop)
+    if max(len(t.rstrip()) for t in line_texts) <= _FIXED_WIDTH:
+        # Fixed-width text (wire copy, e-mail, tables): the classifier was fitted
+        # on web page blocks and reads its wrapped fragments and table rows as
+        # boilerplate; only the named rules apply here.
+        return
+    # The classifier judges paragraphs: join hard-wrapped lines first.
+    groups = paragraph_groups(line_texts)
+    if len(groups) < len(nonempty):
+        from . import _native
+
+        texts = [" ".join(line_texts[k].strip() for k in g) for g in groups]
+        # joined with spaces: the groups' tokens are their lines' tokens
+        counts = _native.line_counts(texts, stop)
+        ghits = [hits[g[0]] if all(hits[k] is not None for k in g) else None for g in groups]
+    else:
+        texts, ghits = line_texts, hits
+    nw = counts[:, 6].tolist()
+    # the language gate looks at prose-length lines (a page of link lists has few stopwords)
+    if all(
+        w >= PROSE_MIN_WORDS and _END_PUNCT.search(s) is not None
+        for s, w in zip(texts[1:], nw[1:], strict=True)
+    ):
+        return  # all sentences after the first line (a headline): nothing for the model to judge
+    ns = counts[:, 7].tolist()
+    long_lines = [k for k, w in enumerate(nw) if w >= 8] or list(range(len(nw)))
+    n_long = sum(nw[k] for k in long_lines)
+    n_stop = sum(ns[k] for k in long_lines)
+    if not n_long or n_stop / n_long < MIN_DOC_STOPWORD_DENSITY:
+        return
+    scores = lm.scores(base_features_fast(texts, ghits, stop, counts=counts))
+    keep = scores >= (lm.threshold if threshold is None else threshold)
+    if (
+        title_line is None and len(nw) > 1
+        and nw[1] >= 10 and _END_PUNCT.search(texts[1]) is not None  # _is_prose
+    ):
+        # a first line directly followed by a paragraph is the headline of an
+        # article text ("headline first"): the classifier does not judge it
+        title_line = nonempty[0].start
+    undecided = [
+        j for j, g in enumerate(groups)
+        if any(nonempty[k].start not in decision for k in g)
+        and nonempty[g[0]].start != title_line
+    ]
+    if undecided and not any(keep[j] for j in undecided):
+        # never strip a text to nothing on the model's word alone: keep its
+        # best-scoring lines (a page whose article is one short paragraph)
+        top = max(scores[j] for j in undecided)
+        keep = scores >= top * _FALLBACK_SHARE
+    for j in undecided:
+        if not keep[j]:
+            for k in groups[j]:
+                decision.setdefault(nonempty[k].start, "line_model")
+
+
+def _apply_model_reference(
+    nonempty: list[_Line],
+    hits: list[str | None],
+    decision: dict[int, str],
+    title_line: int | None,
+    language: str,
+    threshold: float | None = None,
     toks: list[list[str]] | None = None,
 ) -> None:
     lm = line_model()
@@ -1075,7 +1193,7 @@ def _apply_model(
     n_stop = sum(sum(map(stop.__contains__, map(str.lower, t))) for t in long_lines)
     if not n_long or n_stop / n_long < MIN_DOC_STOPWORD_DENSITY:
         return
-    scores = lm.scores(base_features_fast(texts, ghits, stop, gtoks))
+    scores = lm.scores(base_features(texts, ghits, stop, gtoks))
     keep = scores >= (lm.threshold if threshold is None else threshold)
     if title_line is None and len(gtoks) > 1 and _is_prose(texts[1], gtoks[1]):
         # a first line directly followed by a paragraph is the headline of an

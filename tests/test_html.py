@@ -245,3 +245,26 @@ def test_headline_is_not_repeated_in_the_text() -> None:
 def test_drop_markup() -> None:
     text = 'A sentence with a < b and c > d stays.\n<ul id="bar">\n</div>\n<a href="/x">Long\nFine.'
     assert drop_markup(text) == "A sentence with a < b and c > d stays.\nFine."
+
+
+def test_cluster_strips_html_records_as_html_to_text_does() -> None:
+    """`cluster()` on HTML applies the same veto as :func:`html_to_text`: lines
+    both extractors kept are not removed by the line classifier (real pages of
+    the article-extraction-benchmark)."""
+    from newsdedup.html import veto
+    from newsdedup.strip import strip
+
+    folder = corpus_path("article-extraction-benchmark", "html")
+    pages = sorted(folder.glob("*.html.gz"))[:60]
+    recs = [{"id": p.name, "html": gzip.open(p, "rt", encoding="utf-8", errors="replace").read()}
+            for p in pages]
+    res = newsdedup.cluster(recs, rewrite=False, boilerplate="off")
+    vetoed = 0
+    for rec in recs:
+        ex = extract(rec["html"])
+        full = newsdedup.Article(id="x", text=ex.text, title=ex.title).full_text
+        plain = strip(full)
+        expected = veto(full, plain, ex.agreed, first_line=full.count("\n") - ex.text.count("\n"))
+        assert res.documents[rec["id"]].cleaned_length == len(expected.text), rec["id"]
+        vetoed += len(expected.text) != len(plain.text)
+    assert vetoed >= 1  # the veto changed at least one of these pages

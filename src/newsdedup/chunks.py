@@ -36,6 +36,7 @@ import numpy as np
 import xxhash
 
 from .config import Config
+from .html import veto
 from .normalize import normalize
 from .shingle import ShingleBatch
 from .sign import SignatureSpec, Signer
@@ -138,10 +139,11 @@ def _spec(config: Config) -> SignatureSpec:
 
 
 def prepare_chunk(
-    records: Sequence[tuple[str, str | None, str, str | None]], config: Config,
+    records: Sequence[tuple[Any, ...]], config: Config,
     spool: str | None = None, model: Any = None,
 ) -> ChunkState:
-    """Strip, normalise, shingle and sign a chunk of (id, title, text, source key) records.
+    """Strip, normalise, shingle and sign a chunk of (id, title, text, source key[,
+    agreed]) records (``agreed``: :attr:`newsdedup.types.Article.agreed`).
 
     Args:
         records: the documents (the source key as :func:`newsdedup.boilerplate.source_of`
@@ -154,9 +156,14 @@ def prepare_chunk(
     cleaned: list[str] = []
     removed: list[tuple[Removal, ...]] = []
     norms: list[str] = []
-    for _id, title, text, source in records:
+    for rec in records:
+        _id, title, text, source = rec[:4]
         full = Article(id=_id, text=text, title=title).full_text
         stripped = strip(full, source=source, model=model) if config.strip else Stripped(text=full)
+        if config.strip and len(rec) > 4 and rec[4] is not None:
+            # Text extracted from HTML: lines both extractors kept stay (html.veto).
+            stripped = veto(full, stripped, rec[4],
+                            first_line=full.count("\n") - text.count("\n"))
         cleaned.append(stripped.text)
         removed.append(stripped.removed)
         norms.append(normalize_fast(stripped.text))
@@ -310,9 +317,7 @@ def worker_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _records(articles: Iterable[Article], meta: Prepared) -> Iterator[
-    tuple[str, str | None, str, str | None]
-]:
+def _records(articles: Iterable[Article], meta: Prepared) -> Iterator[tuple[Any, ...]]:
     from .boilerplate import source_of
 
     for a in articles:
@@ -324,7 +329,7 @@ def _records(articles: Iterable[Article], meta: Prepared) -> Iterator[
             meta.articles.append(a)
             if len(meta.articles) > KEEP_ARTICLES_MAX:
                 meta.articles = None
-        yield (a.id, a.title, a.text, source_of(a))
+        yield (a.id, a.title, a.text, source_of(a), a.agreed)
 
 
 def _init_worker() -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -264,17 +265,34 @@ def html_to_text(html: str, *, url: str | None = None, source: str | None = None
     from .strip import strip
 
     ex = extract(html, url=url)
-    stripped = strip(ex.text, source=source)
-    if ex.agreed is None or not any(r.rule == "line_model" for r in stripped.removed):
+    return veto(ex.text, strip(ex.text, source=source), ex.agreed)
+
+
+def veto(
+    text: str, stripped: Stripped, agreed: Sequence[bool] | None, *, first_line: int = 0
+) -> Stripped:
+    """Undo the line classifier's removals on lines both extractors kept.
+
+    Args:
+        text: the text that was stripped.
+        stripped: :func:`newsdedup.strip`'s result for ``text``.
+        agreed: per line of the extracted text, whether both extractors kept it
+            (:attr:`Extraction.agreed`); None: nothing to veto.
+        first_line: the line of ``text`` where the extracted text starts (1 when
+            a headline line was put before it).
+    """
+    if agreed is None or not any(r.rule == "line_model" for r in stripped.removed):
         return stripped
     starts = []
     pos = 0
-    for line in ex.text.split("\n"):  # _combine joined splitlines() with "\n"
+    for line in text.split("\n"):  # _combine joined splitlines() with "\n"
         starts.append(pos)
         pos += len(line) + 1
-    vetoed = {s for s, a in zip(starts, ex.agreed, strict=True) if a}
+    vetoed = {s for s, a in zip(starts[first_line:], agreed, strict=False) if a}
     removed = [r for r in stripped.removed if not (r.rule == "line_model" and r.start in vetoed)]
-    return _rebuild(ex.text, removed)
+    if len(removed) == len(stripped.removed):
+        return stripped
+    return _rebuild(text, removed)
 
 
 def _rebuild(text: str, removed: list[Any]) -> Stripped:

@@ -154,11 +154,13 @@ def article_from_record(
         )
     text = record.get("text")
     title = _opt_str(record, "title", source=source, line=line)
+    agreed = None
     if text is None and isinstance(record.get("html"), str):
-        from .html import extract_html
+        from .html import extract
 
-        title_html, text = extract_html(record["html"], url=record.get("url"))
-        title = title or title_html
+        ex = extract(record["html"], url=record.get("url"))
+        text, agreed = ex.text, ex.agreed
+        title = title or ex.title
     if text is None:
         raise InputError("record has no 'text' field", source=source, line=line)
     if not isinstance(text, str):
@@ -172,6 +174,7 @@ def article_from_record(
         source=_opt_str(record, "source", source=source, line=line),
         published=_published_of(record, source=source, line=line),
         url=_opt_str(record, "url", source=source, line=line),
+        agreed=agreed,
     )
 
 
@@ -222,11 +225,10 @@ def _load_txt(path: str) -> Article:
 
 
 def _load_html(path: str) -> Article:
-    from .html import extract_html
+    from .html import extract
 
-    text = _decode(_read_bytes(path), path)
-    title, body = extract_html(text, url=None)
-    return Article(id=path, text=body, title=title)
+    ex = extract(_decode(_read_bytes(path), path), url=None)
+    return Article(id=path, text=ex.text, title=ex.title, agreed=ex.agreed)
 
 
 _BLOCK = 1 << 24  # bytes per read when checking a JSONL file

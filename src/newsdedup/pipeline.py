@@ -22,6 +22,7 @@ from .boilerplate import BoilerplateModel, configured_boilerplate, learn_for_run
 from .chunks import Permuted, prepare_stream
 from .cluster import UnionFind, order_clusters
 from .config import Config
+from .html import veto
 from .index import LSHParams, candidate_pairs, choose_params
 from .load import iter_articles
 from .normalize import normalize
@@ -80,6 +81,9 @@ def prepare(
     if config.strip:
         model = boilerplate or configured_boilerplate(config)
         stripped = strip(full, source=source_of(article), model=model)
+        if article.agreed is not None:  # extracted from HTML: see html.veto
+            stripped = veto(full, stripped, article.agreed,
+                            first_line=full.count("\n") - article.text.count("\n"))
     else:
         stripped = Stripped(text=full)
     norm = normalize(stripped.text)

@@ -22,6 +22,10 @@ class Article:
         source: the outlet (site, feed or agency) if known.
         published: publication time, if known.
         url: the article's URL, if known.
+        agreed: for text extracted from HTML (:func:`newsdedup.html.extract`):
+            per line of ``text``, whether both extractors kept it; the strip
+            stage's line classifier does not remove those lines (named rules and
+            learned lines still do). None for other text.
     """
 
     id: str
@@ -30,6 +34,7 @@ class Article:
     source: str | None = None
     published: datetime | None = None
     url: str | None = None
+    agreed: tuple[bool, ...] | None = None
 
     @property
     def full_text(self) -> str:

@@ -375,6 +375,10 @@ class IndexStore(ABC):
     def fetch(self, seqs: Sequence[int]) -> dict[int, StoredDoc]:
         """The stored documents with these seqs (missing ones are left out)."""
 
+    def samples_of(self, seqs: Sequence[int]) -> dict[int, int]:
+        """The passage-sample counts of the stored documents with these seqs."""
+        return {s: d.samples if d.samples >= 0 else -1 for s, d in self.fetch(seqs).items()}
+
     @abstractmethod
     def seqs_of(self, ids: Sequence[str]) -> dict[str, int]:
         """The seqs of the ids that are indexed."""
@@ -734,6 +738,15 @@ class SQLiteStore(IndexStore):
             (json.dumps(list(seqs)),),
         )
         return {row[0]: _row_doc(row) for row in rows}
+
+    def samples_of(self, seqs: Sequence[int]) -> dict[int, int]:
+        if not seqs:
+            return {}
+        rows = self._con.execute(
+            "SELECT seq, samples FROM docs WHERE seq IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(seqs)),),
+        )
+        return dict(rows.fetchall())
 
     def seqs_of(self, ids: Sequence[str]) -> dict[str, int]:
         if not ids:

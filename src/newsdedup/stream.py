@@ -364,6 +364,13 @@ def _when(p: float | None) -> datetime | None:
     return None if p is None else datetime.fromtimestamp(p, tz=timezone.utc)
 
 
+def _passage_need(small: int) -> int:
+    """Shared samples that make a passage candidate when the smaller side has
+    ``small`` samples (as :func:`newsdedup.score.passage_candidates`: at least 2
+    and half of them, or all of them)."""
+    return min(max(2, math.ceil(0.5 * small)), small)
+
+
 def min_dropped_df(n: int) -> int:
     """The smallest document frequency at which a key term is dropped in a
     corpus of ``n`` documents (its cap in :func:`newsdedup.rewrite.corpus_caps`
@@ -645,10 +652,26 @@ class Stream:
         """Stored documents a chunk may need (before pending documents are known)."""
         empty: dict[int, list[int]] = {}
         wanted: set[int] = set()
+        maybe: list[tuple[int, int, int]] = []  # (seq, shared samples, new doc's samples)
         for it in items:
             wanted |= self._candidates(it.keys, stored, empty)
             wanted |= self._candidates(it.rkeys, stored, empty)
-            wanted.update(self._passage_counts(it, stored, empty))
+            n_samp = len(it.pkeys)
+            need = _passage_need(n_samp)
+            for s, shared in self._passage_counts(it, stored, empty).items():
+                if shared >= need:
+                    wanted.add(s)
+                elif s not in wanted:
+                    maybe.append((s, shared, n_samp))
+        # A passage member sharing fewer samples than the new document's half is
+        # a candidate only if it has few samples itself: look those counts up
+        # before fetching whole documents.
+        if maybe:
+            counts = self.store.samples_of(sorted({s for s, _h, _n in maybe} - wanted))
+            for s, shared, n_samp in maybe:
+                c = counts.get(s)
+                if c is not None and shared >= _passage_need(min(n_samp, c)):
+                    wanted.add(s)
         return wanted
 
     def _match(
@@ -701,8 +724,7 @@ class Stream:
                 # the smaller side's, or all of the smaller side's
                 in_passage = False
                 if shared:
-                    small = min(n_samp, view.samples(other))
-                    in_passage = shared >= min(max(2, math.ceil(0.5 * small)), small)
+                    in_passage = shared >= _passage_need(min(n_samp, view.samples(other)))
                 if not in_passage:
                     if s not in rewrite_c:
                         continue

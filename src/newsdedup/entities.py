@@ -125,11 +125,12 @@ def facts(text: str, title: str | None = None, *, lead_text: str | None = None) 
     ``lead_text`` (default ``text``) is where the lead is read from: pass the
     stripped text so that a boilerplate line is not taken for the lead.
     """
-    toks = _TOKEN_RE.findall(text) + (_TOKEN_RE.findall(title) if title else [])
-    lows = [t.lower() for t in toks]
-    words = frozenset(lows)
+    toks = set(_TOKEN_RE.findall(text))
+    if title:
+        toks.update(_TOKEN_RE.findall(title))
+    words = frozenset(t.lower() for t in toks)
     figures = frozenset(normalize_number(t) for t in toks if t[0].isdigit()) | frozenset(
-        NUMBER_WORDS[w] for w in words if w in NUMBER_WORDS
+        NUMBER_WORDS[w] for w in words.intersection(NUMBER_WORDS)
     )
     entities: set[str] = set()
     for line in text.splitlines():

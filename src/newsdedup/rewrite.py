@@ -157,7 +157,14 @@ def capped(
     if caps is None:
         return terms, keys
     out = {t: min(w, caps.get(t, MAX_WEIGHT)) for t, w in terms.items()}
-    return out, frozenset(k for k in keys if caps.get(k, MAX_WEIGHT) >= KEY_MIN_CAP)
+    return out, capped_keys(keys, caps)
+
+
+def capped_keys(keys: frozenset[str], caps: Mapping[str, float] | None) -> frozenset[str]:
+    """The key terms :func:`capped` keeps."""
+    if caps is None:
+        return keys
+    return frozenset(k for k in keys if caps.get(k, MAX_WEIGHT) >= KEY_MIN_CAP)
 
 
 @dataclass(slots=True)
@@ -189,6 +196,19 @@ class RewriteDoc:
     sentences: list[Sentence]
     facts: Facts
     hashes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint32))
+    _index: dict[str, list[int]] | None = None
+    _weights: list[float] | None = None
+
+    def sentence_index(self) -> tuple[dict[str, list[int]], list[float]]:
+        """Term -> indices of the sentences holding it, and each sentence's weight
+        (built once per document, used by every pair it is scored in)."""
+        if self._index is None or self._weights is None:
+            index: dict[str, list[int]] = {}
+            for j, sent in enumerate(self.sentences):
+                for t in sent.terms:
+                    index.setdefault(t, []).append(j)
+            self._index, self._weights = index, [sent.weight for sent in self.sentences]
+        return self._index, self._weights
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -290,29 +310,26 @@ def weighted_jaccard(a: dict[str, float], b: dict[str, float]) -> float:
     return inter / total if total > 0 else 0.0
 
 
-def _support(
-    src: Sequence[Sentence], dst: Sequence[Sentence]
-) -> tuple[float, list[tuple[int, int, float]]]:
-    index: dict[str, list[int]] = {}
-    for j, s in enumerate(dst):
-        for t in s.terms:
-            index.setdefault(t, []).append(j)
+def _support(src: RewriteDoc, dst: RewriteDoc) -> tuple[float, list[tuple[int, int, float]]]:
+    index, dst_weights = dst.sentence_index()
+    _, src_weights = src.sentence_index()
+    dst_sents = dst.sentences
     covered = 0.0
     total = 0.0
     aligned = []
-    for i, s in enumerate(src):
-        w_s = s.weight
+    for i, s in enumerate(src.sentences):
+        w_s = src_weights[i]
         total += w_s
         acc: dict[int, float] = {}
         for t, w in s.terms.items():
             for j in index.get(t, ()):
-                acc[j] = acc.get(j, 0.0) + min(w, dst[j].terms[t])
+                acc[j] = acc.get(j, 0.0) + min(w, dst_sents[j].terms[t])
         if not acc:
             continue
         j, shared = max(acc.items(), key=lambda kv: (kv[1], -kv[0]))
         if shared < ALIGN_MIN_WEIGHT:
             continue
-        sim = shared / min(w_s, dst[j].weight)
+        sim = shared / min(w_s, dst_weights[j])
         if sim >= ALIGN_SHARE:
             covered += w_s * min(1.0, sim / (2 * ALIGN_SHARE))
             aligned.append((i, j, min(1.0, sim)))
@@ -341,8 +358,8 @@ def rewrite_score(a: RewriteDoc, b: RewriteDoc) -> RewriteScore:
     sentences, shared weighted vocabulary, shared rare words and figures, shared
     names. Each part saturates at half overlap, since a rewrite keeps about half.
     """
-    cov_a, aligned = _support(a.sentences, b.sentences)
-    cov_b, _ = _support(b.sentences, a.sentences)
+    cov_a, aligned = _support(a, b)
+    cov_b, _ = _support(b, a)
     wj = weighted_jaccard(a.terms, b.terms)
     kj = _jaccard(a.keys, b.keys)
     ej = _jaccard(a.facts.entities, b.facts.entities)

@@ -33,6 +33,7 @@ from .rewrite import (
     RewriteDoc,
     RewriteScore,
     capped,
+    capped_keys,
     content_terms,
     corpus_caps,
     figure_share,
@@ -231,6 +232,8 @@ class Judge:
         self.shingles, self.n_words, self.config, self.caps = shingles, n_words, config, caps
         self._rw: dict[int, RewriteDoc] = {}
         self._terms: dict[int, tuple[dict[str, float], frozenset[str]]] = {}
+        #: uncapped content terms computed beforehand (by :func:`link`)
+        self._raw_terms: dict[int, tuple[dict[str, float], frozenset[str]]] = {}
         self._cache: dict[tuple[int, int], Verdict] = {}
         self._bodies: dict[int, tuple[np.ndarray, int] | None] = {}
         self._shingler: Shingler | None = None
@@ -247,7 +250,8 @@ class Judge:
         """Content terms (capped weights) and key terms of document ``i``."""
         t = self._terms.get(i)
         if t is None:
-            t = capped(*content_terms(self.texts[i]), self.caps)
+            raw = self._raw_terms.get(i)
+            t = capped(*(raw if raw is not None else content_terms(self.texts[i])), self.caps)
             self._terms[i] = t
         return t
 
@@ -618,7 +622,7 @@ def link(
     caps = None
     paths = [leaders[copy_pairs] if len(copy_pairs) else np.zeros((0, 2), dtype=np.int64)]
     rewrite_only = np.zeros((0, 2), dtype=np.int64)
-    capped_terms: dict[int, tuple[dict[str, float], frozenset[str]]] = {}
+    raw_terms: dict[int, tuple[dict[str, float], frozenset[str]]] = {}
     lead_sh = [shingles[i] for i in leaders]
     passage = passage_candidates(lead_sh, sample=config.passage_sample,
                                  max_df=config.max_bucket)
@@ -627,9 +631,10 @@ def link(
     if config.rewrite:
         term_keys = [content_terms(texts[i]) for i in leaders]
         caps = corpus_caps([t for t, _k in term_keys])
-        capped_terms = {int(i): capped(t, k, caps)
-                        for i, (t, k) in zip(leaders.tolist(), term_keys, strict=True)}
-        keysets = [capped_terms[int(i)][1] for i in leaders]
+        # Capped weights are computed when a pair needs them (Judge.terms).
+        raw_terms = dict(zip(leaders.tolist(), term_keys, strict=True))
+        keysets = [capped_keys(k, caps) for _t, k in term_keys]
+        keyset_of = dict(zip(leaders.tolist(), keysets, strict=True))
         ok = np.array(
             [len(k) >= 2 and n_words[i] >= config.min_rewrite_words
              for k, i in zip(keysets, leaders.tolist(), strict=True)], dtype=bool,
@@ -655,7 +660,7 @@ def link(
     if len(rewrite_only):
         # Pairs found only by the rewrite family are dropped before verification
         # when their key terms overlap too little (the cheap half of the prefilter).
-        keyset = {int(i): capped_terms[int(i)][1] for i in np.unique(rewrite_only)}
+        keyset = {int(i): keyset_of[int(i)] for i in np.unique(rewrite_only)}
         keep = np.fromiter(
             (_set_jaccard(keyset[x], keyset[y]) >= PREFILTER_KEY_JACCARD
              for x, y in rewrite_only.tolist()), dtype=bool, count=len(rewrite_only))
@@ -669,7 +674,7 @@ def link(
                   n_words=n_words, config=config, caps=caps, originals=originals,
                   sources=sources)
     if config.rewrite:
-        judge._terms.update(capped_terms)
+        judge._raw_terms = raw_terms
     edges: list[tuple[int, int, float, bool]] = []
     verdicts: dict[tuple[str, str], Verdict] = {}
     exact_kept = []

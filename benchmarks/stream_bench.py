@@ -210,9 +210,13 @@ def run_backend(location: str, arts: list[dict[str, Any]], args: argparse.Namesp
     if not location.startswith("redis"):
         con = sqlite3.connect(location)
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        shingle_bytes, payload_bytes = con.execute(
-            "SELECT sum(length(shingles)), sum(length(payload)) FROM docs"
+        shingle_bytes, key_bytes, payload_bytes = con.execute(
+            "SELECT sum(length(shingles)), sum(length(keys)), sum(length(payload)) FROM docs"
         ).fetchone()
+        for table, pages in con.execute(
+            "SELECT name, sum(pgsize) FROM dbstat GROUP BY name"
+        ).fetchall() if _has_dbstat(con) else []:
+            res.setdefault("table_bytes_per_article", {})[table] = pages / res["indexed"]
         band_rows = con.execute(
             "SELECT (SELECT count(*) FROM bands) + (SELECT count(*) FROM bands_new)"
         ).fetchone()[0]
@@ -222,8 +226,17 @@ def run_backend(location: str, arts: list[dict[str, Any]], args: argparse.Namesp
         res["bytes_per_article"] = file_bytes / res["indexed"]
         res["shingle_blob_bytes_per_article"] = shingle_bytes / res["indexed"]
         res["payload_bytes_per_article"] = payload_bytes / res["indexed"]
+        res["key_term_bytes_per_article"] = (key_bytes or 0) / res["indexed"]
         res["band_rows_per_article"] = band_rows / res["indexed"]
     return res
+
+
+def _has_dbstat(con: sqlite3.Connection) -> bool:
+    try:
+        con.execute("SELECT 1 FROM dbstat LIMIT 1")
+    except sqlite3.OperationalError:
+        return False
+    return True
 
 
 def prepare_cost(arts: list[dict[str, Any]], strip: bool) -> float:

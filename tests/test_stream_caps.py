@@ -44,7 +44,7 @@ def test_common_key_term_leaves_the_bands_and_removal_stays_exact(tmp_path: Path
         assert isinstance(store, SQLiteStore)
         assert store.term_docs() == n
         assert store.term_df(np.array([common], dtype=np.uint64), 10**9) == {common: n}
-        rows = store._con.execute("SELECT seq, payload FROM docs ORDER BY seq").fetchall()
+        rows = store._con.execute("SELECT seq, keys FROM docs ORDER BY seq").fetchall()
         for pos, (_seq, payload) in enumerate(rows):
             keys = payload_key_hashes(payload).tolist()
             banded = payload_band_hashes(payload).tolist()

@@ -195,8 +195,8 @@ def encode_payload(
     title: str | None, original: str, cleaned: str, key_hashes: np.ndarray | None = None,
     banded: np.ndarray | None = None, *, texts: bytes | None = None,
 ) -> bytes:
-    """The rewrite family's key-term hashes (Elias-Fano coded, uncompressed, so
-    that the key-term prefilter reads them without decompressing), which of them
+    """The rewrite family's key-term hashes (raw little-endian uint32, so that the
+    key-term prefilter reads them without decoding), which of them
     the rewrite bands were computed from (``banded``, a boolean mask; omitted
     when all were), then the texts (:func:`compress_texts`, or ``texts`` when
     already compressed).
@@ -210,7 +210,7 @@ def encode_payload(
     [7, 12]
     """
     hashes = key_hashes if key_hashes is not None else _NO_HASHES
-    keys = encode_shingles(hashes) if len(hashes) else b""
+    keys = hashes.astype("<u4", copy=False).tobytes()
     mask = b""
     if banded is not None and not bool(np.all(banded)):
         mask = np.packbits(banded.astype(np.uint8)).tobytes()
@@ -227,7 +227,16 @@ def payload_key_hashes(blob: bytes) -> np.ndarray:
     if not blob:
         return _NO_HASHES
     n, _m = _KEYS_HEAD.unpack_from(blob, 0)
-    return decode_shingles(blob[8 : 8 + n]) if n else _NO_HASHES
+    return np.frombuffer(blob, dtype="<u4", count=n // 4, offset=8) if n else _NO_HASHES
+
+
+def split_payload(blob: bytes) -> tuple[bytes, bytes]:
+    """A payload's key-term part (a payload without texts: what the key-term
+    functions read) and its compressed texts."""
+    if not blob:
+        return b"", b""
+    n, m = _KEYS_HEAD.unpack_from(blob, 0)
+    return blob[: 8 + n + m], blob[8 + n + m :]
 
 
 def payload_band_hashes(blob: bytes) -> np.ndarray:
@@ -235,7 +244,7 @@ def payload_band_hashes(blob: bytes) -> np.ndarray:
     if not blob:
         return _NO_HASHES
     n, m = _KEYS_HEAD.unpack_from(blob, 0)
-    hashes = decode_shingles(blob[8 : 8 + n]) if n else _NO_HASHES
+    hashes = payload_key_hashes(blob)
     if not m:
         return hashes
     mask = np.unpackbits(np.frombuffer(blob, dtype=np.uint8, count=m, offset=8 + n),
@@ -378,6 +387,11 @@ class IndexStore(ABC):
     def samples_of(self, seqs: Sequence[int]) -> dict[int, int]:
         """The passage-sample counts of the stored documents with these seqs."""
         return {s: d.samples if d.samples >= 0 else -1 for s, d in self.fetch(seqs).items()}
+
+    def key_parts_of(self, seqs: Sequence[int]) -> dict[int, bytes]:
+        """The key-term part of the payloads (:func:`split_payload`) of the
+        stored documents with these seqs."""
+        return {s: split_payload(d.payload)[0] for s, d in self.fetch(seqs).items()}
 
     @abstractmethod
     def seqs_of(self, ids: Sequence[str]) -> dict[str, int]:
@@ -524,6 +538,7 @@ CREATE TABLE IF NOT EXISTS docs (
     cluster INTEGER NOT NULL,
     rep TEXT,
     shingles BLOB NOT NULL,
+    keys BLOB NOT NULL,
     payload BLOB NOT NULL,
     lead INTEGER NOT NULL,
     samples INTEGER NOT NULL
@@ -548,7 +563,8 @@ CREATE TABLE IF NOT EXISTS bands_new (
 # always larger than those in ``bands``.
 _MERGE_MIN = 500_000
 _DOC_COLS = (
-    "seq, id, published, source, n_words, exact, cluster, rep, shingles, payload, lead, samples"
+    "seq, id, published, source, n_words, exact, cluster, rep, shingles, keys, payload, lead, "
+    "samples"
 )
 # 8 KiB pages hold five ~1.5 KB document rows (4 KiB pages hold two, wasting a quarter).
 _PAGE_SIZE = 8192
@@ -565,10 +581,11 @@ _MAX_PARAMS = 30_000
 
 
 def _row_doc(row: tuple[Any, ...]) -> StoredDoc:
-    seq, ident, pub, source, n_words, exact, cluster, rep, blob, payload, lead, samples = row
+    seq, ident, pub, source, n_words, exact, cluster, rep, blob, keys, texts, lead, samples = row
     return StoredDoc(
         seq=seq, id=ident, published=pub, source=source, n_words=n_words, exact=exact,
-        cluster=cluster, rep=rep, code=blob, payload=payload, lead=bool(lead), samples=samples,
+        cluster=cluster, rep=rep, code=blob, payload=keys + texts, lead=bool(lead),
+        samples=samples,
     )
 
 
@@ -748,6 +765,15 @@ class SQLiteStore(IndexStore):
         )
         return dict(rows.fetchall())
 
+    def key_parts_of(self, seqs: Sequence[int]) -> dict[int, bytes]:
+        if not seqs:
+            return {}
+        rows = self._con.execute(
+            "SELECT seq, keys FROM docs WHERE seq IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(seqs)),),
+        )
+        return dict(rows.fetchall())
+
     def seqs_of(self, ids: Sequence[str]) -> dict[str, int]:
         if not ids:
             return {}
@@ -762,10 +788,12 @@ class SQLiteStore(IndexStore):
         with self.transaction():
             try:
                 con.executemany(
-                    f"INSERT INTO docs ({_DOC_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO docs ({_DOC_COLS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (d.seq, d.id, d.published, d.source, d.n_words, d.exact, d.cluster,
-                         d.rep, d.shingle_code(), d.payload, int(d.lead), d.samples)
+                         d.rep, d.shingle_code(), *split_payload(d.payload), int(d.lead),
+                         d.samples)
                         for d in docs
                     ],
                 )

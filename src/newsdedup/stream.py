@@ -408,6 +408,25 @@ class _Caps:
         return hs - self.dropped - border, border
 
 
+def _key_sets(
+    hashes: list[int], caps: _Caps | None
+) -> tuple[frozenset[int], frozenset[int]]:
+    """An indexed document's key-term hashes as :meth:`_Caps.split` gives them
+    (all kept without caps)."""
+    return caps.split(hashes) if caps is not None else (frozenset(hashes), frozenset())
+
+
+def _prefilter(it: _Item, keep: frozenset[int], border: frozenset[int]) -> bool:
+    """The cheap half of the rewrite prefilter, as in :func:`newsdedup.score.link`:
+    the Jaccard of the (capped) key-term sets of a new document and an indexed
+    one (32-bit hash collisions aside)."""
+    ha = it.key_set
+    inter = len(ha & keep)
+    extra = len(border - it.key_all) if border else 0
+    union = len(ha) + len(keep) + extra - inter
+    return bool(union) and inter / union >= PREFILTER_KEY_JACCARD
+
+
 class _JudgeView:
     """The batch run's :class:`~newsdedup.score.Judge` over the documents one
     chunk of a stream compares: new documents and their stored candidates (texts
@@ -472,9 +491,7 @@ class _JudgeView:
         :meth:`_Caps.split` gives them (all kept without caps)."""
         sets = self._sets.get(doc.seq)
         if sets is None:
-            hashes = payload_key_hashes(doc.payload).tolist()
-            sets = caps.split(hashes) if caps is not None else (frozenset(hashes), frozenset())
-            self._sets[doc.seq] = sets
+            sets = self._sets[doc.seq] = _key_sets(payload_key_hashes(doc.payload).tolist(), caps)
         return sets
 
     def samples(self, doc: StoredDoc) -> int:
@@ -648,14 +665,20 @@ class Stream:
                 counts[m] = counts.get(m, 0) + 1
         return counts
 
-    def _wanted(self, items: Sequence[_Item], stored: dict[int, list[int]]) -> set[int]:
-        """Stored documents a chunk may need (before pending documents are known)."""
+    def _wanted(
+        self, items: Sequence[_Item], stored: dict[int, list[int]], caps: _Caps | None
+    ) -> set[int]:
+        """Stored documents a chunk may need (before pending documents are known):
+        copy candidates, passage members that share enough samples, rewrite
+        candidates that pass the key-term prefilter (checked on their key-term
+        hashes alone, one light query, before whole documents are fetched)."""
         empty: dict[int, list[int]] = {}
         wanted: set[int] = set()
         maybe: list[tuple[int, int, int]] = []  # (seq, shared samples, new doc's samples)
+        rewrite: list[tuple[int, _Item]] = []
         for it in items:
             wanted |= self._candidates(it.keys, stored, empty)
-            wanted |= self._candidates(it.rkeys, stored, empty)
+            rewrite += [(s, it) for s in self._candidates(it.rkeys, stored, empty)]
             n_samp = len(it.pkeys)
             need = _passage_need(n_samp)
             for s, shared in self._passage_counts(it, stored, empty).items():
@@ -671,6 +694,19 @@ class Stream:
             for s, shared, n_samp in maybe:
                 c = counts.get(s)
                 if c is not None and shared >= _passage_need(min(n_samp, c)):
+                    wanted.add(s)
+        rewrite = [(s, it) for s, it in rewrite if s not in wanted]
+        if rewrite:
+            parts = self.store.key_parts_of(sorted({s for s, _it in rewrite}))
+            sets: dict[int, tuple[frozenset[int], frozenset[int]]] = {}
+            for s, it in rewrite:
+                part = parts.get(s)
+                if part is None or s in wanted:
+                    continue
+                ks = sets.get(s)
+                if ks is None:
+                    ks = sets[s] = _key_sets(payload_key_hashes(part).tolist(), caps)
+                if _prefilter(it, *ks):
                     wanted.add(s)
         return wanted
 
@@ -731,12 +767,7 @@ class Stream:
                     # Rewrite-only candidates: the cheap half of the prefilter, as in
                     # link(), on the stored key-term hashes (32-bit collisions aside,
                     # the Jaccard of the key-term sets, capped as the chunk's _Caps say).
-                    ha = it.key_set
-                    keep, border = view.key_sets(other, caps)
-                    inter = len(ha & keep)
-                    extra = len(border - it.key_all) if border else 0
-                    union = len(ha) + len(keep) + extra - inter
-                    if not union or inter / union < PREFILTER_KEY_JACCARD:
+                    if not _prefilter(it, *view.key_sets(other, caps)):
                         continue
             j = view.add_stored(other)
             if not adding and other.exact == it.exact and np.array_equal(
@@ -793,7 +824,7 @@ class Stream:
         caps = self._caps(items)
         all_keys = np.concatenate([k for it in items for k in (it.keys, it.pkeys, it.rkeys)])
         bucket_map = store.buckets(all_keys, limit) if len(all_keys) else {}
-        known = store.fetch(sorted(self._wanted(items, bucket_map)))
+        known = store.fetch(sorted(self._wanted(items, bucket_map, caps)))
         view = _JudgeView(self.config)
         pending: dict[int, list[int]] = {}
         new_docs: list[StoredDoc] = []
@@ -855,7 +886,7 @@ class Stream:
         caps = self._caps(items)
         all_keys = np.concatenate([k for it in items for k in (it.keys, it.pkeys, it.rkeys)])
         bucket_map = self.store.buckets(all_keys, self.config.max_bucket) if len(all_keys) else {}
-        known = self.store.fetch(sorted(self._wanted(items, bucket_map)))
+        known = self.store.fetch(sorted(self._wanted(items, bucket_map, caps)))
         empty: dict[int, list[int]] = {}
         view = _JudgeView(self.config)
         out = []

@@ -190,7 +190,10 @@ def normalized_lines(text: str) -> list[str]:
         return [" ".join(x.split()) for x in low.splitlines()]
     from .chunks import normalize_fast  # normalize(), faster (tests/test_fastpath.py)
 
-    return [normalize_fast(x) for x in text.splitlines()]
+    return [
+        " ".join(x.replace("`", "'").lower().split()) if x.isascii() else normalize_fast(x)
+        for x in text.splitlines()
+    ]
 
 
 #: ASCII white space (for ``str.split``) other than the space and the line feed.
@@ -216,13 +219,18 @@ def learn_from_articles(
     """Learn a model from loaded articles (see :func:`learn_boilerplate`).
 
     The same model as :func:`learn_from_articles_reference`, computed with less
-    work: lines normalised per article in one pass, one "first source" entry per
-    line instead of a set of sources, counts by :class:`collections.Counter`,
-    word counts once per distinct line (tests/test_fast_boilerplate.py).
+    work: lines normalised per article in one pass, one set of lines per source
+    (asked, for the few lines about to be learned, whether another source has
+    them) instead of a set of sources per line, counts by
+    :class:`collections.Counter`, word counts once per distinct line in one
+    compiled pass (tests/test_fast_boilerplate.py).
     """
     by_source: dict[str, list[list[str]]] = defaultdict(list)
+    source_lines: dict[str, set[str]] = defaultdict(set)  # every line of each source
+    # documents without a source are keyed by their id: the first such key per line,
+    # and the lines seen under two or more of these keys
     first_key: dict[str, str] = {}
-    multi: set[str] = set()  # lines seen under two or more source keys
+    multi_unsourced: set[str] = set()
     total = 0
     for art in articles:
         total += 1
@@ -230,13 +238,25 @@ def learn_from_articles(
         seen = dict.fromkeys(normalized_lines(art.full_text))
         seen.pop("", None)
         norms = list(seen)
-        key = src or f"\x00{art.id}"
-        setdefault = first_key.setdefault
-        for n in norms:
-            if setdefault(n, key) != key:
-                multi.add(n)
         if src is not None:
             by_source[src].append(norms)
+            source_lines[src].update(norms)
+        else:
+            key = f"\x00{art.id}"
+            setdefault = first_key.setdefault
+            for n in norms:
+                if setdefault(n, key) != key:
+                    multi_unsourced.add(n)
+
+    def in_several_sources(n: str) -> bool:
+        """Whether line ``n`` occurs under two or more source keys."""
+        keys = 2 if n in multi_unsourced else 1 if n in first_key else 0
+        for lines in source_lines.values():
+            if keys >= 2:
+                break
+            keys += n in lines
+        return keys >= 2
+
     learned: dict[str, frozenset[str]] = {}
     for src, docs in by_source.items():
         if len(docs) < min_docs:
@@ -275,7 +295,7 @@ def learn_from_articles(
         for n, roots in stories.items():
             if len(roots) < need:
                 continue
-            if n in multi and len(_WORD.findall(n)) >= syndication_min_words:
+            if len(_WORD.findall(n)) >= syndication_min_words and in_several_sources(n):
                 continue  # repeated across sources: syndication, kept
             keep.add(n)
         if keep:

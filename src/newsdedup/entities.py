@@ -142,7 +142,7 @@ def facts(text: str, title: str | None = None, *, lead_text: str | None = None) 
                 j -= 1
             if j < 0 or line[j] in _SENTENCE_END:
                 continue  # a sentence start says nothing about names
-            low = m.group().lower()
+            low = _unpossessive(m.group().lower())  # "Taliban's" is "Taliban"
             if zipf(low) < 5.0:
                 entities.add(low)
     head = title if title else text.lstrip().split("\n", 1)[0][:200]

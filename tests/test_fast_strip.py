@@ -35,17 +35,29 @@ _REGEXES = ("_ALPHA_WORD", "_CAP_WORD", "_UPPER_WORD", "_DIGIT", "_SEPS")
 
 
 def _ref_counts(line: str) -> list[int]:
+    """What _native.line_counts computes, in plain Python (strip's own expressions)."""
     toks = S._WORD.findall(line)
     stop = S.STOPWORDS["en"]
+    x = line.strip()
+    f = x[:1]
+    flags = [
+        S._END_PUNCT.search(line) is not None, S._LIST_ITEM.match(line) is not None,
+        S._URLISH.search(line) is not None, line.count(","), len(line), x.endswith(":"),
+        x.endswith(("...", "\u2026")), f.islower(),
+        bool(f) and not f.isalnum() and f not in "\"'\u201c\u2018([",
+        f in "\"'\u201c\u2018" or '"' in line or "\u201c" in line,
+    ]
     return [len(getattr(S, name).findall(line)) for name in _REGEXES] + [
         sum(map(len, toks)), len(toks), sum(t.lower() in stop for t in toks)
-    ]
+    ] + [int(v) for v in flags]
 
 
-# Characters at the edges of the regexes' classes: capitals and the non-word
+# Characters at the edges of the regexes' classes: sentence ends and closing
+# quotes, list bullets, URL and quote characters, capitals and the non-word
 # multiplication sign inside [A-Z\u00c0-\u00de], digits of other scripts,
 # underscore, separators, white space of several kinds.
 _TRICKY = (
+    ".!?)]\u201d\u2019\u2026*\u25aa\u2013@(["
     "theofTHEaZzAB\u00c0\u00d7\u00de\u00df\u00e9_09\u0663 \t\u00a0\u3000"
     "|\u00bb\u203a\u2022\u00b7>:.,-'\"\u201c\u212a\U0001d400"
 )
@@ -69,7 +81,9 @@ def test_line_counts_equal_the_regexes_on_any_text(lines: list[str]) -> None:
 
 
 _WORDS = st.sampled_from(
-    ["the", "THE", "The", "li\u212ae", "LIKE", "themselves", "\u0130t", "it", "a_b", "a1",
+    ["http://x", "https://", "www.a", "a.com", "b.co.uk", ".comb", "@x", "1.", "12)", "123.",
+     "- ", "...", "the", "THE", "The", "li\u212ae", "LIKE", "themselves", "\u0130t", "it",
+     "a_b", "a1",
      "caf\u00e9", "yourselves", "x", "OF", "of\u00df", "\u212a"]
 )
 

@@ -284,6 +284,8 @@ def intersections(vals: Any, offsets: Any, left: Any, right: Any) -> Any:
 # ------------------------------------------------------------ strip line features
 # Class bits of the code-point table ``_native.char_table()`` (each built from
 # Python's own ``re``, so the kernel sees the same classes as the regexes).
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_SHIFT = np.uint64(32)
 _W = np.uint8(1)  # \w
 _D = np.uint8(2)  # \d
 _S = np.uint8(4)  # \s
@@ -315,7 +317,7 @@ def line_counts(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, stops
 
     ``lowmap[cp]`` is the letter (1-26) that ``chr(cp).lower()`` is, 0 when it is
     not one ASCII letter; a token is packed 5 bits per letter (at most 12) and
-    looked up in the sorted codes ``stops``."""
+    looked up in the hash table ``stops`` (:func:`newsdedup._native.stop_codes`)."""
     n = len(starts)
     out = np.zeros((n, 8), dtype=np.int64)
     for k in range(n):
@@ -395,9 +397,13 @@ def line_counts(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, stops
                 i += 1
             ntok += 1
             if ok and n_stops > 0:
-                j = np.searchsorted(stops, code)
-                if j < n_stops and stops[j] == code:
-                    nstop += 1
+                # open addressing, linear probing (see _native.stop_codes)
+                h = np.int64((np.uint64(code) * _GOLDEN) >> _SHIFT) & (n_stops - 1)
+                while stops[h] >= 0:
+                    if stops[h] == code:
+                        nstop += 1
+                        break
+                    h = (h + 1) & (n_stops - 1)
         out[k, 0] = alpha
         out[k, 1] = cap
         out[k, 2] = upper
@@ -416,3 +422,145 @@ def token_counts(buf: Any, doc_ends: Any, table: Any) -> Any:
     empty = np.zeros(0, dtype=np.int64)
     _scan(buf, doc_ends, table, empty, empty, ntok)
     return ntok
+
+
+_L = np.uint8(32)  # str.islower() of the character
+_CLOSERS = (34, 39, 0x201D, 0x2019, 41, 93)  # " ' ” ’ ) ]
+_BULLETS = (45, 42, 0x2022, 0xB7, 0x25AA, 0x2013)  # - * • · ▪ –
+_QUOTES = (34, 39, 0x201C, 0x2018)  # " ' “ ‘
+_OPENERS = (34, 39, 0x201C, 0x2018, 40, 91)  # " ' “ ‘ ( [
+
+
+@nb.njit(inline="always", cache=True)
+def _at(cps: Any, p: int, hi: int, text: Any) -> bool:
+    """Whether the code points ``text`` occur at ``p`` (before ``hi``)."""
+    if p + len(text) > hi:
+        return False
+    for k in range(len(text)):  # noqa: SIM110 - a loop numba compiles
+        if cps[p + k] != text[k]:
+            return False
+    return True
+
+
+@jit
+def line_flags(cps: Any, starts: Any, ends: Any, table: Any) -> Any:
+    """Per line ``[lo, hi)`` of ``cps``, what strip's features read off each line ``s``
+    (``x = s.strip()``, ``f = x[:1]``), as 0/1 or counts:
+
+    0 ``_END_PUNCT.search(s)``, 1 ``_LIST_ITEM.match(s)``, 2 ``_URLISH.search(s)``,
+    3 ``s.count(",")``, 4 ``len(s)``, 5 ``x.endswith(":")``,
+    6 ``x.endswith(("...", "…"))``, 7 ``f.islower()``,
+    8 ``bool(f) and not f.isalnum() and f not in "\\"'“‘(["``,
+    9 ``f in "\\"'“‘" or '"' in s or "“" in s``.
+    """
+    n = len(starts)
+    out = np.zeros((n, 10), dtype=np.int64)
+    http = np.array([104, 116, 116, 112], dtype=np.uint32)  # http
+    sep = np.array([58, 47, 47], dtype=np.uint32)  # ://
+    www = np.array([119, 119, 119, 46], dtype=np.uint32)  # www.
+    com = np.array([46, 99, 111, 109], dtype=np.uint32)  # .com
+    couk = np.array([46, 99, 111, 46, 117, 107], dtype=np.uint32)  # .co.uk
+    for k in range(n):
+        lo = starts[k]
+        hi = ends[k]
+        # stripped bounds [a, e)
+        a = lo
+        while a < hi and (table[cps[a]] & _S):
+            a += 1
+        e = hi
+        while e > a and (table[cps[e - 1]] & _S):
+            e -= 1
+        # 0: [.!?][closers]*\s*$
+        p = e
+        while p > lo:
+            c = cps[p - 1]
+            is_closer = False
+            for q in _CLOSERS:
+                if c == q:
+                    is_closer = True
+            if not is_closer:
+                break
+            p -= 1
+        if p > lo and (cps[p - 1] == 46 or cps[p - 1] == 33 or cps[p - 1] == 63):
+            out[k, 0] = 1
+        # 1: \s*(?:[-*•·▪–]|\d{1,2}[.)])\s+\S at the start
+        i = a
+        j = -1
+        if i < hi:
+            c = cps[i]
+            for q in _BULLETS:
+                if c == q:
+                    j = i + 1
+            if j < 0 and (table[c] & _D):
+                if (i + 2 < hi and (table[cps[i + 1]] & _D)
+                        and (cps[i + 2] == 46 or cps[i + 2] == 41)):
+                    j = i + 3
+                elif i + 1 < hi and (cps[i + 1] == 46 or cps[i + 1] == 41):
+                    j = i + 2
+        if j >= 0 and j < hi and (table[cps[j]] & _S):
+            while j < hi and (table[cps[j]] & _S):
+                j += 1
+            if j < hi:
+                out[k, 1] = 1
+        # 2: https?://|www\.|\.com\b|\.co\.uk\b|@\w ; 3: commas ; 9: quotes
+        url = 0
+        commas = 0
+        quote = 0
+        for p in range(lo, hi):
+            c = cps[p]
+            if c == 44:
+                commas += 1
+            elif c == 34 or c == 0x201C:
+                quote = 1
+            if url:
+                continue
+            if c == 104 and _at(cps, p, hi, http):
+                r = p + 4
+                if r < hi and cps[r] == 115:
+                    r += 1
+                if _at(cps, r, hi, sep):
+                    url = 1
+            elif c == 119 and _at(cps, p, hi, www):
+                url = 1
+            elif c == 46:
+                # \.com\b and \.co\.uk\b: the next character is not a word character
+                for tld in (com, couk):
+                    r = p + len(tld)
+                    if _at(cps, p, hi, tld) and (r >= hi or not (table[cps[r]] & _W)):
+                        url = 1
+            elif c == 64 and p + 1 < hi and (table[cps[p + 1]] & _W):
+                url = 1
+        out[k, 2] = url
+        out[k, 3] = commas
+        out[k, 4] = hi - lo
+        if e > a:
+            out[k, 5] = cps[e - 1] == 58
+            out[k, 6] = (cps[e - 1] == 0x2026) or (
+                e - a >= 3 and cps[e - 1] == 46 and cps[e - 2] == 46 and cps[e - 3] == 46
+            )
+            f = cps[a]
+            out[k, 7] = (table[f] & _L) != 0
+            is_alnum = (table[f] & _W) != 0 and f != 95
+            opener = False
+            for q in _OPENERS:
+                if f == q:
+                    opener = True
+            out[k, 8] = (not is_alnum) and not opener
+            for q in _QUOTES:
+                if f == q:
+                    quote = 1
+        else:
+            quote = 1  # f == "": "" in any string
+        out[k, 9] = quote
+    return out
+
+
+@jit
+def line_features(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, stops: Any) -> Any:
+    """:func:`line_counts` (columns 0-7) and :func:`line_flags` (columns 8-17) in one call."""
+    a = line_counts(cps, starts, ends, table, lowmap, stops)
+    b = line_flags(cps, starts, ends, table)
+    out = np.empty((a.shape[0], 18), dtype=np.int64)
+    out[:, :8] = a
+    out[:, 8:] = b
+    return out

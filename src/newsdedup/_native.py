@@ -70,7 +70,8 @@ CHAR_CLASSES = (r"\w", r"\d", r"\s", "[A-Z\u00c0-\u00de]", "[|\u00bb\u203a\u2022
 def char_table() -> np.ndarray:
     """uint8[0x110000]: bit ``1 << k`` set where the code point matches the k-th
     regex of :data:`CHAR_CLASSES` (Python's ``re`` decides, so the strip kernel
-    sees the very classes of :mod:`newsdedup.strip`'s regexes)."""
+    sees the very classes of :mod:`newsdedup.strip`'s regexes), and the next
+    bit where ``str.islower()`` is true of it."""
     global _CHAR_TABLE
     if _CHAR_TABLE is None:
         table = np.zeros(0x110000, dtype=np.uint8)
@@ -78,6 +79,8 @@ def char_table() -> np.ndarray:
         for bit, pattern in enumerate(CHAR_CLASSES):
             for m in re.finditer(pattern + "+", everything):
                 table[m.start() : m.end()] |= np.uint8(1 << bit)
+        lower = np.fromiter(map(str.islower, everything), dtype=bool, count=0x110000)
+        table[lower] |= np.uint8(1 << len(CHAR_CLASSES))  # str.islower()
         _CHAR_TABLE = table
     return _CHAR_TABLE
 
@@ -101,32 +104,42 @@ _STOP_CODES: dict[int, tuple[frozenset[str], np.ndarray]] = {}
 
 
 def stop_codes(stopwords: frozenset[str]) -> np.ndarray:
-    """The sorted 5-bit-per-letter codes of the all-letter ASCII stopwords of at
-    most 12 letters (what :func:`line_counts` looks tokens up in)."""
+    """The all-letter ASCII stopwords of at most 12 letters, packed 5 bits per
+    letter, in an open-addressing hash table (int64, -1 for empty; slot
+    ``((code * 0x9E3779B97F4A7C15 mod 2**64) >> 32) & (size - 1)``, linear
+    probing): what :func:`line_counts` looks tokens up in."""
     hit = _STOP_CODES.get(id(stopwords))
     if hit is None or hit[0] is not stopwords:
-        codes = []
-        for w in stopwords:
+        size = 1
+        while size < 4 * len(stopwords):
+            size *= 2
+        table = np.full(size if stopwords else 0, -1, dtype=np.int64)
+        for w in sorted(stopwords):
             if not (w.isascii() and w.isalpha() and w.islower() and len(w) <= 12):
                 raise ValueError(f"stopword {w!r} is not a lower-case ASCII word of <= 12 letters")
             code = 0
             for ch in w:
                 code = code * 32 + ord(ch) - 96
-            codes.append(code)
-        hit = _STOP_CODES[id(stopwords)] = (stopwords, np.array(sorted(codes), dtype=np.int64))
+            h = ((code * 0x9E3779B97F4A7C15) % 2**64 >> 32) & (size - 1)
+            while table[h] >= 0:
+                h = (h + 1) & (size - 1)
+            table[h] = code
+        hit = _STOP_CODES[id(stopwords)] = (stopwords, table)
     return hit[1]
 
 
 def line_counts(texts: list[str], stopwords: frozenset[str] = frozenset()) -> np.ndarray:
-    """int64[len(texts), 8]: per text, the number of matches of strip's
+    """int64[len(texts), 18]: per text, the number of matches of strip's
     ``_ALPHA_WORD``, ``_CAP_WORD``, ``_UPPER_WORD``, ``_DIGIT`` and ``_SEPS``
     (``len(rx.findall(text))``), the summed length of its ``\\w+`` tokens, their
-    number, and how many of them are in ``stopwords`` once lower-cased."""
+    number, and how many of them are in ``stopwords`` once lower-cased
+    (columns 0-7); then what strip's features read off a line (columns 8-17,
+    see :func:`newsdedup._kernels.line_flags`)."""
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     starts = np.zeros(len(texts), dtype=np.int64)
     np.cumsum(lengths[:-1] + 1, out=starts[1:])
     cps = np.frombuffer("\n".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    return kernels()["line_counts"](  # type: ignore[no-any-return]
+    return kernels()["line_features"](  # type: ignore[no-any-return]
         cps, starts, starts + lengths, char_table(), lower_letter_table(), stop_codes(stopwords)
     )
 
@@ -151,6 +164,7 @@ def kernels() -> dict[str, Any]:
             intersections=_kernels.intersections,
             line_counts=_kernels.line_counts,
             token_counts=_kernels.token_counts,
+            line_features=_kernels.line_features,
         )
     return _KERNELS
 
@@ -169,3 +183,4 @@ def warm() -> None:
     k["intersections"](vals, offsets, pair, pair)
     line_counts(["a b", "C D"], frozenset({"a"}))
     token_counts(["a b", "c"])
+

@@ -626,10 +626,8 @@ def base_features_fast(
     nw = counts8[:, 6]
     stops = counts8[:, 7]
     sd = np.divide(stops, nw, out=np.zeros(n), where=nw > 0)
-    endp = np.fromiter((_END_PUNCT.search(s) is not None for s in lines), dtype=np.float64, count=n)
-    listed = np.fromiter(
-        (_LIST_ITEM.match(s) is not None for s in lines), dtype=np.float64, count=n
-    )
+    endp = counts8[:, 8]
+    listed = counts8[:, 9]
     good = (nw >= 12) & (sd >= 0.25)
     idx = np.arange(n)
     good_idx = np.flatnonzero(good)
@@ -644,7 +642,7 @@ def base_features_fast(
     dup: dict[str, int] = {}
     for x in norms:
         dup[x] = dup.get(x, 0) + 1
-    nchar = np.fromiter((max(1, len(s)) for s in lines), dtype=np.float64, count=n)
+    nchar = np.maximum(1.0, counts8[:, 12])
     out = np.zeros((n, N_BASE_FEATURES))
     c = 0
     lognw = np.log1p(nw)
@@ -657,27 +655,17 @@ def base_features_fast(
     _fill_onehot(out, c, sd, _SD_BINS)
     c += len(_SD_BINS) + 1
     out[:, c] = endp
-    flags = [
-        (x.endswith(":"), x.endswith(("...", "…")), f.islower(),
-         bool(f) and not f.isalnum() and f not in "\"'“‘([",
-         f in "\"'“‘" or '"' in s or "“" in s,
-         _URLISH.search(s) is not None, dup[x_low] > 1)
-        for x, x_low, s in zip(stripped, norms, lines, strict=True)
-        for f in (x[:1],)
-    ]
-    fl = np.array(flags, dtype=np.float64).reshape(n, 7)
-    out[:, c + 1 : c + 5] = fl[:, 0:4]
-    out[:, c + 5] = fl[:, 4]
+    # x.endswith(":"), x.endswith(("...", "…")), f.islower(), f neither alphanumeric
+    # nor an opening quote or bracket, a quote (x = s.strip(), f = x[:1])
+    out[:, c + 1 : c + 6] = counts8[:, 13:18]
     out[:, c + 6] = np.divide(n_cap, n_alpha, out=np.zeros(n), where=n_alpha > 0)
     out[:, c + 7] = np.divide(n_upper, n_alpha, out=np.zeros(n), where=n_alpha > 0)
     out[:, c + 8] = n_digit / nchar
     out[:, c + 9] = np.minimum(3.0, n_seps)
-    out[:, c + 10] = fl[:, 5]
-    out[:, c + 11] = np.fromiter((s.count(",") for s in lines), dtype=np.float64, count=n) / (
-        np.maximum(1, nw)
-    )
+    out[:, c + 10] = counts8[:, 10]  # _URLISH
+    out[:, c + 11] = counts8[:, 11] / np.maximum(1, nw)  # commas per word
     out[:, c + 12] = np.divide(chars, nw, out=np.zeros(n), where=nw > 0) / 10
-    out[:, c + 13] = fl[:, 6]
+    out[:, c + 13] = [dup[x] > 1 for x in norms]
     out[:, c + 14] = (idx >= first_good) & (idx <= last_good)
     out[:, c + 15] = good
     out[:, c + 16] = np.log1p(np.minimum(50, prev_good))
@@ -1114,11 +1102,9 @@ def _apply_model(
     else:
         texts, ghits = line_texts, hits
     nw = counts[:, 6].tolist()
+    endp = counts[:, 8].tolist()  # _END_PUNCT.search(text) is not None
     # the language gate looks at prose-length lines (a page of link lists has few stopwords)
-    if all(
-        w >= PROSE_MIN_WORDS and _END_PUNCT.search(s) is not None
-        for s, w in zip(texts[1:], nw[1:], strict=True)
-    ):
+    if all(w >= PROSE_MIN_WORDS and e for w, e in zip(nw[1:], endp[1:], strict=True)):
         return  # all sentences after the first line (a headline): nothing for the model to judge
     ns = counts[:, 7].tolist()
     long_lines = [k for k, w in enumerate(nw) if w >= 8] or list(range(len(nw)))
@@ -1130,7 +1116,7 @@ def _apply_model(
     keep = scores >= (lm.threshold if threshold is None else threshold)
     if (
         title_line is None and len(nw) > 1
-        and nw[1] >= 10 and _END_PUNCT.search(texts[1]) is not None  # _is_prose
+        and nw[1] >= 10 and endp[1]  # _is_prose(texts[1], its tokens)
     ):
         # a first line directly followed by a paragraph is the headline of an
         # article text ("headline first"): the classifier does not judge it

@@ -119,11 +119,14 @@ def _tokens(text: str) -> list[tuple[str, int]]:
     return [(m.group(), m.start()) for m in _TOKEN_RE.finditer(text)]
 
 
-def facts(text: str, title: str | None = None, *, lead_text: str | None = None) -> Facts:
+def facts(
+    text: str, title: str | None = None, *, lead_text: str | None = None, lead: bool = True
+) -> Facts:
     """Extract the key facts of an article (``text`` may include the headline).
 
     ``lead_text`` (default ``text``) is where the lead is read from: pass the
     stripped text so that a boilerplate line is not taken for the lead.
+    ``lead=False`` leaves ``lead_keys`` empty (see :func:`lead_keys`).
     """
     toks = set(_TOKEN_RE.findall(text))
     if title:
@@ -159,7 +162,8 @@ def facts(text: str, title: str | None = None, *, lead_text: str | None = None) 
         figures=figures,
         entities=frozenset(entities), headline_keys=frozenset(head_keys),
         revision=bool(_REVISION_RE.search(text)),
-        lead_keys=_lead_keys(text if lead_text is None else lead_text, title),
+        lead_keys=lead_keys(text if lead_text is None else lead_text, title) if lead
+        else frozenset(),
     )
 
 
@@ -178,7 +182,7 @@ def _unpossessive(word: str) -> str:
     return word
 
 
-def _lead_keys(text: str, title: str | None) -> frozenset[str]:
+def lead_keys(text: str, title: str | None) -> frozenset[str]:
     """Names and rare words of the headline and the first body sentence."""
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if title is not None and lines and lines[0].strip() == title.strip():
@@ -210,6 +214,14 @@ def lead_agreement(
     the other (a side with fewer than :data:`LEAD_MIN_KEYS` lead keys counts 1.0:
     too few to judge). ``keep`` filters the lead keys (e.g. drops words common
     in the corpus at hand)."""
+    return lead_agreement_of(fa.lead_keys, fb.lead_keys, fa.words, fb.words, keep)
+
+
+def lead_agreement_of(
+    keys_a: frozenset[str], keys_b: frozenset[str], words_a: frozenset[str],
+    words_b: frozenset[str], keep: Callable[[str], bool] | None = None,
+) -> float:
+    """:func:`lead_agreement` from the lead keys and words of the two articles."""
     def share(keys: frozenset[str], words: frozenset[str]) -> float:
         if keep is not None:
             keys = frozenset(k for k in keys if keep(k))
@@ -217,7 +229,7 @@ def lead_agreement(
             return 1.0
         return sum(k in words for k in keys) / len(keys)
 
-    return min(share(fa.lead_keys, fb.words), share(fb.lead_keys, fa.words))
+    return min(share(keys_a, words_b), share(keys_b, words_a))
 
 
 #: News agencies whose credit or sign-off marks where a story comes from, by the

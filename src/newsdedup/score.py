@@ -24,7 +24,15 @@ import numpy as np
 
 from .cluster import UnionFind
 from .config import Config
-from .entities import Conflict, Facts, fact_conflict, facts, lead_agreement, wire_origin
+from .entities import (
+    Conflict,
+    Facts,
+    fact_conflict,
+    facts,
+    lead_agreement_of,
+    lead_keys,
+    wire_origin,
+)
 from .index import candidate_pairs, choose_params
 from .normalize import normalize
 from .rewrite import (
@@ -229,6 +237,7 @@ class Judge:
         self._origins: dict[int, str | None] = {}
         self.originals = originals if originals is not None else texts
         self._facts: dict[int, Facts] = {}
+        self._leads: dict[int, frozenset[str]] = {}
         self.shingles, self.n_words, self.config, self.caps = shingles, n_words, config, caps
         self._rw: dict[int, RewriteDoc] = {}
         self._terms: dict[int, tuple[dict[str, float], frozenset[str]]] = {}
@@ -265,9 +274,17 @@ class Judge:
         its headline is still told apart."""
         f = self._facts.get(i)
         if f is None:
-            f = facts(self.texts[i], self.titles[i], lead_text=self.texts[i])
+            f = facts(self.texts[i], self.titles[i], lead_text=self.texts[i], lead=False)
             self._facts[i] = f
         return f
+
+    def lead_keys(self, i: int) -> frozenset[str]:
+        """Names and rare words of document ``i``'s headline and first sentence
+        (:func:`~newsdedup.entities.lead_keys`; only rewrites need them)."""
+        k = self._leads.get(i)
+        if k is None:
+            k = self._leads[i] = lead_keys(self.texts[i], self.titles[i])
+        return k
 
     def body(self, i: int) -> tuple[np.ndarray, int] | None:
         """Shingles and word count of document ``i`` without its headline line
@@ -387,7 +404,9 @@ class Judge:
             )
             lead = 1.0
             if rs.score >= need:
-                lead = lead_agreement(self.facts(i), self.facts(j), self._lead_filter())
+                lead = lead_agreement_of(self.lead_keys(i), self.lead_keys(j),
+                                         self.facts(i).words, self.facts(j).words,
+                                         self._lead_filter())
                 signals["lead_agreement"] = lead
             if rs.score >= need and lead < LEAD_MIN:
                 return Verdict(

@@ -158,3 +158,18 @@ def test_two_stories_of_one_agency_need_the_same_source_bar(
     assert newsdedup.compare(a + "\nReuter\n", b + "\nAFP\n").relation == "rewrite"
     low = newsdedup.compare(a + "\nReuter\n", b + "\nReuter\n", same_source_rewrite_threshold=0.4)
     assert low.relation == "rewrite"
+
+
+def test_recomputed_content_terms_give_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above ``KEEP_TERMS_MAX`` documents the judge recomputes content terms per
+    pair instead of keeping them all: the clusters and pairs are the same."""
+    from newsdedup import score
+
+    recs = list(read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz")))[:1200]
+    docs = [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in recs]
+    kept = newsdedup.cluster(docs)
+    monkeypatch.setattr(score, "KEEP_TERMS_MAX", 0)
+    recomputed = newsdedup.cluster(docs)
+    assert any(m.relation == "rewrite" for m in kept.pairs)
+    assert [c.members for c in recomputed.clusters] == [c.members for c in kept.clusters]
+    assert recomputed.pairs == kept.pairs

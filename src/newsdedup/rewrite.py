@@ -130,13 +130,17 @@ def corpus_caps(term_sets: Sequence[Iterable[str]]) -> dict[str, float] | None:
     A term in ``df`` of ``n`` documents is capped at ``6 * log(n / df) / log(n / 2)``
     (6 for a term in two documents, 0 for a term in all of them).
     """
-    n = len(term_sets)
-    if n < CORPUS_MIN_DOCS:
-        return None
     df: dict[str, int] = {}
     for terms in term_sets:
         for t in terms:
             df[t] = df.get(t, 0) + 1
+    return caps_from_df(df, len(term_sets))
+
+
+def caps_from_df(df: Mapping[str, int], n: int) -> dict[str, float] | None:
+    """:func:`corpus_caps` from document frequencies ``df`` over ``n`` documents."""
+    if n < CORPUS_MIN_DOCS:
+        return None
     scale = MAX_WEIGHT / math.log(n / 2)
     return {t: min(MAX_WEIGHT, scale * math.log(n / c)) for t, c in df.items()}
 

@@ -42,8 +42,8 @@ from .rewrite import (
     RewriteScore,
     capped,
     capped_keys,
+    caps_from_df,
     content_terms,
-    corpus_caps,
     figure_share,
     key_hashes,
     rewrite_doc,
@@ -165,6 +165,9 @@ class Verdict:
     rewrite: RewriteScore | None = None
 
 
+#: Inputs of at most this many documents keep every document's content terms
+#: for judging (larger ones recompute them for the documents of judged pairs).
+KEEP_TERMS_MAX = 50_000
 #: A rewrite link at or above this score is strong (not subject to the chain guard).
 STRONG_REWRITE = 0.6
 #: Rewrite candidates below these exact overlaps are rejected without sentence
@@ -648,11 +651,22 @@ def link(
     if len(passage):
         paths.append(leaders[passage])
     if config.rewrite:
-        term_keys = [content_terms(texts[i]) for i in leaders]
-        caps = corpus_caps([t for t, _k in term_keys])
-        # Capped weights are computed when a pair needs them (Judge.terms).
-        raw_terms = dict(zip(leaders.tolist(), term_keys, strict=True))
-        keysets = [capped_keys(k, caps) for _t, k in term_keys]
+        # Every document's content terms count towards the corpus caps; the
+        # weights are kept for the pairs to judge only in inputs of at most
+        # KEEP_TERMS_MAX documents (about 15 KB each), else recomputed per pair.
+        keep_terms = len(leaders) <= KEEP_TERMS_MAX
+        df: dict[str, int] = {}
+        raw_keys = []
+        for i in leaders.tolist():
+            t, k = content_terms(texts[i])
+            for term in t:
+                df[term] = df.get(term, 0) + 1
+            raw_keys.append(k)
+            if keep_terms:
+                raw_terms[i] = (t, k)
+        caps = caps_from_df(df, len(leaders))
+        keysets = [capped_keys(k, caps) for k in raw_keys]
+        del raw_keys, df
         keyset_of = dict(zip(leaders.tolist(), keysets, strict=True))
         ok = np.array(
             [len(k) >= 2 and n_words[i] >= config.min_rewrite_words

@@ -241,6 +241,7 @@ class Judge:
         self.originals = originals if originals is not None else texts
         self._facts: dict[int, Facts] = {}
         self._leads: dict[int, frozenset[str]] = {}
+        self._name_shares: dict[int, float] = {}
         self.shingles, self.n_words, self.config, self.caps = shingles, n_words, config, caps
         self._rw: dict[int, RewriteDoc] = {}
         self._terms: dict[int, tuple[dict[str, float], frozenset[str]]] = {}
@@ -358,7 +359,9 @@ class Judge:
                 signals.update(body_jaccard=ov.jaccard, body_containment=ov.containment)
         if relation == "containment":
             small = i if ov.size_a <= ov.size_b else j
-            share = name_share(self.texts[small])
+            share = self._name_shares.get(small)
+            if share is None:
+                share = self._name_shares[small] = name_share(self.texts[small])
             if share > MAX_NAME_LIST_SHARE:
                 signals["name_share"] = share
                 return Verdict(

@@ -282,6 +282,12 @@ class Judge:
             self._facts[i] = f
         return f
 
+    def forget(self, i: int) -> None:
+        """Drop what was derived from document ``i`` (recomputed if asked again)."""
+        for cache in (self._facts, self._rw, self._terms, self._raw_terms, self._leads,
+                      self._bodies, self._name_shares, self._origins):
+            cache.pop(i, None)
+
     def lead_keys(self, i: int) -> frozenset[str]:
         """Names and rare words of document ``i``'s headline and first sentence
         (:func:`~newsdedup.entities.lead_keys`; only rewrites need them)."""
@@ -727,12 +733,23 @@ def link(
             reason=f"template look-alike: {conflict.detail} (same text after stripping)",
             signals={"jaccard": 1.0}, conflict=conflict,
         )
-    for i, j in allp.tolist():
+    # A document's derived views (facts, rewrite view, terms) are dropped after
+    # the last candidate pair it is in: memory holds the documents in use, not
+    # every document judged so far.
+    last_use = np.full(n, -1, dtype=np.int64)
+    if len(allp):
+        np.maximum.at(last_use, allp.ravel(), np.repeat(np.arange(len(allp)), 2))
+    done_at: dict[int, list[int]] = {}
+    for doc in np.flatnonzero(last_use >= 0).tolist():
+        done_at.setdefault(int(last_use[doc]), []).append(doc)
+    for pos, (i, j) in enumerate(allp.tolist()):
         v = judge.judge(i, j)
         verdicts[(v.match.a, v.match.b)] = v
         if v.match.relation != "distinct":
             strong = v.match.relation != "rewrite" or v.match.score >= STRONG_REWRITE
             edges.append((i, j, v.match.score, strong or not config.chain_guard))
+        for doc in done_at.pop(pos, ()):
+            judge.forget(doc)
     groups, refused_idx = guarded_groups(n, edges, judge, link_threshold=config.rewrite_threshold)
     matches = [
         Match(a=min(ids[i], ids[j]), b=max(ids[i], ids[j]), relation="exact", score=1.0,

@@ -74,6 +74,8 @@ def background_weight(word: str) -> float:
 
 
 _CLASSIFY_CACHE: dict[str, tuple[str, float, bool] | None] = {}
+#: A sentinel for "not in the cache" (compared by identity).
+_MISSING: tuple[str, float, bool] = ("", -1.0, False)
 
 
 def classify(token: str) -> tuple[str, float, bool] | None:
@@ -111,13 +113,16 @@ def content_terms(text: str) -> tuple[dict[str, float], frozenset[str]]:
     """Content term -> background weight, and the key terms, of ``text``."""
     terms: dict[str, float] = {}
     keys = set()
-    cache = _CLASSIFY_CACHE
+    get = _CLASSIFY_CACHE.get
+    seen = terms.get
     for tok in set(_TOKEN_RE.findall(text)):
-        c = cache[tok] if tok in cache else classify(tok)
+        c = get(tok, _MISSING)
+        if c is _MISSING:
+            c = classify(tok)
         if c is None:
             continue
         term, w, is_key = c
-        if terms.get(term, -1.0) < w:
+        if seen(term, -1.0) < w:
             terms[term] = w
         if is_key:
             keys.add(term)
@@ -252,10 +257,13 @@ def rewrite_doc(
     """
     term_w, keys = terms if terms is not None else capped(*content_terms(text), caps)
     sentences = []
+    get = _CLASSIFY_CACHE.get
     for s, e in split_sentences(text):
         st: dict[str, float] = {}
         for tok in _TOKEN_RE.findall(text[s:e]):
-            c = classify(tok)
+            c = get(tok, _MISSING)
+            if c is _MISSING:
+                c = classify(tok)
             if c is None:
                 continue
             w = term_w.get(c[0], 0.0)

@@ -639,18 +639,23 @@ class SQLiteStore(IndexStore):
         self._depth = 0
         self._bits: np.ndarray | None = None
         self._bits_off = False
+        self._looked = 0
         self._data_version = -1
 
     # A bitmap of the band keys present (one bit per key hash, 16 MiB) lets most
     # lookups skip SQLite: a news stream's band keys are mostly new. It is built
-    # on the first lookup and kept up to date by this connection's inserts; once
+    # once this connection has looked up an eighth as many keys as the table
+    # holds (at once for a new index; a few single adds to a large index do not
+    # pay for reading every key) and kept up to date by its inserts; once
     # another connection writes the file (PRAGMA data_version changes), it is
     # dropped for good and every key is looked up.
 
     def _set_bits(self, short: np.ndarray) -> None:
-        if self._bits is not None:
-            slot = short & (_BITS - 1)
-            np.bitwise_or.at(self._bits, slot >> 3, (1 << (slot & 7)).astype(np.uint8))
+        if self._bits is not None and len(short):
+            slot = np.unique(short & (_BITS - 1))
+            byte, start = np.unique(slot >> 3, return_index=True)
+            vals = np.left_shift(1, slot & 7).astype(np.uint8)
+            self._bits[byte] |= np.bitwise_or.reduceat(vals, start)
 
     def _maybe_present(self, short: np.ndarray) -> np.ndarray | None:
         """A mask of the keys that may be present, or None (look every key up)."""
@@ -658,17 +663,21 @@ class SQLiteStore(IndexStore):
             return None
         version = self._con.execute("PRAGMA data_version").fetchone()[0]
         if self._bits is None:
-            n = self._con.execute(
-                "SELECT (SELECT count(*) FROM bands) + (SELECT count(*) FROM bands_new)"
-            ).fetchone()[0]
+            n = self._counter("main_rows") + self._counter("recent_rows")
             if n > _BITS // 4:  # too full to filter well
                 self._bits_off = True
+                return None
+            # Reading every key costs about as much as looking up eight keys:
+            # build the bitmap once this connection has looked up that many.
+            self._looked += len(short)
+            if self._looked * 8 < n:
                 return None
             self._bits = np.zeros(_BITS // 8, dtype=np.uint8)
             for table in ("bands", "bands_new"):
                 cur = self._con.execute(f"SELECT key FROM {table}")
                 while rows := cur.fetchmany(100_000):
-                    self._set_bits(np.array([r[0] for r in rows], dtype=np.int64))
+                    self._set_bits(np.fromiter((r[0] for r in rows), dtype=np.int64,
+                                               count=len(rows)))
             self._data_version = version
         elif version != self._data_version:
             self._bits, self._bits_off = None, True

@@ -554,13 +554,19 @@ class Stream:
                 initializer=_worker_init, initargs=(self.config,),
             )
         chunks = [articles[i : i + _WORK_CHUNK] for i in range(0, len(articles), _WORK_CHUNK)]
-        ahead = 2 * self.workers
+        # Workers prepare small chunks (so that they start early and stay busy);
+        # the index takes them in batches of up to _BATCH_CHUNK / 2 (its cost per
+        # call, SQL round trips included, is then shared by many documents).
+        ahead = 4 * self.workers
         futures = [self._pool.submit(_worker_prepare, c) for c in chunks[:ahead]]
+        buf: list[_Item] = []
         for n in range(len(chunks)):
-            items = futures[n].result()
+            buf += futures[n].result()
             if n + ahead < len(chunks):
                 futures.append(self._pool.submit(_worker_prepare, chunks[n + ahead]))
-            yield items
+            if len(buf) >= _BATCH_CHUNK // 2 or n == len(chunks) - 1:
+                yield buf
+                buf = []
 
     def close(self) -> None:
         """Stop the worker processes (if any) and close the store."""

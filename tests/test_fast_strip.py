@@ -209,3 +209,43 @@ def test_rules_for_is_one_tuple_per_language() -> None:
 def test_match_rule_equals_reference(line: str, n_words: int) -> None:
     rules = S.rules_for("en")
     assert S.match_rule(line, rules, n_words) == S.match_rule_reference(line, rules, n_words)
+
+
+_RULE_BITS = st.sampled_from(
+    ["We use cookies", "WE USE COOKIES", "we use cookie", "cookie policy", "COOKIE SETTINGS",
+     "By continuing to use this site, you agree", "by using our website you accept",
+     "This website uses cookies", "accept all cookies", "co\u212akie policy", "coo\u212aies",
+     "WASHINGTON (AP) \u2014 ", "LONDON (Reuters) - ", "(AFP) -", "(ap)", "(AP)",
+     "Home | News | World",
+     "Home \u00bb News \u00bb World", "a > b > c", "x :: y :: z", "Share this", "READ MORE:",
+     "The council approved the budget.", " ", "\u00e9", "Cookies", "by"]
+)
+
+
+@given(st.lists(_RULE_BITS, min_size=1, max_size=5), st.integers(min_value=0, max_value=70))
+@settings(max_examples=500, deadline=None)
+def test_match_rule_prefilters_equal_reference(bits: list[str], n_words: int) -> None:
+    line = " ".join(bits)
+    rules = S.rules_for("en")
+    assert S.match_rule(line, rules, n_words) == S.match_rule_reference(line, rules, n_words)
+
+
+def test_needles_name_existing_rules() -> None:
+    names = {r.name for r in S.rules_for("en")}
+    assert set(S._NEEDLES) <= names
+
+
+@pytest.mark.corpora
+def test_match_rule_equals_reference_on_corpus_lines() -> None:
+    rules = S.rules_for("en")
+    lines = [
+        x for text, _ in [*_l3s(250), *_bbc(300), *_reuters(300)]
+        for x in text.splitlines() if x.strip()
+    ]
+    hits = 0
+    for x in lines:
+        n = len(S._WORD.findall(x))
+        got = S.match_rule(x, rules, n)
+        assert got == S.match_rule_reference(x, rules, n)
+        hits += got is not None
+    assert hits > 50

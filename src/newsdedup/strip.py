@@ -434,18 +434,37 @@ def rules_for(language: str) -> tuple[LineRule, ...]:
 _RULES_FOR: dict[str, tuple[tuple[LineRule, ...], tuple[LineRule, ...], tuple[LineRule, ...]]] = {}
 
 
-#: (id(rules), n_words) -> (rules, the rules that apply to a line of n_words words)
-_APPLICABLE: dict[tuple[int, int], tuple[tuple[LineRule, ...], tuple[LineRule, ...]]] = {}
+#: Substrings a line must contain for a rule to match it, one of them at least
+#: (a rule's regex needs one of these literals): (substrings, folded). With
+#: ``folded`` the test is on ``line.lower()`` and only for ASCII lines (the
+#: regex ignores case; for ASCII text that is lower-case equality). Written for
+#: the patterns of :data:`RULES`; tests/test_fast_strip.py checks them.
+_NEEDLES: dict[str, tuple[tuple[str, ...], bool]] = {
+    "wire_credit": (("(",), False),
+    "nav_crumb": (("|", "\u00bb", "\u203a", ">", "::"), False),
+    "cookie_notice": (("cookie", "by continuing", "by using"), True),
+}
+
+_Applicable = tuple[tuple[LineRule, tuple[str, ...] | None, bool], ...]
+#: (id(rules), n_words) -> (rules, the rules that apply to a line of n_words
+#: words, each with its needles)
+_APPLICABLE: dict[tuple[int, int], tuple[tuple[LineRule, ...], _Applicable]] = {}
 
 
-def _applicable(rules: tuple[LineRule, ...], n_words: int) -> tuple[LineRule, ...]:
-    """``rules`` whose ``max_words`` admits ``n_words`` (in order; cached)."""
+def _applicable(rules: tuple[LineRule, ...], n_words: int) -> _Applicable:
+    """``rules`` whose ``max_words`` admits ``n_words`` (in order; cached), with
+    their :data:`_NEEDLES` (None: no prefilter)."""
     key = (id(rules), n_words)
     hit = _APPLICABLE.get(key)
     if hit is None or hit[0] is not rules:
         if len(_APPLICABLE) > 4096:
             _APPLICABLE.clear()
-        hit = _APPLICABLE[key] = (rules, tuple(r for r in rules if n_words <= r.max_words))
+        rows = []
+        for r in rules:
+            if n_words <= r.max_words:
+                words, folded = _NEEDLES.get(r.name, (None, False))
+                rows.append((r, words, folded))
+        hit = _APPLICABLE[key] = (rules, tuple(rows))
     return hit[1]
 
 
@@ -466,8 +485,20 @@ def match_rule_reference(
 
 
 def match_rule(line: str, rules: tuple[LineRule, ...], n_words: int) -> tuple[LineRule, int] | None:
-    """The first rule that matches ``line`` and the end of its match, or None."""
-    for rule in _applicable(rules, n_words):
+    """The first rule that matches ``line`` and the end of its match, or None.
+
+    A rule with :data:`_NEEDLES` is tried only on a line that has one of them."""
+    low: str | None = None
+    for rule, words, folded in _applicable(rules, n_words):
+        if words is not None:
+            if not folded:
+                if not any(w in line for w in words):
+                    continue
+            elif line.isascii():
+                if low is None:
+                    low = line.lower()
+                if not any(w in low for w in words):
+                    continue
         m = rule.pattern.search(line)
         if m is None:
             continue

@@ -15,16 +15,28 @@ Stored formats are versioned and self-describing, never pickled:
   with another configuration raises
   :class:`~newsdedup.errors.IncompatibleSignatureError` naming the differences.
 
-* per document, a ``payload``: the headline, the original text and the
-  cleaned (stripped) text, zlib-compressed together (the cleaned text is mostly
+* per document, a ``payload`` (:func:`encode_payload`): the rewrite family's
+  key-term hashes (raw uint32, read by the key-term prefilter without decoding)
+  and which of them its rewrite bands used (a bit mask, present once key-term
+  caps dropped some), then the headline, the original text and the cleaned
+  (stripped) text, zlib-compressed together (the cleaned text is mostly
   back-references into the original, so it costs a few bytes): what the
   streaming verifier (:class:`~newsdedup.score.Judge`) needs for the rewrite
-  relation and the template guard of a candidate pair;
+  relation and the template guard of a candidate pair; SQLite keeps the
+  key-term part in its own column (``keys``) so that candidates can be
+  prefiltered on it with a light query;
+* per document, its passage-sample count (also read by a light query) and
+  whether it leads its exact group;
 * the band table holds three kinds of keys: copy-LSH bands, passage samples
-  and rewrite-family bands (:mod:`newsdedup.stream` salts them apart).
+  and rewrite-family bands (:mod:`newsdedup.stream` salts them apart);
+* the key-term document frequencies over the exact-group leads
+  (:meth:`IndexStore.term_df`), for the streaming key-term caps.
 
 Signatures are not stored: band keys are recomputed from the shingle set and
-the payload when a document is removed.
+the key-term hashes the rewrite bands used when a document is removed.
+Format 3 (this one) added the key-term part, the frequencies, the sample count
+and the lead flag; an index of an older format is refused with a clear error
+(:func:`check_fingerprint`): rebuild it.
 """
 
 from __future__ import annotations

@@ -32,9 +32,19 @@ relations and scores, hence the same clusters, except where:
   whole-cluster decision; the stream reports the link (and may join stories);
 * the input has :data:`~newsdedup.rewrite.CORPUS_MIN_DOCS` (1,000) documents or
   more: the batch run then caps term weights by corpus document frequency and
-  drops key terms common in the corpus; the stream has no whole corpus and
-  always uses the background weights (rewrite scores and rewrite candidates
-  can differ);
+  drops key terms common in the corpus. The stream keeps the document
+  frequencies of key terms over the indexed documents (exact-group leads, as
+  batch counts leaders) and, once the index holds 1,000 of them, drops the same
+  way (cap below :data:`~newsdedup.rewrite.KEY_MIN_CAP`: a term in
+  :func:`min_dropped_df` ~ ``sqrt(2 n)`` of ``n`` documents or more) key terms
+  from a new document's rewrite bands and from the key-term prefilter. Its
+  corpus is the index at the start of the chunk being added (up to 1,000
+  documents of one ``add_many`` call) plus the document itself, not the whole
+  input, so rewrite candidates differ from batch (and, at that size, slightly
+  with batching); verification keeps the background weights (the batch run
+  also caps the weights of every content term), so rewrite scores can differ.
+  Below 1,000 indexed documents nothing is capped in either: results there
+  are the batch ones (see ``tests/test_stream_caps.py``);
 * ``boilerplate="auto"`` learns per-source boilerplate from the batch input; the
   stream uses only a model given in the configuration;
 * above :data:`~newsdedup.chunks.KEEP_ARTICLES_MAX` documents the batch run no
@@ -44,8 +54,9 @@ relations and scores, hence the same clusters, except where:
   the batch run decides on the whole corpus (by id), the stream on what it has
   seen (by arrival); an exact group is led by its first id in batch and by its
   first arrival here;
-* the rewrite-only prefilter compares 32-bit key-term hashes (a collision, about
-  2^-32 per pair of terms, changes a key-term Jaccard);
+* the rewrite-only prefilter and the key-term document frequencies use 32-bit
+  key-term hashes (a collision, about 2^-32 per pair of terms, changes a
+  key-term Jaccard or a frequency);
 * the news constraints ``window`` / ``source_match`` apply here only.
 
 A story's representative here is its first-seen document (a stream cannot

@@ -9,10 +9,18 @@ import random
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from newsdedup import Deduper
 from newsdedup.rewrite import CORPUS_MIN_DOCS, key_hashes
-from newsdedup.store import SQLiteStore, payload_band_hashes, payload_key_hashes
+from newsdedup.store import (
+    MemoryStore,
+    SQLiteStore,
+    StoredDoc,
+    encode_payload,
+    payload_band_hashes,
+    payload_key_hashes,
+)
 from newsdedup.stream import min_dropped_df
 
 
@@ -60,3 +68,32 @@ def test_common_key_term_leaves_the_bands_and_removal_stays_exact(tmp_path: Path
         assert store.band_rows() == 0 and store.integrity() == []
         assert store.term_docs() == 0
         assert store._con.execute("SELECT count(*) FROM terms").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_term_df_follows_adds_and_removals(backend: str, tmp_path: Path) -> None:
+    rng = random.Random(3)
+    store = MemoryStore() if backend == "memory" else SQLiteStore(tmp_path / "t.db")
+    docs = []
+    for seq in range(1, 301):
+        hashes = np.array(sorted(rng.sample(range(60), 12)), dtype=np.uint32)
+        docs.append(StoredDoc(seq=seq, id=f"d{seq}", published=None, source=None, n_words=120,
+                              exact=seq, cluster=0, rep=None, lead=seq % 7 != 0,
+                              shingles=np.array([seq], dtype=np.uint32),
+                              payload=encode_payload(None, "", "", hashes)))
+    with store.transaction():
+        store.insert(docs, [np.zeros(0, dtype=np.uint64)] * len(docs))
+    with store.transaction():
+        store.delete(docs[::5], [np.zeros(0, dtype=np.uint64)] * len(docs[::5]))
+    kept = [d for i, d in enumerate(docs) if i % 5 and d.lead]
+    truth: dict[int, int] = {}
+    for d in kept:
+        for h in payload_key_hashes(d.payload).tolist():
+            truth[h] = truth.get(h, 0) + 1
+    assert store.term_docs() == len(kept)
+    probe = np.array([1, 2, 999], dtype=np.uint64)
+    for min_df in (1, 31, 32, 45, 60, 10**6):
+        want = {h: c for h, c in truth.items() if c >= min_df or h in (1, 2)}
+        assert store.term_df(probe, min_df) == want, min_df
+    assert any(c >= 45 for c in truth.values()) and any(c < 45 for c in truth.values())
+    store.close()

@@ -347,6 +347,13 @@ def check_fingerprint(stored: dict[str, Any], wanted: dict[str, Any], where: str
         )
 
 
+#: Key terms held by at least this many documents are kept apart (a partial
+#: index in SQLite, a set in memory) so that the common ones are found without
+#: reading every term; streaming caps ask for df >= about sqrt(2 * 1000) - 1 = 43
+#: or more.
+HOT_DF = 32
+
+
 def term_counts(docs: Sequence[StoredDoc]) -> tuple[int, dict[int, int]]:
     """How many of ``docs`` count in the key-term document frequencies (leads
     with a shingle set), and how many of those hold each key-term hash."""
@@ -456,6 +463,7 @@ class MemoryStore(IndexStore):
         self._ids: dict[str, int] = {}
         self._bands: dict[int, list[int]] = {}
         self._df: dict[int, int] = {}
+        self._hot: set[int] = set()  # hashes with df >= HOT_DF
         self._leads = 0
         self._next = 1
 
@@ -496,7 +504,9 @@ class MemoryStore(IndexStore):
         n, df = term_counts(docs)
         self._leads += n
         for h, c in df.items():
-            self._df[h] = self._df.get(h, 0) + c
+            c = self._df[h] = self._df.get(h, 0) + c
+            if c >= HOT_DF:
+                self._hot.add(h)
 
     def delete(self, docs: Sequence[StoredDoc], keys: Sequence[np.ndarray]) -> None:
         for doc, ks in zip(docs, keys, strict=True):
@@ -516,12 +526,16 @@ class MemoryStore(IndexStore):
                 self._df[h] = left
             else:
                 self._df.pop(h, None)
+            if left < HOT_DF:
+                self._hot.discard(h)
 
     def term_docs(self) -> int:
         return self._leads
 
     def term_df(self, hashes: np.ndarray, min_df: int) -> dict[int, int]:
-        out = {h: c for h, c in self._df.items() if c >= min_df}
+        pool = self._hot if min_df >= HOT_DF else self._df
+        df = self._df
+        out = {h: df[h] for h in pool if df[h] >= min_df}
         for h in hashes.tolist():
             c = self._df.get(h)
             if c is not None:
@@ -562,6 +576,7 @@ CREATE TABLE IF NOT EXISTS bands (
     PRIMARY KEY (key, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS terms (hash INTEGER PRIMARY KEY, df INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS terms_hot ON terms(df) WHERE df >= 32;
 CREATE TABLE IF NOT EXISTS bands_new (
     key INTEGER NOT NULL,
     seq INTEGER NOT NULL,
@@ -860,8 +875,10 @@ class SQLiteStore(IndexStore):
         return self._counter("term_docs")
 
     def term_df(self, hashes: np.ndarray, min_df: int) -> dict[int, int]:
+        # the partial index serves "df >= HOT_DF AND df >= ?" (not a bare "df >= ?")
+        hot = f"df >= {HOT_DF} AND " if min_df >= HOT_DF else ""
         rows = self._con.execute(
-            "SELECT hash, df FROM terms WHERE df >= ? "
+            f"SELECT hash, df FROM terms WHERE {hot}df >= ? "
             "UNION SELECT hash, df FROM terms WHERE hash IN (SELECT value FROM json_each(?))",
             (min_df, json.dumps(hashes.tolist())),
         )

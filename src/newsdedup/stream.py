@@ -264,6 +264,8 @@ class _Item:
     key_all: frozenset[int] = frozenset()  # every key-term hash
 
     def payload(self) -> bytes:
+        if not self.texts and self.hashes is None:
+            return b""  # not signed (too short): nothing is ever read back
         return encode_payload(None, "", "", self.hashes, self.banded, texts=self.texts)
 
 

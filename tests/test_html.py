@@ -256,8 +256,10 @@ def test_cluster_strips_html_records_as_html_to_text_does() -> None:
 
     folder = corpus_path("article-extraction-benchmark", "html")
     pages = sorted(folder.glob("*.html.gz"))[:60]
-    recs = [{"id": p.name, "html": gzip.open(p, "rt", encoding="utf-8", errors="replace").read()}
-            for p in pages]
+    recs = []
+    for p in pages:
+        with gzip.open(p, "rt", encoding="utf-8", errors="replace") as fh:
+            recs.append({"id": p.name, "html": fh.read()})
     res = newsdedup.cluster(recs, rewrite=False, boilerplate="off")
     vetoed = 0
     for rec in recs:
@@ -268,3 +270,12 @@ def test_cluster_strips_html_records_as_html_to_text_does() -> None:
         assert res.documents[rec["id"]].cleaned_length == len(expected.text), rec["id"]
         vetoed += len(expected.text) != len(plain.text)
     assert vetoed >= 1  # the veto changed at least one of these pages
+    # The streaming Deduper prepares HTML records the same way.
+    from newsdedup.config import Config
+    from newsdedup.load import article_from_record
+    from newsdedup.stream import _Preparer
+
+    arts = [article_from_record(r, source="test", line=None, default_id=r["id"]) for r in recs]
+    items = _Preparer(Config(rewrite=False, boilerplate="off"))(arts)
+    for rec, it in zip(recs, items, strict=True):
+        assert len(it.cleaned) == res.documents[rec["id"]].cleaned_length, rec["id"]

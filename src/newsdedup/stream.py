@@ -328,7 +328,7 @@ class _Preparer:
         if not articles:
             return []
         state = prepare_chunk(
-            [(a.id, a.title, a.text, source_of(a)) for a in articles], self.config,
+            [(a.id, a.title, a.text, source_of(a), a.agreed) for a in articles], self.config,
             model=self.model,
         )
         offsets = state.shingles.offsets.tolist()

@@ -249,3 +249,21 @@ def test_cluster_accepts_a_saved_model() -> None:
     result = newsdedup.cluster(few, boilerplate=model, rewrite=False)
     assert _linked(result) == {wire}
     assert any(len(g) > 2 for g in _linked(newsdedup.cluster(few, rewrite=False)))
+
+
+def test_auto_learning_skips_inputs_without_a_repeated_source() -> None:
+    """Records with no source, URL or file path teach nothing: the run does not
+    learn (the full learner agrees: its model is empty)."""
+    from newsdedup.boilerplate import learn_for_run, learn_from_articles
+    from newsdedup.config import Config
+
+    arts = [newsdedup.Article(
+        id=f"d{k}", title=f"Title {k} of a story",
+        text=f"Brought to you by the Harbour Town Gazette team\nStory number {k} about a thing "
+             "that happened in the town today.") for k in range(30)]
+    assert len(learn_from_articles(arts)) == 0
+    assert learn_for_run(arts, Config()) is None
+    sourced = [newsdedup.Article(id=a.id, title=a.title, text=a.text, source="site")
+               for a in arts]
+    model = learn_for_run(sourced, Config())
+    assert model is not None and len(model) >= 1

@@ -44,6 +44,8 @@ VERSION = 1
 STORY_LINE_WORDS = 8
 #: ``boilerplate="auto"`` learns from a corpus only from this many documents on.
 AUTO_MIN_DOCS = 20
+#: The default ``min_docs`` of :func:`learn_from_articles`.
+LEARN_MIN_DOCS = 3
 
 _WORD = re.compile(r"\w+")
 
@@ -456,6 +458,11 @@ def learn_for_run(articles: list[Article], config: Any) -> BoilerplateModel | No
     if isinstance(value, BoilerplateModel):
         return value
     if value != "auto" or not getattr(config, "strip", True) or len(articles) < AUTO_MIN_DOCS:
+        return None
+    # Only a source with enough documents can teach anything: without one (records
+    # with no source, URL or file path) the model would be empty.
+    counts = Counter(src for src in map(source_of, articles) if src is not None)
+    if not counts or max(counts.values()) < LEARN_MIN_DOCS:
         return None
     model = learn_from_articles(articles)
     return model if len(model) else None

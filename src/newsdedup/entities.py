@@ -87,8 +87,6 @@ class Facts:
             sentence start) in mixed-case text, plus rare words of the headline.
         headline_keys: rare words and figures of the headline.
         revision: the text says it is a correction or an update.
-        lead_keys: the names and rare words of the headline and the first
-            sentence: who and what the story is about.
     """
 
     words: frozenset[str]
@@ -96,7 +94,6 @@ class Facts:
     entities: frozenset[str]
     headline_keys: frozenset[str]
     revision: bool
-    lead_keys: frozenset[str] = frozenset()
 
 
 _CAPWORD_RE = re.compile(r"(?<![\w'\u2019])[A-Z\u00c0-\u00de][^\W\d_]*(?:['\u2019][^\W\d_]+)?")
@@ -119,14 +116,11 @@ def _tokens(text: str) -> list[tuple[str, int]]:
     return [(m.group(), m.start()) for m in _TOKEN_RE.finditer(text)]
 
 
-def facts(
-    text: str, title: str | None = None, *, lead_text: str | None = None, lead: bool = True
-) -> Facts:
+def facts(text: str, title: str | None = None) -> Facts:
     """Extract the key facts of an article (``text`` may include the headline).
 
-    ``lead_text`` (default ``text``) is where the lead is read from: pass the
-    stripped text so that a boilerplate line is not taken for the lead.
-    ``lead=False`` leaves ``lead_keys`` empty (see :func:`lead_keys`).
+    The lead (:func:`lead_keys`) is read separately, only for the pairs that
+    need it.
     """
     toks = set(_TOKEN_RE.findall(text))
     if title:
@@ -162,8 +156,6 @@ def facts(
         figures=figures,
         entities=frozenset(entities), headline_keys=frozenset(head_keys),
         revision=bool(_REVISION_RE.search(text)),
-        lead_keys=lead_keys(text if lead_text is None else lead_text, title) if lead
-        else frozenset(),
     )
 
 
@@ -208,20 +200,13 @@ def lead_keys(text: str, title: str | None) -> frozenset[str]:
 
 
 def lead_agreement(
-    fa: Facts, fb: Facts, keep: Callable[[str], bool] | None = None
-) -> float:
-    """The smaller of the two shares of one article's lead keys found anywhere in
-    the other (a side with fewer than :data:`LEAD_MIN_KEYS` lead keys counts 1.0:
-    too few to judge). ``keep`` filters the lead keys (e.g. drops words common
-    in the corpus at hand)."""
-    return lead_agreement_of(fa.lead_keys, fb.lead_keys, fa.words, fb.words, keep)
-
-
-def lead_agreement_of(
     keys_a: frozenset[str], keys_b: frozenset[str], words_a: frozenset[str],
     words_b: frozenset[str], keep: Callable[[str], bool] | None = None,
 ) -> float:
-    """:func:`lead_agreement` from the lead keys and words of the two articles."""
+    """The smaller of the two shares of one article's lead keys (:func:`lead_keys`)
+    found anywhere in the other's words (a side with fewer than
+    :data:`LEAD_MIN_KEYS` lead keys counts 1.0: too few to judge). ``keep``
+    filters the lead keys (e.g. drops words common in the corpus at hand)."""
     def share(keys: frozenset[str], words: frozenset[str]) -> float:
         if keep is not None:
             keys = frozenset(k for k in keys if keep(k))

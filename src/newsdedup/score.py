@@ -29,7 +29,7 @@ from .entities import (
     Facts,
     fact_conflict,
     facts,
-    lead_agreement_of,
+    lead_agreement,
     lead_keys,
     wire_origin,
 )
@@ -278,7 +278,7 @@ class Judge:
         its headline is still told apart."""
         f = self._facts.get(i)
         if f is None:
-            f = facts(self.texts[i], self.titles[i], lead_text=self.texts[i], lead=False)
+            f = facts(self.texts[i], self.titles[i])
             self._facts[i] = f
         return f
 
@@ -322,9 +322,12 @@ class Judge:
         and whose whole texts fall short: one wire story under two sites'
         headlines (a short notice's headline weighs on its Jaccard)."""
         ti, tj = self.titles[i], self.titles[j]
-        if not ti or not tj or normalize(ti) == normalize(tj):
+        if not ti or not tj:
             return None
-        wi, wj = set(tokenize(normalize(ti))), set(tokenize(normalize(tj)))
+        ni, nj = normalize(ti), normalize(tj)
+        if ni == nj:
+            return None
+        wi, wj = set(tokenize(ni)), set(tokenize(nj))
         if not wi or not wj or len(wi & wj) < BODY_HEADLINE_SHARE * min(len(wi), len(wj)):
             return None  # different headlines: a template's instances, not one story
         if ov.jaccard < BODY_MIN_JACCARD and ov.containment < BODY_MIN_JACCARD:
@@ -416,9 +419,9 @@ class Judge:
             )
             lead = 1.0
             if rs.score >= need:
-                lead = lead_agreement_of(self.lead_keys(i), self.lead_keys(j),
-                                         self.facts(i).words, self.facts(j).words,
-                                         self._lead_filter())
+                lead = lead_agreement(self.lead_keys(i), self.lead_keys(j),
+                                      self.facts(i).words, self.facts(j).words,
+                                      self._lead_filter())
                 signals["lead_agreement"] = lead
             if rs.score >= need and lead < LEAD_MIN:
                 return Verdict(

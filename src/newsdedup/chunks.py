@@ -162,8 +162,7 @@ def prepare_chunk(
         stripped = strip(full, source=source, model=model) if config.strip else Stripped(text=full)
         if config.strip and len(rec) > 4 and rec[4] is not None:
             # Text extracted from HTML: lines both extractors kept stay (html.veto).
-            stripped = veto(full, stripped, rec[4],
-                            first_line=full.count("\n") - text.count("\n"))
+            stripped = veto(full, stripped, rec[4], body=text)
         cleaned.append(stripped.text)
         removed.append(stripped.removed)
         norms.append(normalize_fast(stripped.text))

@@ -269,7 +269,7 @@ def html_to_text(html: str, *, url: str | None = None, source: str | None = None
 
 
 def veto(
-    text: str, stripped: Stripped, agreed: Sequence[bool] | None, *, first_line: int = 0
+    text: str, stripped: Stripped, agreed: Sequence[bool] | None, *, body: str | None = None
 ) -> Stripped:
     """Undo the line classifier's removals on lines both extractors kept.
 
@@ -278,11 +278,12 @@ def veto(
         stripped: :func:`newsdedup.strip`'s result for ``text``.
         agreed: per line of the extracted text, whether both extractors kept it
             (:attr:`Extraction.agreed`); None: nothing to veto.
-        first_line: the line of ``text`` where the extracted text starts (1 when
-            a headline line was put before it).
+        body: the extracted text, when ``text`` is it after a headline line
+            (:attr:`newsdedup.types.Article.full_text`); default ``text`` itself.
     """
     if agreed is None or not any(r.rule == "line_model" for r in stripped.removed):
         return stripped
+    first_line = 0 if body is None else text.count("\n") - body.count("\n")
     starts = []
     pos = 0
     for line in text.split("\n"):  # _combine joined splitlines() with "\n"

@@ -82,8 +82,7 @@ def prepare(
         model = boilerplate or configured_boilerplate(config)
         stripped = strip(full, source=source_of(article), model=model)
         if article.agreed is not None:  # extracted from HTML: see html.veto
-            stripped = veto(full, stripped, article.agreed,
-                            first_line=full.count("\n") - article.text.count("\n"))
+            stripped = veto(full, stripped, article.agreed, body=article.text)
     else:
         stripped = Stripped(text=full)
     norm = normalize(stripped.text)

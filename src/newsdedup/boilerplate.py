@@ -44,7 +44,7 @@ VERSION = 1
 STORY_LINE_WORDS = 8
 #: ``boilerplate="auto"`` learns from a corpus only from this many documents on.
 AUTO_MIN_DOCS = 20
-#: The default ``min_docs`` of :func:`learn_from_articles`.
+#: The default number of distinct stories a line must appear in to be learned.
 LEARN_MIN_DOCS = 3
 
 _WORD = re.compile(r"\w+")
@@ -80,7 +80,7 @@ class BoilerplateModel:
     """
 
     sources: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    min_docs: int = 3
+    min_docs: int = LEARN_MIN_DOCS
     min_share: float = 0.05
     syndication_min_words: int = 5
     documents: int = 0
@@ -141,7 +141,7 @@ class BoilerplateModel:
             raise InputError("boilerplate model: 'sources' must map names to lists of lines")
         return cls(
             sources={str(k): frozenset(v) for k, v in sources.items()},
-            min_docs=int(data.get("min_docs", 3)),
+            min_docs=int(data.get("min_docs", LEARN_MIN_DOCS)),
             min_share=float(data.get("min_share", 0.05)),
             syndication_min_words=int(data.get("syndication_min_words", 5)),
             documents=int(data.get("documents", 0)),
@@ -214,7 +214,7 @@ def _word_counts(lines: list[str]) -> list[int]:
 def learn_from_articles(
     articles: Iterable[Article],
     *,
-    min_docs: int = 3,
+    min_docs: int = LEARN_MIN_DOCS,
     min_share: float = 0.05,
     syndication_min_words: int = 5,
 ) -> BoilerplateModel:
@@ -314,7 +314,7 @@ def learn_from_articles(
 def learn_from_articles_reference(
     articles: Iterable[Article],
     *,
-    min_docs: int = 3,
+    min_docs: int = LEARN_MIN_DOCS,
     min_share: float = 0.05,
     syndication_min_words: int = 5,
 ) -> BoilerplateModel:
@@ -391,7 +391,7 @@ def learn_from_articles_reference(
 def learn_boilerplate(
     docs: Any,
     *,
-    min_docs: int = 3,
+    min_docs: int = LEARN_MIN_DOCS,
     min_share: float = 0.05,
     syndication_min_words: int = 5,
 ) -> BoilerplateModel:

@@ -792,23 +792,21 @@ class SQLiteStore(IndexStore):
         )
         return {row[0]: _row_doc(row) for row in rows}
 
-    def samples_of(self, seqs: Sequence[int]) -> dict[int, int]:
+    def _column_of(self, column: str, seqs: Sequence[int]) -> dict[int, Any]:
+        """seq -> ``column`` of the stored documents ``seqs`` (one query)."""
         if not seqs:
             return {}
         rows = self._con.execute(
-            "SELECT seq, samples FROM docs WHERE seq IN (SELECT value FROM json_each(?))",
+            f"SELECT seq, {column} FROM docs WHERE seq IN (SELECT value FROM json_each(?))",
             (json.dumps(list(seqs)),),
         )
         return dict(rows.fetchall())
 
+    def samples_of(self, seqs: Sequence[int]) -> dict[int, int]:
+        return self._column_of("samples", seqs)
+
     def key_parts_of(self, seqs: Sequence[int]) -> dict[int, bytes]:
-        if not seqs:
-            return {}
-        rows = self._con.execute(
-            "SELECT seq, keys FROM docs WHERE seq IN (SELECT value FROM json_each(?))",
-            (json.dumps(list(seqs)),),
-        )
-        return dict(rows.fetchall())
+        return self._column_of("keys", seqs)
 
     def seqs_of(self, ids: Sequence[str]) -> dict[str, int]:
         if not ids:

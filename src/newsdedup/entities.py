@@ -116,32 +116,79 @@ def _tokens(text: str) -> list[tuple[str, int]]:
     return [(m.group(), m.start()) for m in _TOKEN_RE.finditer(text)]
 
 
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """What :func:`facts` reads from one whitespace-separated chunk of text
+    (tokens, capitalised words and the revision pattern never span whitespace,
+    so a text's are its chunks'; cached per distinct chunk)."""
+
+    words: tuple[str, ...]  # lower-case tokens
+    figures: tuple[str, ...]  # canonical figures of the digit tokens
+    lead_name: str | None  # a name-like capitalised word at the chunk's start
+    inner_names: tuple[str, ...]  # name-like capitalised words inside, not after punctuation
+    revision: bool
+
+
+_CHUNKS: dict[str, _Chunk] = {}
+
+
+def _chunk(chunk: str) -> _Chunk:
+    toks = _TOKEN_RE.findall(chunk)
+    lead: str | None = None
+    inner = []
+    for m in _CAPWORD_RE.finditer(chunk):
+        low = _unpossessive(m.group().lower())  # "Taliban's" is "Taliban"
+        if zipf(low) >= 5.0:
+            continue
+        if m.start() == 0:
+            lead = low
+        elif chunk[m.start() - 1] not in _SENTENCE_END:
+            inner.append(low)  # after a sentence end a capital says nothing about names
+    out = _Chunk(
+        words=tuple(t.lower() for t in toks),
+        figures=tuple(normalize_number(t) for t in toks if t[0].isdigit()),
+        lead_name=lead, inner_names=tuple(inner),
+        revision=bool(_REVISION_RE.search(chunk)),
+    )
+    if len(_CHUNKS) > 500_000:
+        _CHUNKS.clear()
+    _CHUNKS[chunk] = out
+    return out
+
+
 def facts(text: str, title: str | None = None) -> Facts:
     """Extract the key facts of an article (``text`` may include the headline).
 
     The lead (:func:`lead_keys`) is read separately, only for the pairs that
     need it.
     """
-    toks = set(_TOKEN_RE.findall(text))
+    get = _CHUNKS.get
+    info: dict[str, _Chunk] = {}
+    for chunk in set(text.split()):
+        c = get(chunk)
+        info[chunk] = c if c is not None else _chunk(chunk)
     if title:
-        toks.update(_TOKEN_RE.findall(title))
-    words = frozenset(t.lower() for t in toks)
-    figures = frozenset(normalize_number(t) for t in toks if t[0].isdigit()) | frozenset(
-        NUMBER_WORDS[w] for w in words.intersection(NUMBER_WORDS)
-    )
+        for chunk in title.split():
+            if chunk not in info:
+                c = get(chunk)
+                info[chunk] = c if c is not None else _chunk(chunk)
+    cs = info.values()
+    words: set[str] = set().union(*[c.words for c in cs])
+    figs = frozenset().union(*[c.figures for c in cs])
+    revision = any(c.revision for c in cs)
     entities: set[str] = set()
-    for line in text.splitlines():
-        if _caps_line(line):
-            continue  # all-caps lines (wire headlines) carry no case information
-        for m in _CAPWORD_RE.finditer(line):
-            j = m.start() - 1
-            while j >= 0 and line[j].isspace():
-                j -= 1
-            if j < 0 or line[j] in _SENTENCE_END:
-                continue  # a sentence start says nothing about names
-            low = _unpossessive(m.group().lower())  # "Taliban's" is "Taliban"
-            if zipf(low) < 5.0:
-                entities.add(low)
+    if any(c.lead_name is not None or c.inner_names for c in cs):
+        for line in text.splitlines():
+            if _caps_line(line):
+                continue  # all-caps lines (wire headlines) carry no case information
+            parts = line.split()
+            for k, chunk in enumerate(parts):
+                c = info[chunk]
+                if c.inner_names:
+                    entities.update(c.inner_names)
+                if c.lead_name is not None and k and parts[k - 1][-1] not in _SENTENCE_END:
+                    entities.add(c.lead_name)
+    figures = frozenset(figs) | frozenset(NUMBER_WORDS[w] for w in words.intersection(NUMBER_WORDS))
     head = title if title else text.lstrip().split("\n", 1)[0][:200]
     head_keys = set()
     for t, _ in _tokens(head or ""):
@@ -152,10 +199,11 @@ def facts(text: str, title: str | None = None) -> Facts:
             head_keys.add(low)
     entities |= {k for k in head_keys if not k[0].isdigit()}
     return Facts(
-        words=words | {_unpossessive(w) for w in words if w.endswith(("'s", "\u2019s"))},
+        words=frozenset(words).union(
+            _unpossessive(w) for w in words if w.endswith(("'s", "\u2019s"))),
         figures=figures,
         entities=frozenset(entities), headline_keys=frozenset(head_keys),
-        revision=bool(_REVISION_RE.search(text)),
+        revision=revision,
     )
 
 

@@ -50,7 +50,8 @@ CORPUS_MIN_DOCS = 1000
 KEY_MIN_CAP = 3.0
 
 _TOKEN_RE = re.compile(r"\d+(?:[.,/-]\d+)*|[^\W\d_]+(?:['\u2019][^\W\d_]+)?")
-_SENT_SPLIT_RE = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]?\s+(?=[\"'\u201c\u2018(]?[A-Z0-9])|\n+")
+# A sentence ends after [.!?] (group 1: the quote and space that follow it) or at line breaks.
+_SENT_SPLIT_RE = re.compile(r"[.!?]([\"'\u201d\u2019)]?\s+)(?=[\"'\u201c\u2018(]?[A-Z0-9])|\n+")
 _SUFFIXES = ("ings", "ing", "ies", "ied", "es", "ed", "s", "ly")
 
 
@@ -74,8 +75,6 @@ def background_weight(word: str) -> float:
 
 
 _CLASSIFY_CACHE: dict[str, tuple[str, float, bool] | None] = {}
-#: A sentinel for "not in the cache" (compared by identity).
-_MISSING: tuple[str, float, bool] = ("", -1.0, False)
 
 
 def classify(token: str) -> tuple[str, float, bool] | None:
@@ -109,23 +108,34 @@ def _classify(token: str) -> tuple[str, float, bool] | None:
     return stem(low), w, z <= KEY_ZIPF
 
 
+#: Whitespace-separated chunk -> the classified tokens in it (a token never
+#: spans whitespace, so a text's tokens are its chunks' tokens).
+_CHUNK_CACHE: dict[str, tuple[tuple[str, float, bool], ...]] = {}
+
+
+def _chunk_terms(chunk: str) -> tuple[tuple[str, float, bool], ...]:
+    out = tuple(c for c in map(classify, _TOKEN_RE.findall(chunk)) if c is not None)
+    if len(_CHUNK_CACHE) > 1_000_000:
+        _CHUNK_CACHE.clear()
+    _CHUNK_CACHE[chunk] = out
+    return out
+
+
 def content_terms(text: str) -> tuple[dict[str, float], frozenset[str]]:
     """Content term -> background weight, and the key terms, of ``text``."""
     terms: dict[str, float] = {}
     keys = set()
-    get = _CLASSIFY_CACHE.get
+    get = _CHUNK_CACHE.get
     seen = terms.get
-    for tok in set(_TOKEN_RE.findall(text)):
-        c = get(tok, _MISSING)
-        if c is _MISSING:
-            c = classify(tok)
-        if c is None:
-            continue
-        term, w, is_key = c
-        if seen(term, -1.0) < w:
-            terms[term] = w
-        if is_key:
-            keys.add(term)
+    for chunk in set(text.split()):
+        cs = get(chunk)
+        if cs is None:
+            cs = _chunk_terms(chunk)
+        for term, w, is_key in cs:
+            if seen(term, -1.0) < w:
+                terms[term] = w
+            if is_key:
+                keys.add(term)
     return terms, frozenset(keys)
 
 
@@ -178,7 +188,8 @@ def capped_keys(keys: frozenset[str], caps: Mapping[str, float] | None) -> froze
 
 @dataclass(slots=True)
 class Sentence:
-    """One sentence: its span in the analysed text and its content terms."""
+    """One sentence: its span in the analysed text and its content terms, with
+    their weights in the whole document (a term weighs the same in every sentence)."""
 
     start: int
     end: int
@@ -225,8 +236,9 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     spans = []
     pos = 0
     for m in _SENT_SPLIT_RE.finditer(text):
-        if text[pos : m.start()].strip():
-            spans.append((pos, m.start()))
+        end = m.start(1) if m.group(1) is not None else m.start()
+        if text[pos:end].strip():
+            spans.append((pos, end))
         pos = m.end()
     if text[pos:].strip():
         spans.append((pos, len(text)))
@@ -257,18 +269,17 @@ def rewrite_doc(
     """
     term_w, keys = terms if terms is not None else capped(*content_terms(text), caps)
     sentences = []
-    get = _CLASSIFY_CACHE.get
+    get = _CHUNK_CACHE.get
     for s, e in split_sentences(text):
         st: dict[str, float] = {}
-        for tok in _TOKEN_RE.findall(text[s:e]):
-            c = get(tok, _MISSING)
-            if c is _MISSING:
-                c = classify(tok)
-            if c is None:
-                continue
-            w = term_w.get(c[0], 0.0)
-            if w > 0.0:
-                st[c[0]] = w
+        for chunk in text[s:e].split():
+            cs = get(chunk)
+            if cs is None:
+                cs = _chunk_terms(chunk)
+            for term, _w, _k in cs:
+                w = term_w.get(term, 0.0)
+                if w > 0.0:
+                    st[term] = w
         if st:
             sentences.append(Sentence(start=s, end=e, terms=st))
     if facts_ is None:
@@ -323,9 +334,11 @@ def weighted_jaccard(a: dict[str, float], b: dict[str, float]) -> float:
 
 
 def _support(src: RewriteDoc, dst: RewriteDoc) -> tuple[float, list[tuple[int, int, float]]]:
+    # A term weighs the same in every sentence of a document (its weight in
+    # ``terms``), so what a shared term adds is one number per pair of documents.
     index, dst_weights = dst.sentence_index()
     _, src_weights = src.sentence_index()
-    dst_sents = dst.sentences
+    dst_terms = dst.terms
     covered = 0.0
     total = 0.0
     aligned = []
@@ -334,8 +347,12 @@ def _support(src: RewriteDoc, dst: RewriteDoc) -> tuple[float, list[tuple[int, i
         total += w_s
         acc: dict[int, float] = {}
         for t, w in s.terms.items():
-            for j in index.get(t, ()):
-                acc[j] = acc.get(j, 0.0) + min(w, dst_sents[j].terms[t])
+            js = index.get(t)
+            if js is None:
+                continue
+            m = min(w, dst_terms[t])
+            for j in js:
+                acc[j] = acc.get(j, 0.0) + m
         if not acc:
             continue
         j, shared = max(acc.items(), key=lambda kv: (kv[1], -kv[0]))

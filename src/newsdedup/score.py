@@ -16,6 +16,7 @@ cleaned text) are found before LSH and have score 1.0.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -667,12 +668,11 @@ def link(
         # weights are kept for the pairs to judge only in inputs of at most
         # KEEP_TERMS_MAX documents (about 15 KB each), else recomputed per pair.
         keep_terms = len(leaders) <= KEEP_TERMS_MAX
-        df: dict[str, int] = {}
+        df: Counter[str] = Counter()
         raw_keys = []
         for i in leaders.tolist():
             t, k = content_terms(texts[i])
-            for term in t:
-                df[term] = df.get(term, 0) + 1
+            df.update(t.keys())
             raw_keys.append(k)
             if keep_terms:
                 raw_terms[i] = (t, k)

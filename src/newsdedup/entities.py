@@ -87,6 +87,7 @@ class Facts:
             sentence start) in mixed-case text, plus rare words of the headline.
         headline_keys: rare words and figures of the headline.
         revision: the text says it is a correction or an update.
+        numeric: the tokens of ``words`` that are figures or number words.
     """
 
     words: frozenset[str]
@@ -94,21 +95,22 @@ class Facts:
     entities: frozenset[str]
     headline_keys: frozenset[str]
     revision: bool
+    numeric: frozenset[str] = frozenset()
 
 
 _CAPWORD_RE = re.compile(r"(?<![\w'\u2019])[A-Z\u00c0-\u00de][^\W\d_]*(?:['\u2019][^\W\d_]+)?")
 
 
-_ASCII_LOWER = {c: None for c in range(ord("a"), ord("z") + 1)}
-_ASCII_UPPER = {c: None for c in range(ord("A"), ord("Z") + 1)}
+_ASCII_LOWER = bytes(range(ord("a"), ord("z") + 1))
+_ASCII_UPPER = bytes(range(ord("A"), ord("Z") + 1))
 
 
 def _caps_line(line: str) -> bool:
     """True for a line without (ASCII) letters or with (almost) only capitals,
     judged on its first 300 characters."""
-    head = line[:300]
-    lower = len(head) - len(head.translate(_ASCII_LOWER))
-    upper = len(head) - len(head.translate(_ASCII_UPPER))
+    head = line[:300].encode("ascii", "ignore")  # only ASCII letters count
+    lower = len(head) - len(head.translate(None, _ASCII_LOWER))
+    upper = len(head) - len(head.translate(None, _ASCII_UPPER))
     return lower + upper == 0 or lower < 0.4 * (lower + upper)
 
 
@@ -122,8 +124,9 @@ class _Chunk:
     (tokens, capitalised words and the revision pattern never span whitespace,
     so a text's are its chunks'; cached per distinct chunk)."""
 
-    words: tuple[str, ...]  # lower-case tokens
-    figures: tuple[str, ...]  # canonical figures of the digit tokens
+    words: tuple[str, ...]  # lower-case tokens, and those ending in 's without it
+    numeric: tuple[str, ...]  # the lower-case tokens that are figures or number words
+    figures: tuple[str, ...]  # canonical figures of the digit tokens and number words
     lead_name: str | None  # a name-like capitalised word at the chunk's start
     inner_names: tuple[str, ...]  # name-like capitalised words inside, not after punctuation
     revision: bool
@@ -144,9 +147,14 @@ def _chunk(chunk: str) -> _Chunk:
             lead = low
         elif chunk[m.start() - 1] not in _SENTENCE_END:
             inner.append(low)  # after a sentence end a capital says nothing about names
+    lows = [t.lower() for t in toks]
+    figures = [normalize_number(t) for t in toks if t[0].isdigit()]
+    figures += [NUMBER_WORDS[w] for w in lows if w in NUMBER_WORDS]
+    lows += [_unpossessive(w) for w in lows if w.endswith(("'s", "\u2019s"))]
     out = _Chunk(
-        words=tuple(t.lower() for t in toks),
-        figures=tuple(normalize_number(t) for t in toks if t[0].isdigit()),
+        words=tuple(lows),
+        numeric=tuple(w for w in lows if w[0].isdigit() or w in NUMBER_WORDS),
+        figures=tuple(figures),
         lead_name=lead, inner_names=tuple(inner),
         revision=bool(_REVISION_RE.search(chunk)),
     )
@@ -163,32 +171,30 @@ def facts(text: str, title: str | None = None) -> Facts:
     need it.
     """
     get = _CHUNKS.get
-    info: dict[str, _Chunk] = {}
-    for chunk in set(text.split()):
-        c = get(chunk)
-        info[chunk] = c if c is not None else _chunk(chunk)
+    text_chunks = set(text.split())
+    cs = [get(ch) or _chunk(ch) for ch in text_chunks]
+    revision = any(c.revision for c in cs)  # the text's, not the headline's
+    named = {ch: c for ch, c in zip(text_chunks, cs, strict=True)
+             if c.lead_name is not None or c.inner_names}
     if title:
-        for chunk in title.split():
-            if chunk not in info:
-                c = get(chunk)
-                info[chunk] = c if c is not None else _chunk(chunk)
-    cs = info.values()
-    words: set[str] = set().union(*[c.words for c in cs])
-    figs = frozenset().union(*[c.figures for c in cs])
-    revision = any(c.revision for c in cs)
+        cs += [get(ch) or _chunk(ch) for ch in set(title.split()) - text_chunks]
+    words = frozenset().union(*[c.words for c in cs])
+    numeric = frozenset().union(*[c.numeric for c in cs])
+    figures = frozenset().union(*[c.figures for c in cs])
     entities: set[str] = set()
-    if any(c.lead_name is not None or c.inner_names for c in cs):
+    if named:
         for line in text.splitlines():
             if _caps_line(line):
                 continue  # all-caps lines (wire headlines) carry no case information
             parts = line.split()
             for k, chunk in enumerate(parts):
-                c = info[chunk]
+                c = named.get(chunk)
+                if c is None:
+                    continue
                 if c.inner_names:
                     entities.update(c.inner_names)
                 if c.lead_name is not None and k and parts[k - 1][-1] not in _SENTENCE_END:
                     entities.add(c.lead_name)
-    figures = frozenset(figs) | frozenset(NUMBER_WORDS[w] for w in words.intersection(NUMBER_WORDS))
     head = title if title else text.lstrip().split("\n", 1)[0][:200]
     head_keys = set()
     for t, _ in _tokens(head or ""):
@@ -199,11 +205,9 @@ def facts(text: str, title: str | None = None) -> Facts:
             head_keys.add(low)
     entities |= {k for k in head_keys if not k[0].isdigit()}
     return Facts(
-        words=frozenset(words).union(
-            _unpossessive(w) for w in words if w.endswith(("'s", "\u2019s"))),
-        figures=figures,
+        words=words, figures=figures,
         entities=frozenset(entities), headline_keys=frozenset(head_keys),
-        revision=revision,
+        revision=revision, numeric=numeric,
     )
 
 
@@ -388,9 +392,10 @@ def fact_conflict(
                 f"({', '.join(sorted(fig_a)[:3])} vs {', '.join(sorted(fig_b)[:3])})",
             )
     union = fa.figures | fb.figures
-    plain_a = {w for w in fa.words if not w[0].isdigit() and w not in NUMBER_WORDS}
-    plain_b = {w for w in fb.words if not w[0].isdigit() and w not in NUMBER_WORDS}
-    same_words = len(plain_a ^ plain_b) <= max(2, 0.05 * len(plain_a | plain_b))
+    # words other than figures and number words: how many differ, of how many
+    numeric = fa.numeric | fb.numeric
+    differ = len((fa.words ^ fb.words) - numeric)
+    same_words = differ <= max(2, 0.05 * (len(fa.words | fb.words) - len(numeric)))
     if fig_a and fig_b and same_words and not (fa.revision or fb.revision):
         changed = len(fig_a) + len(fig_b)
         if changed / len(union) >= 0.5:

@@ -49,6 +49,12 @@ def _frequencies() -> dict[str, float]:
     return dict(wordfreq.get_frequency_dict("en", wordlist="best"))
 
 
+def load_tables() -> None:
+    """Load the background frequency table now (before forking workers, so
+    they share it instead of each loading it)."""
+    _frequencies()
+
+
 _ZIPF_CACHE: dict[str, float] = {}
 
 

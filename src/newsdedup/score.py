@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -32,8 +33,10 @@ from .entities import (
     facts,
     lead_agreement,
     lead_keys,
+    load_tables,
     wire_origin,
 )
+from .forked import fork_map
 from .index import candidate_pairs, choose_params
 from .normalize import normalize
 from .rewrite import (
@@ -627,6 +630,36 @@ class Linked:
     refused: list[tuple[str, str, str]]
 
 
+#: link() judges its candidate pairs in forked worker processes from this many
+#: pairs on (below, starting the workers costs more than it saves).
+PARALLEL_MIN_PAIRS = 1000
+#: Blocks of candidate pairs per worker (more blocks balance the load; each
+#: block computes the facts of the documents it holds again).
+BLOCKS_PER_WORKER = 4
+
+
+def _judge_block(judge: Judge, block: tuple[bool, np.ndarray]) -> list[Any]:
+    """For a block of exact duplicates (``(True, rows)``), the template guard's
+    conflict (or None) of each; for candidate pairs (``(False, rows)``, i < j),
+    their verdicts. A document's derived views (facts, rewrite view, terms) are
+    dropped after the last pair it is in: memory holds the documents in use,
+    not every document judged so far."""
+    exact, pairs = block
+    rows = pairs.tolist()
+    last: dict[int, int] = {}
+    for pos, (i, j) in enumerate(rows):
+        last[i] = last[j] = pos
+    done_at: dict[int, list[int]] = {}
+    for doc, pos in last.items():
+        done_at.setdefault(pos, []).append(doc)
+    out: list[Any] = []
+    for pos, (i, j) in enumerate(rows):
+        out.append(judge._conflict(i, j, "copy") if exact else judge.judge(i, j))
+        for doc in done_at.pop(pos, ()):
+            judge.forget(doc)
+    return out
+
+
 def rewrite_spec(config: Config) -> SignatureSpec:
     """The signature spec of the rewrite family (key terms, not word shingles)."""
     return SignatureSpec(shingle="key", shingle_size=1, num_perm=config.num_perm,
@@ -722,9 +755,28 @@ def link(
         judge._raw_terms = raw_terms
     edges: list[tuple[int, int, float, bool]] = []
     verdicts: dict[tuple[str, str], Verdict] = {}
+    # Exact duplicates get the template guard (their headlines may differ), the
+    # candidate pairs a verdict: in blocks of consecutive pairs, by forked worker
+    # processes when there are enough (the results do not depend on the split).
+    from .chunks import worker_count
+
+    exact_arr = np.array(exact_edges if originals is not None else [],
+                         dtype=np.int64).reshape(-1, 2)
+    work = len(exact_arr) + len(allp)
+    workers = worker_count() if work >= PARALLEL_MIN_PAIRS else 1
+    blocks: list[tuple[bool, np.ndarray]] = []
+    for exact, arr in ((True, exact_arr), (False, allp)):
+        if len(arr):
+            n_blocks = 1 if workers <= 1 else -(-len(arr) * BLOCKS_PER_WORKER * workers // work)
+            blocks += [(exact, b) for b in np.array_split(arr, n_blocks)]
+    if workers > 1:
+        load_tables()  # once here, not in every worker
+    results = fork_map(_judge_block, judge, blocks, workers)
+    guarded = {(i, j): c for (exact, block), res in zip(blocks, results, strict=True) if exact
+               for (i, j), c in zip(block.tolist(), res, strict=True)}
     exact_kept = []
     for i, j in exact_edges:
-        conflict = judge._conflict(i, j, "copy") if originals is not None else None
+        conflict = guarded.get((i, j))
         if conflict is None:
             edges.append((i, j, 1.0, True))
             exact_kept.append((i, j))
@@ -736,23 +788,15 @@ def link(
             reason=f"template look-alike: {conflict.detail} (same text after stripping)",
             signals={"jaccard": 1.0}, conflict=conflict,
         )
-    # A document's derived views (facts, rewrite view, terms) are dropped after
-    # the last candidate pair it is in: memory holds the documents in use, not
-    # every document judged so far.
-    last_use = np.full(n, -1, dtype=np.int64)
-    if len(allp):
-        np.maximum.at(last_use, allp.ravel(), np.repeat(np.arange(len(allp)), 2))
-    done_at: dict[int, list[int]] = {}
-    for doc in np.flatnonzero(last_use >= 0).tolist():
-        done_at.setdefault(int(last_use[doc]), []).append(doc)
-    for pos, (i, j) in enumerate(allp.tolist()):
-        v = judge.judge(i, j)
-        verdicts[(v.match.a, v.match.b)] = v
-        if v.match.relation != "distinct":
-            strong = v.match.relation != "rewrite" or v.match.score >= STRONG_REWRITE
-            edges.append((i, j, v.match.score, strong or not config.chain_guard))
-        for doc in done_at.pop(pos, ()):
-            judge.forget(doc)
+    for (exact, block), res in zip(blocks, results, strict=True):
+        if exact:
+            continue
+        for (i, j), v in zip(block.tolist(), res, strict=True):
+            judge._cache[(i, j)] = v  # the chain guard may ask again
+            verdicts[(v.match.a, v.match.b)] = v
+            if v.match.relation != "distinct":
+                strong = v.match.relation != "rewrite" or v.match.score >= STRONG_REWRITE
+                edges.append((i, j, v.match.score, strong or not config.chain_guard))
     groups, refused_idx = guarded_groups(n, edges, judge, link_threshold=config.rewrite_threshold)
     matches = [
         Match(a=min(ids[i], ids[j]), b=max(ids[i], ids[j]), relation="exact", score=1.0,

@@ -1,0 +1,52 @@
+"""Run a function over blocks of work in forked worker processes.
+
+The large read-only inputs of the work (texts, shingle sets, a
+:class:`~newsdedup.score.Judge`) are not pickled: they are module state that
+the forked children inherit. Only the blocks (small) and the results go
+through pipes. Where fork is unavailable (not POSIX, or other threads run in
+this process, which fork would not copy) or one worker is asked for, the
+blocks run here, in order. The results are the same either way: each block's
+result depends only on the state and the block.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+S = TypeVar("S")
+B = TypeVar("B")
+R = TypeVar("R")
+
+_STATE: tuple[Callable[[Any, Any], Any], Any] | None = None
+
+
+def fork_available() -> bool:
+    """Whether worker processes can be forked from this process now."""
+    return "fork" in mp.get_all_start_methods() and threading.active_count() == 1
+
+
+def _call(block: Any) -> Any:
+    assert _STATE is not None, "forked worker without state"
+    fn, state = _STATE
+    return fn(state, block)
+
+
+def fork_map(
+    fn: Callable[[S, B], R], state: S, blocks: Sequence[B], workers: int
+) -> list[R]:
+    """``[fn(state, b) for b in blocks]``, computed by up to ``workers`` forked
+    processes (``fn`` and ``state`` are inherited, the blocks and results pickled)."""
+    global _STATE
+    if workers <= 1 or len(blocks) <= 1 or not fork_available():
+        return [fn(state, b) for b in blocks]
+    _STATE = (fn, state)
+    try:
+        ctx = mp.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(workers, len(blocks)), mp_context=ctx) as pool:
+            return list(pool.map(_call, blocks))
+    finally:
+        _STATE = None

@@ -1,0 +1,59 @@
+"""Judging in forked workers gives what judging in one process gives."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+import newsdedup
+from newsdedup import forked, score
+
+from .conftest import corpus_path, read_jsonl_gz
+
+needs_fork = pytest.mark.skipif(not forked.fork_available(), reason="fork is not available")
+
+
+def _square_sum(state: int, block: list[int]) -> tuple[int, int]:
+    return os.getpid(), sum(state * x * x for x in block)
+
+
+@needs_fork
+def test_fork_map_equals_map_and_uses_workers() -> None:
+    blocks = [list(range(k, k + 50)) for k in range(0, 1000, 50)]
+    serial = forked.fork_map(_square_sum, 3, blocks, workers=1)
+    parallel = forked.fork_map(_square_sum, 3, blocks, workers=2)
+    assert [s for _, s in parallel] == [s for _, s in serial]
+    assert {pid for pid, _ in serial} == {os.getpid()}
+    assert os.getpid() not in {pid for pid, _ in parallel}
+
+
+def _signature(res: Any) -> tuple[Any, ...]:
+    clusters = sorted(tuple(sorted(c.members)) for c in res.clusters)
+    pairs = [(m.a, m.b, m.relation, m.score) for m in res.pairs]
+    verdicts = sorted((k, v.match.relation, v.match.score, v.reason, tuple(sorted(v.signals)))
+                      for k, v in res.verdicts.items())
+    return clusters, pairs, verdicts, res.refused
+
+
+@needs_fork
+def test_link_in_workers_equals_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = [{"id": r["id"], "title": r["title"], "text": r["text"]}
+            for r in read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz"))]
+    monkeypatch.setenv("NEWSDEDUP_WORKERS", "1")
+    one = newsdedup.cluster(docs, progress=False)
+    calls: list[int] = []
+    real = forked.fork_map
+
+    def spy(fn: Any, state: Any, blocks: Any, workers: int) -> Any:
+        calls.append(workers)
+        return real(fn, state, blocks, workers)
+
+    monkeypatch.setattr(score, "fork_map", spy)
+    monkeypatch.setattr(score, "PARALLEL_MIN_PAIRS", 10)
+    monkeypatch.setenv("NEWSDEDUP_WORKERS", "2")
+    two = newsdedup.cluster(docs, progress=False)
+    assert calls == [2]
+    assert len(one.verdicts) > 1000 and any(m.relation == "rewrite" for m in one.pairs)
+    assert _signature(two) == _signature(one)

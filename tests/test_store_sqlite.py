@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from newsdedup import Deduper, IncompatibleSignatureError
-from newsdedup.store import IndexConnectionError, SQLiteStore
+from newsdedup.store import INDEX_FORMAT, IndexConnectionError, SQLiteStore
 from tests.test_stream import make_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,7 +79,8 @@ def test_format_version_and_foreign_files_are_refused(tmp_path: Path) -> None:
     Deduper.open(db).close()
     con = sqlite3.connect(db)
     con.execute(
-        "UPDATE meta SET value = replace(value, '\"index_format\": 3', '\"index_format\": 99')"
+        "UPDATE meta SET value = replace(value, ?, '\"index_format\": 99')",
+        (f'"index_format": {INDEX_FORMAT}',),
     )
     con.commit()
     con.close()
@@ -220,3 +221,74 @@ def test_a_second_connection_sees_the_first_ones_writes(tmp_path: Path) -> None:
         decision = a.add_many([dict(story, id="copy")])[0]
         assert decision.duplicate_of == "s000" and decision.relation == "exact"
         assert [m.relation for m in b.query(dict(story, id="probe"))] == ["exact", "exact"]
+
+
+@pytest.mark.parametrize("merge_min", [500_000, 50])
+def test_grouped_band_table_answers_as_the_memory_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge_min: int
+) -> None:
+    """Band entries in the two levels (recent rows, merged groups): buckets give
+    the members in seq order, capped at the limit, through merges, crowded keys,
+    seqs of several byte widths and removals, as the in-memory store does."""
+    import random
+
+    import numpy as np
+
+    from newsdedup.store import MemoryStore, StoredDoc
+
+    monkeypatch.setattr("newsdedup.store._MERGE_MIN", merge_min)
+    rng = random.Random(5)
+    pool = [rng.getrandbits(64) for _ in range(300)]
+    pool += [(p & ~((1 << 46) - 1)) | rng.getrandbits(20) for p in pool[:20]]  # same group
+    sqlite, memory = SQLiteStore(tmp_path / "b.db"), MemoryStore()
+    docs: list[tuple[StoredDoc, np.ndarray]] = []
+    for seq in [*range(1, 200), *range(70_000, 70_100), *range(2**33, 2**33 + 40)]:
+        keys = np.array(sorted(set(rng.sample(pool, rng.randint(0, 12)))), dtype=np.uint64)
+        doc = StoredDoc(seq=seq, id=f"d{seq}", published=None, source=None, n_words=1,
+                        exact=seq, cluster=0, rep=None, shingles=np.array([seq % 2**32], np.uint32))
+        docs.append((doc, keys))
+    probe = np.array(pool + [12345], dtype=np.uint64)
+
+    def check() -> None:
+        for limit in (3, 1000):
+            want = memory.buckets(probe, limit)
+            got = sqlite.buckets(probe, limit)
+            assert got == want
+        assert sqlite.band_rows() == sum(len(v) for v in memory._bands.values())
+        assert sqlite.integrity() == []
+
+    try:
+        for start in range(0, len(docs), 37):
+            part = docs[start : start + 37]
+            for store in (sqlite, memory):
+                with store.transaction():
+                    store.insert([d for d, _k in part], [k for _d, k in part])
+            check()
+        with sqlite.transaction():
+            sqlite._merge()  # every entry in groups, seqs of 1 to 34 bits
+        check()
+        gone = docs[::3]
+        for store in (sqlite, memory):
+            with store.transaction():
+                store.delete([d for d, _k in gone], [k for _d, k in gone])
+        check()
+        bits = {r[0][0] for r in sqlite._con.execute("SELECT entries FROM bands")}
+        assert len(bits) > 1  # groups written with different seq widths
+    finally:
+        sqlite.close()
+
+
+def test_texts_dictionary_is_frozen_with_the_format() -> None:
+    """Stored texts are deflated against ZDICT: changing it makes every stored
+    text unreadable, so it may change only with INDEX_FORMAT."""
+    import zlib
+
+    from newsdedup._zdict import ZDICT, ZDICT_CRC32
+    from newsdedup.store import compress_texts, decode_payload, encode_payload
+
+    assert (INDEX_FORMAT, zlib.crc32(ZDICT)) == (4, ZDICT_CRC32)
+    text = "The government said on Tuesday that the minister would resign."
+    for cleaned in (text, text[4:], ""):
+        blob = encode_payload("Minister to resign", text, cleaned)
+        assert decode_payload(blob) == ("Minister to resign", text, cleaned)
+    assert len(compress_texts(None, text, text)) < len(zlib.compress(text.encode(), 9))

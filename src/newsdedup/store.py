@@ -19,24 +19,29 @@ Stored formats are versioned and self-describing, never pickled:
   key-term hashes (raw uint32, read by the key-term prefilter without decoding)
   and which of them its rewrite bands used (a bit mask, present once key-term
   caps dropped some), then the headline, the original text and the cleaned
-  (stripped) text, zlib-compressed together (the cleaned text is mostly
-  back-references into the original, so it costs a few bytes): what the
-  streaming verifier (:class:`~newsdedup.score.Judge`) needs for the rewrite
-  relation and the template guard of a candidate pair; SQLite keeps the
-  key-term part in its own column (``keys``) so that candidates can be
-  prefiltered on it with a light query;
+  (stripped) text, zlib-compressed together with a preset dictionary of common
+  news words (:mod:`newsdedup._zdict`; the cleaned text is mostly
+  back-references into the original, and is not stored again when nothing was
+  stripped): what the streaming verifier (:class:`~newsdedup.score.Judge`)
+  needs for the rewrite relation and the template guard of a candidate pair;
+  SQLite keeps the key-term part in its own column (``keys``, NULL when there
+  are no key terms) so that candidates can be prefiltered on it with a light
+  query, and the compressed texts in their own table (``texts``);
 * per document, its passage-sample count (also read by a light query) and
   whether it leads its exact group;
 * the band table holds three kinds of keys: copy-LSH bands, passage samples
-  and rewrite-family bands (:mod:`newsdedup.stream` salts them apart);
+  and rewrite-family bands (:mod:`newsdedup.stream` salts them apart); SQLite
+  keeps recent entries one row each and merges them into rows that hold every
+  entry of a key range (:func:`_pack_groups`, 6 bytes per entry);
 * the key-term document frequencies over the exact-group leads
   (:meth:`IndexStore.term_df`), for the streaming key-term caps.
 
 Signatures are not stored: band keys are recomputed from the shingle set and
 the key-term hashes the rewrite bands used when a document is removed.
-Format 3 (this one) added the key-term part, the frequencies, the sample count
-and the lead flag; an index of an older format is refused with a clear error
-(:func:`check_fingerprint`): rebuild it.
+Format 3 added the key-term part, the frequencies, the sample count and the
+lead flag; format 4 (this one) the texts' preset dictionary, the grouped band
+rows and the ``texts`` table of SQLite. An index of another format is refused
+with a clear error (:func:`check_fingerprint`): rebuild it.
 """
 
 from __future__ import annotations
@@ -54,10 +59,11 @@ from typing import Any
 
 import numpy as np
 
+from ._zdict import ZDICT
 from .errors import IncompatibleSignatureError, MissingDependencyError, NewsDedupError
 
 #: Version of the stored layout (tables, keys, record and shingle coding).
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 _SQLITE_APP_ID = 0x4E444450  # "NDDP" in PRAGMA application_id
 
 
@@ -189,18 +195,23 @@ _REC = struct.Struct("<BdqqqIiHHHI")
 _PAYLOAD_HEAD = struct.Struct("<III")
 _KEYS_HEAD = struct.Struct("<II")  # key-hash code length, banded-mask length
 _NO_TITLE = 0xFFFFFFFF
+_SAME_TEXT = 0xFFFFFFFF  # cleaned-text length: the cleaned text is the original
 
 
 def compress_texts(title: str | None, original: str, cleaned: str) -> bytes:
     """Headline, original text and cleaned text, zlib-compressed together (the
-    cleaned text is mostly back-references into the original)."""
+    cleaned text is mostly back-references into the original) with the preset
+    dictionary :data:`newsdedup._zdict.ZDICT` of common news words."""
     import zlib
 
     t = b"" if title is None else title.encode("utf-8", "surrogatepass")
     o = original.encode("utf-8", "surrogatepass")
-    c = cleaned.encode("utf-8", "surrogatepass")
-    head = _PAYLOAD_HEAD.pack(_NO_TITLE if title is None else len(t), len(o), len(c))
-    return zlib.compress(b"".join((head, t, o, c)), 6)
+    # nothing stripped: the cleaned text is not stored again
+    c = b"" if cleaned == original else cleaned.encode("utf-8", "surrogatepass")
+    head = _PAYLOAD_HEAD.pack(_NO_TITLE if title is None else len(t), len(o),
+                              _SAME_TEXT if cleaned == original else len(c))
+    z = zlib.compressobj(6, zdict=ZDICT)
+    return z.compress(b"".join((head, t, o, c))) + z.flush()
 
 
 def encode_payload(
@@ -270,7 +281,8 @@ def decode_payload(blob: bytes) -> tuple[str | None, str, str]:
     import zlib
 
     n, m = _KEYS_HEAD.unpack_from(blob, 0)
-    raw = zlib.decompress(blob[8 + n + m :])
+    z = zlib.decompressobj(zdict=ZDICT)
+    raw = z.decompress(blob[8 + n + m :]) + z.flush()
     lt, lo, lc = _PAYLOAD_HEAD.unpack_from(raw, 0)
     pos = _PAYLOAD_HEAD.size
     title = None
@@ -279,6 +291,8 @@ def decode_payload(blob: bytes) -> tuple[str | None, str, str]:
         pos += lt
     original = raw[pos : pos + lo].decode("utf-8", "surrogatepass")
     pos += lo
+    if lc == _SAME_TEXT:
+        return title, original, original
     return title, original, raw[pos : pos + lc].decode("utf-8", "surrogatepass")
 
 
@@ -564,17 +578,13 @@ CREATE TABLE IF NOT EXISTS docs (
     cluster INTEGER NOT NULL,
     rep TEXT,
     shingles BLOB NOT NULL,
-    keys BLOB NOT NULL,
-    payload BLOB NOT NULL,
+    keys BLOB,
     lead INTEGER NOT NULL,
     samples INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS texts (seq INTEGER PRIMARY KEY, texts BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS docs_published ON docs(published) WHERE published IS NOT NULL;
-CREATE TABLE IF NOT EXISTS bands (
-    key INTEGER NOT NULL,
-    seq INTEGER NOT NULL,
-    PRIMARY KEY (key, seq)
-) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bands (grp INTEGER PRIMARY KEY, entries BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS terms (hash INTEGER PRIMARY KEY, df INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS terms_hot ON terms(df) WHERE df >= 32;
 CREATE TABLE IF NOT EXISTS bands_new (
@@ -583,35 +593,121 @@ CREATE TABLE IF NOT EXISTS bands_new (
     PRIMARY KEY (key, seq)
 ) WITHOUT ROWID;
 """
-# New band rows go to the small table ``bands_new`` and are merged into ``bands``
-# in key order once it holds more than max(_MERGE_MIN, rows in ``bands`` / 4):
-# random-key inserts into one large B-tree would dirty most of its pages in
-# every transaction (an LSM-style level of two). Seqs in ``bands_new`` are
-# always larger than those in ``bands``.
+# The band table has two levels (LSM-style). New entries go to ``bands_new``, one
+# B-tree row per (key, seq) (about 17 bytes each); once it holds more than
+# max(_MERGE_MIN, entries in ``bands`` / 4) they are merged into ``bands``, where
+# the entries whose keys share their top _GROUP_BITS bits are one row (a group,
+# :func:`_pack_groups`: 6 bytes per entry up to 262,143 documents, 7 bytes up to
+# 67 million, and
+# a few bytes per group). Random-key inserts into one large B-tree would dirty
+# most of its pages in every transaction; a merge rewrites the groups in key
+# order, a range at a time. Seqs in ``bands_new`` are always larger than those
+# in ``bands``.
 _MERGE_MIN = 500_000
 _DOC_COLS = (
-    "seq, id, published, source, n_words, exact, cluster, rep, shingles, keys, payload, lead, "
-    "samples"
+    "seq, id, published, source, n_words, exact, cluster, rep, shingles, keys, lead, samples"
 )
-# 8 KiB pages hold five ~1.5 KB document rows (4 KiB pages hold two, wasting a quarter).
+# A document's compressed texts are a row of their own table: a page of rows of
+# about 1.1 KB wastes less than one of rows twice that size (a page ends, on
+# average, half a row short of full).
+_SELECT_DOCS = (
+    "SELECT d.seq, id, published, source, n_words, exact, cluster, rep, shingles, keys, "
+    "t.texts, lead, samples FROM docs AS d LEFT JOIN texts AS t ON t.seq = d.seq"
+)
 _PAGE_SIZE = 8192
-# Band keys are stored as their top 48 bits (6-byte SQLite integers instead of 8):
-# a false bucket match then needs a 48-bit collision (about 1e-8 per lookup at
-# 10^7 stored keys) and only adds a candidate that verification rejects.
+# The key-term part of a payload without key-term hashes (stored as NULL).
+_EMPTY_KEYS = _KEYS_HEAD.pack(0, 0)
+# Band keys are stored as their top 48 bits: a false bucket match then needs a
+# 48-bit collision (about 1e-8 per lookup at 10^7 stored keys) and only adds a
+# candidate that verification rejects.
 _KEY_SHIFT = 16
 _BITS = 1 << 27  # bits in the present-keys bitmap (16 MiB)
+# A group holds the entries whose 48-bit keys share their top 18 bits (262,144
+# groups); each entry keeps the low 30 bits of its key.
+_GROUP_BITS = 18
+_SUFFIX_BITS = 48 - _GROUP_BITS
+_SUFFIX_MASK = (1 << _SUFFIX_BITS) - 1
+_MERGE_GROUPS = 1 << 13  # groups rewritten per step of a merge (bounds its memory)
 
 
 def _short_keys(keys: np.ndarray) -> np.ndarray:
     return (keys.astype(np.uint64, copy=False) >> np.uint64(_KEY_SHIFT)).astype(np.int64)
+
+
+def _pack_groups(keys: np.ndarray, seqs: np.ndarray) -> list[tuple[int, bytes]]:
+    """(group, entries) rows of band entries sorted by (48-bit key, seq).
+
+    An entries value is one byte ``b`` (bits per seq: the fewest that hold the
+    largest seq of the call), then per entry, in (key, seq) order, the integer
+    ``suffix << b | seq`` (``suffix``: the low _SUFFIX_BITS bits of the key) in
+    the fewest whole bytes that hold _SUFFIX_BITS + ``b`` bits, little-endian:
+    6 bytes per entry up to 262,143 documents, 7 up to 67 million.
+
+    >>> k = np.array([5, 5, (3 << 30) | 7], dtype=np.int64)
+    >>> rows = _pack_groups(k, np.array([2, 300, 9], dtype=np.int64))
+    >>> [(g, len(b)) for g, b in rows]
+    [(0, 11), (3, 6)]
+    >>> [x.tolist() for x in _unpack_groups(rows)]
+    [[5, 5, 3221225479], [2, 300, 9]]
+    """
+    n = len(keys)
+    if not n:
+        return []
+    bits = max(1, int(seqs.max()).bit_length())
+    if _SUFFIX_BITS + bits > 64:
+        raise ValueError("sequence numbers beyond 2**34 are not supported")
+    size = (_SUFFIX_BITS + bits + 7) // 8
+    value = ((keys & _SUFFIX_MASK).astype(np.uint64) << np.uint64(bits)) | seqs.astype(np.uint64)
+    rec = value.astype("<u8").view(np.uint8).reshape(n, 8)[:, :size]
+    groups = keys >> _SUFFIX_BITS
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    ends = np.r_[starts[1:], n] * size
+    buf = rec.tobytes()
+    head = bytes([bits])
+    return [
+        (g, head + buf[a:b])
+        for g, a, b in zip(groups[starts].tolist(), (starts * size).tolist(), ends.tolist(),
+                           strict=True)
+    ]
+
+
+def _unpack_groups(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
+    """The band entries of (group, entries) rows: 48-bit keys and seqs (int64),
+    sorted by (key, seq) when the rows are sorted by group."""
+    by_bits: dict[int, list[tuple[int, bytes]]] = {}
+    for g, blob in rows:
+        by_bits.setdefault(blob[0], []).append((g, blob))
+    keys, seqs = [], []
+    for bits, part in by_bits.items():
+        size = (_SUFFIX_BITS + bits + 7) // 8
+        counts = np.fromiter(((len(b) - 1) // size for _g, b in part), dtype=np.int64,
+                             count=len(part))
+        raw = np.frombuffer(b"".join(b[1:] for _g, b in part), dtype=np.uint8).reshape(-1, size)
+        grp = np.repeat(np.fromiter((g for g, _b in part), dtype=np.int64, count=len(part)),
+                        counts)
+        pad = np.zeros((len(raw), 8), dtype=np.uint8)
+        pad[:, :size] = raw
+        value = pad.view("<u8").ravel()
+        keys.append((grp << _SUFFIX_BITS) | (value >> np.uint64(bits)).astype(np.int64))
+        seqs.append((value & np.uint64((1 << bits) - 1)).astype(np.int64))
+    if not keys:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    k, q = np.concatenate(keys), np.concatenate(seqs)
+    if len(by_bits) > 1:
+        order = np.lexsort((q, k))
+        k, q = k[order], q[order]
+    return k, q
+
+
 _MAX_PARAMS = 30_000
 
 
 def _row_doc(row: tuple[Any, ...]) -> StoredDoc:
     seq, ident, pub, source, n_words, exact, cluster, rep, blob, keys, texts, lead, samples = row
+    payload = (keys or b"") if texts is None else (keys or _EMPTY_KEYS) + texts
     return StoredDoc(
         seq=seq, id=ident, published=pub, source=source, n_words=n_words, exact=exact,
-        cluster=cluster, rep=rep, code=blob, payload=keys + texts, lead=bool(lead),
+        cluster=cluster, rep=rep, code=blob, payload=payload, lead=bool(lead),
         samples=samples,
     )
 
@@ -700,11 +796,13 @@ class SQLiteStore(IndexStore):
             if self._looked * 8 < n:
                 return None
             self._bits = np.zeros(_BITS // 8, dtype=np.uint8)
-            for table in ("bands", "bands_new"):
-                cur = self._con.execute(f"SELECT key FROM {table}")
-                while rows := cur.fetchmany(100_000):
-                    self._set_bits(np.fromiter((r[0] for r in rows), dtype=np.int64,
-                                               count=len(rows)))
+            cur = self._con.execute("SELECT grp, entries FROM bands ORDER BY grp")
+            while rows := cur.fetchmany(_MERGE_GROUPS):
+                self._set_bits(_unpack_groups(rows)[0])
+            cur = self._con.execute("SELECT key FROM bands_new")
+            while rows := cur.fetchmany(100_000):
+                self._set_bits(np.fromiter((r[0] for r in rows), dtype=np.int64,
+                                           count=len(rows)))
             self._data_version = version
         elif version != self._data_version:
             self._bits, self._bits_off = None, True
@@ -763,31 +861,47 @@ class SQLiteStore(IndexStore):
         maybe = self._maybe_present(short)
         if maybe is not None:
             full, short = full[maybe], short[maybe]
+        if not len(short):
+            return out
+        # the merged level: the groups of the keys, decoded to sorted (key, seq) arrays
+        groups = np.unique(short >> _SUFFIX_BITS).tolist()
+        rows = []
+        for start in range(0, len(groups), _MAX_PARAMS):
+            rows += self._con.execute(
+                "SELECT grp, entries FROM bands WHERE grp IN "
+                "(SELECT value FROM json_each(?)) ORDER BY grp",
+                (json.dumps(groups[start : start + _MAX_PARAMS]),),
+            ).fetchall()
+        mkeys, mseqs = _unpack_groups(rows)
+        lo = np.searchsorted(mkeys, short, "left").tolist()
+        hi = np.searchsorted(mkeys, short, "right").tolist()
+        # the recent level
         signed = short.tolist()
-        back = dict(zip(signed, full.tolist(), strict=True))
+        recent: dict[int, str] = {}
         sql = (
             "SELECT j.value, (SELECT group_concat(seq) FROM "
-            "(SELECT seq FROM bands WHERE key = j.value ORDER BY seq LIMIT ?)), "
-            "(SELECT group_concat(seq) FROM "
             "(SELECT seq FROM bands_new WHERE key = j.value ORDER BY seq LIMIT ?)) "
             "FROM json_each(?) AS j"
         )
         for start in range(0, len(signed), _MAX_PARAMS):
             chunk = signed[start : start + _MAX_PARAMS]
-            for key, old, new in self._con.execute(sql, (limit, limit, json.dumps(chunk))):
-                if old is None and new is None:
-                    continue
-                members = [int(s) for s in old.split(",")] if old is not None else []
-                if new is not None and len(members) < limit:
-                    members += [int(s) for s in new.split(",")]
-                out[back[key]] = members[:limit]
+            for key, new in self._con.execute(sql, (limit, json.dumps(chunk))):
+                if new is not None:
+                    recent[key] = new
+        for key, k, a, b in zip(full.tolist(), signed, lo, hi, strict=True):
+            members = mseqs[a : min(b, a + limit)].tolist() if b > a else []
+            new = recent.get(k)
+            if new is not None and len(members) < limit:
+                members += [int(s) for s in new.split(",")]
+            if members:
+                out[key] = members[:limit]
         return out
 
     def fetch(self, seqs: Sequence[int]) -> dict[int, StoredDoc]:
         if not seqs:
             return {}
         rows = self._con.execute(
-            f"SELECT {_DOC_COLS} FROM docs WHERE seq IN (SELECT value FROM json_each(?))",
+            f"{_SELECT_DOCS} WHERE d.seq IN (SELECT value FROM json_each(?))",
             (json.dumps(list(seqs)),),
         )
         return {row[0]: _row_doc(row) for row in rows}
@@ -806,7 +920,7 @@ class SQLiteStore(IndexStore):
         return self._column_of("samples", seqs)
 
     def key_parts_of(self, seqs: Sequence[int]) -> dict[int, bytes]:
-        return self._column_of("keys", seqs)
+        return {s: k or b"" for s, k in self._column_of("keys", seqs).items()}
 
     def seqs_of(self, ids: Sequence[str]) -> dict[str, int]:
         if not ids:
@@ -821,15 +935,19 @@ class SQLiteStore(IndexStore):
         con = self._con
         with self.transaction():
             try:
+                parts = [split_payload(d.payload) for d in docs]
                 con.executemany(
-                    f"INSERT INTO docs ({_DOC_COLS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO docs ({_DOC_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (d.seq, d.id, d.published, d.source, d.n_words, d.exact, d.cluster,
-                         d.rep, d.shingle_code(), *split_payload(d.payload), int(d.lead),
-                         d.samples)
-                        for d in docs
+                         d.rep, d.shingle_code(), None if k in (b"", _EMPTY_KEYS) else k,
+                         int(d.lead), d.samples)
+                        for d, (k, _t) in zip(docs, parts, strict=True)
                     ],
+                )
+                con.executemany(
+                    "INSERT INTO texts (seq, texts) VALUES (?, ?)",
+                    [(d.seq, t) for d, (k, t) in zip(docs, parts, strict=True) if k],
                 )
             except sqlite3.IntegrityError:
                 taken = self.seqs_of([d.id for d in docs])
@@ -848,12 +966,49 @@ class SQLiteStore(IndexStore):
             recent = self._counter("recent_rows") + len(rows)
             main = self._counter("main_rows")
             if recent > max(_MERGE_MIN, main // 4):
-                con.execute("INSERT OR IGNORE INTO bands SELECT key, seq FROM bands_new")
-                con.execute("DELETE FROM bands_new")
+                self._merge()
                 self._set_counter("main_rows", main + recent)
                 recent = 0
             self._set_counter("recent_rows", recent)
             self._count_terms(docs, 1)
+
+    def _merge(self) -> None:
+        """Move the entries of ``bands_new`` into the groups of ``bands`` (inside
+        the caller's transaction), rewriting _MERGE_GROUPS groups at a time in
+        group order (the freed pages are reused at once)."""
+        con = self._con
+        for lo in range(0, 1 << _GROUP_BITS, _MERGE_GROUPS):
+            hi = lo + _MERGE_GROUPS
+            # as two texts of numbers (a list of a million row tuples costs more)
+            nkeys, nseqs = con.execute(
+                "SELECT group_concat(key), group_concat(seq) FROM bands_new "
+                "WHERE key >= ? AND key < ?", (lo << _SUFFIX_BITS, hi << _SUFFIX_BITS),
+            ).fetchone()
+            if nkeys is None:
+                continue
+            new_keys = np.fromstring(nkeys, dtype=np.int64, sep=",")
+            new_seqs = np.fromstring(nseqs, dtype=np.int64, sep=",")
+            touched = np.unique(new_keys >> _SUFFIX_BITS).tolist()
+            old = con.execute(
+                "SELECT grp, entries FROM bands WHERE grp IN "
+                "(SELECT value FROM json_each(?)) ORDER BY grp", (json.dumps(touched),),
+            ).fetchall()
+            okeys, oseqs = _unpack_groups(old)
+            # Both levels are sorted by (key, seq) and the recent seqs are the
+            # larger ones: each recent entry goes after the merged ones of its key.
+            at = np.searchsorted(okeys, new_keys, "right")
+            keys, seqs = np.insert(okeys, at, new_keys), np.insert(oseqs, at, new_seqs)
+            if len(keys) > 1 and not bool(np.all(
+                    (keys[1:] > keys[:-1]) | ((keys[1:] == keys[:-1]) & (seqs[1:] > seqs[:-1])))):
+                order = np.lexsort((seqs, keys))  # not expected: sort and drop repeats
+                keys, seqs = keys[order], seqs[order]
+                keep = np.r_[True, (keys[1:] != keys[:-1]) | (seqs[1:] != seqs[:-1])]
+                keys, seqs = keys[keep], seqs[keep]
+            con.executemany(
+                "INSERT OR REPLACE INTO bands (grp, entries) VALUES (?, ?)",
+                _pack_groups(keys, seqs),
+            )
+        con.execute("DELETE FROM bands_new")
 
     def _count_terms(self, docs: Sequence[StoredDoc], sign: int) -> None:
         n, df = term_counts(docs)
@@ -897,14 +1052,43 @@ class SQLiteStore(IndexStore):
                 for d, ks in zip(docs, keys, strict=True)
                 for k in _short_keys(ks).tolist()
             ]
-            con.executemany("DELETE FROM bands WHERE key = ? AND seq = ?", rows)
+            self._delete_merged({k >> _SUFFIX_BITS for k, _s in rows}, {d.seq for d in docs})
             con.executemany("DELETE FROM bands_new WHERE key = ? AND seq = ?", rows)
             con.executemany("DELETE FROM docs WHERE seq = ?", [(d.seq,) for d in docs])
+            con.executemany("DELETE FROM texts WHERE seq = ?", [(d.seq,) for d in docs])
             self._count_terms(docs, -1)
+
+    def _delete_merged(self, groups: set[int], seqs: set[int]) -> None:
+        """Drop every entry of the documents ``seqs`` from these groups of ``bands``."""
+        con = self._con
+        if not groups or not seqs:
+            return
+        gone = np.array(sorted(seqs), dtype=np.int64)
+        touched = sorted(groups)
+        for start in range(0, len(touched), _MERGE_GROUPS):
+            part = touched[start : start + _MERGE_GROUPS]
+            old = con.execute(
+                "SELECT grp, entries FROM bands WHERE grp IN "
+                "(SELECT value FROM json_each(?)) ORDER BY grp", (json.dumps(part),),
+            ).fetchall()
+            keys, qs = _unpack_groups(old)
+            drop = np.isin(qs, gone)
+            if not drop.any():
+                continue
+            rows = _pack_groups(keys[~drop], qs[~drop])
+            left = {g for g, _b in rows}
+            con.executemany("DELETE FROM bands WHERE grp = ?",
+                            [(g,) for g, _b in old if g not in left])
+            con.executemany("INSERT OR REPLACE INTO bands (grp, entries) VALUES (?, ?)", rows)
+
+    def _merged_entries(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        cur = self._con.execute("SELECT grp, entries FROM bands ORDER BY grp")
+        while rows := cur.fetchmany(_MERGE_GROUPS):
+            yield _unpack_groups(rows)
 
     def published_before(self, t: float, limit: int) -> list[StoredDoc]:
         rows = self._con.execute(
-            f"SELECT {_DOC_COLS} FROM docs WHERE published < ? ORDER BY seq LIMIT ?", (t, limit)
+            f"{_SELECT_DOCS} WHERE published < ? ORDER BY d.seq LIMIT ?", (t, limit)
         )
         return [_row_doc(r) for r in rows]
 
@@ -913,9 +1097,8 @@ class SQLiteStore(IndexStore):
 
     def band_rows(self) -> int:
         """Rows in the band table (for consistency checks)."""
-        return int(self._con.execute(
-            "SELECT (SELECT count(*) FROM bands) + (SELECT count(*) FROM bands_new)"
-        ).fetchone()[0])
+        merged = sum(len(k) for k, _q in self._merged_entries())
+        return merged + int(self._con.execute("SELECT count(*) FROM bands_new").fetchone()[0])
 
     def integrity(self) -> list[str]:
         """Problems found: SQLite's integrity check and band rows without a document."""
@@ -923,9 +1106,20 @@ class SQLiteStore(IndexStore):
             r[0] for r in self._con.execute("PRAGMA integrity_check") if r[0] != "ok"
         ]
         orphans = self._con.execute(
-            "SELECT (SELECT count(*) FROM bands WHERE seq NOT IN (SELECT seq FROM docs)) + "
-            "(SELECT count(*) FROM bands_new WHERE seq NOT IN (SELECT seq FROM docs))"
+            "SELECT count(*) FROM bands_new WHERE seq NOT IN (SELECT seq FROM docs)"
         ).fetchone()[0]
+        lost = self._con.execute(
+            "SELECT count(*) FROM texts WHERE seq NOT IN (SELECT seq FROM docs)"
+        ).fetchone()[0]
+        if lost:
+            problems.append(f"{lost} texts rows belong to no document")
+        present = np.array([r[0] for r in self._con.execute("SELECT seq FROM docs")],
+                           dtype=np.int64)
+        for keys, qs in self._merged_entries():
+            orphans += int(np.count_nonzero(~np.isin(qs, present)))
+            if len(keys) > 1 and bool(np.any(
+                    (keys[1:] < keys[:-1]) | ((keys[1:] == keys[:-1]) & (qs[1:] <= qs[:-1])))):
+                problems.append("band entries out of order")
         if orphans:
             problems.append(f"{orphans} band rows point at no document")
         return problems

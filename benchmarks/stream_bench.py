@@ -210,17 +210,20 @@ def run_backend(location: str, arts: list[dict[str, Any]], args: argparse.Namesp
     if not location.startswith("redis"):
         con = sqlite3.connect(location)
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        shingle_bytes, key_bytes, payload_bytes = con.execute(
-            "SELECT sum(length(shingles)), sum(length(keys)), sum(length(payload)) FROM docs"
+        shingle_bytes, key_bytes = con.execute(
+            "SELECT sum(length(shingles)), sum(length(keys)) FROM docs"
         ).fetchone()
+        payload_bytes = con.execute("SELECT sum(length(texts)) FROM texts").fetchone()[0]
         for table, pages in con.execute(
             "SELECT name, sum(pgsize) FROM dbstat GROUP BY name"
         ).fetchall() if _has_dbstat(con) else []:
             res.setdefault("table_bytes_per_article", {})[table] = pages / res["indexed"]
-        band_rows = con.execute(
-            "SELECT (SELECT count(*) FROM bands) + (SELECT count(*) FROM bands_new)"
-        ).fetchone()[0]
         con.close()
+        from newsdedup.store import SQLiteStore
+
+        store = SQLiteStore(location)
+        band_rows = store.band_rows()  # band entries (merged groups decoded)
+        store.close()
         file_bytes = os.path.getsize(location)
         res["file_bytes"] = file_bytes
         res["bytes_per_article"] = file_bytes / res["indexed"]

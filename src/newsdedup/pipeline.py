@@ -139,21 +139,18 @@ class _ChunkProgress:
         ):
             from tqdm import tqdm
 
-            self.bar = tqdm(desc="shingling", unit="doc", leave=False, initial=self.done - k)
+            class _Bar(tqdm):  # type: ignore[misc]
+                # No tqdm monitor thread: worker processes are forked later
+                # (prepare, link), and fork is only used while no thread runs.
+                monitor_interval = 0
+
+            self.bar = _Bar(desc="shingling", unit="doc", leave=False, initial=self.done - k)
         if self.bar is not None:
             self.bar.update(k)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-
-
-def _progress(iterable: Any, total: int, enabled: bool, desc: str) -> Any:
-    if not enabled:
-        return iterable
-    from tqdm import tqdm
-
-    return tqdm(iterable, total=total, desc=desc, unit="doc", leave=False)
 
 
 def run(

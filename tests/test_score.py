@@ -13,7 +13,13 @@ import newsdedup
 from newsdedup.config import Config
 from newsdedup.entities import fact_conflict, facts
 from newsdedup.normalize import normalize
-from newsdedup.score import guarded_groups, overlap, passage_candidates, verify_pair
+from newsdedup.score import (
+    guarded_groups,
+    overlap,
+    passage_candidates,
+    passage_candidates_reference,
+    verify_pair,
+)
 from newsdedup.shingle import Shingler, tokenize
 
 from .conftest import SEED_000, corpus_path, read_jsonl_gz
@@ -86,6 +92,17 @@ def test_passage_candidates_matches_brute_force() -> None:
             if shared and shared >= min(max(2, math.ceil(0.5 * small)), small):
                 want.add((i, j))
     assert got == want
+
+
+@pytest.mark.parametrize(("sample", "max_df"), [(4, 1000), (4, 3), (2, 8), (8, 50)])
+def test_passage_candidates_equals_reference(sample: int, max_df: int) -> None:
+    rng = np.random.default_rng(sample * 100 + max_df)
+    arrays = [np.unique(rng.integers(0, 3000, size=int(rng.integers(0, 80))).astype(np.uint32))
+              for _ in range(300)]
+    got = passage_candidates(arrays, sample=sample, max_df=max_df)
+    want = passage_candidates_reference(arrays, sample=sample, max_df=max_df)
+    assert len(want) > 0
+    assert np.array_equal(got, want)
 
 
 DIV = "Qtly div 10 cts vs 10 cts prior\nPay April 1\nRecord March 15\nReuter"

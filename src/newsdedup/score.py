@@ -518,6 +518,63 @@ def passage_candidates(
     ignored. Returns an (m, 2) int64 array of index pairs (i < j), sorted.
     """
     mod = np.uint32(sample)
+    n = len(shingle_arrays)
+    hs_l, docs_l = [], []
+    for lo in range(0, n, _SAMPLE_BLOCK):  # all documents' shingles at once, in blocks
+        part = shingle_arrays[lo : lo + _SAMPLE_BLOCK]
+        sizes = np.fromiter(map(len, part), dtype=np.int64, count=len(part))
+        if not sizes.sum():
+            continue
+        allh = np.concatenate(part)
+        keep = allh % mod == 0
+        hs_l.append(allh[keep])
+        docs_l.append(np.repeat(np.arange(lo, lo + len(part), dtype=np.int64), sizes)[keep])
+    hs = np.concatenate(hs_l) if hs_l else np.zeros(0, dtype=np.uint32)
+    if not len(hs):
+        return np.zeros((0, 2), dtype=np.int64)
+    dd = np.concatenate(docs_l)
+    n_samp = np.bincount(dd, minlength=n)
+    order = np.lexsort((dd, hs))
+    hs, dd = hs[order], dd[order]
+    starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
+    lens = np.diff(np.r_[starts, len(hs)])
+    # every pair of a group (2..max_df documents sharing a sample), by distance
+    # inside the group: position p pairs with p + gap while p + gap < its group's end
+    group_len = np.repeat(lens, lens)
+    in_group = (group_len > 1) & (group_len <= max_df)
+    pos = np.flatnonzero(in_group)
+    end = np.repeat(starts + lens, lens)[in_group]
+    out = []
+    gap = 1
+    while len(pos):
+        ok = pos + gap < end
+        pos, end = pos[ok], end[ok]
+        if len(pos):
+            out.append(dd[pos] * n + dd[pos + gap])
+        gap += 1
+    if not out:
+        return np.zeros((0, 2), dtype=np.int64)
+    codes, counts = np.unique(np.concatenate(out), return_counts=True)
+    a, b = codes // n, codes % n
+    small = np.minimum(n_samp[a], n_samp[b])
+    # A containment >= 0.8 shares about 80% of the smaller side's samples; half
+    # of them is a safe floor that keeps pairs sharing a stock phrase or two out.
+    need = np.minimum(np.maximum(min_shared, np.ceil(min_share * small)), small)
+    keep = counts >= need
+    return np.stack([a[keep], b[keep]], axis=1)
+
+
+#: passage_candidates samples the shingles of this many documents at a time.
+_SAMPLE_BLOCK = 8192
+
+
+def passage_candidates_reference(
+    shingle_arrays: Sequence[np.ndarray], *, sample: int = 8, max_df: int = 50,
+    min_shared: int = 2, min_share: float = 0.5,
+) -> np.ndarray:
+    """:func:`passage_candidates` with a loop per document and per group (the
+    plain version the vectorised one is tested against)."""
+    mod = np.uint32(sample)
     docs_l, hs_l = [], []
     for d, arr in enumerate(shingle_arrays):
         s = arr[arr % mod == 0]

@@ -39,9 +39,10 @@ Stored formats are versioned and self-describing, never pickled:
 Signatures are not stored: band keys are recomputed from the shingle set and
 the key-term hashes the rewrite bands used when a document is removed.
 Format 3 added the key-term part, the frequencies, the sample count and the
-lead flag; format 4 (this one) the texts' preset dictionary, the grouped band
-rows and the ``texts`` table of SQLite. An index of another format is refused
-with a clear error (:func:`check_fingerprint`): rebuild it.
+lead flag; format 5 (this one) the texts' preset dictionary and raw deflate
+stream, the grouped band rows and the ``texts`` table of SQLite (format 4 was
+a short-lived step towards it, with zlib-wrapped texts). An index of another
+format is refused with a clear error (:func:`check_fingerprint`): rebuild it.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ from ._zdict import ZDICT
 from .errors import IncompatibleSignatureError, MissingDependencyError, NewsDedupError
 
 #: Version of the stored layout (tables, keys, record and shingle coding).
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 _SQLITE_APP_ID = 0x4E444450  # "NDDP" in PRAGMA application_id
 
 
@@ -192,26 +193,51 @@ class StoredDoc:
 _REC = struct.Struct("<BdqqqIiHHHI")
 # flags, published, exact, seq, cluster, n_words, samples, 3 string lengths,
 # shingle-code length
-_PAYLOAD_HEAD = struct.Struct("<III")
 _KEYS_HEAD = struct.Struct("<II")  # key-hash code length, banded-mask length
-_NO_TITLE = 0xFFFFFFFF
-_SAME_TEXT = 0xFFFFFFFF  # cleaned-text length: the cleaned text is the original
 
 
 def compress_texts(title: str | None, original: str, cleaned: str) -> bytes:
-    """Headline, original text and cleaned text, zlib-compressed together (the
-    cleaned text is mostly back-references into the original) with the preset
-    dictionary :data:`newsdedup._zdict.ZDICT` of common news words."""
+    """Headline, original text and cleaned text, deflated together (the cleaned
+    text is mostly back-references into the original) with the preset
+    dictionary :data:`newsdedup._zdict.ZDICT` of common news words.
+
+    Layout before compression: the lengths (in UTF-8 bytes) of the headline + 1
+    (0: none), of the original and of the cleaned text + 1 (0: the same as the
+    original, not stored again) as varints, then the texts; compressed as a raw
+    deflate stream (no zlib header or checksum)."""
     import zlib
 
     t = b"" if title is None else title.encode("utf-8", "surrogatepass")
     o = original.encode("utf-8", "surrogatepass")
     # nothing stripped: the cleaned text is not stored again
     c = b"" if cleaned == original else cleaned.encode("utf-8", "surrogatepass")
-    head = _PAYLOAD_HEAD.pack(_NO_TITLE if title is None else len(t), len(o),
-                              _SAME_TEXT if cleaned == original else len(c))
-    z = zlib.compressobj(6, zdict=ZDICT)
+    # lengths + 1 (0: no title; 0: the cleaned text is the original) as varints
+    head = _varints((0 if title is None else len(t) + 1, len(o),
+                     0 if cleaned == original else len(c) + 1))
+    z = zlib.compressobj(6, zlib.DEFLATED, -15, zdict=ZDICT)  # raw deflate: no header
     return z.compress(b"".join((head, t, o, c))) + z.flush()
+
+
+def _varints(values: Sequence[int]) -> bytes:
+    """Unsigned LEB128 varints."""
+    out = bytearray()
+    for v in values:
+        while v >= 0x80:
+            out.append((v & 0x7F) | 0x80)
+            v >>= 7
+        out.append(v)
+    return bytes(out)
+
+
+def _read_varint(raw: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = raw[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
 
 
 def encode_payload(
@@ -281,19 +307,20 @@ def decode_payload(blob: bytes) -> tuple[str | None, str, str]:
     import zlib
 
     n, m = _KEYS_HEAD.unpack_from(blob, 0)
-    z = zlib.decompressobj(zdict=ZDICT)
+    z = zlib.decompressobj(-15, zdict=ZDICT)
     raw = z.decompress(blob[8 + n + m :]) + z.flush()
-    lt, lo, lc = _PAYLOAD_HEAD.unpack_from(raw, 0)
-    pos = _PAYLOAD_HEAD.size
+    lt, pos = _read_varint(raw, 0)
+    lo, pos = _read_varint(raw, pos)
+    lc, pos = _read_varint(raw, pos)
     title = None
-    if lt != _NO_TITLE:
-        title = raw[pos : pos + lt].decode("utf-8", "surrogatepass")
-        pos += lt
+    if lt:
+        title = raw[pos : pos + lt - 1].decode("utf-8", "surrogatepass")
+        pos += lt - 1
     original = raw[pos : pos + lo].decode("utf-8", "surrogatepass")
     pos += lo
-    if lc == _SAME_TEXT:
+    if not lc:
         return title, original, original
-    return title, original, raw[pos : pos + lc].decode("utf-8", "surrogatepass")
+    return title, original, raw[pos : pos + lc - 1].decode("utf-8", "surrogatepass")
 
 
 def encode_record(doc: StoredDoc) -> bytes:
@@ -674,28 +701,38 @@ def _pack_groups(keys: np.ndarray, seqs: np.ndarray) -> list[tuple[int, bytes]]:
 def _unpack_groups(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
     """The band entries of (group, entries) rows: 48-bit keys and seqs (int64),
     sorted by (key, seq) when the rows are sorted by group."""
-    by_bits: dict[int, list[tuple[int, bytes]]] = {}
-    for g, blob in rows:
-        by_bits.setdefault(blob[0], []).append((g, blob))
-    keys, seqs = [], []
-    for bits, part in by_bits.items():
-        size = (_SUFFIX_BITS + bits + 7) // 8
-        counts = np.fromiter(((len(b) - 1) // size for _g, b in part), dtype=np.int64,
-                             count=len(part))
-        raw = np.frombuffer(b"".join(b[1:] for _g, b in part), dtype=np.uint8).reshape(-1, size)
-        grp = np.repeat(np.fromiter((g for g, _b in part), dtype=np.int64, count=len(part)),
-                        counts)
-        pad = np.zeros((len(raw), 8), dtype=np.uint8)
-        pad[:, :size] = raw
-        value = pad.view("<u8").ravel()
-        keys.append((grp << _SUFFIX_BITS) | (value >> np.uint64(bits)).astype(np.int64))
-        seqs.append((value & np.uint64((1 << bits) - 1)).astype(np.int64))
-    if not keys:
+    if not rows:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    k, q = np.concatenate(keys), np.concatenate(seqs)
-    if len(by_bits) > 1:
-        order = np.lexsort((q, k))
-        k, q = k[order], q[order]
+    groups, blobs = zip(*rows, strict=True)
+    lens = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs))
+    joined = np.frombuffer(b"".join(blobs), dtype=np.uint8)
+    starts = np.cumsum(lens) - lens
+    heads = joined[starts]
+    grp = np.array(groups, dtype=np.int64)
+    body = np.ones(len(joined), dtype=bool)
+    body[starts] = False
+    kinds = np.unique(heads).tolist()
+    if len(kinds) > 1:  # rows written with different seq widths: entries per row
+        sizes = (_SUFFIX_BITS + heads.astype(np.int64) + 7) // 8
+        counts = (lens - 1) // sizes
+        first = np.cumsum(counts) - counts  # where each row's entries go
+        k = np.empty(int(counts.sum()), dtype=np.int64)
+        q = np.empty_like(k)
+    for bits in kinds:
+        size = (_SUFFIX_BITS + bits + 7) // 8
+        mine = heads == bits
+        raw = joined[body] if len(kinds) == 1 else joined[body & np.repeat(mine, lens)]
+        pad = np.zeros((len(raw) // size, 8), dtype=np.uint8)
+        pad[:, :size] = raw.reshape(-1, size)
+        value = pad.view("<u8").ravel()
+        n_mine = (lens[mine] - 1) // size
+        keys = ((np.repeat(grp[mine], n_mine) << _SUFFIX_BITS)
+                | (value >> np.uint64(bits)).astype(np.int64))
+        seqs = (value & np.uint64((1 << bits) - 1)).astype(np.int64)
+        if len(kinds) == 1:
+            return keys, seqs
+        at = np.arange(len(keys)) + np.repeat(first[mine] - (np.cumsum(n_mine) - n_mine), n_mine)
+        k[at], q[at] = keys, seqs
     return k, q
 
 

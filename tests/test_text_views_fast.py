@@ -243,11 +243,12 @@ def test_support_equal_reference(texts: list[tuple[str, str | None]]) -> None:
 
 _ALPHABET = st.sampled_from(
     list("aAbBzZ eE\n\t.!?,'\u2019\"():;-/0123456789_\u00e9\u00c9\u2028\x0b\u201c\u201d")
-    + ["Smith", "update", "The", "one", "'s", "2,028,000", "U.S.", "  "]
+    + ["Smith", "update", "The", "one", "'s", "2,028,000", "U.S.", "  ", "'tis", "dogs'",
+       "(Smith", "\u2019Smith", "\u00d7", "\u00bd", "e\u0301", "\u00deor", "[", "\u201c"]
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(st.lists(_ALPHABET, max_size=60).map("".join),
        st.one_of(st.none(), st.lists(_ALPHABET, max_size=12).map("".join)))
 def test_generated_text_equal_reference(text: str, title: str | None) -> None:

@@ -141,17 +141,27 @@ class _Chunk:
 _CHUNKS: dict[str, _Chunk] = {}
 
 
+_EDGE_PUNCTUATION = ".,;:!?\"'()[]\u201c\u201d\u2018\u2019"
+
+
 def _chunk(chunk: str) -> _Chunk:
-    toks = _TOKEN_RE.findall(chunk)
+    core = chunk.strip(_EDGE_PUNCTUATION)
+    # letters only between punctuation: the chunk's one token, no regex needed
+    toks = [core] if core.isalpha() else _TOKEN_RE.findall(chunk)
+    if chunk.isalpha():  # one word and nothing else: a name-like word if capitalised
+        c0 = chunk[0]
+        caps = [(0, chunk)] if "A" <= c0 <= "Z" or "\u00c0" <= c0 <= "\u00de" else []
+    else:
+        caps = [(m.start(), m.group()) for m in _CAPWORD_RE.finditer(chunk)]
     lead: str | None = None
     inner = []
-    for m in _CAPWORD_RE.finditer(chunk):
-        low = _unpossessive(m.group().lower())  # "Taliban's" is "Taliban"
+    for start, word in caps:
+        low = _unpossessive(word.lower())  # "Taliban's" is "Taliban"
         if zipf(low) >= 5.0:
             continue
-        if m.start() == 0:
+        if start == 0:
             lead = low
-        elif chunk[m.start() - 1] not in _SENTENCE_END:
+        elif chunk[start - 1] not in _SENTENCE_END:
             inner.append(low)  # after a sentence end a capital says nothing about names
     lows = [t.lower() for t in toks]
     figures = [normalize_number(t) for t in toks if t[0].isdigit()]

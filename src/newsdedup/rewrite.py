@@ -113,8 +113,15 @@ def _classify(token: str) -> tuple[str, float, bool] | None:
 _CHUNK_CACHE: dict[str, tuple[tuple[str, float, bool], ...]] = {}
 
 
+#: Punctuation that may surround a word in a chunk (``"said,"``, ``"(Reuters)"``).
+EDGE_PUNCTUATION = ".,;:!?\"'()[]\u201c\u201d\u2018\u2019"
+
+
 def _chunk_terms(chunk: str) -> tuple[tuple[str, float, bool], ...]:
-    out = tuple(c for c in map(classify, _TOKEN_RE.findall(chunk)) if c is not None)
+    core = chunk.strip(EDGE_PUNCTUATION)
+    # letters only between punctuation: the chunk's one token, no regex needed
+    toks = [core] if core.isalpha() else _TOKEN_RE.findall(chunk)
+    out = tuple(c for c in map(classify, toks) if c is not None)
     if len(_CHUNK_CACHE) > 1_000_000:
         _CHUNK_CACHE.clear()
     _CHUNK_CACHE[chunk] = out

@@ -692,7 +692,7 @@ class Linked:
 PARALLEL_MIN_PAIRS = 1000
 #: Blocks of candidate pairs per worker (more blocks balance the load; each
 #: block computes the facts of the documents it holds again).
-BLOCKS_PER_WORKER = 4
+BLOCKS_PER_WORKER = 1
 
 
 def _judge_block(judge: Judge, block: tuple[bool, np.ndarray]) -> list[Any]:

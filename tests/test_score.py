@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import newsdedup
+from newsdedup import score as score_module
 from newsdedup.config import Config
 from newsdedup.entities import fact_conflict, facts
 from newsdedup.normalize import normalize
@@ -94,8 +95,12 @@ def test_passage_candidates_matches_brute_force() -> None:
     assert got == want
 
 
-@pytest.mark.parametrize(("sample", "max_df"), [(4, 1000), (4, 3), (2, 8), (8, 50)])
-def test_passage_candidates_equals_reference(sample: int, max_df: int) -> None:
+@pytest.mark.parametrize(("sample", "max_df", "count_block"),
+                         [(4, 1000, 4_000_000), (4, 3, 4_000_000), (2, 8, 100), (8, 50, 7)])
+def test_passage_candidates_equals_reference(
+    sample: int, max_df: int, count_block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(score_module, "_COUNT_BLOCK", count_block)  # counted in ranges
     rng = np.random.default_rng(sample * 100 + max_df)
     arrays = [np.unique(rng.integers(0, 3000, size=int(rng.integers(0, 80))).astype(np.uint32))
               for _ in range(300)]

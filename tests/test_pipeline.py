@@ -79,6 +79,7 @@ def test_every_document_in_exactly_one_cluster_with_empty_and_short() -> None:
     assert result.stats.too_short == 4
     exact = [m for m in result.pairs if m.relation == "exact"]
     assert [(m.a, m.b, m.score) for m in exact] == [("4", "8", 1.0)]
+    assert result.stats.exact_duplicates == 1
 
 
 def test_representative_policies() -> None:

@@ -20,7 +20,7 @@ import numpy as np
 
 from .boilerplate import BoilerplateModel, configured_boilerplate, learn_for_run, source_of
 from .chunks import Permuted, prepare_stream
-from .cluster import UnionFind, order_clusters
+from .cluster import order_clusters
 from .config import Config
 from .html import veto
 from .index import LSHParams, candidate_pairs, choose_params
@@ -198,24 +198,16 @@ def run(
 
     # Exact duplicates (same normalised cleaned text) are grouped before LSH;
     # only the first of each group (by id) is signed and indexed.
-    uf = UnionFind(n)
-    matches: list[Match] = []
+    # (score.link judges them: the template guard may refuse one.)
     leader_of: dict[bytes, int] = {}
     exact_edges: list[tuple[int, int]] = []
     is_leader = eligible.copy()
-    exact = 0
     for i in np.flatnonzero(eligible).tolist():
         key = cols.keys[int(order[i])]
         lead = leader_of.setdefault(key, int(i))
         if lead != i:
             is_leader[i] = False
-            uf.union(lead, int(i))
             exact_edges.append((lead, int(i)))
-            exact += 1
-            matches.append(
-                Match(a=ids[lead], b=ids[i], relation="exact", score=1.0, jaccard=1.0,
-                      containment=1.0)
-            )
     del leader_of
 
     leaders = np.flatnonzero(is_leader)
@@ -255,7 +247,8 @@ def run(
         for i, g in enumerate(order.tolist())
     }
     stats = Stats(
-        documents=n, too_short=int(n - eligible.sum()), exact_duplicates=exact,
+        documents=n, too_short=int(n - eligible.sum()),
+        exact_duplicates=sum(1 for m in matches if m.relation == "exact"),
         candidates=linked.candidates, verified=verified,
         linked=sum(1 for m in matches if m.relation != "exact"),
         seconds=time.perf_counter() - t0,

@@ -16,7 +16,18 @@ from .types import Article, Cluster, DocumentInfo, Match, Skipped
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Stats:
-    """Counts from one run."""
+    """Counts from one run.
+
+    Attributes:
+        documents: input documents (skipped inputs not counted).
+        too_short: documents with too few words to compare.
+        exact_duplicates: pairs linked as ``exact`` (same text after stripping;
+            pairs the template guard refused are not counted).
+        candidates: candidate pairs verified (from LSH, passages, rewrites).
+        verified: verdicts reached (linked or not).
+        linked: linked pairs other than exact duplicates.
+        seconds: wall time of the run.
+    """
 
     documents: int
     too_short: int

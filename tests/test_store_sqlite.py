@@ -292,3 +292,29 @@ def test_texts_dictionary_is_frozen_with_the_format() -> None:
         blob = encode_payload("Minister to resign", text, cleaned)
         assert decode_payload(blob) == ("Minister to resign", text, cleaned)
     assert len(compress_texts(None, text, text)) < len(zlib.compress(text.encode(), 9))
+
+
+def test_a_rolled_back_insert_leaves_no_band_entries(tmp_path: Path) -> None:
+    """The recent band entries a connection holds in memory follow a rollback."""
+    import numpy as np
+
+    from newsdedup.store import StoredDoc
+
+    def doc(seq: int) -> StoredDoc:
+        return StoredDoc(seq=seq, id=f"d{seq}", published=None, source=None, n_words=1,
+                         exact=seq, cluster=0, rep=None, shingles=np.array([seq], np.uint32))
+
+    keys = np.array([11 << 20, 12 << 20, 13 << 20], dtype=np.uint64)
+    store = SQLiteStore(tmp_path / "r.db")
+    try:
+        with store.transaction():
+            store.insert([doc(1)], [keys[:2]])
+        with pytest.raises(RuntimeError), store.transaction():
+            store.insert([doc(2), doc(3)], [keys, keys[1:]])
+            assert store.buckets(keys, 10) == {int(keys[0]): [1, 2], int(keys[1]): [1, 2, 3],
+                                               int(keys[2]): [2, 3]}
+            raise RuntimeError("abort the batch")
+        assert store.buckets(keys, 10) == {int(keys[0]): [1], int(keys[1]): [1]}
+        assert len(store) == 1 and store.band_rows() == 2 and store.integrity() == []
+    finally:
+        store.close()

@@ -614,23 +614,21 @@ CREATE INDEX IF NOT EXISTS docs_published ON docs(published) WHERE published IS 
 CREATE TABLE IF NOT EXISTS bands (grp INTEGER PRIMARY KEY, entries BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS terms (hash INTEGER PRIMARY KEY, df INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS terms_hot ON terms(df) WHERE df >= 32;
-CREATE TABLE IF NOT EXISTS bands_new (
-    key INTEGER NOT NULL,
-    seq INTEGER NOT NULL,
-    PRIMARY KEY (key, seq)
-) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bands_new (seq INTEGER PRIMARY KEY, keys BLOB NOT NULL);
 """
-# The band table has two levels (LSM-style). New entries go to ``bands_new``, one
-# B-tree row per (key, seq) (about 17 bytes each); once it holds more than
-# max(_MERGE_MIN, entries in ``bands`` / 4) they are merged into ``bands``, where
-# the entries whose keys share their top _GROUP_BITS bits are one row (a group,
-# :func:`_pack_groups`: 6 bytes per entry up to 262,143 documents, 7 bytes up to
-# 67 million, and
-# a few bytes per group). Random-key inserts into one large B-tree would dirty
-# most of its pages in every transaction; a merge rewrites the groups in key
-# order, a range at a time. Seqs in ``bands_new`` are always larger than those
-# in ``bands``.
+# The band table has two levels (LSM-style). A new document's entries are one
+# row of ``bands_new`` (its seq and its sorted 48-bit keys, 6 bytes each: an
+# append, not one random B-tree insert per key); each connection holds them in
+# memory as sorted arrays (reloaded when another connection has written the
+# file) and looks keys up there. Once they are more than max(_MERGE_MIN,
+# entries in ``bands`` / _MERGE_FRACTION), they are merged into ``bands``,
+# where the entries whose keys share their top _GROUP_BITS bits are one row (a
+# group, :func:`_pack_groups`: 6 bytes per entry up to 262,143 documents, 7
+# bytes up to 67 million, and a few bytes per group); a merge rewrites the
+# groups in key order, a range at a time. Seqs in ``bands_new`` are always
+# larger than those in ``bands``.
 _MERGE_MIN = 500_000
+_MERGE_FRACTION = 4
 _DOC_COLS = (
     "seq, id, published, source, n_words, exact, cluster, rep, shingles, keys, lead, samples"
 )
@@ -657,8 +655,38 @@ _SUFFIX_MASK = (1 << _SUFFIX_BITS) - 1
 _MERGE_GROUPS = 1 << 13  # groups rewritten per step of a merge (bounds its memory)
 
 
+_TAIL_MAX = 20_000  # recent entries kept in a dict before they join the sorted arrays
+_NO_ENTRIES = np.zeros(0, dtype=np.int64)
+
+
 def _short_keys(keys: np.ndarray) -> np.ndarray:
     return (keys.astype(np.uint64, copy=False) >> np.uint64(_KEY_SHIFT)).astype(np.int64)
+
+
+def _pack_recent(short: np.ndarray) -> bytes:
+    """48-bit keys as 6-byte little-endian integers."""
+    return bytes(short.astype("<u8").view(np.uint8).reshape(-1, 8)[:, :6].tobytes())
+
+
+def _unpack_recent(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
+    """The entries of ``bands_new`` rows (seq, keys): keys and seqs, sorted by (key, seq).
+
+    >>> k, q = _unpack_recent([(7, _pack_recent(np.array([5, 2**47 + 1]))),
+    ...                        (3, _pack_recent(np.array([5])))])
+    >>> k.tolist(), q.tolist()
+    ([5, 5, 140737488355329], [3, 7, 7])
+    """
+    if not rows:
+        return _NO_ENTRIES, _NO_ENTRIES
+    seqs, blobs = zip(*rows, strict=True)
+    counts = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // 6
+    raw = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(-1, 6)
+    pad = np.zeros((len(raw), 8), dtype=np.uint8)
+    pad[:, :6] = raw
+    keys = pad.view("<u8").ravel().astype(np.int64)
+    q = np.repeat(np.array(seqs, dtype=np.int64), counts)
+    order = np.lexsort((q, keys))
+    return keys[order], q[order]
 
 
 def _pack_groups(keys: np.ndarray, seqs: np.ndarray) -> list[tuple[int, bytes]]:
@@ -797,6 +825,13 @@ class SQLiteStore(IndexStore):
             self._con.close()
             raise
         self._depth = 0
+        # the recent level in memory: sorted (key, seq) arrays, then a dict of
+        # the entries added since (larger seqs); None: not loaded
+        self._rk: np.ndarray | None = None
+        self._rq: np.ndarray = _NO_ENTRIES
+        self._tail: dict[int, list[int]] = {}
+        self._tail_n = 0
+        self._recent_version = -1
         self._bits: np.ndarray | None = None
         self._bits_off = False
         self._looked = 0
@@ -836,10 +871,9 @@ class SQLiteStore(IndexStore):
             cur = self._con.execute("SELECT grp, entries FROM bands ORDER BY grp")
             while rows := cur.fetchmany(_MERGE_GROUPS):
                 self._set_bits(_unpack_groups(rows)[0])
-            cur = self._con.execute("SELECT key FROM bands_new")
-            while rows := cur.fetchmany(100_000):
-                self._set_bits(np.fromiter((r[0] for r in rows), dtype=np.int64,
-                                           count=len(rows)))
+            self._recent()
+            self._flush_tail()
+            self._set_bits(self._recent_keys())
             self._data_version = version
         elif version != self._data_version:
             self._bits, self._bits_off = None, True
@@ -875,6 +909,7 @@ class SQLiteStore(IndexStore):
         except BaseException:
             self._depth = 0
             self._con.execute("ROLLBACK")
+            self._rk = None  # the recent level in memory may hold rolled-back entries
             raise
         self._depth = 0
         self._con.execute("COMMIT")
@@ -891,45 +926,100 @@ class SQLiteStore(IndexStore):
             )
         return first
 
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """One read snapshot for both levels (outside a write transaction)."""
+        if self._depth:
+            yield
+            return
+        self._con.execute("BEGIN")
+        try:
+            self._con.execute("SELECT 1 FROM meta LIMIT 1").fetchall()  # starts the snapshot
+            yield
+        finally:
+            self._con.execute("COMMIT")
+
+    def _recent(self) -> tuple[np.ndarray, np.ndarray]:
+        """The recent level's sorted arrays, (re)loaded when this connection has
+        none or another connection has committed since they were loaded."""
+        version = self._con.execute("PRAGMA data_version").fetchone()[0]
+        if self._rk is None or version != self._recent_version:
+            rows = self._con.execute("SELECT seq, keys FROM bands_new").fetchall()
+            self._rk, self._rq = _unpack_recent(rows)
+            self._tail, self._tail_n = {}, 0
+            self._recent_version = version
+        return self._rk, self._rq
+
+    def _recent_keys(self) -> np.ndarray:
+        return self._rk if self._rk is not None else _NO_ENTRIES
+
+    def _flush_tail(self) -> None:
+        """Move the dict of recent entries into the sorted arrays."""
+        if not self._tail or self._rk is None:
+            return
+        items = sorted(self._tail.items())
+        keys = np.repeat(np.array([k for k, _v in items], dtype=np.int64),
+                         [len(v) for _k, v in items])
+        seqs = np.array([s for _k, v in items for s in v], dtype=np.int64)
+        self._tail, self._tail_n = {}, 0
+        self._insert_sorted(keys, seqs)
+
+    def _insert_sorted(self, keys: np.ndarray, seqs: np.ndarray) -> None:
+        """Add entries sorted by (key, seq), seqs larger than any held, to the arrays."""
+        assert self._rk is not None
+        at = np.searchsorted(self._rk, keys, "right")
+        self._rk, self._rq = np.insert(self._rk, at, keys), np.insert(self._rq, at, seqs)
+
+    def _add_recent(self, keys: np.ndarray, seqs: np.ndarray) -> None:
+        if self._rk is None:
+            return
+        if self._tail_n + len(keys) <= _TAIL_MAX:
+            tail = self._tail
+            for k, q in zip(keys.tolist(), seqs.tolist(), strict=True):
+                members = tail.get(k)
+                if members is None:
+                    tail[k] = [q]
+                else:
+                    members.append(q)
+            self._tail_n += len(keys)
+            return
+        self._flush_tail()
+        order = np.lexsort((seqs, keys))
+        self._insert_sorted(keys[order], seqs[order])
+
     def buckets(self, keys: np.ndarray, limit: int) -> dict[int, list[int]]:
         out: dict[int, list[int]] = {}
         full = np.unique(keys.astype(np.uint64, copy=False))
         short = _short_keys(full)
-        maybe = self._maybe_present(short)
-        if maybe is not None:
-            full, short = full[maybe], short[maybe]
-        if not len(short):
-            return out
-        # the merged level: the groups of the keys, decoded to sorted (key, seq) arrays
-        groups = np.unique(short >> _SUFFIX_BITS).tolist()
-        rows = []
-        for start in range(0, len(groups), _MAX_PARAMS):
-            rows += self._con.execute(
-                "SELECT grp, entries FROM bands WHERE grp IN "
-                "(SELECT value FROM json_each(?)) ORDER BY grp",
-                (json.dumps(groups[start : start + _MAX_PARAMS]),),
-            ).fetchall()
+        with self._reading():
+            maybe = self._maybe_present(short)
+            rk, rq = self._recent()
+            if maybe is not None:
+                full, short = full[maybe], short[maybe]
+            if not len(short):
+                return out
+            # the merged level: the groups of the keys, decoded to sorted (key, seq) arrays
+            groups = np.unique(short >> _SUFFIX_BITS).tolist()
+            rows = []
+            for start in range(0, len(groups), _MAX_PARAMS):
+                rows += self._con.execute(
+                    "SELECT grp, entries FROM bands WHERE grp IN "
+                    "(SELECT value FROM json_each(?)) ORDER BY grp",
+                    (json.dumps(groups[start : start + _MAX_PARAMS]),),
+                ).fetchall()
         mkeys, mseqs = _unpack_groups(rows)
         lo = np.searchsorted(mkeys, short, "left").tolist()
         hi = np.searchsorted(mkeys, short, "right").tolist()
-        # the recent level
-        signed = short.tolist()
-        recent: dict[int, str] = {}
-        sql = (
-            "SELECT j.value, (SELECT group_concat(seq) FROM "
-            "(SELECT seq FROM bands_new WHERE key = j.value ORDER BY seq LIMIT ?)) "
-            "FROM json_each(?) AS j"
-        )
-        for start in range(0, len(signed), _MAX_PARAMS):
-            chunk = signed[start : start + _MAX_PARAMS]
-            for key, new in self._con.execute(sql, (limit, json.dumps(chunk))):
-                if new is not None:
-                    recent[key] = new
-        for key, k, a, b in zip(full.tolist(), signed, lo, hi, strict=True):
+        rlo = np.searchsorted(rk, short, "left").tolist()
+        rhi = np.searchsorted(rk, short, "right").tolist()
+        tail = self._tail
+        for key, k, a, b, ra, rb in zip(full.tolist(), short.tolist(), lo, hi, rlo, rhi,
+                                        strict=True):
             members = mseqs[a : min(b, a + limit)].tolist() if b > a else []
-            new = recent.get(k)
-            if new is not None and len(members) < limit:
-                members += [int(s) for s in new.split(",")]
+            if rb > ra and len(members) < limit:
+                members += rq[ra : min(rb, ra + limit)].tolist()
+            if tail and len(members) < limit and k in tail:
+                members += tail[k]
             if members:
                 out[key] = members[:limit]
         return out
@@ -991,18 +1081,24 @@ class SQLiteStore(IndexStore):
                 raise DuplicateIdError(
                     f"document id {next(iter(taken), '?')!r} is already in the index"
                 ) from None
-            rows = [
-                (k, d.seq)
-                for d, ks in zip(docs, keys, strict=True)
-                for k in _short_keys(ks).tolist()
-            ]
-            rows.sort()
-            con.executemany("INSERT OR IGNORE INTO bands_new (key, seq) VALUES (?, ?)", rows)
-            if rows:
-                self._set_bits(np.fromiter((k for k, _s in rows), dtype=np.int64, count=len(rows)))
-            recent = self._counter("recent_rows") + len(rows)
+            self._recent()  # in memory before this batch (its entries are added below)
+            recs, shorts = [], []
+            for d, ks in zip(docs, keys, strict=True):
+                short = np.unique(_short_keys(ks))
+                if len(short):
+                    recs.append((d.seq, _pack_recent(short)))
+                    shorts.append(short)
+            con.executemany("INSERT INTO bands_new (seq, keys) VALUES (?, ?)", recs)
+            n_new = 0
+            if recs:
+                new_keys = np.concatenate(shorts)
+                n_new = len(new_keys)
+                self._set_bits(new_keys)
+                self._add_recent(new_keys, np.repeat(
+                    np.array([q for q, _b in recs], dtype=np.int64), [len(x) for x in shorts]))
+            recent = self._counter("recent_rows") + n_new
             main = self._counter("main_rows")
-            if recent > max(_MERGE_MIN, main // 4):
+            if recent > max(_MERGE_MIN, main // _MERGE_FRACTION):
                 self._merge()
                 self._set_counter("main_rows", main + recent)
                 recent = 0
@@ -1014,17 +1110,15 @@ class SQLiteStore(IndexStore):
         the caller's transaction), rewriting _MERGE_GROUPS groups at a time in
         group order (the freed pages are reused at once)."""
         con = self._con
+        self._recent()
+        self._flush_tail()
+        rk, rq = self._recent()
         for lo in range(0, 1 << _GROUP_BITS, _MERGE_GROUPS):
             hi = lo + _MERGE_GROUPS
-            # as two texts of numbers (a list of a million row tuples costs more)
-            nkeys, nseqs = con.execute(
-                "SELECT group_concat(key), group_concat(seq) FROM bands_new "
-                "WHERE key >= ? AND key < ?", (lo << _SUFFIX_BITS, hi << _SUFFIX_BITS),
-            ).fetchone()
-            if nkeys is None:
+            a, b = np.searchsorted(rk, [lo << _SUFFIX_BITS, hi << _SUFFIX_BITS]).tolist()
+            if a == b:
                 continue
-            new_keys = np.fromstring(nkeys, dtype=np.int64, sep=",")
-            new_seqs = np.fromstring(nseqs, dtype=np.int64, sep=",")
+            new_keys, new_seqs = rk[a:b], rq[a:b]
             touched = np.unique(new_keys >> _SUFFIX_BITS).tolist()
             old = con.execute(
                 "SELECT grp, entries FROM bands WHERE grp IN "
@@ -1046,6 +1140,7 @@ class SQLiteStore(IndexStore):
                 _pack_groups(keys, seqs),
             )
         con.execute("DELETE FROM bands_new")
+        self._rk, self._rq = _NO_ENTRIES, _NO_ENTRIES
 
     def _count_terms(self, docs: Sequence[StoredDoc], sign: int) -> None:
         n, df = term_counts(docs)
@@ -1090,7 +1185,12 @@ class SQLiteStore(IndexStore):
                 for k in _short_keys(ks).tolist()
             ]
             self._delete_merged({k >> _SUFFIX_BITS for k, _s in rows}, {d.seq for d in docs})
-            con.executemany("DELETE FROM bands_new WHERE key = ? AND seq = ?", rows)
+            self._recent()
+            con.executemany("DELETE FROM bands_new WHERE seq = ?", [(d.seq,) for d in docs])
+            self._flush_tail()
+            if self._rk is not None and len(self._rk):
+                keep = ~np.isin(self._rq, np.array([d.seq for d in docs], dtype=np.int64))
+                self._rk, self._rq = self._rk[keep], self._rq[keep]
             con.executemany("DELETE FROM docs WHERE seq = ?", [(d.seq,) for d in docs])
             con.executemany("DELETE FROM texts WHERE seq = ?", [(d.seq,) for d in docs])
             self._count_terms(docs, -1)
@@ -1135,7 +1235,8 @@ class SQLiteStore(IndexStore):
     def band_rows(self) -> int:
         """Rows in the band table (for consistency checks)."""
         merged = sum(len(k) for k, _q in self._merged_entries())
-        return merged + int(self._con.execute("SELECT count(*) FROM bands_new").fetchone()[0])
+        return merged + int(self._con.execute(
+            "SELECT coalesce(sum(length(keys)), 0) / 6 FROM bands_new").fetchone()[0])
 
     def integrity(self) -> list[str]:
         """Problems found: SQLite's integrity check and band rows without a document."""
@@ -1143,7 +1244,8 @@ class SQLiteStore(IndexStore):
             r[0] for r in self._con.execute("PRAGMA integrity_check") if r[0] != "ok"
         ]
         orphans = self._con.execute(
-            "SELECT count(*) FROM bands_new WHERE seq NOT IN (SELECT seq FROM docs)"
+            "SELECT coalesce(sum(length(keys)), 0) / 6 FROM bands_new "
+            "WHERE seq NOT IN (SELECT seq FROM docs)"
         ).fetchone()[0]
         lost = self._con.execute(
             "SELECT count(*) FROM texts WHERE seq NOT IN (SELECT seq FROM docs)"

@@ -1,4 +1,4 @@
-"""The preset dictionary of the stored texts' deflate streams (index format 5).
+"""The preset dictionary of the stored texts' deflate streams (index format 6).
 
 Deflate may refer back into a preset dictionary as into text already seen, so
 the common words of news prose cost a short back-reference from the first

@@ -31,18 +31,20 @@ Stored formats are versioned and self-describing, never pickled:
   whether it leads its exact group;
 * the band table holds three kinds of keys: copy-LSH bands, passage samples
   and rewrite-family bands (:mod:`newsdedup.stream` salts them apart); SQLite
-  keeps recent entries one row each and merges them into rows that hold every
-  entry of a key range (:func:`_pack_groups`, 6 bytes per entry);
+  keeps a new document's entries as one row (its 48-bit keys, 6 bytes each)
+  and merges them into rows that hold every entry of a key range
+  (:func:`_pack_groups`, 6 bytes per entry);
 * the key-term document frequencies over the exact-group leads
   (:meth:`IndexStore.term_df`), for the streaming key-term caps.
 
 Signatures are not stored: band keys are recomputed from the shingle set and
 the key-term hashes the rewrite bands used when a document is removed.
 Format 3 added the key-term part, the frequencies, the sample count and the
-lead flag; format 5 (this one) the texts' preset dictionary and raw deflate
-stream, the grouped band rows and the ``texts`` table of SQLite (format 4 was
-a short-lived step towards it, with zlib-wrapped texts). An index of another
-format is refused with a clear error (:func:`check_fingerprint`): rebuild it.
+lead flag; format 6 (this one) the texts' preset dictionary and raw deflate
+stream, and in SQLite the grouped band rows, one recent-entries row per
+document and the ``texts`` table (formats 4 and 5 were short-lived steps
+towards it). An index of another format is refused with a clear error
+(:func:`check_fingerprint`): rebuild it.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ from ._zdict import ZDICT
 from .errors import IncompatibleSignatureError, MissingDependencyError, NewsDedupError
 
 #: Version of the stored layout (tables, keys, record and shingle coding).
-INDEX_FORMAT = 5
+INDEX_FORMAT = 6
 _SQLITE_APP_ID = 0x4E444450  # "NDDP" in PRAGMA application_id
 
 

@@ -57,3 +57,28 @@ def test_link_in_workers_equals_one_process(monkeypatch: pytest.MonkeyPatch) -> 
     assert calls == [2]
     assert len(one.verdicts) > 1000 and any(m.relation == "rewrite" for m in one.pairs)
     assert _signature(two) == _signature(one)
+
+
+def _cluster_in_pool_worker(n: int) -> list[list[str]]:
+    docs = [{"id": str(i), "text": f"Story {i // 2} about the harbour crane number {i // 2} "
+             "which the port authority said would be replaced next spring at a cost of "
+             f"{i // 2} million after an inspection found cracks in its frame."}
+            for i in range(n)]
+    res = newsdedup.cluster(docs, progress=False)
+    return sorted(sorted(c.members) for c in res.clusters)
+
+
+@needs_fork
+def test_cluster_in_a_daemonic_pool_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A multiprocessing.Pool worker may not start processes: prepare and link
+    run in it without workers, with the same result."""
+    import multiprocessing as mp
+
+    monkeypatch.setattr(score, "PARALLEL_MIN_PAIRS", 1)
+    monkeypatch.setattr("newsdedup.chunks.CHUNK_DOCS", 10)
+    monkeypatch.setenv("NEWSDEDUP_WORKERS", "2")
+    here = _cluster_in_pool_worker(60)
+    with mp.get_context("fork").Pool(1) as pool:
+        there = pool.apply(_cluster_in_pool_worker, (60,))
+    assert there == here
+    assert sum(len(c) == 2 for c in here) == 30

@@ -363,7 +363,9 @@ def prepare_stream(
         if chunk:
             head.append(chunk)
     more = len(head) == 2 and len(head[1]) == CHUNK_DOCS
-    if workers <= 1 or not more:
+    import multiprocessing as mp
+
+    if workers <= 1 or not more or mp.current_process().daemon:  # daemons have no children
         for chunk in head:
             meta.chunks.append(prepare_chunk(chunk, config, None, model))
             if on_chunk:
@@ -373,7 +375,6 @@ def prepare_stream(
             if on_chunk:
                 on_chunk(len(chunk))
         return meta
-    import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
     meta.spool_dir = tempfile.mkdtemp(prefix="newsdedup-")

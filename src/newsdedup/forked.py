@@ -25,8 +25,13 @@ _STATE: tuple[Callable[[Any, Any], Any], Any] | None = None
 
 
 def fork_available() -> bool:
-    """Whether worker processes can be forked from this process now."""
-    return "fork" in mp.get_all_start_methods() and threading.active_count() == 1
+    """Whether worker processes can be forked from this process now (not in a
+    daemonic process, such as a ``multiprocessing.Pool`` worker, which may not
+    have children)."""
+    return (
+        "fork" in mp.get_all_start_methods() and threading.active_count() == 1
+        and not mp.current_process().daemon
+    )
 
 
 def _call(block: Any) -> Any:

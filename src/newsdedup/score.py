@@ -568,15 +568,22 @@ def passage_candidates(
         piece.sort()
         first = np.flatnonzero(np.r_[True, piece[1:] != piece[:-1]])
         counts = np.diff(np.r_[first, len(piece)])
-        codes = piece[first]
-        a, b = codes // n, codes % n
-        small = np.minimum(n_samp[a], n_samp[b])
-        # A containment >= 0.8 shares about 80% of the smaller side's samples; half
-        # of them is a safe floor that keeps pairs sharing a stock phrase or two out.
-        need = np.minimum(np.maximum(min_shared, np.ceil(min_share * small)), small)
-        keep = counts >= need
-        found.append(np.stack([a[keep], b[keep]], axis=1))
+        found.append(_enough_shared(piece[first], counts, n, n_samp, min_shared, min_share))
     return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
+
+
+def _enough_shared(
+    codes: np.ndarray, counts: np.ndarray, n: int, n_samp: np.ndarray, min_shared: int,
+    min_share: float,
+) -> np.ndarray:
+    """The pairs (codes ``a * n + b``) whose shared-sample ``counts`` reach the bar."""
+    a, b = codes // n, codes % n
+    small = np.minimum(n_samp[a], n_samp[b])
+    # A containment >= 0.8 shares about 80% of the smaller side's samples; half
+    # of them is a safe floor that keeps pairs sharing a stock phrase or two out.
+    need = np.minimum(np.maximum(min_shared, np.ceil(min_share * small)), small)
+    keep = counts >= need
+    return np.stack([a[keep], b[keep]], axis=1)
 
 
 #: passage_candidates samples the shingles of this many documents at a time...
@@ -619,29 +626,8 @@ def passage_candidates_reference(
         out.append(dd[pos] * n + dd[pos + gap])
     if not out:
         return np.zeros((0, 2), dtype=np.int64)
-    # Count each pair's shared samples: the pair codes are sorted and counted in
-    # ranges of about _COUNT_BLOCK codes, so memory holds the codes once, not
-    # the several copies one sort of all of them would make.
-    total = sum(map(len, out))
-    parts = max(1, -(-total // _COUNT_BLOCK))
-    bounds = np.linspace(0, n * n, parts + 1).astype(np.int64)
-    found = []
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        part = np.concatenate(out if parts == 1 else [c[(c >= lo) & (c < hi)] for c in out])
-        if not len(part):
-            continue
-        part.sort()
-        first = np.flatnonzero(np.r_[True, part[1:] != part[:-1]])
-        counts = np.diff(np.r_[first, len(part)])
-        codes = part[first]
-        a, b = codes // n, codes % n
-        small = np.minimum(n_samp[a], n_samp[b])
-        # A containment >= 0.8 shares about 80% of the smaller side's samples; half
-        # of them is a safe floor that keeps pairs sharing a stock phrase or two out.
-        need = np.minimum(np.maximum(min_shared, np.ceil(min_share * small)), small)
-        keep = counts >= need
-        found.append(np.stack([a[keep], b[keep]], axis=1))
-    return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
+    codes, counts = np.unique(np.concatenate(out), return_counts=True)
+    return _enough_shared(codes, counts, n, n_samp, min_shared, min_share)
 
 
 # ---------------------------------------------------------------------------

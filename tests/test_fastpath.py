@@ -306,3 +306,18 @@ def test_streamed_jsonl_lines_equal_whole_file(
         assert streamed() == whole()
     finally:
         load._BLOCK = old_block
+
+
+def test_code_point_tables_equal_per_character_definitions() -> None:
+    """The tables are built over blocks of code points; each equals its
+    per-code-point definition."""
+    everything = _native._every_character()
+    assert everything == "".join(map(chr, range(0x110000)))
+    want = np.zeros(0x110000, dtype=np.uint8)
+    for cp in range(0x110000):
+        low = chr(cp).lower()
+        if len(low) == 1 and "a" <= low <= "z":
+            want[cp] = ord(low) - 96
+    got = _native.lower_letter_table()
+    assert np.array_equal(got, want)
+    assert got[0x212A] == ord("k") - 96 and got[0x130] == 0  # Kelvin sign; "İ" lowers to two

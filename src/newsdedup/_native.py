@@ -51,12 +51,18 @@ def available() -> bool:
     return True
 
 
+def _every_character() -> str:
+    """Every code point, in order, as one string (surrogates included)."""
+    codes = np.arange(0x110000, dtype="<u4").tobytes()
+    return codes.decode("utf-32-le", "surrogatepass")
+
+
 def word_table() -> np.ndarray:
     """uint8[0x110000]: 1 where the code point is a ``\\w`` character for ``re``."""
     global _WORD_TABLE
     if _WORD_TABLE is None:
         table = np.zeros(0x110000, dtype=np.uint8)
-        everything = "".join(map(chr, range(0x110000)))
+        everything = _every_character()
         for m in re.finditer(r"\w+", everything):
             table[m.start() : m.end()] = 1
         _WORD_TABLE = table
@@ -75,7 +81,7 @@ def char_table() -> np.ndarray:
     global _CHAR_TABLE
     if _CHAR_TABLE is None:
         table = np.zeros(0x110000, dtype=np.uint8)
-        everything = "".join(map(chr, range(0x110000)))
+        everything = _every_character()
         for bit, pattern in enumerate(CHAR_CLASSES):
             for m in re.finditer(pattern + "+", everything):
                 table[m.start() : m.end()] |= np.uint8(1 << bit)
@@ -91,10 +97,20 @@ def lower_letter_table() -> np.ndarray:
     global _LOWMAP
     if _LOWMAP is None:
         table = np.zeros(0x110000, dtype=np.uint8)
-        for cp in range(0x110000):
-            low = chr(cp).lower()
-            if len(low) == 1 and "a" <= low <= "z":
-                table[cp] = ord(low) - 96
+        everything = _every_character()
+        step = 4096
+        for start in range(0, 0x110000, step):
+            block = everything[start : start + step]
+            low = block.lower()
+            if len(low) == len(block):  # each character lowers to one character
+                code = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+                hit = np.flatnonzero((code >= 97) & (code <= 122))
+                table[start + hit] = (code[hit] - 96).astype(np.uint8)
+                continue
+            for cp in range(start, start + len(block)):  # a block with "İ" -> "i̇"
+                one = chr(cp).lower()
+                if len(one) == 1 and "a" <= one <= "z":
+                    table[cp] = ord(one) - 96
         _LOWMAP = table
     return _LOWMAP
 

@@ -706,8 +706,10 @@ class Linked:
 
 
 #: link() judges its candidate pairs in forked worker processes from this many
-#: pairs on (below, starting the workers costs more than it saves).
-PARALLEL_MIN_PAIRS = 1000
+#: pairs on (below, starting the workers and warming their caches costs about what
+#: they save: BBC News, 1,524 pairs, 1.58 s of CPU in one process against 1.08 s
+#: here plus 0.96 s in two workers).
+PARALLEL_MIN_PAIRS = 5000
 #: Blocks of candidate pairs per worker (more blocks balance the load; each
 #: block computes the facts of the documents it holds again).
 BLOCKS_PER_WORKER = 1

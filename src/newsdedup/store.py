@@ -623,7 +623,7 @@ CREATE TABLE IF NOT EXISTS bands_new (seq INTEGER PRIMARY KEY, keys BLOB NOT NUL
 # append, not one random B-tree insert per key); each connection holds them in
 # memory as sorted arrays (reloaded when another connection has written the
 # file) and looks keys up there. Once they are more than max(_MERGE_MIN,
-# entries in ``bands`` / _MERGE_FRACTION), they are merged into ``bands``,
+# min(entries in ``bands`` / _MERGE_FRACTION, _RECENT_MAX)), they are merged into ``bands``,
 # where the entries whose keys share their top _GROUP_BITS bits are one row (a
 # group, :func:`_pack_groups`: 6 bytes per entry up to 262,143 documents, 7
 # bytes up to 67 million, and a few bytes per group); a merge rewrites the
@@ -631,6 +631,10 @@ CREATE TABLE IF NOT EXISTS bands_new (seq INTEGER PRIMARY KEY, keys BLOB NOT NUL
 # larger than those in ``bands``.
 _MERGE_MIN = 500_000
 _MERGE_FRACTION = 4
+# ... and at most this many (16 bytes each in every connection's memory: 256 MiB;
+# reached from about 1 million documents in the default configuration, beyond
+# which merges come more often than every quarter of the merged level).
+_RECENT_MAX = 16_000_000
 _DOC_COLS = (
     "seq, id, published, source, n_words, exact, cluster, rep, shingles, keys, lead, samples"
 )
@@ -1100,7 +1104,7 @@ class SQLiteStore(IndexStore):
                     np.array([q for q, _b in recs], dtype=np.int64), [len(x) for x in shorts]))
             recent = self._counter("recent_rows") + n_new
             main = self._counter("main_rows")
-            if recent > max(_MERGE_MIN, main // _MERGE_FRACTION):
+            if recent > max(_MERGE_MIN, min(main // _MERGE_FRACTION, _RECENT_MAX)):
                 self._merge()
                 self._set_counter("main_rows", main + recent)
                 recent = 0

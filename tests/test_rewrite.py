@@ -173,3 +173,36 @@ def test_recomputed_content_terms_give_the_same_result(monkeypatch: pytest.Monke
     assert any(m.relation == "rewrite" for m in kept.pairs)
     assert [c.members for c in recomputed.clusters] == [c.members for c in kept.clusters]
     assert recomputed.pairs == kept.pairs
+
+
+def _archive_inputs(seed_texts: tuple[str, str], n_filler: int) -> list[dict[str, str]]:
+    """The two seeds (only the first signed "Reuter", as a story and a first take
+    of it that ends before the sign-off) among ``n_filler`` Reuters-21578 stories."""
+    docs = [{"id": "seed-a", "text": seed_texts[0].rstrip() + "\nReuter"},
+            {"id": "seed-b", "text": seed_texts[1]}]
+    recs = read_jsonl_gz(corpus_path("reuters21578", "reuters21578.jsonl.gz"))
+    for r in itertools.islice((r for r in recs if len(r["text"].split()) > 60), n_filler):
+        docs.append({"id": f"r{r['id']}", "title": r["title"], "text": r["text"]})
+    return docs
+
+
+def test_an_agency_archive_takes_unmarked_stories_as_the_agencys(
+    seed_texts: tuple[str, str],
+) -> None:
+    from newsdedup import entities
+
+    docs = _archive_inputs(seed_texts, 60)
+    assert sum(entities.wire_origin(d["text"]) == "reuters" for d in docs) >= 0.8 * len(docs)
+    # Alone, the two seeds are another outlet's rewrite of a Reuters story.
+    alone = newsdedup.cluster(docs[:2])
+    assert [m.relation for m in alone.pairs] == ["rewrite"]
+    # In an input that is mostly Reuters stories, the unmarked one is taken as
+    # Reuters' too: same source, so it needs the same-source bar (0.9).
+    archive = newsdedup.cluster(docs)
+    assert archive.cluster_of("seed-a").id != archive.cluster_of("seed-b").id
+    why = archive.explain("seed-a", "seed-b").reason
+    assert "mostly of reuters stories" in why and "below 0.9" in why
+    # Sources given: they decide, nothing is assumed.
+    sourced = newsdedup.cluster([dict(d, source="x" if d["id"] == "seed-b" else "reuters")
+                                 for d in docs])
+    assert sourced.cluster_of("seed-a").id == sourced.cluster_of("seed-b").id

@@ -173,7 +173,11 @@ class Config:
             "Reuter"; :func:`newsdedup.entities.wire_origin`). Higher than
             ``rewrite_threshold``: an outlet rarely paraphrases its own story,
             and its follow-ups on a subject share names and background (its
-            re-filings are copies, found by the copy relations).
+            re-filings are copies, found by the copy relations). A batch input
+            with no ``source`` fields in which most documents (80 %, at least
+            50 documents) carry one agency's mark is that agency's archive: a
+            story there without a mark counts as the agency's too
+            (:func:`newsdedup.score.archive_agency`); give ``source`` to decide.
         window: streaming (:meth:`Deduper.add`, ``filter``): a document only
             matches documents published at most this long before or after it
             (pairs where either date is unknown are not constrained). The

@@ -47,6 +47,11 @@ relations and scores, hence the same clusters, except where:
   are the batch ones (see ``tests/test_stream_caps.py``);
 * ``boilerplate="auto"`` learns per-source boilerplate from the batch input; the
   stream uses only a model given in the configuration;
+* an input without ``source`` fields, of at least 50 documents of which at least
+  80 % carry one news agency's mark, is taken by the batch run as that agency's
+  archive (:func:`newsdedup.score.archive_agency`: a story without a mark counts
+  as the agency's for the same-source rewrite bar); the stream does not infer
+  this;
 * above :data:`~newsdedup.chunks.KEEP_ARTICLES_MAX` documents the batch run no
   longer keeps original texts (the template guard reads the cleaned text); the
   stream always keeps them;

@@ -264,7 +264,7 @@ def cmd_reuters(args: argparse.Namespace) -> None:
                 judged += 1
     true_pairs = {p for p, (same, _r) in labels.items() if same}
     print(f"# {machine()}")
-    print(f"# Reuters-21578: {len(docs)} stories; labelled pool {len(labels)} pairs, "
+    print(f"# Reuters-21578: {len(recs)} stories; labelled pool {len(labels)} pairs, "
           f"{len(true_pairs)} same-story")
     rules: dict[str, int] = {}
     for _same, r in labels.values():

@@ -318,3 +318,44 @@ def test_a_rolled_back_insert_leaves_no_band_entries(tmp_path: Path) -> None:
         assert len(store) == 1 and store.band_rows() == 2 and store.integrity() == []
     finally:
         store.close()
+
+
+def test_two_connections_keep_their_recent_band_entries_in_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each connection holds the recent band entries in memory: it reads the rows
+    another one added, and everything again after another one merged or removed."""
+    import random
+
+    import numpy as np
+
+    from newsdedup.store import MemoryStore, StoredDoc
+
+    monkeypatch.setattr("newsdedup.store._MERGE_MIN", 400)
+    rng = random.Random(9)
+    pool = np.array([rng.getrandbits(64) for _ in range(120)], dtype=np.uint64)
+    a, b, memory = SQLiteStore(tmp_path / "c.db"), SQLiteStore(tmp_path / "c.db"), MemoryStore()
+    try:
+        for step in range(60):
+            writer = (a, b)[rng.random() < 0.5]
+            first = writer.reserve(5)
+            memory.reserve(5)
+            docs = [StoredDoc(seq=s, id=f"d{s}", published=None, source=None, n_words=1,
+                              exact=s, cluster=0, rep=None, shingles=np.array([s], np.uint32))
+                    for s in range(first, first + 5)]
+            keys = [np.unique(pool[rng.sample(range(len(pool)), 8)]) for _ in docs]
+            for store in (writer, memory):
+                with store.transaction():
+                    store.insert(docs, keys)
+            if step % 7 == 6:  # a removal by either connection
+                remover = (a, b)[rng.random() < 0.5]
+                gone = [docs[0]]
+                for store in (remover, memory):
+                    with store.transaction():
+                        store.delete(gone, keys[:1])
+            for reader in (a, b):
+                assert reader.buckets(pool, 1000) == memory.buckets(pool, 1000), step
+        assert a._counter("main_rows") > 0  # merges happened on the way
+    finally:
+        a.close()
+        b.close()

@@ -842,6 +842,8 @@ class SQLiteStore(IndexStore):
         self._tail: dict[int, list[int]] = {}
         self._tail_n = 0
         self._recent_version = -1
+        self._recent_top = 0  # the largest seq held
+        self._epoch = -1  # meta 'recent_epoch' when loaded (bumped by merges and removals)
         self._bits: np.ndarray | None = None
         self._bits_off = False
         self._looked = 0
@@ -950,15 +952,36 @@ class SQLiteStore(IndexStore):
             self._con.execute("COMMIT")
 
     def _recent(self) -> tuple[np.ndarray, np.ndarray]:
-        """The recent level's sorted arrays, (re)loaded when this connection has
-        none or another connection has committed since they were loaded."""
+        """The recent level's sorted arrays: loaded when this connection has none;
+        when another connection has committed since, the rows it added are read
+        (their seqs are larger than any held), or all of them again if it has
+        merged or removed entries."""
         version = self._con.execute("PRAGMA data_version").fetchone()[0]
-        if self._rk is None or version != self._recent_version:
+        if self._rk is not None and version == self._recent_version:
+            return self._rk, self._rq
+        epoch = self._counter("recent_epoch")
+        if self._rk is not None and epoch == self._epoch:
+            rows = self._con.execute(
+                "SELECT seq, keys FROM bands_new WHERE seq > ?", (self._recent_top,)
+            ).fetchall()
+            if rows:
+                self._flush_tail()
+                keys, seqs = _unpack_recent(rows)
+                self._insert_sorted(keys, seqs)
+                self._recent_top = max(self._recent_top, int(seqs.max()))
+        else:
             rows = self._con.execute("SELECT seq, keys FROM bands_new").fetchall()
             self._rk, self._rq = _unpack_recent(rows)
             self._tail, self._tail_n = {}, 0
-            self._recent_version = version
+            self._recent_top = int(self._rq.max()) if len(self._rq) else 0
+            self._epoch = epoch
+        self._recent_version = version
         return self._rk, self._rq
+
+    def _bump_epoch(self) -> None:
+        """Tell other connections that recent entries left (merged or removed)."""
+        self._epoch = self._counter("recent_epoch") + 1
+        self._set_counter("recent_epoch", self._epoch)
 
     def _recent_keys(self) -> np.ndarray:
         return self._rk if self._rk is not None else _NO_ENTRIES
@@ -1101,6 +1124,7 @@ class SQLiteStore(IndexStore):
             con.executemany("INSERT INTO bands_new (seq, keys) VALUES (?, ?)", recs)
             n_new = 0
             if recs:
+                self._recent_top = max(self._recent_top, max(q for q, _b in recs))
                 new_keys = np.concatenate(shorts)
                 n_new = len(new_keys)
                 self._set_bits(new_keys)
@@ -1151,6 +1175,7 @@ class SQLiteStore(IndexStore):
             )
         con.execute("DELETE FROM bands_new")
         self._rk, self._rq = _NO_ENTRIES, _NO_ENTRIES
+        self._bump_epoch()
 
     def _count_terms(self, docs: Sequence[StoredDoc], sign: int) -> None:
         n, df = term_counts(docs)
@@ -1197,6 +1222,7 @@ class SQLiteStore(IndexStore):
             self._delete_merged({k >> _SUFFIX_BITS for k, _s in rows}, {d.seq for d in docs})
             self._recent()
             con.executemany("DELETE FROM bands_new WHERE seq = ?", [(d.seq,) for d in docs])
+            self._bump_epoch()
             self._flush_tail()
             if self._rk is not None and len(self._rk):
                 keep = ~np.isin(self._rq, np.array([d.seq for d in docs], dtype=np.int64))

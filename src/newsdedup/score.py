@@ -20,7 +20,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 
@@ -721,31 +720,39 @@ class Linked:
 #: they save: BBC News, 1,524 pairs, 1.58 s of CPU in one process against 1.08 s
 #: here plus 0.96 s in two workers).
 PARALLEL_MIN_PAIRS = 5000
-#: Blocks of candidate pairs per worker (more blocks balance the load; each
-#: block computes the facts of the documents it holds again).
+#: Blocks of candidate pairs per worker. Pairs go to blocks by their first
+#: document (its index modulo the number of blocks), so the costly pairs (copies,
+#: whose template guard reads facts) spread evenly; a document in two blocks has
+#: its facts computed in each.
 BLOCKS_PER_WORKER = 1
 
 
-def _judge_block(judge: Judge, block: tuple[bool, np.ndarray]) -> list[Any]:
-    """For a block of exact duplicates (``(True, rows)``), the template guard's
-    conflict (or None) of each; for candidate pairs (``(False, rows)``, i < j),
-    their verdicts. A document's derived views (facts, rewrite view, terms) are
-    dropped after the last pair it is in: memory holds the documents in use,
-    not every document judged so far."""
-    exact, pairs = block
-    rows = pairs.tolist()
+def _judge_block(
+    judge: Judge, block: tuple[np.ndarray, np.ndarray]
+) -> tuple[list[Conflict | None], list[Verdict]]:
+    """For a block (exact duplicates, candidate pairs; rows (i, j)): the template
+    guard's conflict (or None) of each exact duplicate and the verdict of each
+    candidate pair. A document's derived views (facts, rewrite view, terms) are
+    dropped after the last row it is in: memory holds the documents in use, not
+    every document judged so far."""
+    exact_rows, pair_rows = block[0].tolist(), block[1].tolist()
+    rows = exact_rows + pair_rows
     last: dict[int, int] = {}
     for pos, (i, j) in enumerate(rows):
         last[i] = last[j] = pos
     done_at: dict[int, list[int]] = {}
     for doc, pos in last.items():
         done_at.setdefault(pos, []).append(doc)
-    out: list[Any] = []
+    conflicts: list[Conflict | None] = []
+    verdicts: list[Verdict] = []
     for pos, (i, j) in enumerate(rows):
-        out.append(judge._conflict(i, j, "copy") if exact else judge.judge(i, j))
+        if pos < len(exact_rows):
+            conflicts.append(judge._conflict(i, j, "copy"))
+        else:
+            verdicts.append(judge.judge(i, j))
         for doc in done_at.pop(pos, ()):
             judge.forget(doc)
-    return out
+    return conflicts, verdicts
 
 
 #: An input of at least WIRE_ARCHIVE_MIN_DOCS documents of which at least
@@ -878,18 +885,29 @@ def link(
 
     exact_arr = np.array(exact_edges if originals is not None else [],
                          dtype=np.int64).reshape(-1, 2)
-    work = len(exact_arr) + len(allp)
-    workers = worker_count() if work >= PARALLEL_MIN_PAIRS else 1
-    blocks: list[tuple[bool, np.ndarray]] = []
-    for exact, arr in ((True, exact_arr), (False, allp)):
-        if len(arr):
-            n_blocks = 1 if workers <= 1 else -(-len(arr) * BLOCKS_PER_WORKER * workers // work)
-            blocks += [(exact, b) for b in np.array_split(arr, n_blocks)]
+    workers = worker_count() if len(exact_arr) + len(allp) >= PARALLEL_MIN_PAIRS else 1
+    n_blocks = 1 if workers <= 1 else BLOCKS_PER_WORKER * workers
+
+    def split(arr: np.ndarray) -> list[np.ndarray]:
+        # by first document: a document's pairs in one block, costly ones spread
+        if n_blocks == 1:
+            return [np.arange(len(arr))]
+        key = arr[:, 0] % n_blocks
+        return [np.flatnonzero(key == k) for k in range(n_blocks)]
+
+    exact_sel, pair_sel = split(exact_arr), split(allp)
+    blocks = [(exact_arr[e], allp[p]) for e, p in zip(exact_sel, pair_sel, strict=True)]
     if workers > 1:
         load_tables()  # once here, not in every worker
     results = fork_map(_judge_block, judge, blocks, workers)
-    guarded = {(i, j): c for (exact, block), res in zip(blocks, results, strict=True) if exact
-               for (i, j), c in zip(block.tolist(), res, strict=True)}
+    guarded: dict[tuple[int, int], Conflict | None] = {}
+    pair_verdicts: list[Verdict | None] = [None] * len(allp)
+    for (exact_rows, _pairs), sel, (conflicts, block_verdicts) in zip(
+        blocks, pair_sel, results, strict=True
+    ):
+        guarded.update(zip(map(tuple, exact_rows.tolist()), conflicts, strict=True))
+        for pos, v in zip(sel.tolist(), block_verdicts, strict=True):
+            pair_verdicts[pos] = v
     exact_kept = []
     for i, j in exact_edges:
         conflict = guarded.get((i, j))
@@ -904,15 +922,14 @@ def link(
             reason=f"template look-alike: {conflict.detail} (same text after stripping)",
             signals={"jaccard": 1.0}, conflict=conflict,
         )
-    for (exact, block), res in zip(blocks, results, strict=True):
-        if exact:
-            continue
-        for (i, j), v in zip(block.tolist(), res, strict=True):
-            judge._cache[(i, j)] = v  # the chain guard may ask again
-            verdicts[(v.match.a, v.match.b)] = v
-            if v.match.relation != "distinct":
-                strong = v.match.relation != "rewrite" or v.match.score >= STRONG_REWRITE
-                edges.append((i, j, v.match.score, strong or not config.chain_guard))
+    for (i, j), maybe in zip(allp.tolist(), pair_verdicts, strict=True):
+        assert maybe is not None
+        v = maybe
+        judge._cache[(i, j)] = v  # the chain guard may ask again
+        verdicts[(v.match.a, v.match.b)] = v
+        if v.match.relation != "distinct":
+            strong = v.match.relation != "rewrite" or v.match.score >= STRONG_REWRITE
+            edges.append((i, j, v.match.score, strong or not config.chain_guard))
     groups, refused_idx = guarded_groups(n, edges, judge, link_threshold=config.rewrite_threshold)
     matches = [
         Match(a=min(ids[i], ids[j]), b=max(ids[i], ids[j]), relation="exact", score=1.0,

@@ -23,6 +23,7 @@ for inputs of at most :data:`KEEP_ARTICLES_MAX` documents.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -387,6 +388,9 @@ def prepare_stream(
     ctx = mp.get_context("fork" if fork_ok else "spawn")
     if fork_ok:
         _init_worker()  # forked workers inherit the loaded kernels
+        # The input's articles are left out of the forked workers' garbage
+        # collections, which would otherwise copy every page they live on.
+        gc.freeze()
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
                                  initializer=_init_worker) as pool:
@@ -415,6 +419,9 @@ def prepare_stream(
     except BaseException:
         shutil.rmtree(meta.spool_dir, ignore_errors=True)
         raise
+    finally:
+        if fork_ok:
+            gc.unfreeze()
     return meta
 
 

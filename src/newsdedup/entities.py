@@ -139,6 +139,9 @@ class _Chunk:
 
 
 _CHUNKS: dict[str, _Chunk] = {}
+#: The chunk cache is emptied when it holds more than this many chunks (about
+#: 300 B each: frequent chunks come back at once, rare ones would only fill memory).
+CHUNK_CACHE_MAX = 500_000
 
 
 _EDGE_PUNCTUATION = ".,;:!?\"'()[]\u201c\u201d\u2018\u2019"
@@ -174,7 +177,7 @@ def _chunk(chunk: str) -> _Chunk:
         lead_name=lead, inner_names=tuple(inner),
         revision=bool(_REVISION_RE.search(chunk)),
     )
-    if len(_CHUNKS) > 500_000:
+    if len(_CHUNKS) > CHUNK_CACHE_MAX:
         _CHUNKS.clear()
     _CHUNKS[chunk] = out
     return out

@@ -11,6 +11,7 @@ result depends only on the state and the block.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import threading
 from collections.abc import Callable, Sequence
@@ -49,9 +50,13 @@ def fork_map(
     if workers <= 1 or len(blocks) <= 1 or not fork_available():
         return [fn(state, b) for b in blocks]
     _STATE = (fn, state)
+    # Objects that exist now are left out of the workers' garbage collections,
+    # which would otherwise write to (and so copy) every page they live on.
+    gc.freeze()
     try:
         ctx = mp.get_context("fork")
         with ProcessPoolExecutor(max_workers=min(workers, len(blocks)), mp_context=ctx) as pool:
             return list(pool.map(_call, blocks))
     finally:
+        gc.unfreeze()
         _STATE = None

@@ -750,6 +750,7 @@ def _judge_block(
             conflicts.append(judge._conflict(i, j, "copy"))
         else:
             verdicts.append(judge.judge(i, j))
+            judge._cache.pop((i, j) if i <= j else (j, i), None)  # each pair comes once
         for doc in done_at.pop(pos, ()):
             judge.forget(doc)
     return conflicts, verdicts

@@ -95,12 +95,15 @@ def test_passage_candidates_matches_brute_force() -> None:
     assert got == want
 
 
-@pytest.mark.parametrize(("sample", "max_df", "count_block"),
-                         [(4, 1000, 4_000_000), (4, 3, 4_000_000), (2, 8, 100), (8, 50, 7)])
+@pytest.mark.parametrize(("sample", "max_df", "count_block", "pair_block"),
+                         [(4, 1000, 4_000_000, 64_000_000), (4, 3, 4_000_000, 50),
+                          (2, 8, 100, 64_000_000), (8, 50, 7, 30), (2, 1000, 100, 1)])
 def test_passage_candidates_equals_reference(
-    sample: int, max_df: int, count_block: int, monkeypatch: pytest.MonkeyPatch
+    sample: int, max_df: int, count_block: int, pair_block: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(score_module, "_COUNT_BLOCK", count_block)  # counted in ranges
+    monkeypatch.setattr(score_module, "_PAIR_BLOCK", pair_block)  # of first documents
     rng = np.random.default_rng(sample * 100 + max_df)
     arrays = [np.unique(rng.integers(0, 3000, size=int(rng.integers(0, 80))).astype(np.uint32))
               for _ in range(300)]

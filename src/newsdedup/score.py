@@ -552,21 +552,42 @@ def passage_candidates(
     # inside the group: position p pairs with p + gap while p + gap < its group's end
     group_len = np.repeat(lens, lens)
     in_group = (group_len > 1) & (group_len <= max_df)
-    pos = np.flatnonzero(in_group)
-    end = np.repeat(starts + lens, lens)[in_group]
-    out = []
-    gap = 1
-    while len(pos):
-        ok = pos + gap < end
-        pos, end = pos[ok], end[ok]
-        if len(pos):
-            out.append(dd[pos] * n + dd[pos + gap])
-        gap += 1
-    if not out:
-        return np.zeros((0, 2), dtype=np.int64)
-    # Count each pair's shared samples: the pair codes are sorted and counted in
-    # ranges of about _COUNT_BLOCK codes, so memory holds the codes once, not
-    # the several copies one sort of all of them would make.
+    del group_len
+    all_pos = np.flatnonzero(in_group)
+    all_end = np.repeat(starts + lens, lens)[in_group]
+    del in_group
+    # The pairs are generated and counted for one range of first documents at a
+    # time when there are more than _PAIR_BLOCK of them (a pair's codes, and so
+    # its count, fall in one range), so memory holds about _PAIR_BLOCK codes.
+    small_groups = lens[(lens > 1) & (lens <= max_df)].astype(np.int64)
+    total = int((small_groups * (small_groups - 1) // 2).sum())
+    ranges = min(n, max(1, -(-total // _PAIR_BLOCK)))
+    doc_bounds = np.linspace(0, n, ranges + 1).astype(np.int64).tolist()
+    first_doc = dd[all_pos]
+    found = []
+    for lo, hi in zip(doc_bounds[:-1], doc_bounds[1:], strict=True):
+        sel = (first_doc >= lo) & (first_doc < hi) if ranges > 1 else slice(None)
+        pos, end = all_pos[sel], all_end[sel]
+        out = []
+        gap = 1
+        while len(pos):
+            ok = pos + gap < end
+            pos, end = pos[ok], end[ok]
+            if len(pos):
+                out.append(dd[pos] * n + dd[pos + gap])
+            gap += 1
+        if out:
+            found.append(_count_shared(out, n, n_samp, min_shared, min_share))
+    return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
+
+
+def _count_shared(
+    out: list[np.ndarray], n: int, n_samp: np.ndarray, min_shared: int, min_share: float
+) -> np.ndarray:
+    """Count each pair's shared samples (its occurrences among the pair codes of
+    ``out``) and keep the pairs that reach the bar, sorted: the codes are sorted
+    and counted in ranges of about _COUNT_BLOCK codes, so memory holds them once,
+    not the several copies one sort of all of them would make."""
     total = sum(map(len, out))
     parts = max(1, -(-total // _COUNT_BLOCK))
     bounds = np.linspace(0, n * n, parts + 1).astype(np.int64)
@@ -598,8 +619,10 @@ def _enough_shared(
 
 #: passage_candidates samples the shingles of this many documents at a time...
 _SAMPLE_BLOCK = 8192
-#: ... and counts the shared samples of about this many pair codes at a time.
+#: ... counts the shared samples of about this many pair codes at a time...
 _COUNT_BLOCK = 4_000_000
+#: ... and holds about this many pair codes (8 bytes each) at a time.
+_PAIR_BLOCK = 64_000_000
 
 
 def passage_candidates_reference(

@@ -407,6 +407,8 @@ def prepare_stream(
                 while len(pending) > limit:
                     size, fut = pending.pop(0)
                     meta.chunks.append(fut.result())
+                    if len(meta.chunks) % TRIM_EVERY_CHUNKS == 0:
+                        release_freed_memory()
                     if on_chunk:
                         on_chunk(size)
 
@@ -423,6 +425,24 @@ def prepare_stream(
         if fork_ok:
             gc.unfreeze()
     return meta
+
+
+def release_freed_memory() -> None:
+    """Hand memory freed by Python back to the system (glibc's ``malloc_trim``):
+    a large input's texts and learning state leave the C heap fragmented, so
+    the process would otherwise keep their pages. A no-op elsewhere."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+#: While workers prepare, the articles already handed to them are freed; their
+#: memory is handed back every this many chunks (the input read for learning
+#: would otherwise stay in the process until preparation ends).
+TRIM_EVERY_CHUNKS = 8
 
 
 def _chunked(it: Iterator[Any]) -> Iterator[list[Any]]:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .boilerplate import BoilerplateModel, configured_boilerplate, learn_for_run, source_of
-from .chunks import Permuted, prepare_stream
+from .chunks import Permuted, prepare_stream, release_freed_memory
 from .cluster import order_clusters
 from .config import Config
 from .html import veto
@@ -153,18 +153,6 @@ class _ChunkProgress:
             self.bar.close()
 
 
-def _release_freed_memory() -> None:
-    """Hand memory freed by Python back to the system (glibc's ``malloc_trim``):
-    a large input's texts and learning state leave the C heap fragmented, so
-    the process would otherwise keep their pages. A no-op elsewhere."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
-
-
 def run(
     inputs: Any, config: Config, *, progress: bool | None = None
 ) -> Clusters:
@@ -187,7 +175,7 @@ def run(
         # Learning per-source boilerplate needs the whole input first.
         pending = list(source)
         learned = learn_for_run(pending, config)
-        _release_freed_memory()  # what learning held (every line of every article)
+        release_freed_memory()  # what learning held (every line of every article)
         source = _drain(pending)
     elif config.strip:
         learned = configured_boilerplate(config)
@@ -196,7 +184,7 @@ def run(
     prep = prepare_stream(source, config, model=learned, on_chunk=bar.update)
     bar.close()
     cols = prep.finish()
-    _release_freed_memory()  # the articles read, now prepared
+    release_freed_memory()  # the articles read, now prepared
     t_prep = time.perf_counter()
     n = len(prep.ids)
     order = np.array(sorted(range(n), key=prep.ids.__getitem__), dtype=np.int64)

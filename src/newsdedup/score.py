@@ -482,18 +482,14 @@ class Judge:
         """Same outlet: the same known ``source``, or the same agency's credit
         or sign-off on both (two stories of one newsroom on an event are a story
         and its follow-up, not a rewrite by another outlet). In an agency's
-        archive (:attr:`archive_agency`) a story without a mark or a ``source``
-        is taken as the agency's."""
-        a = b = None
+        archive (:attr:`archive_agency`, set only for inputs without sources) a
+        story without a mark is taken as the agency's."""
         if self.sources is not None:
             a, b = self.sources[i], self.sources[j]
             if a and b and str(a).casefold() == str(b).casefold():
                 return True
-        oa, ob = self.origin(i), self.origin(j)
-        if self.archive_agency is not None:
-            oa = oa if oa is not None or a else self.archive_agency
-            ob = ob if ob is not None or b else self.archive_agency
-        return oa is not None and oa == ob
+        oa = self.origin(i) or self.archive_agency
+        return oa is not None and oa == (self.origin(j) or self.archive_agency)
 
     def _conflict(self, i: int, j: int, kind: str) -> Conflict | None:
         return fact_conflict(

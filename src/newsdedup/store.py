@@ -397,6 +397,43 @@ def check_fingerprint(stored: dict[str, Any], wanted: dict[str, Any], where: str
 HOT_DF = 32
 
 
+@dataclass(frozen=True, slots=True)
+class BucketTable:
+    """Band-table members of many keys at once, as arrays: ``keys`` (uint64,
+    sorted, only keys with members), and the members of ``keys[i]`` (ascending
+    seqs, at most the lookup's limit) are ``seqs[offsets[i] : offsets[i + 1]]``."""
+
+    keys: np.ndarray
+    offsets: np.ndarray
+    seqs: np.ndarray
+
+    @classmethod
+    def from_dict(cls, table: dict[int, list[int]]) -> BucketTable:
+        ks = sorted(table)
+        counts = np.fromiter((len(table[k]) for k in ks), dtype=np.int64, count=len(ks))
+        offsets = np.zeros(len(ks) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        seqs = np.fromiter((s for k in ks for s in table[k]), dtype=np.int64,
+                           count=int(offsets[-1]))
+        return cls(np.array(ks, dtype=np.uint64), offsets, seqs)
+
+    def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each of ``keys``: where its members start in ``seqs`` and how many
+        there are (0 for a key without members)."""
+        n = len(self.keys)
+        pos = np.searchsorted(self.keys, keys)
+        hit = pos < n
+        hit[hit] = self.keys[pos[hit]] == keys[hit]
+        start = np.where(hit, self.offsets[np.minimum(pos, n)], 0)
+        count = np.where(hit, self.offsets[np.minimum(pos + 1, n)] - start, 0)
+        return start, count
+
+    def as_dict(self) -> dict[int, list[int]]:
+        bounds = self.offsets.tolist()
+        seqs = self.seqs.tolist()
+        return {k: seqs[bounds[i] : bounds[i + 1]] for i, k in enumerate(self.keys.tolist())}
+
+
 def term_counts(docs: Sequence[StoredDoc]) -> tuple[int, dict[int, int]]:
     """How many of ``docs`` count in the key-term document frequencies (leads
     with a shingle set), and how many of those hold each key-term hash."""
@@ -441,6 +478,10 @@ class IndexStore(ABC):
 
         Keys without members are left out.
         """
+
+    def bucket_table(self, keys: np.ndarray, limit: int) -> BucketTable:
+        """:meth:`buckets` as arrays (:class:`BucketTable`)."""
+        return BucketTable.from_dict(self.buckets(keys, limit))
 
     @abstractmethod
     def fetch(self, seqs: Sequence[int]) -> dict[int, StoredDoc]:
@@ -775,6 +816,45 @@ def _unpack_groups(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.nd
 
 
 _MAX_PARAMS = 30_000
+_NO_BUCKETS = BucketTable(np.zeros(0, dtype=np.uint64), np.zeros(1, dtype=np.int64), _NO_ENTRIES)
+
+
+def _gather_levels(
+    full: np.ndarray, short: np.ndarray, levels: Sequence[tuple[np.ndarray, np.ndarray]],
+    limit: int,
+) -> BucketTable:
+    """The members of sorted unique keys (``full``, looked up by their 48-bit
+    ``short`` forms) in levels of (key, seq) arrays sorted by (key, seq), each
+    level's seqs larger than the previous ones': per key the first ``limit``
+    of the levels' members in turn."""
+    n = len(short)
+    left = np.full(n, limit, dtype=np.int64)
+    parts = []
+    for keys, seqs in levels:
+        if not len(keys):
+            continue
+        lo = np.searchsorted(keys, short, "left")
+        c = np.minimum(np.searchsorted(keys, short, "right") - lo, left)
+        left -= c
+        parts.append((lo, c, seqs))
+    total = limit - left
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(total, out=offsets[1:])
+    out = np.empty(int(offsets[-1]), dtype=np.int64)
+    done = offsets[:-1].copy()  # where each key's next members go
+    for lo, c, seqs in parts:
+        m = int(c.sum())
+        if not m:
+            continue
+        intra = np.arange(m) - np.repeat(np.cumsum(c) - c, c)
+        out[np.repeat(done, c) + intra] = seqs[np.repeat(lo, c) + intra]
+        done += c
+    keep = total > 0
+    if bool(keep.all()):
+        return BucketTable(full, offsets, out)
+    offs = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
+    np.cumsum(total[keep], out=offs[1:])
+    return BucketTable(full[keep], offs, out)
 
 
 def _row_doc(row: tuple[Any, ...]) -> StoredDoc:
@@ -840,12 +920,12 @@ class SQLiteStore(IndexStore):
             self._con.close()
             raise
         self._depth = 0
-        # the recent level in memory: sorted (key, seq) arrays, then a dict of
-        # the entries added since (larger seqs); None: not loaded
+        # the recent level in memory: sorted (key, seq) arrays, then smaller
+        # sorted arrays of the entries added since (larger seqs); None: not loaded
         self._rk: np.ndarray | None = None
         self._rq: np.ndarray = _NO_ENTRIES
-        self._tail: dict[int, list[int]] = {}
-        self._tail_n = 0
+        self._tk: np.ndarray = _NO_ENTRIES
+        self._tq: np.ndarray = _NO_ENTRIES
         self._recent_version = -1
         self._recent_top = 0  # the largest seq held
         self._epoch = -1  # meta 'recent_epoch' when loaded (bumped by merges and removals)
@@ -977,7 +1057,7 @@ class SQLiteStore(IndexStore):
         else:
             rows = self._con.execute("SELECT seq, keys FROM bands_new").fetchall()
             self._rk, self._rq = _unpack_recent(rows)
-            self._tail, self._tail_n = {}, 0
+            self._tk, self._tq = _NO_ENTRIES, _NO_ENTRIES
             self._recent_top = int(self._rq.max()) if len(self._rq) else 0
             self._epoch = epoch
         self._recent_version = version
@@ -992,14 +1072,11 @@ class SQLiteStore(IndexStore):
         return self._rk if self._rk is not None else _NO_ENTRIES
 
     def _flush_tail(self) -> None:
-        """Move the dict of recent entries into the sorted arrays."""
-        if not self._tail or self._rk is None:
+        """Move the small arrays of the latest recent entries into the large ones."""
+        if not len(self._tk) or self._rk is None:
             return
-        items = sorted(self._tail.items())
-        keys = np.repeat(np.array([k for k, _v in items], dtype=np.int64),
-                         [len(v) for _k, v in items])
-        seqs = np.array([s for _k, v in items for s in v], dtype=np.int64)
-        self._tail, self._tail_n = {}, 0
+        keys, seqs = self._tk, self._tq
+        self._tk, self._tq = _NO_ENTRIES, _NO_ENTRIES
         self._insert_sorted(keys, seqs)
 
     def _insert_sorted(self, keys: np.ndarray, seqs: np.ndarray) -> None:
@@ -1011,31 +1088,30 @@ class SQLiteStore(IndexStore):
     def _add_recent(self, keys: np.ndarray, seqs: np.ndarray) -> None:
         if self._rk is None:
             return
-        if self._tail_n + len(keys) <= _TAIL_MAX:
-            tail = self._tail
-            for k, q in zip(keys.tolist(), seqs.tolist(), strict=True):
-                members = tail.get(k)
-                if members is None:
-                    tail[k] = [q]
-                else:
-                    members.append(q)
-            self._tail_n += len(keys)
+        order = np.lexsort((seqs, keys))
+        keys, seqs = keys[order], seqs[order]
+        if len(self._tk) + len(keys) <= _TAIL_MAX:
+            # the seqs are larger than any held: each goes after its key's entries
+            at = np.searchsorted(self._tk, keys, "right")
+            self._tk, self._tq = np.insert(self._tk, at, keys), np.insert(self._tq, at, seqs)
             return
         self._flush_tail()
-        order = np.lexsort((seqs, keys))
-        self._insert_sorted(keys[order], seqs[order])
+        self._insert_sorted(keys, seqs)
 
     def buckets(self, keys: np.ndarray, limit: int) -> dict[int, list[int]]:
-        out: dict[int, list[int]] = {}
+        return self.bucket_table(keys, limit).as_dict()
+
+    def bucket_table(self, keys: np.ndarray, limit: int) -> BucketTable:
         full = np.unique(keys.astype(np.uint64, copy=False))
         short = _short_keys(full)
         with self._reading():
             maybe = self._maybe_present(short)
             rk, rq = self._recent()
+            tk, tq = self._tk, self._tq
             if maybe is not None:
                 full, short = full[maybe], short[maybe]
             if not len(short):
-                return out
+                return _NO_BUCKETS
             # the merged level: the groups of the keys, decoded to sorted (key, seq) arrays
             groups = np.unique(short >> _SUFFIX_BITS).tolist()
             rows = []
@@ -1045,22 +1121,7 @@ class SQLiteStore(IndexStore):
                     "(SELECT value FROM json_each(?)) ORDER BY grp",
                     (json.dumps(groups[start : start + _MAX_PARAMS]),),
                 ).fetchall()
-        mkeys, mseqs = _unpack_groups(rows)
-        lo = np.searchsorted(mkeys, short, "left").tolist()
-        hi = np.searchsorted(mkeys, short, "right").tolist()
-        rlo = np.searchsorted(rk, short, "left").tolist()
-        rhi = np.searchsorted(rk, short, "right").tolist()
-        tail = self._tail
-        for key, k, a, b, ra, rb in zip(full.tolist(), short.tolist(), lo, hi, rlo, rhi,
-                                        strict=True):
-            members = mseqs[a : min(b, a + limit)].tolist() if b > a else []
-            if rb > ra and len(members) < limit:
-                members += rq[ra : min(rb, ra + limit)].tolist()
-            if tail and len(members) < limit and k in tail:
-                members += tail[k]
-            if members:
-                out[key] = members[:limit]
-        return out
+        return _gather_levels(full, short, (_unpack_groups(rows), (rk, rq), (tk, tq)), limit)
 
     def fetch(self, seqs: Sequence[int]) -> dict[int, StoredDoc]:
         if not seqs:

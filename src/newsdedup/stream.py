@@ -92,6 +92,7 @@ from .score import PREFILTER_KEY_JACCARD, Judge, Verdict, rewrite_spec
 from .sign import Signer
 from .store import (
     INDEX_FORMAT,
+    BucketTable,
     DuplicateIdError,
     IndexStore,
     StoredDoc,
@@ -389,6 +390,144 @@ def _passage_need(small: int) -> int:
     return min(max(2, math.ceil(0.5 * small)), small)
 
 
+def _passage_needs(small: np.ndarray) -> np.ndarray:
+    """:func:`_passage_need` of every element of an int64 array."""
+    out: np.ndarray = np.minimum(np.maximum(2, (small + 1) // 2), small)
+    return out
+
+
+_SEQ_BITS = 40  # (document in chunk, seq) pairs as one int64: doc << _SEQ_BITS | seq
+_SEQ_MASK = (1 << _SEQ_BITS) - 1
+_COPY, _PASSAGE, _REWRITE = 0, 1, 2  # kinds of band-table keys
+
+
+class _Lookup:
+    """The band-table members of a chunk's keys (copy-LSH, passage and rewrite
+    keys of every document), gathered with numpy: per document what
+    :meth:`Stream._members` gives key by key (``_candidates`` and
+    ``_passage_counts``), without a Python step per key.
+
+    A key that an earlier document of the same chunk also has may gain members
+    from that document (once it is decided and inserted: the ``pending`` dict
+    of :meth:`Stream._index_chunk`); such entries (``later``) are gathered key
+    by key in :meth:`gathered`, all others with array operations in
+    :meth:`restrict`."""
+
+    def __init__(self, items: Sequence[_Item], table: BucketTable, limit: int):
+        self.limit = limit
+        self.table = table
+        self.n = n = len(items)
+        arrays = [k for it in items for k in (it.keys, it.pkeys, it.rkeys)]
+        lens = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
+        slot = np.repeat(np.arange(len(arrays), dtype=np.int64), lens)
+        self.keys = np.concatenate(arrays).astype(np.uint64, copy=False) if len(slot) else _NO_KEYS
+        self.item = slot // 3
+        self.kind = (slot % 3).astype(np.int8)
+        self.start, self.count = table.find(self.keys)
+        m = len(self.keys)
+        order = np.lexsort((self.item, self.keys))
+        sk, si = self.keys[order], self.item[order]
+        same = np.zeros(m, dtype=bool)  # same key as the previous entry in key order
+        if m > 1:
+            np.equal(sk[1:], sk[:-1], out=same[1:])
+        first = si[np.flatnonzero(~same)][np.cumsum(~same) - 1]  # the key's first document
+        self.later = np.empty(m, dtype=bool)
+        self.later[order] = si > first
+        shared = same.copy()  # the key occurs in more than one entry
+        shared[:-1] |= same[1:]
+        self.shared = np.empty(m, dtype=bool)
+        self.shared[order] = shared
+        bounds = np.searchsorted(self.item, np.arange(n + 1))
+        self.bounds = bounds.tolist()
+        self._lists: tuple[list[list[int]], list[list[int]], list[list[int]],
+                           list[list[int]]] = ([], [], [], [])
+
+    def expand(self, sel: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(document, member seq, kind) of the stored members of the selected
+        entries, as :meth:`Stream._members` gives them with nothing pending: a
+        crowded key (``limit`` members) gives its first member, or none for a
+        passage key."""
+        has = self.count > 0
+        e = np.flatnonzero(has if sel is None else has & sel)
+        c, kind = self.count[e], self.kind[e]
+        take = np.where(c >= self.limit, np.where(kind == _PASSAGE, 0, 1), c)
+        total = int(take.sum())
+        intra = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(take) - take, take)
+        seqs = self.table.seqs[np.repeat(self.start[e], take) + intra]
+        return np.repeat(self.item[e], take), seqs, np.repeat(kind, take)
+
+    def restrict(self, known: np.ndarray, adding: bool) -> None:
+        """Gather the members that are among ``known`` (sorted seqs), per
+        document, for :meth:`gathered` (entries of ``later`` left out when
+        ``adding``: they are gathered key by key there)."""
+        items, seqs, kinds = self.expand(~self.later if adding else None)
+        keep = np.isin(seqs, known)
+        codes = (items[keep] << _SEQ_BITS) | seqs[keep]
+        kinds = kinds[keep]
+        docs = np.arange(self.n + 1)
+        out = []
+        for kind in (_COPY, _REWRITE, _PASSAGE):
+            if kind == _PASSAGE:
+                c, counts = np.unique(codes[kinds == kind], return_counts=True)
+            else:
+                c = np.unique(codes[kinds == kind])
+            b = np.searchsorted(c >> _SEQ_BITS, docs).tolist()
+            vals = (c & _SEQ_MASK).tolist()
+            out.append([vals[b[i] : b[i + 1]] for i in range(self.n)])
+        cl = counts.tolist()
+        out.append([cl[b[i] : b[i + 1]] for i in range(self.n)])
+        self._lists = (out[0], out[1], out[2], out[3])
+        self._adding = adding
+
+    def gathered(
+        self, n: int, pending: dict[int, list[int]]
+    ) -> tuple[set[int], set[int], dict[int, int]]:
+        """Document ``n``'s copy candidates, rewrite candidates and passage
+        members with their shared-sample counts (members not among the known
+        documents of :meth:`restrict` may be left out), as ``_candidates`` and
+        ``_passage_counts`` give them with ``pending``."""
+        copy_l, rewrite_l, pas_l, cnt_l = self._lists
+        copy_c, rewrite_c = set(copy_l[n]), set(rewrite_l[n])
+        passage = dict(zip(pas_l[n], cnt_l[n], strict=True))
+        if not self._adding:
+            return copy_c, rewrite_c, passage
+        a, b = self.bounds[n], self.bounds[n + 1]
+        for e in (np.flatnonzero(self.later[a:b]) + a).tolist():
+            k = int(self.keys[e])
+            c = int(self.count[e])
+            stored = []
+            if c:
+                st = int(self.start[e])
+                stored = self.table.seqs[st : st + c].tolist()
+            members = stored + pending.get(k, [])
+            if not members:
+                continue
+            kind = int(self.kind[e])
+            if len(members) >= self.limit:
+                if kind == _PASSAGE:
+                    continue
+                members = members[:1]
+            if kind == _COPY:
+                copy_c.update(members)
+            elif kind == _REWRITE:
+                rewrite_c.update(members)
+            else:
+                for m in members:
+                    passage[m] = passage.get(m, 0) + 1
+        return copy_c, rewrite_c, passage
+
+    def add_pending(self, n: int, seq: int, leads: bool, pending: dict[int, list[int]]) -> None:
+        """Record document ``n`` (now ``seq``) under the keys it is stored with
+        (every kind when it leads its exact group, else its copy-LSH keys) that
+        other entries of the chunk share."""
+        a, b = self.bounds[n], self.bounds[n + 1]
+        e = np.flatnonzero(self.shared[a:b]) + a
+        if not leads:
+            e = e[self.kind[e] == _COPY]
+        for k in self.keys[e].tolist():
+            pending.setdefault(k, []).append(seq)
+
+
 def min_dropped_df(n: int) -> int:
     """The smallest document frequency at which a key term is dropped in a
     corpus of ``n`` documents (its cap in :func:`newsdedup.rewrite.corpus_caps`
@@ -538,6 +677,9 @@ class Stream:
         self.store = store
         self.lsh = lsh_params(config)
         self.workers = config.workers
+        #: candidates gathered with array operations (:class:`_Lookup`); False:
+        #: key by key (the plain reference path; the results are the same)
+        self.fast = True
         self._prep = _Preparer(config)
         self._signer = self._prep.signer
         self._pool: Any = None
@@ -734,10 +876,62 @@ class Stream:
                     wanted.add(s)
         return wanted
 
+    def _wanted_fast(
+        self, items: Sequence[_Item], look: _Lookup, caps: _Caps | None
+    ) -> tuple[np.ndarray, dict[tuple[int, int], bool]]:
+        """:meth:`_wanted` with array operations (sorted seqs), and the
+        key-term prefilter's verdicts on the rewrite-only pairs it checked
+        ((document in chunk, seq) -> passed)."""
+        docs, seqs, kinds = look.expand(None)
+        wanted = np.unique(seqs[kinds == _COPY])
+        pm = kinds == _PASSAGE
+        pcodes, shared = np.unique((docs[pm] << _SEQ_BITS) | seqs[pm], return_counts=True)
+        pdoc, pseq = pcodes >> _SEQ_BITS, pcodes & _SEQ_MASK
+        n_samp = np.array([len(it.pkeys) for it in items], dtype=np.int64)
+        ok = shared >= _passage_needs(n_samp[pdoc])
+        wanted = np.union1d(wanted, pseq[ok])
+        # A passage member sharing fewer samples than the new document's half is
+        # a candidate only if it has few samples itself: look those counts up
+        # before fetching whole documents.
+        maybe = ~ok & ~np.isin(pseq, wanted)
+        if maybe.any():
+            mseq, mshared, mdoc = pseq[maybe], shared[maybe], pdoc[maybe]
+            ask = np.unique(mseq)
+            counts = self.store.samples_of(ask.tolist())
+            got = np.array([s in counts for s in ask.tolist()], dtype=bool)
+            vals = np.array([counts.get(s, 0) for s in ask.tolist()], dtype=np.int64)
+            at = np.searchsorted(ask, mseq)
+            c = vals[at]
+            pas = got[at] & (mshared >= _passage_needs(np.minimum(n_samp[mdoc], c)))
+            wanted = np.union1d(wanted, mseq[pas])
+        rm = kinds == _REWRITE
+        rcodes = np.unique((docs[rm] << _SEQ_BITS) | seqs[rm])
+        rcodes = rcodes[~np.isin(rcodes & _SEQ_MASK, wanted)]
+        verdicts: dict[tuple[int, int], bool] = {}
+        if len(rcodes):
+            rdoc, rseq = (rcodes >> _SEQ_BITS).tolist(), (rcodes & _SEQ_MASK).tolist()
+            parts = self.store.key_parts_of(sorted(set(rseq)))
+            sets: dict[int, tuple[frozenset[int], frozenset[int]]] = {}
+            passed = []
+            for d, s in zip(rdoc, rseq, strict=True):
+                part = parts.get(s)
+                if part is None:
+                    continue
+                ks = sets.get(s)
+                if ks is None:
+                    ks = sets[s] = _key_sets(payload_key_hashes(part).tolist(), caps)
+                v = verdicts[(d, s)] = _prefilter(items[d], *ks)
+                if v:
+                    passed.append(s)
+            if passed:
+                wanted = np.union1d(wanted, np.array(passed, dtype=np.int64))
+        return wanted, verdicts
+
     def _match(
-        self, it: _Item, seq: int, view: _JudgeView, stored: dict[int, list[int]],
-        pending: dict[int, list[int]], known: dict[int, StoredDoc], caps: _Caps | None,
-        *, adding: bool = True,
+        self, it: _Item, seq: int, view: _JudgeView,
+        gathered: tuple[set[int], set[int], dict[int, int]], known: dict[int, StoredDoc],
+        caps: _Caps | None, *, adding: bool = True,
+        verdicts: dict[tuple[int, int], bool] | None = None, n: int = -1,
     ) -> tuple[list[tuple[Match, StoredDoc]], bool]:
         """The verified matches of a prepared document with the candidates the
         batch run would judge (copy LSH, passage samples, rewrite LSH), and
@@ -745,14 +939,17 @@ class Stream:
 
         When ``adding``, an exact copy of an earlier document links to the first
         of its exact group only (the batch leader) and nothing else, as in batch;
-        a query reports every indexed copy and judges every candidate."""
+        a query reports every indexed copy and judges every candidate.
+
+        ``gathered``: the copy candidates, rewrite candidates and passage
+        members (with their shared-sample counts) of the document
+        (:meth:`_gather`, or :meth:`_Lookup.gathered`); ``verdicts``: key-term
+        prefilter verdicts already known for (``n``, seq) pairs."""
         if it.exact is None:
             return [], True
         art = it.article
         cfg = self.config
-        copy_c = self._candidates(it.keys, stored, pending)
-        rewrite_c = self._candidates(it.rkeys, stored, pending)
-        passage = self._passage_counts(it, stored, pending)
+        copy_c, rewrite_c, passage = gathered
         n_samp = len(it.pkeys)
         others = []
         for c in sorted(copy_c | rewrite_c | passage.keys()):
@@ -791,7 +988,10 @@ class Stream:
                     # Rewrite-only candidates: the cheap half of the prefilter, as in
                     # link(), on the stored key-term hashes (32-bit collisions aside,
                     # the Jaccard of the key-term sets, capped as the chunk's _Caps say).
-                    if not _prefilter(it, *view.key_sets(other, caps)):
+                    ok = verdicts.get((n, s)) if verdicts else None
+                    if ok is None:
+                        ok = _prefilter(it, *view.key_sets(other, caps))
+                    if not ok:
                         continue
             j = view.add_stored(other)
             if not adding and other.exact == it.exact and np.array_equal(
@@ -840,15 +1040,41 @@ class Stream:
                 done += len(items)
         return out
 
+    def _gather(
+        self, it: _Item, stored: dict[int, list[int]], pending: dict[int, list[int]]
+    ) -> tuple[set[int], set[int], dict[int, int]]:
+        """A document's copy candidates, rewrite candidates and passage members
+        (with shared-sample counts), key by key (the plain path)."""
+        return (self._candidates(it.keys, stored, pending),
+                self._candidates(it.rkeys, stored, pending),
+                self._passage_counts(it, stored, pending))
+
+    def _lookup(
+        self, items: Sequence[_Item], caps: _Caps | None, adding: bool
+    ) -> tuple[dict[int, StoredDoc], _Lookup | None, dict[int, list[int]],
+               dict[tuple[int, int], bool]]:
+        """The stored documents a chunk needs, with what gathers each one's
+        candidates: a :class:`_Lookup` (``fast``) or the bucket dict."""
+        store = self.store
+        limit = self.config.max_bucket
+        all_keys = np.concatenate([k for it in items for k in (it.keys, it.pkeys, it.rkeys)])
+        if not self.fast:
+            bucket_map = store.buckets(all_keys, limit) if len(all_keys) else {}
+            known = store.fetch(sorted(self._wanted(items, bucket_map, caps)))
+            return known, None, bucket_map, {}
+        table = store.bucket_table(all_keys, limit) if len(all_keys) else BucketTable.from_dict({})
+        look = _Lookup(items, table, limit)
+        wanted, verdicts = self._wanted_fast(items, look, caps)
+        known = store.fetch(wanted.tolist())
+        look.restrict(np.array(sorted(known), dtype=np.int64), adding)
+        return known, look, {}, verdicts
+
     def _index_chunk(self, items: list[_Item], originals: list[Any]) -> list[Decision]:
         """Decide and insert prepared documents (inside the caller's transaction)."""
         store = self.store
-        limit = self.config.max_bucket
         first = store.reserve(len(items))
         caps = self._caps(items)
-        all_keys = np.concatenate([k for it in items for k in (it.keys, it.pkeys, it.rkeys)])
-        bucket_map = store.buckets(all_keys, limit) if len(all_keys) else {}
-        known = store.fetch(sorted(self._wanted(items, bucket_map, caps)))
+        known, look, bucket_map, verdicts = self._lookup(items, caps, True)
         view = _JudgeView(self.config)
         pending: dict[int, list[int]] = {}
         new_docs: list[StoredDoc] = []
@@ -857,7 +1083,10 @@ class Stream:
         for n, (it, original) in enumerate(zip(items, originals, strict=True)):
             seq = first + n
             art = it.article
-            matches, leads = self._match(it, seq, view, bucket_map, pending, known, caps)
+            gathered = (look.gathered(n, pending) if look is not None
+                        else self._gather(it, bucket_map, pending))
+            matches, leads = self._match(it, seq, view, gathered, known, caps,
+                                         verdicts=verdicts, n=n)
             doc = StoredDoc(
                 seq=seq, id=art.id, published=it.published, source=art.source,
                 n_words=it.n_words, exact=it.exact, cluster=0, rep=None, shingles=it.shingles,
@@ -871,8 +1100,11 @@ class Stream:
             # is removed), as the batch run indexes exact groups by their leader.
             keys = np.concatenate([it.keys, it.pkeys, it.rkeys]) if leads else it.keys
             new_keys.append(keys)
-            for k in keys.tolist():
-                pending.setdefault(k, []).append(seq)
+            if look is not None:
+                look.add_pending(n, seq, leads, pending)
+            else:
+                for k in keys.tolist():
+                    pending.setdefault(k, []).append(seq)
         store.insert(new_docs, new_keys)
         return out
 
@@ -908,15 +1140,15 @@ class Stream:
             return []
         items = self._prepare(articles)
         caps = self._caps(items)
-        all_keys = np.concatenate([k for it in items for k in (it.keys, it.pkeys, it.rkeys)])
-        bucket_map = self.store.buckets(all_keys, self.config.max_bucket) if len(all_keys) else {}
-        known = self.store.fetch(sorted(self._wanted(items, bucket_map, caps)))
+        known, look, bucket_map, verdicts = self._lookup(items, caps, False)
         empty: dict[int, list[int]] = {}
         view = _JudgeView(self.config)
         out = []
-        for it in items:
-            found, _leads = self._match(it, -1, view, bucket_map, empty, known, caps,
-                                        adding=False)
+        for n, it in enumerate(items):
+            gathered = (look.gathered(n, empty) if look is not None
+                        else self._gather(it, bucket_map, empty))
+            found, _leads = self._match(it, -1, view, gathered, known, caps, adding=False,
+                                        verdicts=verdicts, n=n)
             found.sort(key=lambda t: (-t[0].score, t[1].seq))
             out.append([m for m, _ in found])
         return out

@@ -1,0 +1,118 @@
+"""The stream's array path for gathering candidates (``Stream.fast``,
+:class:`newsdedup.stream._Lookup`) against the plain key-by-key path: the same
+candidates, hence the same decisions and query results."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from newsdedup import Deduper
+from newsdedup.store import BucketTable, MemoryStore
+from newsdedup.stream import Stream, _Lookup
+
+T0 = datetime(2024, 3, 1, 8, 0, tzinfo=timezone.utc)
+
+
+def _pool(rng: random.Random, n: int) -> list[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    vocab = ["".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(3000)]
+    return [" ".join(rng.choice(vocab) for _ in range(rng.randint(8, 16))).capitalize() + "."
+            for _ in range(n)]
+
+
+def shared_sentence_corpus(seed: int, n: int = 260) -> list[dict[str, Any]]:
+    """Articles of sentences drawn from a small pool (so that passage samples
+    are shared by many articles and crowd their buckets), with exact copies,
+    light edits and cuts of earlier articles, often in the same batch."""
+    rng = random.Random(seed)
+    pool = _pool(rng, 120)
+    texts: list[str] = []
+    docs = []
+    for i in range(n):
+        r = rng.random()
+        if texts and r < 0.15:
+            text = texts[rng.randrange(max(0, len(texts) - 8), len(texts))]  # a recent one
+        elif texts and r < 0.3:
+            words = rng.choice(texts).split(" ")
+            words = [w for w in words if rng.random() > 0.03]
+            text = " ".join(words[: int(len(words) * rng.choice((0.8, 1.0)))])
+        else:
+            text = " ".join(rng.choice(pool) for _ in range(rng.randint(8, 14)))
+        texts.append(text)
+        docs.append({"id": f"d{i:04d}", "title": " ".join(text.split(" ")[:6]), "text": text,
+                     "source": rng.choice(["wire", "a", "b"]),
+                     "published": (T0 + timedelta(minutes=i)).isoformat()})
+    return docs
+
+
+def _decisions(d: Deduper, docs: list[dict[str, Any]], fast: bool) -> list[Any]:
+    stream = d._streamer()
+    stream.fast = fast
+    out = []
+    for start in range(0, len(docs), 40):
+        for x in d.add_many(docs[start : start + 40]):
+            out.append((x.id, x.cluster_id, x.duplicate_of, x.relation, x.score,
+                        x.is_representative, x.matches))
+    probes = [dict(x, id=f"q-{x['id']}") for x in docs[::7]]
+    out.append(stream.query_many(probes))
+    return out
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+@pytest.mark.parametrize("options", [{}, {"rewrite": False}, {"max_bucket": 3}])
+def test_fast_path_decides_as_the_plain_path(backend: str, options: dict[str, Any],
+                                             tmp_path: Path) -> None:
+    docs = shared_sentence_corpus(11)
+    got = []
+    for fast in (True, False):
+        d = (Deduper(**options) if backend == "memory"
+             else Deduper.open(tmp_path / f"{fast}.db", **options))
+        with d:
+            got.append(_decisions(d, docs, fast))
+    assert got[0] == got[1]
+    assert any(x[3] is not None for x in got[0][:-1])  # matches were found
+
+
+@pytest.mark.parametrize("limit", [2, 3, 100])
+def test_lookup_gathers_what_the_plain_path_gathers(limit: int) -> None:
+    """Per document of a chunk, with members pending from earlier documents of
+    the chunk (some of them exact copies, stored under their copy keys only)."""
+    from newsdedup import Config
+
+    docs = shared_sentence_corpus(5, n=200)
+    stream = Stream(Config(max_bucket=limit), MemoryStore())
+    with stream.store.transaction():
+        stream._index_chunk(stream._prepare([_art(x) for x in docs[:120]]), docs[:120])
+    items = stream._prepare([_art(x) for x in docs[120:]])
+    keys = np.concatenate([k for it in items for k in (it.keys, it.pkeys, it.rkeys)])
+    table = stream.store.bucket_table(keys, limit)
+    stored = table.as_dict()
+    assert BucketTable.from_dict(stored).as_dict() == stored
+    look = _Lookup(items, table, limit)
+    assert look.later.any()  # keys shared inside the chunk
+    assert limit == 100 or (look.count >= limit).any()  # crowded keys
+    look.restrict(np.array(sorted(stream.store._docs), dtype=np.int64), True)
+    pending_fast: dict[int, list[int]] = {}
+    pending_plain: dict[int, list[int]] = {}
+    rng = random.Random(3)
+    for n, it in enumerate(items):
+        want = stream._gather(it, stored, pending_plain)
+        assert look.gathered(n, pending_fast) == want, n
+        seq, leads = 10_000 + n, rng.random() < 0.7
+        look.add_pending(n, seq, leads, pending_fast)
+        for k in (np.concatenate([it.keys, it.pkeys, it.rkeys]) if leads else it.keys).tolist():
+            pending_plain.setdefault(k, []).append(seq)
+    assert any(len(v) > 1 for v in pending_plain.values())
+    assert {k: v for k, v in pending_plain.items() if k in pending_fast} == pending_fast
+
+
+def _art(x: dict[str, Any]) -> Any:
+    from newsdedup.stream import as_article
+
+    return as_article(x)

@@ -255,3 +255,104 @@ def test_generated_text_equal_reference(text: str, title: str | None) -> None:
     assert _fields(E.facts(text, title)) == facts_reference(text, title)
     assert R.content_terms(text) == content_terms_reference(text)
     assert R.split_sentences(text) == split_sentences_reference(text)
+
+
+# --------------------------------------------------------------------------- copy shortcut
+
+
+def _mutate(text: str, rnd: random.Random, pool: list[str], rate: float) -> str:
+    """``text`` with words dropped, swapped for words of ``pool`` (names,
+    figures, plain words) or inserted, at ``rate``; line breaks kept."""
+    lines = []
+    for line in text.split("\n"):
+        out = []
+        for w in line.split(" "):
+            r = rnd.random()
+            if r < rate / 3:
+                continue
+            out.append(rnd.choice(pool) if r < 2 * rate / 3 else w)
+            if 2 * rate / 3 <= r < rate:
+                out.append(rnd.choice(pool))
+        lines.append(" ".join(out))
+    return "\n".join(lines)
+
+
+def _copy_pairs(texts: list[tuple[str, str | None]]) -> list[tuple[object, ...]]:
+    """(text, title, published) pairs: lightly edited copies, retitled copies,
+    excerpts, neighbours and random pairs, with and without times."""
+    from datetime import datetime, timedelta, timezone
+
+    rnd = random.Random(11)
+    pool = sorted({w for t, _ in texts[:200] for w in t.split()} | {
+        "Smith", "Jones", "12", "2,028,000", "two", "half", "\u00d7", "Paris's", "U.S.", "the",
+        "said", "update", "corrected", "ACME", "-", "(Reuters)"})
+    when = datetime(2024, 3, 1, tzinfo=timezone.utc)
+    docs = [(t, ti or t.split("\n", 1)[0][:80]) for t, ti in texts if t.strip()]
+    out: list[tuple[object, ...]] = []
+    for k, (text, title) in enumerate(docs):
+        for _ in range(3):
+            copy = _mutate(text, rnd, pool, rnd.choice((0.0, 0.005, 0.02, 0.05, 0.2)))
+            if rnd.random() < 0.2:
+                lines = copy.split("\n")
+                copy = "\n".join(lines[: max(1, len(lines) // 2)])  # an excerpt
+            r = rnd.random()
+            new_title = (title.upper() if r < 0.2 else title + " - update" if r < 0.4
+                         else _mutate(title, rnd, pool, 0.3) if r < 0.6 else title)
+            hours = rnd.choice((None, 0, 30, 40, 24 * 9))
+            pa = None if hours is None else when
+            pb = None if hours is None else when + timedelta(hours=hours)
+            out.append((text, title, pa, copy, new_title, pb))
+        # the same notice with other figures (or with one name swapped for another)
+        renum = re.sub(r"\d+", lambda m: str(int(m.group()) + rnd.randrange(1, 9)), text)
+        out.append((text, title, None, renum, title, None))
+        out.append((text, title, None, renum.replace("Smith", "Jones"), title, None))
+        out.append((text, "Qtly div " + title, None, text, "Zyxcorp " + title, None))
+        other = docs[(k + 1) % len(docs)] if rnd.random() < 0.5 else rnd.choice(docs)
+        out.append((text, title, None, other[0], other[1], None))
+        out.append((text, title, None, other[0], title, None))  # one headline, two stories
+    return out
+
+
+def test_copy_conflict_shortcut_never_hides_a_conflict(
+    texts: list[tuple[str, str | None]],
+) -> None:
+    said_none = conflicts = 0
+    for ta, ha, pa, tb, hb, pb in _copy_pairs(texts):
+        ca, cb = E.chunk_set(ta), E.chunk_set(tb)
+        assert E.facts(ta, ha, ca) == E.facts(ta, ha)
+        conflict = E.fact_conflict(E.facts(ta, ha), E.facts(tb, hb), published_a=pa,
+                                   published_b=pb, kind="copy")
+        conflicts += conflict is not None
+        if E.copy_conflict_impossible(ta, ha, ca, tb, hb, cb, published_a=pa, published_b=pb):
+            said_none += 1
+            assert conflict is None, (ta[:60], tb[:60], ha, hb, conflict)
+    # not vacuous: the shortcut decides many pairs, and the sample has conflicts
+    assert said_none > 300 and conflicts > 50, (said_none, conflicts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_ALPHABET, min_size=1, max_size=40).map("".join),
+       st.lists(st.tuples(st.integers(0, 39), _ALPHABET, st.booleans()), max_size=4),
+       st.lists(_ALPHABET, min_size=1, max_size=8).map("".join),
+       st.lists(_ALPHABET, max_size=3).map("".join),
+       st.sampled_from([None, 0, 40]))
+def test_copy_conflict_shortcut_generated(
+    text: str, edits: list[tuple[int, str, bool]], title: str, suffix: str, hours: int | None,
+) -> None:
+    from datetime import datetime, timedelta
+
+    parts = text.split(" ")
+    for pos, piece, replace in edits:
+        if replace:
+            parts[pos % len(parts)] = piece
+        else:
+            parts.insert(pos % (len(parts) + 1), piece)
+    other = " ".join(parts)
+    pa = None if hours is None else datetime(2024, 1, 1)
+    pb = None if hours is None else datetime(2024, 1, 1) + timedelta(hours=hours)
+    for (ta, ha), (tb, hb) in (((text, title), (other, title + suffix)),
+                               ((other, title + suffix), (text, title))):
+        if E.copy_conflict_impossible(ta, ha, E.chunk_set(ta), tb, hb, E.chunk_set(tb),
+                                      published_a=pa, published_b=pb):
+            assert E.fact_conflict(E.facts(ta, ha), E.facts(tb, hb), published_a=pa,
+                                   published_b=pb, kind="copy") is None

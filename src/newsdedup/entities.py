@@ -183,14 +183,21 @@ def _chunk(chunk: str) -> _Chunk:
     return out
 
 
-def facts(text: str, title: str | None = None) -> Facts:
+def chunk_set(text: str) -> frozenset[str]:
+    """The distinct whitespace-separated chunks of ``text`` (what :func:`facts`
+    reads; pass it to :func:`facts` and :func:`copy_conflict_impossible` when
+    both need it)."""
+    return frozenset(text.split())
+
+
+def facts(text: str, title: str | None = None, chunks: frozenset[str] | None = None) -> Facts:
     """Extract the key facts of an article (``text`` may include the headline).
 
-    The lead (:func:`lead_keys`) is read separately, only for the pairs that
-    need it.
+    ``chunks`` is ``chunk_set(text)``, when the caller has it. The lead
+    (:func:`lead_keys`) is read separately, only for the pairs that need it.
     """
     get = _CHUNKS.get
-    text_chunks = set(text.split())
+    text_chunks = chunks if chunks is not None else chunk_set(text)
     cs = [get(ch) or _chunk(ch) for ch in text_chunks]
     revision = any(c.revision for c in cs)  # the text's, not the headline's
     named = {ch: c for ch, c in zip(text_chunks, cs, strict=True)
@@ -228,6 +235,68 @@ def facts(text: str, title: str | None = None) -> Facts:
         entities=frozenset(entities), headline_keys=frozenset(head_keys),
         revision=revision, numeric=numeric,
     )
+
+
+def copy_conflict_impossible(
+    text_a: str, title_a: str | None, chunks_a: frozenset[str],
+    text_b: str, title_b: str | None, chunks_b: frozenset[str], *,
+    published_a: datetime | None = None, published_b: datetime | None = None,
+    max_hours_apart: float = 36.0,
+) -> bool:
+    """True when :func:`fact_conflict` of the two articles' :func:`facts` with
+    ``kind="copy"`` (and these times) is None, decided without the facts.
+
+    ``chunks_*`` are :func:`chunk_set` of the texts; both headlines must be
+    given. A chunk of a text or of its headline is *missing* from the other
+    article when the other has it in neither. A side is *figure-clean* when none
+    of its missing chunks holds a figure or number word, then its figures are
+    all the other's; *name-clean* when its headline's chunks are all in the
+    other article and none of its text's missing chunks holds a name-like
+    capitalised word, then every name it has is one of the other's words (a name
+    is one of its chunk's words unless it starts with the multiplication sign,
+    which :data:`_CAPWORD_RE`'s first class takes in: texts with one are left to
+    the facts). The rules of :func:`fact_conflict` cannot apply when:
+
+    1. *headline*: one side's headline keys are all in the other's words or
+       figures: its headline's chunks are all in the other article;
+    2. *occurrence*: the times are unknown or at most ``max_hours_apart``
+       apart, or both sides are figure-clean (no figure differs);
+    3. *figures*: one side is figure-clean (the rule needs figures on both
+       sides that the other lacks);
+    4. *entities*: one side is name-clean (the rule needs names on both sides
+       that the other lacks).
+
+    False does not mean there is a conflict, only that the facts must decide
+    (tests/test_text_views_fast.py checks that True never hides one).
+    """
+    if not title_a or not title_b or "\u00d7" in text_a or "\u00d7" in text_b:
+        return False
+    head_a, head_b = chunk_set(title_a), chunk_set(title_b)
+    all_a, all_b = chunks_a | head_a, chunks_b | head_b
+    a_in_b, b_in_a = head_a <= all_b, head_b <= all_a
+    if not (a_in_b or b_in_a):
+        return False
+    get = _CHUNKS.get
+    missing_a, missing_b = all_a - all_b, all_b - all_a
+    fig_clean_a = not any((get(ch) or _chunk(ch)).figures for ch in missing_a)
+    fig_clean_b = not any((get(ch) or _chunk(ch)).figures for ch in missing_b)
+    if not (fig_clean_a or fig_clean_b):
+        return False
+    if published_a is not None and published_b is not None and not (fig_clean_a and fig_clean_b):
+        hours = abs((_as_utc(published_a) - _as_utc(published_b)).total_seconds()) / 3600
+        if hours > max_hours_apart:
+            return False
+
+    def name_clean(head_in: bool, missing: frozenset[str], chunks: frozenset[str]) -> bool:
+        if not head_in:
+            return False
+        for ch in missing & chunks:
+            c = get(ch) or _chunk(ch)
+            if c.lead_name is not None or c.inner_names:
+                return False
+        return True
+
+    return name_clean(a_in_b, missing_a, chunks_a) or name_clean(b_in_a, missing_b, chunks_b)
 
 
 #: Lead words at or below this Zipf frequency are keys when capitalised inside a

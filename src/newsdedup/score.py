@@ -28,6 +28,8 @@ from .config import Config
 from .entities import (
     Conflict,
     Facts,
+    chunk_set,
+    copy_conflict_impossible,
     fact_conflict,
     facts,
     lead_agreement,
@@ -243,6 +245,7 @@ class Judge:
         self._origins: dict[int, str | None] = {}
         self.originals = originals if originals is not None else texts
         self._facts: dict[int, Facts] = {}
+        self._chunk_sets: dict[int, frozenset[str]] = {}
         self._leads: dict[int, frozenset[str]] = {}
         self._name_shares: dict[int, float] = {}
         self.shingles, self.n_words, self.config, self.caps = shingles, n_words, config, caps
@@ -283,14 +286,21 @@ class Judge:
         its headline is still told apart."""
         f = self._facts.get(i)
         if f is None:
-            f = facts(self.texts[i], self.titles[i])
+            f = facts(self.texts[i], self.titles[i], self.chunks(i))
             self._facts[i] = f
         return f
+
+    def chunks(self, i: int) -> frozenset[str]:
+        """The distinct whitespace-separated chunks of document ``i``'s text."""
+        c = self._chunk_sets.get(i)
+        if c is None:
+            c = self._chunk_sets[i] = chunk_set(self.texts[i])
+        return c
 
     def forget(self, i: int) -> None:
         """Drop what was derived from document ``i`` (recomputed if asked again)."""
         for cache in (self._facts, self._rw, self._terms, self._raw_terms, self._leads,
-                      self._bodies, self._name_shares, self._origins):
+                      self._bodies, self._name_shares, self._origins, self._chunk_sets):
             cache.pop(i, None)
 
     def lead_keys(self, i: int) -> frozenset[str]:
@@ -492,6 +502,13 @@ class Judge:
         return oa is not None and oa == (self.origin(j) or self.archive_agency)
 
     def _conflict(self, i: int, j: int, kind: str) -> Conflict | None:
+        if kind == "copy" and copy_conflict_impossible(
+            self.texts[i], self.titles[i], self.chunks(i),
+            self.texts[j], self.titles[j], self.chunks(j),
+            published_a=self.published[i], published_b=self.published[j],
+            max_hours_apart=self.config.max_hours_apart,
+        ):
+            return None  # decided without the facts (most copies of one story)
         return fact_conflict(
             self.facts(i), self.facts(j), published_a=self.published[i],
             published_b=self.published[j], max_hours_apart=self.config.max_hours_apart,

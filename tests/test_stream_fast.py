@@ -116,3 +116,59 @@ def _art(x: dict[str, Any]) -> Any:
     from newsdedup.stream import as_article
 
     return as_article(x)
+
+
+def test_sqlite_sample_counts_follow_inserts_removals_and_rollbacks(tmp_path: Path) -> None:
+    """The connection's cache of passage-sample counts answers as the file does."""
+    from newsdedup.store import SQLiteStore, StoredDoc
+
+    def doc(seq: int) -> StoredDoc:
+        return StoredDoc(seq=seq, id=f"x{seq}", published=None, source=None, n_words=50,
+                         exact=seq, cluster=0, rep=None, samples=seq % 7,
+                         shingles=np.array([seq], dtype=np.uint32))
+
+    store = SQLiteStore(tmp_path / "s.db")
+    other = SQLiteStore(tmp_path / "s.db")
+    no_keys = np.zeros(0, dtype=np.uint64)
+    with store.transaction():
+        store.insert([doc(s) for s in range(1, 40)], [no_keys] * 39)
+    probe = np.array([3, 5, 39, 40, 41, 3, 1 << 30], dtype=np.int64)
+
+    def check(s: SQLiteStore) -> None:
+        want = s.samples_of(sorted(set(probe.tolist())))
+        found, counts = s.sample_counts(probe)
+        assert found.tolist() == [int(q) in want for q in probe.tolist()]
+        assert counts[found].tolist() == [want[int(q)] for q in probe[found].tolist()]
+
+    check(store)
+    check(other)
+    store.delete([doc(5)], [no_keys])
+    check(store)
+    with pytest.raises(RuntimeError), store.transaction():
+        store.insert([doc(40)], [no_keys])
+        check(store)
+        raise RuntimeError("roll back")
+    check(store)
+    with store.transaction():
+        store.insert([StoredDoc(seq=40, id="y40", published=None, source=None, n_words=50,
+                                exact=1, cluster=0, rep=None, samples=3,
+                                shingles=np.array([1], dtype=np.uint32))], [no_keys])
+    check(store)
+    assert store.sample_counts(np.array([40], dtype=np.int64))[1].tolist() == [3]
+    store.close()
+    other.close()
+
+
+def test_texts_compressed_from_a_primed_copy_are_those_of_a_new_compressor() -> None:
+    import zlib
+
+    from newsdedup._zdict import ZDICT
+    from newsdedup.store import compress_texts, decode_payload, encode_payload
+
+    for x in shared_sentence_corpus(2, n=20):
+        blob = compress_texts(x["title"], x["text"], x["text"][5:])
+        fresh = zlib.compressobj(6, zlib.DEFLATED, -15, zdict=ZDICT)
+        head = zlib.decompressobj(-15, zdict=ZDICT).decompress(blob)
+        assert blob == fresh.compress(head) + fresh.flush()
+        assert decode_payload(encode_payload(None, "", "", texts=blob)) == (
+            x["title"], x["text"], x["text"][5:])

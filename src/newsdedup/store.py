@@ -207,8 +207,6 @@ def compress_texts(title: str | None, original: str, cleaned: str) -> bytes:
     (0: none), of the original and of the cleaned text + 1 (0: the same as the
     original, not stored again) as varints, then the texts; compressed as a raw
     deflate stream (no zlib header or checksum)."""
-    import zlib
-
     t = b"" if title is None else title.encode("utf-8", "surrogatepass")
     o = original.encode("utf-8", "surrogatepass")
     # nothing stripped: the cleaned text is not stored again
@@ -216,8 +214,23 @@ def compress_texts(title: str | None, original: str, cleaned: str) -> bytes:
     # lengths + 1 (0: no title; 0: the cleaned text is the original) as varints
     head = _varints((0 if title is None else len(t) + 1, len(o),
                      0 if cleaned == original else len(c) + 1))
-    z = zlib.compressobj(6, zlib.DEFLATED, -15, zdict=ZDICT)  # raw deflate: no header
-    return z.compress(b"".join((head, t, o, c))) + z.flush()
+    z = _primed_compressor().copy()  # as a new compressobj given the dictionary, cheaper
+    out: bytes = z.compress(b"".join((head, t, o, c))) + z.flush()
+    return out
+
+
+_PRIMED: list[Any] = []
+
+
+def _primed_compressor() -> Any:
+    """A raw deflate compressor (no header) that has been given the preset
+    dictionary and has compressed nothing: copies of it compress as new ones
+    would (setting the dictionary hashes its 16 KB: about 50 us a text)."""
+    import zlib
+
+    if not _PRIMED:
+        _PRIMED.append(zlib.compressobj(6, zlib.DEFLATED, -15, zdict=ZDICT))
+    return _PRIMED[0]
 
 
 def _varints(values: Sequence[int]) -> bytes:
@@ -490,6 +503,17 @@ class IndexStore(ABC):
     def samples_of(self, seqs: Sequence[int]) -> dict[int, int]:
         """The passage-sample counts of the stored documents with these seqs."""
         return {s: d.samples if d.samples >= 0 else -1 for s, d in self.fetch(seqs).items()}
+
+    def sample_counts(self, seqs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`samples_of` as arrays: for each of ``seqs`` (int64), whether it
+        is stored and its count. A store may report a document removed by
+        another connection as stored (the caller then finds it missing when
+        it fetches it)."""
+        counts = self.samples_of(seqs.tolist())
+        found = np.fromiter((s in counts for s in seqs.tolist()), dtype=bool, count=len(seqs))
+        vals = np.fromiter((counts.get(s, 0) for s in seqs.tolist()), dtype=np.int64,
+                           count=len(seqs))
+        return found, vals
 
     def key_parts_of(self, seqs: Sequence[int]) -> dict[int, bytes]:
         """The key-term part of the payloads (:func:`split_payload`) of the
@@ -816,6 +840,8 @@ def _unpack_groups(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.nd
 
 
 _MAX_PARAMS = 30_000
+_NO_COUNT = np.iinfo(np.int32).min
+_COUNTS_MAX = 1 << 24  # seqs whose sample counts a connection keeps (4 bytes each)
 _NO_BUCKETS = BucketTable(np.zeros(0, dtype=np.uint64), np.zeros(1, dtype=np.int64), _NO_ENTRIES)
 
 
@@ -931,6 +957,9 @@ class SQLiteStore(IndexStore):
         self._epoch = -1  # meta 'recent_epoch' when loaded (bumped by merges and removals)
         self._bits: np.ndarray | None = None
         self._bits_off = False
+        # passage-sample counts by seq (_NO_COUNT: not known here); a seq's count
+        # never changes, seqs are not reused (except after a rollback: cleared)
+        self._samples = np.full(0, _NO_COUNT, dtype=np.int32)
         self._looked = 0
         self._data_version = -1
 
@@ -1007,6 +1036,7 @@ class SQLiteStore(IndexStore):
             self._depth = 0
             self._con.execute("ROLLBACK")
             self._rk = None  # the recent level in memory may hold rolled-back entries
+            self._samples = np.full(0, _NO_COUNT, dtype=np.int32)  # and seqs may be reused
             raise
         self._depth = 0
         self._con.execute("COMMIT")
@@ -1145,6 +1175,37 @@ class SQLiteStore(IndexStore):
     def samples_of(self, seqs: Sequence[int]) -> dict[int, int]:
         return self._column_of("samples", seqs)
 
+    def _cache_samples(self, seqs: np.ndarray, counts: np.ndarray) -> None:
+        small = seqs < _COUNTS_MAX  # larger seqs are always read from the file
+        seqs, counts = seqs[small], counts[small]
+        if not len(seqs):
+            return
+        top = int(seqs.max()) + 1
+        if top > len(self._samples):
+            grown = np.full(max(top, 2 * len(self._samples)), _NO_COUNT, dtype=np.int32)
+            grown[: len(self._samples)] = self._samples
+            self._samples = grown
+        self._samples[seqs] = counts
+
+    def sample_counts(self, seqs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if not len(seqs):
+            return np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
+        seqs = seqs.astype(np.int64, copy=False)
+        inside = seqs < len(self._samples)
+        vals = np.full(len(seqs), _NO_COUNT, dtype=np.int64)
+        vals[inside] = self._samples[seqs[inside]]
+        ask = np.unique(seqs[vals == _NO_COUNT])
+        if len(ask):
+            got = self._column_of("samples", ask.tolist())
+            if got:
+                ks = np.fromiter(got.keys(), dtype=np.int64, count=len(got))
+                self._cache_samples(ks, np.fromiter(got.values(), dtype=np.int64,
+                                                    count=len(got)))
+                inside = seqs < len(self._samples)
+                vals[inside] = self._samples[seqs[inside]]
+        found = vals != _NO_COUNT
+        return found, np.where(found, vals, 0)
+
     def key_parts_of(self, seqs: Sequence[int]) -> dict[int, bytes]:
         return {s: k or b"" for s, k in self._column_of("keys", seqs).items()}
 
@@ -1180,6 +1241,8 @@ class SQLiteStore(IndexStore):
                 raise DuplicateIdError(
                     f"document id {next(iter(taken), '?')!r} is already in the index"
                 ) from None
+            self._cache_samples(np.array([d.seq for d in docs], dtype=np.int64),
+                                np.array([d.samples for d in docs], dtype=np.int64))
             self._recent()  # in memory before this batch (its entries are added below)
             recs, shorts = [], []
             for d, ks in zip(docs, keys, strict=True):
@@ -1294,6 +1357,8 @@ class SQLiteStore(IndexStore):
                 keep = ~np.isin(self._rq, np.array([d.seq for d in docs], dtype=np.int64))
                 self._rk, self._rq = self._rk[keep], self._rq[keep]
             con.executemany("DELETE FROM docs WHERE seq = ?", [(d.seq,) for d in docs])
+            gone = np.array([d.seq for d in docs], dtype=np.int64)
+            self._samples[gone[gone < len(self._samples)]] = _NO_COUNT
             con.executemany("DELETE FROM texts WHERE seq = ?", [(d.seq,) for d in docs])
             self._count_terms(docs, -1)
 

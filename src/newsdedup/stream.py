@@ -896,13 +896,8 @@ class Stream:
         maybe = ~ok & ~np.isin(pseq, wanted)
         if maybe.any():
             mseq, mshared, mdoc = pseq[maybe], shared[maybe], pdoc[maybe]
-            ask = np.unique(mseq)
-            counts = self.store.samples_of(ask.tolist())
-            got = np.array([s in counts for s in ask.tolist()], dtype=bool)
-            vals = np.array([counts.get(s, 0) for s in ask.tolist()], dtype=np.int64)
-            at = np.searchsorted(ask, mseq)
-            c = vals[at]
-            pas = got[at] & (mshared >= _passage_needs(np.minimum(n_samp[mdoc], c)))
+            got, c = self.store.sample_counts(mseq)
+            pas = got & (mshared >= _passage_needs(np.minimum(n_samp[mdoc], c)))
             wanted = np.union1d(wanted, mseq[pas])
         rm = kinds == _REWRITE
         rcodes = np.unique((docs[rm] << _SEQ_BITS) | seqs[rm])

@@ -95,15 +95,28 @@ def test_passage_candidates_matches_brute_force() -> None:
     assert got == want
 
 
-@pytest.mark.parametrize(("sample", "max_df", "count_block", "pair_block"),
-                         [(4, 1000, 4_000_000, 64_000_000), (4, 3, 4_000_000, 50),
-                          (2, 8, 100, 64_000_000), (8, 50, 7, 30), (2, 1000, 100, 1)])
+@pytest.mark.parametrize(("sample", "max_df", "count_block", "pair_block", "forked"),
+                         [(4, 1000, 4_000_000, 64_000_000, False), (4, 3, 4_000_000, 50, False),
+                          (2, 8, 100, 64_000_000, False), (8, 50, 7, 30, False),
+                          (2, 1000, 100, 1, False), (4, 1000, 4_000_000, 64_000_000, True),
+                          (8, 50, 7, 30, True)])
 def test_passage_candidates_equals_reference(
-    sample: int, max_df: int, count_block: int, pair_block: int,
+    sample: int, max_df: int, count_block: int, pair_block: int, forked: bool,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(score_module, "_COUNT_BLOCK", count_block)  # counted in ranges
     monkeypatch.setattr(score_module, "_PAIR_BLOCK", pair_block)  # of first documents
+    if forked:  # ranges of equal pair counts, counted by two forked workers
+        monkeypatch.setattr(score_module, "PASSAGE_PARALLEL_MIN_CODES", 0)
+        monkeypatch.setenv("NEWSDEDUP_WORKERS", "2")
+        calls: list[int] = []
+        real_fork_map = score_module.fork_map
+
+        def counting_fork_map(fn, state, blocks, workers):  # type: ignore[no-untyped-def]
+            calls.append(len(blocks) if workers > 1 else 0)
+            return real_fork_map(fn, state, blocks, workers)
+
+        monkeypatch.setattr(score_module, "fork_map", counting_fork_map)
     rng = np.random.default_rng(sample * 100 + max_df)
     arrays = [np.unique(rng.integers(0, 3000, size=int(rng.integers(0, 80))).astype(np.uint32))
               for _ in range(300)]
@@ -111,6 +124,8 @@ def test_passage_candidates_equals_reference(
     want = passage_candidates_reference(arrays, sample=sample, max_df=max_df)
     assert len(want) > 0
     assert np.array_equal(got, want)
+    if forked:
+        assert calls and calls[0] >= 4  # split into ranges for the workers
 
 
 DIV = "Qtly div 10 cts vs 10 cts prior\nPay April 1\nRecord March 15\nReuter"

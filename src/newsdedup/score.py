@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import numpy as np
 
@@ -572,26 +573,62 @@ def passage_candidates(
     # The pairs are generated and counted for one range of first documents at a
     # time when there are more than _PAIR_BLOCK of them (a pair's codes, and so
     # its count, fall in one range), so memory holds about _PAIR_BLOCK codes.
-    small_groups = lens[(lens > 1) & (lens <= max_df)].astype(np.int64)
-    total = int((small_groups * (small_groups - 1) // 2).sum())
-    ranges = min(n, max(1, -(-total // _PAIR_BLOCK)))
-    doc_bounds = np.linspace(0, n, ranges + 1).astype(np.int64).tolist()
+    # Ranges of about equal numbers of codes; from PASSAGE_PARALLEL_MIN_CODES
+    # codes, forked workers take ranges of _PAIR_BLOCK / workers codes each (so
+    # memory still holds about _PAIR_BLOCK at a time). Ranges are concatenated
+    # in order: the result does not depend on the split.
     first_doc = dd[all_pos]
-    found = []
-    for lo, hi in zip(doc_bounds[:-1], doc_bounds[1:], strict=True):
-        sel = (first_doc >= lo) & (first_doc < hi) if ranges > 1 else slice(None)
-        pos, end = all_pos[sel], all_end[sel]
-        out = []
-        gap = 1
-        while len(pos):
-            ok = pos + gap < end
-            pos, end = pos[ok], end[ok]
-            if len(pos):
-                out.append(dd[pos] * n + dd[pos + gap])
-            gap += 1
-        if out:
-            found.append(_count_shared(out, n, n_samp, min_shared, min_share))
+    weight = all_end - all_pos - 1  # pairs made from each position
+    total = int(weight.sum())
+    from .chunks import worker_count
+
+    workers = worker_count() if total >= PASSAGE_PARALLEL_MIN_CODES else 1
+    block = max(1, _PAIR_BLOCK // workers)
+    ranges = min(n, max(1, -(-total // block), 2 * workers if workers > 1 else 1))
+    if ranges > 1:
+        cum = np.cumsum(np.bincount(first_doc, weights=weight, minlength=n))
+        cuts = np.searchsorted(cum, total * np.arange(1, ranges) / ranges, side="right")
+        doc_bounds = np.unique(np.r_[0, cuts, n]).astype(np.int64).tolist()
+    else:
+        doc_bounds = [0, n]
+    state = _PassageState(dd, all_pos, all_end, first_doc, n, n_samp, min_shared, min_share)
+    found = fork_map(_passage_range, state,
+                     list(zip(doc_bounds[:-1], doc_bounds[1:], strict=True)), workers)
+    found = [f for f in found if len(f)]
     return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
+
+
+class _PassageState(NamedTuple):
+    """What :func:`_passage_range` reads (inherited by forked workers)."""
+
+    dd: np.ndarray  # document of each sample, grouped by sample hash
+    all_pos: np.ndarray  # positions in groups of 2..max_df documents
+    all_end: np.ndarray  # the end of each such position's group
+    first_doc: np.ndarray  # dd[all_pos]
+    n: int
+    n_samp: np.ndarray  # samples per document
+    min_shared: int
+    min_share: float
+
+
+def _passage_range(st: _PassageState, bounds: tuple[int, int]) -> np.ndarray:
+    """The passage candidates whose first document is in ``bounds`` [lo, hi)."""
+    lo, hi = bounds
+    whole = lo == 0 and hi == st.n
+    sel = slice(None) if whole else (st.first_doc >= lo) & (st.first_doc < hi)
+    pos, end = st.all_pos[sel], st.all_end[sel]
+    dd, n = st.dd, st.n
+    out = []
+    gap = 1
+    while len(pos):
+        ok = pos + gap < end
+        pos, end = pos[ok], end[ok]
+        if len(pos):
+            out.append(dd[pos] * n + dd[pos + gap])
+        gap += 1
+    if not out:
+        return np.zeros((0, 2), dtype=np.int64)
+    return _count_shared(out, n, st.n_samp, st.min_shared, st.min_share)
 
 
 def _count_shared(
@@ -636,6 +673,8 @@ _SAMPLE_BLOCK = 8192
 _COUNT_BLOCK = 4_000_000
 #: ... and holds about this many pair codes (8 bytes each) at a time.
 _PAIR_BLOCK = 64_000_000
+#: From this many pair codes, passage_candidates counts in forked workers.
+PASSAGE_PARALLEL_MIN_CODES = 2_000_000
 
 
 def passage_candidates_reference(

@@ -54,7 +54,7 @@ def test_link_in_workers_equals_one_process(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(score, "PARALLEL_MIN_PAIRS", 10)
     monkeypatch.setenv("NEWSDEDUP_WORKERS", "2")
     two = newsdedup.cluster(docs, progress=False)
-    assert calls == [2]
+    assert calls[-1] == 2  # judging in two workers (passage candidates: too few here)
     assert len(one.verdicts) > 1000 and any(m.relation == "rewrite" for m in one.pairs)
     assert _signature(two) == _signature(one)
 

@@ -801,6 +801,25 @@ def _pack_groups(keys: np.ndarray, seqs: np.ndarray) -> list[tuple[int, bytes]]:
     ]
 
 
+def _little_endian(raw: np.ndarray, size: int) -> np.ndarray:
+    """Unsigned little-endian integers of ``size`` bytes (4 to 8) packed in
+    ``raw`` (uint8), as uint64: read through strided views, without padding
+    every record to 8 bytes first."""
+    n = len(raw) // size
+    if size == 8:
+        out8: np.ndarray = raw.view("<u8").astype(np.uint64)
+        return out8
+    out: np.ndarray = np.ndarray((n,), "<u4", raw, 0, (size,)).astype(np.uint64)
+    rest = size - 4
+    if rest >= 2:
+        hi = np.ndarray((n,), "<u2", raw, 4, (size,)).astype(np.uint64)
+        out |= hi << np.uint64(32)
+    if rest % 2:
+        top = np.ndarray((n,), "u1", raw, size - 1, (size,)).astype(np.uint64)
+        out |= top << np.uint64(8 * (size - 1))
+    return out
+
+
 def _unpack_groups(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
     """The band entries of (group, entries) rows: 48-bit keys and seqs (int64),
     sorted by (key, seq) when the rows are sorted by group."""
@@ -825,9 +844,7 @@ def _unpack_groups(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.nd
         size = (_SUFFIX_BITS + bits + 7) // 8
         mine = heads == bits
         raw = joined[body] if len(kinds) == 1 else joined[body & np.repeat(mine, lens)]
-        pad = np.zeros((len(raw) // size, 8), dtype=np.uint8)
-        pad[:, :size] = raw.reshape(-1, size)
-        value = pad.view("<u8").ravel()
+        value = _little_endian(raw, size)
         n_mine = (lens[mine] - 1) // size
         keys = ((np.repeat(grp[mine], n_mine) << _SUFFIX_BITS)
                 | (value >> np.uint64(bits)).astype(np.int64))
@@ -960,6 +977,7 @@ class SQLiteStore(IndexStore):
         # passage-sample counts by seq (_NO_COUNT: not known here); a seq's count
         # never changes, seqs are not reused (except after a rollback: cleared)
         self._samples = np.full(0, _NO_COUNT, dtype=np.int32)
+        self._samples_read = False
         self._looked = 0
         self._data_version = -1
 
@@ -1037,6 +1055,7 @@ class SQLiteStore(IndexStore):
             self._con.execute("ROLLBACK")
             self._rk = None  # the recent level in memory may hold rolled-back entries
             self._samples = np.full(0, _NO_COUNT, dtype=np.int32)  # and seqs may be reused
+            self._samples_read = False
             raise
         self._depth = 0
         self._con.execute("COMMIT")
@@ -1191,6 +1210,13 @@ class SQLiteStore(IndexStore):
         if not len(seqs):
             return np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
         seqs = seqs.astype(np.int64, copy=False)
+        if not self._samples_read:  # once per connection: every count (one scan)
+            self._samples_read = True
+            rows = self._con.execute(
+                "SELECT seq, samples FROM docs WHERE seq < ?", (_COUNTS_MAX,)).fetchall()
+            if rows:
+                arr = np.array(rows, dtype=np.int64)
+                self._cache_samples(arr[:, 0], arr[:, 1])
         inside = seqs < len(self._samples)
         vals = np.full(len(seqs), _NO_COUNT, dtype=np.int64)
         vals[inside] = self._samples[seqs[inside]]
@@ -1244,21 +1270,27 @@ class SQLiteStore(IndexStore):
             self._cache_samples(np.array([d.seq for d in docs], dtype=np.int64),
                                 np.array([d.samples for d in docs], dtype=np.int64))
             self._recent()  # in memory before this batch (its entries are added below)
-            recs, shorts = [], []
-            for d, ks in zip(docs, keys, strict=True):
-                short = np.unique(_short_keys(ks))
-                if len(short):
-                    recs.append((d.seq, _pack_recent(short)))
-                    shorts.append(short)
+            # each document's sorted unique 48-bit keys, all documents at once
+            lens = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+            owner = np.repeat(np.arange(len(keys), dtype=np.int64), lens)
+            short = _short_keys(np.concatenate(keys)) if len(owner) else _NO_ENTRIES
+            order = np.lexsort((short, owner))
+            short, owner = short[order], owner[order]
+            first = np.ones(len(short), dtype=bool)
+            if len(short) > 1:
+                first[1:] = (short[1:] != short[:-1]) | (owner[1:] != owner[:-1])
+            short, owner = short[first], owner[first]
+            bounds = (np.searchsorted(owner, np.arange(len(keys) + 1)) * 6).tolist()
+            packed = _pack_recent(short)
+            doc_seqs = [d.seq for d in docs]
+            recs = [(q, packed[bounds[i] : bounds[i + 1]]) for i, q in enumerate(doc_seqs)
+                    if bounds[i + 1] > bounds[i]]
             con.executemany("INSERT INTO bands_new (seq, keys) VALUES (?, ?)", recs)
-            n_new = 0
+            n_new = len(short)
             if recs:
                 self._recent_top = max(self._recent_top, max(q for q, _b in recs))
-                new_keys = np.concatenate(shorts)
-                n_new = len(new_keys)
-                self._set_bits(new_keys)
-                self._add_recent(new_keys, np.repeat(
-                    np.array([q for q, _b in recs], dtype=np.int64), [len(x) for x in shorts]))
+                self._set_bits(short)
+                self._add_recent(short, np.array(doc_seqs, dtype=np.int64)[owner])
             recent = self._counter("recent_rows") + n_new
             main = self._counter("main_rows")
             if recent > max(_MERGE_MIN, min(main // _MERGE_FRACTION, _RECENT_MAX)):

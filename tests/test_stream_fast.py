@@ -172,3 +172,66 @@ def test_texts_compressed_from_a_primed_copy_are_those_of_a_new_compressor() -> 
         assert blob == fresh.compress(head) + fresh.flush()
         assert decode_payload(encode_payload(None, "", "", texts=blob)) == (
             x["title"], x["text"], x["text"][5:])
+
+
+def test_rewrite_band_keys_are_checked_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The band table keeps 32 bits of each rewrite band key; a candidate found
+    on those alone is checked on the whole keys. Keeping only 3 bits (so that
+    nearly every document is a false rewrite candidate of every other) decides
+    as the whole keys do."""
+    import newsdedup.stream as stream_mod
+
+    docs = shared_sentence_corpus(7, n=160)
+    opts = {"max_bucket": 100_000}  # no crowded bucket even with 3-bit keys
+    with Deduper(**opts) as d:
+        want = _decisions(d, docs, True)
+    coarse = stream_mod.stored_rewrite_keys
+
+    def three_bits(full: np.ndarray) -> np.ndarray:
+        return coarse(full & np.uint64(0x7 << 32)) if len(full) else full
+
+    monkeypatch.setattr(stream_mod, "stored_rewrite_keys", three_bits)
+    with Deduper(**opts) as d:
+        got = _decisions(d, docs, True)
+    assert got == want
+    assert any(m.relation == "rewrite" for x in want[:-1] for m in x[6])
+
+
+def test_tagged_keys_survive_merges_and_removals(tmp_path: Path) -> None:
+    """Passage and rewrite keys (tagged, 4 bytes in the merged groups) and plain
+    keys, through a merge and removals, answer as in the memory store."""
+    from newsdedup import store as store_mod
+    from newsdedup.store import PASSAGE_TAG, REWRITE_TAG, MemoryStore, SQLiteStore, StoredDoc
+
+    rng = np.random.default_rng(4)
+    pool = np.concatenate([
+        rng.integers(0, 1 << 63, 300, dtype=np.int64).astype(np.uint64),
+        (np.uint64(PASSAGE_TAG << 48)
+         | (rng.integers(0, 1 << 32, 300, dtype=np.int64).astype(np.uint64) << np.uint64(16))),
+        (np.uint64(REWRITE_TAG << 48)
+         | (rng.integers(0, 1 << 32, 300, dtype=np.int64).astype(np.uint64) << np.uint64(16))),
+    ])
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setattr(store_mod, "_MERGE_MIN", 500)
+    try:
+        memory, sqlite = MemoryStore(), SQLiteStore(tmp_path / "t.db")
+        docs, keys = [], []
+        for seq in range(1, 121):
+            docs.append(StoredDoc(seq=seq, id=f"d{seq}", published=None, source=None,
+                                  n_words=50, exact=seq, cluster=0, rep=None, samples=1,
+                                  shingles=np.array([seq], dtype=np.uint32)))
+            keys.append(np.unique(rng.choice(pool, 12)))
+        for st in (memory, sqlite):
+            with st.transaction():
+                st.insert(docs[:60], keys[:60])
+            with st.transaction():
+                st.insert(docs[60:], keys[60:])
+            with st.transaction():
+                st.delete(docs[10:30], keys[10:30])
+        assert sqlite._counter("main_rows") > 0  # merged
+        assert sqlite.buckets(pool, 1000) == memory.buckets(pool, 1000)
+        assert sqlite.buckets(pool, 3) == memory.buckets(pool, 3)
+        assert sqlite.integrity() == []
+        sqlite.close()
+    finally:
+        monkeypatch.undo()

@@ -33,18 +33,21 @@ Stored formats are versioned and self-describing, never pickled:
   and rewrite-family bands (:mod:`newsdedup.stream` salts them apart); SQLite
   keeps a new document's entries as one row (its 48-bit keys, 6 bytes each)
   and merges them into rows that hold every entry of a key range
-  (:func:`_pack_groups`, 6 bytes per entry);
+  (:func:`_pack_groups`, 6 bytes per entry, 4 for a passage sample or a
+  rewrite band key: see :data:`PASSAGE_TAG`);
 * the key-term document frequencies over the exact-group leads
   (:meth:`IndexStore.term_df`), for the streaming key-term caps.
 
 Signatures are not stored: band keys are recomputed from the shingle set and
 the key-term hashes the rewrite bands used when a document is removed.
 Format 3 added the key-term part, the frequencies, the sample count and the
-lead flag; format 6 (this one) the texts' preset dictionary and raw deflate
+lead flag; format 6 the texts' preset dictionary and raw deflate
 stream, and in SQLite the grouped band rows, one recent-entries row per
 document and the ``texts`` table (formats 4 and 5 were short-lived steps
-towards it). An index of another format is refused with a clear error
-(:func:`check_fingerprint`): rebuild it.
+towards it); format 7 (this one) tagged passage and rewrite keys, stored in 4
+bytes per merged entry, and Redis bucket names that spread tagged keys. An
+index of another format is refused with a clear error (:func:`check_fingerprint`):
+rebuild it.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ from ._zdict import ZDICT
 from .errors import IncompatibleSignatureError, MissingDependencyError, NewsDedupError
 
 #: Version of the stored layout (tables, keys, record and shingle coding).
-INDEX_FORMAT = 6
+INDEX_FORMAT = 7
 _SQLITE_APP_ID = 0x4E444450  # "NDDP" in PRAGMA application_id
 
 
@@ -710,28 +713,51 @@ _SELECT_DOCS = (
     "SELECT d.seq, id, published, source, n_words, exact, cluster, rep, shingles, keys, "
     "t.texts, lead, samples FROM docs AS d LEFT JOIN texts AS t ON t.seq = d.seq"
 )
-# 16 KiB pages: half the slack of 8 KiB ones at the end of each page of document
-# and text rows (about 90 B per article); a transaction writes few pages since
-# the recent band entries are one appended row per document (a file made with
-# another page size reads the same: this is not part of the format).
-_PAGE_SIZE = 16384
+# 64 KiB pages (SQLite's largest): a page of document or text rows ends on
+# average half a row short of full, so the slack per row shrinks with the rows
+# a page holds (16 KiB pages: about 85 B per article at 100,000 articles, 64 KiB:
+# about a quarter of that); a transaction writes few pages since the recent band
+# entries are one appended row per document (a file made with another page size
+# reads the same: this is not part of the format).
+_PAGE_SIZE = 65536
 # The key-term part of a payload without key-term hashes (stored as NULL).
 _EMPTY_KEYS = _KEYS_HEAD.pack(0, 0)
 # Band keys are stored as their top 48 bits: a false bucket match then needs a
 # 48-bit collision (about 1e-8 per lookup at 10^7 stored keys) and only adds a
 # candidate that verification rejects.
 _KEY_SHIFT = 16
-_BITS = 1 << 27  # bits in the present-keys bitmap (16 MiB)
+_BITS = 1 << 27  # bits in the present-keys bitmap (16 MiB; see _slot)
 # A group holds the entries whose 48-bit keys share their top 18 bits (262,144
 # groups); each entry keeps the low 30 bits of its key.
 _GROUP_BITS = 18
 _SUFFIX_BITS = 48 - _GROUP_BITS
 _SUFFIX_MASK = (1 << _SUFFIX_BITS) - 1
 _MERGE_GROUPS = 1 << 13  # groups rewritten per step of a merge (bounds its memory)
+#: Keys whose top 16 bits (of 64) are one of these tags hold 32 bits of their
+#: own (bits 16-47; the low 16 are zero): :mod:`newsdedup.stream` gives its
+#: passage samples (the sampled 32-bit shingle hash itself) and its rewrite
+#: band keys (their top 32 bits) this form. The merged level stores such a key
+#: in 4 bytes with its seq, not 6: a group of its own kind holds the keys of one
+#: 18-bit prefix of the 32 bits, each entry their low 14 bits (groups
+#: 2^18 + ...  for PASSAGE_TAG, 2^19 + ... for REWRITE_TAG). Any 48-bit short
+#: key with a tag is stored so, without loss (the tag is implied).
+PASSAGE_TAG = 0xA5A5
+REWRITE_TAG = 0x5A5A
+_TAG_SUFFIX_BITS = 14
+_TAG_GROUPS = 1 << (32 - _TAG_SUFFIX_BITS)
+_ALL_GROUPS = (1 << _GROUP_BITS) + 2 * _TAG_GROUPS
 
 
 _TAIL_MAX = 20_000  # recent entries kept in a dict before they join the sorted arrays
 _NO_ENTRIES = np.zeros(0, dtype=np.int64)
+
+
+def _slot(short: np.ndarray) -> np.ndarray:
+    """A 48-bit key's bit in the present-keys bitmap (a multiplicative hash: a
+    tagged key's low bits are not spread evenly)."""
+    h = short.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    out: np.ndarray = (h >> np.uint64(64 - 27)).astype(np.int64)
+    return out
 
 
 def _short_keys(keys: np.ndarray) -> np.ndarray:
@@ -764,21 +790,70 @@ def _unpack_recent(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.nd
     return keys[order], q[order]
 
 
+def _tag_kind(keys: np.ndarray) -> np.ndarray:
+    """0 for a plain 48-bit key, 1 for a PASSAGE_TAG key, 2 for a REWRITE_TAG key."""
+    top = keys >> 32
+    out: np.ndarray = (top == PASSAGE_TAG).astype(np.int8) + 2 * (top == REWRITE_TAG)
+    return out
+
+
+def _group_of(keys: np.ndarray) -> np.ndarray:
+    """The group of each 48-bit key (see PASSAGE_TAG)."""
+    kind = _tag_kind(keys)
+    tagged = ((1 << _GROUP_BITS) + (kind.astype(np.int64) - 1) * _TAG_GROUPS
+              + ((keys & 0xFFFFFFFF) >> _TAG_SUFFIX_BITS))
+    out: np.ndarray = np.where(kind == 0, keys >> _SUFFIX_BITS, tagged)
+    return out
+
+
+def _by_group(keys: np.ndarray, seqs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Entries sorted by (key, seq) put in (group, key, seq) order: the plain
+    keys, then the PASSAGE_TAG ones, then the REWRITE_TAG ones."""
+    kind = _tag_kind(keys)
+    if not kind.any():
+        return keys, seqs
+    order = np.argsort(kind, kind="stable")
+    return keys[order], seqs[order]
+
+
+def _by_key(keys: np.ndarray, seqs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of :func:`_by_group`: entries in (group, key, seq) order put in
+    (key, seq) order (each tag's keys lie in one range that no plain key of the
+    same order falls into: a merge of three sorted runs by splitting)."""
+    kind = _tag_kind(keys)
+    if not kind.any():
+        return keys, seqs
+    plain = kind == 0
+    pk, pq = keys[plain], seqs[plain]
+    parts_k, parts_q = [], []
+    at = 0
+    for tag, k in sorted(((PASSAGE_TAG, 1), (REWRITE_TAG, 2))):
+        cut = int(np.searchsorted(pk, tag << 32))
+        mine = kind == k
+        parts_k += [pk[at:cut], keys[mine]]
+        parts_q += [pq[at:cut], seqs[mine]]
+        at = cut
+    parts_k.append(pk[at:])
+    parts_q.append(pq[at:])
+    return np.concatenate(parts_k), np.concatenate(parts_q)
+
+
 def _pack_groups(keys: np.ndarray, seqs: np.ndarray) -> list[tuple[int, bytes]]:
     """(group, entries) rows of band entries sorted by (48-bit key, seq).
 
     An entries value is one byte ``b`` (bits per seq: the fewest that hold the
     largest seq of the call), then per entry, in (key, seq) order, the integer
-    ``suffix << b | seq`` (``suffix``: the low _SUFFIX_BITS bits of the key) in
-    the fewest whole bytes that hold _SUFFIX_BITS + ``b`` bits, little-endian:
-    6 bytes per entry up to 262,143 documents, 7 up to 67 million.
+    ``suffix << b | seq`` (``suffix``: the low _SUFFIX_BITS bits of the key, or
+    _TAG_SUFFIX_BITS for a tagged key) in the fewest whole bytes that hold its
+    bits, little-endian: 6 bytes per plain entry up to 262,143 documents, 7 up
+    to 67 million; 4 bytes per tagged entry up to 262,143 documents.
 
-    >>> k = np.array([5, 5, (3 << 30) | 7], dtype=np.int64)
-    >>> rows = _pack_groups(k, np.array([2, 300, 9], dtype=np.int64))
+    >>> k = np.array([5, 5, (3 << 30) | 7, (PASSAGE_TAG << 32) | 99], dtype=np.int64)
+    >>> rows = _pack_groups(k, np.array([2, 300, 9, 4], dtype=np.int64))
     >>> [(g, len(b)) for g, b in rows]
-    [(0, 11), (3, 6)]
-    >>> [x.tolist() for x in _unpack_groups(rows)]
-    [[5, 5, 3221225479], [2, 300, 9]]
+    [(0, 11), (3, 6), (262144, 4)]
+    >>> [x.tolist() for x in _unpack_groups(rows)] == [k.tolist(), [2, 300, 9, 4]]
+    True
     """
     n = len(keys)
     if not n:
@@ -786,26 +861,41 @@ def _pack_groups(keys: np.ndarray, seqs: np.ndarray) -> list[tuple[int, bytes]]:
     bits = max(1, int(seqs.max()).bit_length())
     if _SUFFIX_BITS + bits > 64:
         raise ValueError("sequence numbers beyond 2**34 are not supported")
-    size = (_SUFFIX_BITS + bits + 7) // 8
-    value = ((keys & _SUFFIX_MASK).astype(np.uint64) << np.uint64(bits)) | seqs.astype(np.uint64)
-    rec = value.astype("<u8").view(np.uint8).reshape(n, 8)[:, :size]
-    groups = keys >> _SUFFIX_BITS
+    keys, seqs = _by_group(keys, seqs)
+    tagged = _tag_kind(keys) > 0
+    sbits = np.where(tagged, _TAG_SUFFIX_BITS, _SUFFIX_BITS)
+    size = (sbits + bits + 7) // 8
+    value = ((keys & ((1 << sbits) - 1)).astype(np.uint64) << np.uint64(bits)) | seqs.astype(
+        np.uint64)
+    groups = _group_of(keys)
+    ends = np.cumsum(size)
+    begins = ends - size
+    buf = bytearray(int(ends[-1]) if n else 0)
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    rec = value.astype("<u8").view(np.uint8).reshape(n, 8)
+    for width in np.unique(size).tolist():
+        mine = size == width
+        at = (begins[mine][:, None] + np.arange(width)[None, :]).ravel()
+        raw[at] = rec[mine, :width].ravel()
     starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-    ends = np.r_[starts[1:], n] * size
-    buf = rec.tobytes()
+    b0 = begins[starts].tolist()
+    b1 = np.r_[begins[starts[1:]], ends[-1]].tolist()
+    data = bytes(buf)
     head = bytes([bits])
-    return [
-        (g, head + buf[a:b])
-        for g, a, b in zip(groups[starts].tolist(), (starts * size).tolist(), ends.tolist(),
-                           strict=True)
-    ]
+    return [(g, head + data[a:b])
+            for g, a, b in zip(groups[starts].tolist(), b0, b1, strict=True)]
 
 
 def _little_endian(raw: np.ndarray, size: int) -> np.ndarray:
-    """Unsigned little-endian integers of ``size`` bytes (4 to 8) packed in
+    """Unsigned little-endian integers of ``size`` bytes (1 to 8) packed in
     ``raw`` (uint8), as uint64: read through strided views, without padding
     every record to 8 bytes first."""
     n = len(raw) // size
+    if size < 4:  # small indexes: pad each record
+        pad = np.zeros((n, 8), dtype=np.uint8)
+        pad[:, :size] = raw.reshape(n, size)
+        small: np.ndarray = pad.view("<u8").ravel()
+        return small
     if size == 8:
         out8: np.ndarray = raw.view("<u8").astype(np.uint64)
         return out8
@@ -829,31 +919,41 @@ def _unpack_groups(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.nd
     lens = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs))
     joined = np.frombuffer(b"".join(blobs), dtype=np.uint8)
     starts = np.cumsum(lens) - lens
-    heads = joined[starts]
+    heads = joined[starts].astype(np.int64)
     grp = np.array(groups, dtype=np.int64)
     body = np.ones(len(joined), dtype=bool)
     body[starts] = False
-    kinds = np.unique(heads).tolist()
-    if len(kinds) > 1:  # rows written with different seq widths: entries per row
-        sizes = (_SUFFIX_BITS + heads.astype(np.int64) + 7) // 8
-        counts = (lens - 1) // sizes
+    plain = grp < (1 << _GROUP_BITS)
+    sbits = np.where(plain, _SUFFIX_BITS, _TAG_SUFFIX_BITS)
+    # rows of one (suffix width, seq width) kind at a time
+    form = sbits * 64 + heads
+    kinds = np.unique(form).tolist()
+    if len(kinds) > 1:  # entries go back in row order
+        counts = (lens - 1) // ((sbits + heads + 7) // 8)
         first = np.cumsum(counts) - counts  # where each row's entries go
         k = np.empty(int(counts.sum()), dtype=np.int64)
         q = np.empty_like(k)
-    for bits in kinds:
-        size = (_SUFFIX_BITS + bits + 7) // 8
-        mine = heads == bits
+    for f in kinds:
+        sb, bits = divmod(f, 64)
+        size = (sb + bits + 7) // 8
+        mine = form == f
         raw = joined[body] if len(kinds) == 1 else joined[body & np.repeat(mine, lens)]
         value = _little_endian(raw, size)
         n_mine = (lens[mine] - 1) // size
-        keys = ((np.repeat(grp[mine], n_mine) << _SUFFIX_BITS)
-                | (value >> np.uint64(bits)).astype(np.int64))
+        g = np.repeat(grp[mine], n_mine)
+        suffix = (value >> np.uint64(bits)).astype(np.int64)
+        if sb == _SUFFIX_BITS:
+            keys = (g << _SUFFIX_BITS) | suffix
+        else:
+            g = g - (1 << _GROUP_BITS)
+            tag = np.where(g < _TAG_GROUPS, PASSAGE_TAG, REWRITE_TAG)
+            keys = (tag << 32) | ((g % _TAG_GROUPS) << _TAG_SUFFIX_BITS) | suffix
         seqs = (value & np.uint64((1 << bits) - 1)).astype(np.int64)
         if len(kinds) == 1:
-            return keys, seqs
+            return _by_key(keys, seqs)
         at = np.arange(len(keys)) + np.repeat(first[mine] - (np.cumsum(n_mine) - n_mine), n_mine)
         k[at], q[at] = keys, seqs
-    return k, q
+    return _by_key(k, q)
 
 
 _MAX_PARAMS = 30_000
@@ -991,7 +1091,7 @@ class SQLiteStore(IndexStore):
 
     def _set_bits(self, short: np.ndarray) -> None:
         if self._bits is not None and len(short):
-            slot = np.unique(short & (_BITS - 1))
+            slot = np.unique(_slot(short))
             byte, start = np.unique(slot >> 3, return_index=True)
             vals = np.left_shift(1, slot & 7).astype(np.uint8)
             self._bits[byte] |= np.bitwise_or.reduceat(vals, start)
@@ -1022,7 +1122,7 @@ class SQLiteStore(IndexStore):
         elif version != self._data_version:
             self._bits, self._bits_off = None, True
             return None
-        slot = short & (_BITS - 1)
+        slot = _slot(short)
         found: np.ndarray = (self._bits[slot >> 3] >> (slot & 7).astype(np.uint8)) & 1 == 1
         return found
 
@@ -1162,7 +1262,7 @@ class SQLiteStore(IndexStore):
             if not len(short):
                 return _NO_BUCKETS
             # the merged level: the groups of the keys, decoded to sorted (key, seq) arrays
-            groups = np.unique(short >> _SUFFIX_BITS).tolist()
+            groups = np.unique(_group_of(short)).tolist()
             rows = []
             for start in range(0, len(groups), _MAX_PARAMS):
                 rows += self._con.execute(
@@ -1308,13 +1408,15 @@ class SQLiteStore(IndexStore):
         self._recent()
         self._flush_tail()
         rk, rq = self._recent()
-        for lo in range(0, 1 << _GROUP_BITS, _MERGE_GROUPS):
+        gk, gq = _by_group(rk, rq)  # in group order
+        gg = _group_of(gk)
+        for lo in range(0, _ALL_GROUPS, _MERGE_GROUPS):
             hi = lo + _MERGE_GROUPS
-            a, b = np.searchsorted(rk, [lo << _SUFFIX_BITS, hi << _SUFFIX_BITS]).tolist()
+            a, b = np.searchsorted(gg, [lo, hi]).tolist()
             if a == b:
                 continue
-            new_keys, new_seqs = rk[a:b], rq[a:b]
-            touched = np.unique(new_keys >> _SUFFIX_BITS).tolist()
+            new_keys, new_seqs = gk[a:b], gq[a:b]
+            touched = np.unique(gg[a:b]).tolist()
             old = con.execute(
                 "SELECT grp, entries FROM bands WHERE grp IN "
                 "(SELECT value FROM json_each(?)) ORDER BY grp", (json.dumps(touched),),
@@ -1380,7 +1482,8 @@ class SQLiteStore(IndexStore):
                 for d, ks in zip(docs, keys, strict=True)
                 for k in _short_keys(ks).tolist()
             ]
-            self._delete_merged({k >> _SUFFIX_BITS for k, _s in rows}, {d.seq for d in docs})
+            self._delete_merged(set(_group_of(np.array([k for k, _s in rows], dtype=np.int64))
+                                    .tolist()), {d.seq for d in docs})
             self._recent()
             con.executemany("DELETE FROM bands_new WHERE seq = ?", [(d.seq,) for d in docs])
             self._bump_epoch()
@@ -1596,8 +1699,11 @@ class RedisStore(IndexStore):
         self._k_docs, self._k_pub, self._k_df = p + b"docs", p + b"pub", p + b"df"
 
     def _band(self, key: int) -> tuple[bytes, bytes]:
-        """(bucket hash name, field) of a 64-bit band key."""
-        return self._prefix + b"h:" + (key >> 48).to_bytes(2, "big"), (
+        """(bucket hash name, field) of a 64-bit band key: the field is its low 48
+        bits, the bucket its top 16 bits XOR bits 16-31 (a tagged key's top 16
+        bits are one of two values, see PASSAGE_TAG)."""
+        top = (key >> 48) ^ ((key >> 16) & 0xFFFF)
+        return self._prefix + b"h:" + top.to_bytes(2, "big"), (
             key & 0xFFFFFFFFFFFF
         ).to_bytes(6, "big")
 

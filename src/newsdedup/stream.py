@@ -62,6 +62,11 @@ relations and scores, hence the same clusters, except where:
 * the rewrite-only prefilter and the key-term document frequencies use 32-bit
   key-term hashes (a collision, about 2^-32 per pair of terms, changes a
   key-term Jaccard or a frequency);
+* the band table keeps 32 bits of each rewrite band key (a candidate found so
+  is checked on the whole keys, recomputed from its key-term hashes); but
+  whether a rewrite bucket is crowded (``max_bucket`` members or more) is
+  decided on those 32 bits: a document whose key shares them (about ``n / 2^32``
+  per key at ``n`` indexed rewrite entries) can tip a full bucket over;
 * the news constraints ``window`` / ``source_match`` apply here only.
 
 A story's representative here is its first-seen document (a stream cannot
@@ -92,6 +97,8 @@ from .score import PREFILTER_KEY_JACCARD, Judge, Verdict, rewrite_spec
 from .sign import Signer
 from .store import (
     INDEX_FORMAT,
+    PASSAGE_TAG,
+    REWRITE_TAG,
     BucketTable,
     DuplicateIdError,
     IndexStore,
@@ -110,12 +117,39 @@ _BATCH_CHUNK = 1000  # documents prepared and indexed at a time (bounds memory)
 _WORK_CHUNK = 64  # documents per task for worker processes
 _NO_KEYS = np.zeros(0, dtype=np.uint64)
 _NO_HASH = np.zeros(0, dtype=np.uint32)
-# The three kinds of band-table keys are kept apart by salts: copy-LSH band keys
-# as they are, rewrite-family band keys XOR _REWRITE_SALT, passage samples mixed
-# with _PASSAGE_SALT (a cross-kind collision, about 2^-48 per lookup, only adds a
-# candidate to judge).
-_REWRITE_SALT = np.uint64(0x9E3779B97F4A7C15)
-_PASSAGE_SALT = np.uint64(0xD6E8FEB86659FD93)
+# The three kinds of band-table keys are kept apart by their top 16 bits: a
+# passage sample is PASSAGE_TAG and the sampled 32-bit shingle hash itself (no
+# collision: exact), a rewrite-family band key REWRITE_TAG and the top 32 bits
+# of the band key (a false bucket match, about 1 in 700 per lookup at 100,000
+# documents, is caught: rewrite-only candidates are checked on their full band
+# keys, recomputed, see _JudgeView.rewrite_keys), a copy-LSH band key is as it
+# is unless its top 16 bits are a tag (then bit 63 is flipped). A store keeps a
+# tagged key in 4 bytes with its seq where a plain one takes 6
+# (newsdedup.store.PASSAGE_TAG).
+_P_TAG = np.uint64(PASSAGE_TAG << 48)
+_R_TAG = np.uint64(REWRITE_TAG << 48)
+_SHIFT16 = np.uint64(16)
+_SHIFT32 = np.uint64(32)
+_SHIFT48 = np.uint64(48)
+_FLIP = np.uint64(1 << 63)
+
+
+def copy_keys(keys: np.ndarray) -> np.ndarray:
+    """Copy-LSH band keys as the band table holds them: a key whose top 16 bits
+    are a tag has bit 63 flipped (equal keys stay equal)."""
+    top = keys >> _SHIFT48
+    hit = (top == np.uint64(PASSAGE_TAG)) | (top == np.uint64(REWRITE_TAG))
+    if not hit.any():
+        return keys
+    out: np.ndarray = keys ^ (hit.astype(np.uint64) << np.uint64(63))
+    return out
+
+
+def stored_rewrite_keys(full: np.ndarray) -> np.ndarray:
+    """Rewrite-family band keys as the band table holds them (REWRITE_TAG and
+    the top 32 bits of each key)."""
+    out: np.ndarray = _R_TAG | ((full >> _SHIFT32) << _SHIFT16)
+    return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -195,12 +229,10 @@ def rewrite_lsh_params(config: Config) -> LSHParams:
 
 def passage_keys(shingles: np.ndarray, sample: int) -> np.ndarray:
     """Band-table keys of a document's passage samples (shingles whose hash is
-    0 modulo ``sample``, as :func:`newsdedup.score.passage_candidates` samples)."""
-    x = shingles[shingles % np.uint32(sample) == 0].astype(np.uint64) ^ _PASSAGE_SALT
-    # splitmix64 finaliser: spread the 32-bit hash over all 64 bits (SQLite keeps the top 48)
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    out: np.ndarray = x ^ (x >> np.uint64(31))
+    0 modulo ``sample``, as :func:`newsdedup.score.passage_candidates` samples):
+    PASSAGE_TAG and the 32-bit shingle hash."""
+    x = shingles[shingles % np.uint32(sample) == 0].astype(np.uint64)
+    out: np.ndarray = _P_TAG | (x << _SHIFT16)
     return out
 
 
@@ -262,7 +294,8 @@ class _Item:
     cleaned: str = ""
     texts: bytes = b""  # compressed headline, original and cleaned text
     pkeys: np.ndarray = field(default_factory=lambda: _NO_KEYS)  # passage-sample keys
-    rkeys: np.ndarray = field(default_factory=lambda: _NO_KEYS)  # rewrite band keys (salted)
+    rkeys: np.ndarray = field(default_factory=lambda: _NO_KEYS)  # rewrite keys as stored
+    rfull: np.ndarray = field(default_factory=lambda: _NO_KEYS)  # rewrite band keys, whole
     terms: tuple[dict[str, float], frozenset[str]] | None = None
     hashes: np.ndarray | None = None  # key-term hashes (with rewrite on)
     banded: np.ndarray | None = None  # which hashes the rewrite bands use (None: all)
@@ -296,7 +329,7 @@ class _Preparer:
         terms: list[tuple[dict[str, float], frozenset[str]] | None],
         hashes_out: list[np.ndarray | None] | None = None,
     ) -> list[np.ndarray]:
-        """Rewrite-family band keys (salted) of documents as ``link`` bands them
+        """Rewrite-family band keys (whole) of documents as ``link`` bands them
         below :data:`~newsdedup.rewrite.CORPUS_MIN_DOCS` documents: at least
         ``min_rewrite_words`` words and two key terms. ``terms`` (content terms
         and key terms) and ``hashes_out`` (key-term hashes, every document) are
@@ -323,8 +356,8 @@ class _Preparer:
         return out
 
     def band(self, hashes: list[np.ndarray]) -> np.ndarray:
-        """Salted rewrite-family band keys of key-term hash sets."""
-        keys: np.ndarray = band_keys(self.rsigner.sign(hashes), self.rlsh) ^ _REWRITE_SALT
+        """Rewrite-family band keys (whole) of key-term hash sets."""
+        keys: np.ndarray = band_keys(self.rsigner.sign(hashes), self.rlsh)
         return keys
 
     def __call__(self, articles: Sequence[Article]) -> list[_Item]:
@@ -349,14 +382,15 @@ class _Preparer:
             items.append(_Item(a, n_words[i], sh, posix(a.published), exact, _NO_KEYS))
         signed = [i for i, it in enumerate(items) if it.exact is not None]
         if signed:
-            keys = band_keys(state.signatures[signed], self.lsh)
+            keys = copy_keys(band_keys(state.signatures[signed], self.lsh))
             terms: list[tuple[dict[str, float], frozenset[str]] | None] = [None] * len(signed)
             hashes: list[np.ndarray | None] = [None] * len(signed)
             rkeys = self.rewrite_keys([cleaned[i] for i in signed],
                                       [n_words[i] for i in signed], terms, hashes)
             for n, (i, k) in enumerate(zip(signed, keys, strict=True)):
                 it = items[i]
-                it.keys, it.rkeys, it.terms, it.hashes = k, rkeys[n], terms[n], hashes[n]
+                it.keys, it.rfull, it.terms, it.hashes = k, rkeys[n], terms[n], hashes[n]
+                it.rkeys = stored_rewrite_keys(it.rfull)
                 it.pkeys = passage_keys(it.shingles, sample)
                 it.cleaned = cleaned[i]
                 it.texts = compress_texts(it.article.title, it.article.full_text, cleaned[i])
@@ -589,7 +623,10 @@ class _JudgeView:
     chunk of a stream compares: new documents and their stored candidates (texts
     from the stored payloads). Corpus caps are not used (see the module docs)."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, band: Any = None):
+        self.config = config
+        self.band = band  # key-term hash sets -> whole rewrite band keys
+        self._rfull: dict[int, np.ndarray] = {}
         self.ids: list[str] = []
         self.texts: list[str] = []
         self.titles: list[str | None] = []
@@ -650,6 +687,20 @@ class _JudgeView:
         if sets is None:
             sets = self._sets[doc.seq] = _key_sets(payload_key_hashes(doc.payload).tolist(), caps)
         return sets
+
+    def rewrite_keys(self, doc: StoredDoc) -> np.ndarray:
+        """A stored document's whole rewrite band keys, recomputed from the
+        key-term hashes its bands used (as removal does): the band table keeps
+        only 32 bits of each."""
+        keys = self._rfull.get(doc.seq)
+        if keys is None:
+            hashes = payload_band_hashes(doc.payload) if doc.payload else _NO_HASH
+            keys = _NO_KEYS
+            if (self.band is not None and len(hashes) >= 2
+                    and doc.n_words >= self.config.min_rewrite_words):
+                keys = self.band([hashes])[0]
+            self._rfull[doc.seq] = keys
+        return keys
 
     def samples(self, doc: StoredDoc) -> int:
         """How many passage samples a stored document has."""
@@ -754,8 +805,9 @@ class Stream:
                 if banded:
                     for n, k in zip(banded, self._prep.band(list(banded.values())),
                                     strict=True):
-                        rkeys[n] = k
-            for n, (i, keys) in enumerate(zip(chunk, band_keys(sigs, self.lsh), strict=True)):
+                        rkeys[n] = stored_rewrite_keys(k)
+            for n, (i, keys) in enumerate(zip(chunk, copy_keys(band_keys(sigs, self.lsh)),
+                                              strict=True)):
                 out[i] = np.concatenate(
                     [keys, passage_keys(docs[i].shingle_set(), sample), rkeys[n]]
                 )
@@ -786,13 +838,13 @@ class Stream:
             it.banded = mask
             kept = it.hashes[mask]
             it.key_set = frozenset(kept.tolist())
-            it.rkeys = _NO_KEYS
+            it.rkeys = it.rfull = _NO_KEYS
             if it.n_words >= self.config.min_rewrite_words and len(kept) >= 2:
                 redo.append((it, kept))
         if redo:
             for (it, _k), keys in zip(redo, self._prep.band([k for _i, k in redo]),
                                       strict=True):
-                it.rkeys = keys
+                it.rfull, it.rkeys = keys, stored_rewrite_keys(keys)
         return caps
 
     def _members(
@@ -986,7 +1038,9 @@ class Stream:
                     ok = verdicts.get((n, s)) if verdicts else None
                     if ok is None:
                         ok = _prefilter(it, *view.key_sets(other, caps))
-                    if not ok:
+                    # the band table matched 32 bits of a rewrite band key: the
+                    # whole keys decide (as the batch run's 64-bit band keys)
+                    if not ok or not np.intersect1d(it.rfull, view.rewrite_keys(other)).size:
                         continue
             j = view.add_stored(other)
             if not adding and other.exact == it.exact and np.array_equal(
@@ -1070,7 +1124,7 @@ class Stream:
         first = store.reserve(len(items))
         caps = self._caps(items)
         known, look, bucket_map, verdicts = self._lookup(items, caps, True)
-        view = _JudgeView(self.config)
+        view = _JudgeView(self.config, self._prep.band)
         pending: dict[int, list[int]] = {}
         new_docs: list[StoredDoc] = []
         new_keys: list[np.ndarray] = []
@@ -1137,7 +1191,7 @@ class Stream:
         caps = self._caps(items)
         known, look, bucket_map, verdicts = self._lookup(items, caps, False)
         empty: dict[int, list[int]] = {}
-        view = _JudgeView(self.config)
+        view = _JudgeView(self.config, self._prep.band)
         out = []
         for n, it in enumerate(items):
             gathered = (look.gathered(n, empty) if look is not None

@@ -148,19 +148,29 @@ def _assert_fast_equals_reference(
     texts = list(docs)
     assert texts
     with monkeypatch.context() as m:
-        cap = _Capture(S.base_features_fast)
-        m.setattr(S, "base_features_fast", cap)
+        cap = _Capture(S.base_features_batch)
+        m.setattr(S, "base_features_batch", cap)
         fast = [S.strip_with(t, title=title) for t, title in texts]
+        # all at once: the per-line counts and the classifier's features and
+        # scores of every text computed together give each text's own result
+        together = S.strip_many([(t, None, title) for t, title in texts])
     ref = [S.strip_with_reference(t, title=title) for t, title in texts]
     assert fast == ref
+    assert together == ref
     assert S.strip_with is not S.strip_with_reference
-    # the matrices themselves, bit for bit (not only the decisions drawn from them)
-    for (lines, hits, stop), kw in cap.calls:
-        a = S.base_features(lines, hits, stop)
-        b = S.base_features_fast(lines, hits, stop, **kw)
-        assert a.shape == b.shape
-        assert np.array_equal(a, b)
-    return len(cap.calls)
+    # the matrices themselves, bit for bit (not only the decisions drawn from them),
+    # one text at a time and in the batch
+    stop = S.STOPWORDS["en"]
+    calls = 0
+    for (items,), _kw in cap.calls:
+        rows, starts = S.base_features_batch(items)
+        for (lines, hits, counts), lo, hi in zip(items, starts[:-1], starts[1:], strict=True):
+            a = S.base_features(lines, hits, stop)
+            assert a.shape == rows[lo:hi].shape
+            assert np.array_equal(a, rows[lo:hi])
+            assert np.array_equal(a, S.base_features_fast(lines, hits, stop, counts=counts))
+            calls += 1
+    return calls
 
 
 def test_seeds_fast_path_equals_reference(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -249,3 +259,28 @@ def test_match_rule_equals_reference_on_corpus_lines() -> None:
         assert got == S.match_rule_reference(x, rules, n)
         hits += got is not None
     assert hits > 50
+
+
+def test_classifier_scores_of_a_batch_equal_one_text_at_a_time() -> None:
+    """The line classifier's scores of texts batched together are, bit for bit,
+    each text's own (rows summed one by one, neighbours taken inside a text)."""
+    lm = S.line_model()
+    assert lm is not None
+    stop = S.STOPWORDS["en"]
+    rng = random.Random(4)
+    items = []
+    for _ in range(40):
+        lines = [rng.choice(["Share this", "Home | News", "ADVERTISEMENT", "By Jo Lee",
+                             "The council approved the budget on Tuesday after a long debate, "
+                             "the mayor said in a statement."]) for _ in range(rng.randint(0, 12))]
+        hits = [rng.choice([None, None, "related_link", "byline"]) for _ in lines]
+        counts = _native.line_counts(lines, stop) if lines else np.zeros((0, 18), dtype=np.int64)
+        items.append((lines, hits, counts))
+    rows, starts = S.base_features_batch(items)
+    together = lm.scores(rows, starts)
+    assert len(together) == sum(len(i[0]) for i in items) > 100
+    for item, lo, hi in zip(items, starts[:-1], starts[1:], strict=True):
+        alone = lm.scores(S.base_features_batch([item])[0])
+        assert np.array_equal(alone, together[lo:hi])
+        if item[0]:  # (the reference does not take a text without lines)
+            assert np.array_equal(rows[lo:hi], S.base_features(item[0], item[1], stop))

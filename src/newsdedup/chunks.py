@@ -41,7 +41,7 @@ from .html import veto
 from .normalize import normalize
 from .shingle import ShingleBatch
 from .sign import SignatureSpec, Signer
-from .strip import strip
+from .strip import strip_many
 from .types import Article, Removal, Stripped
 
 #: Documents per chunk (one unit of work for a worker process).
@@ -157,10 +157,14 @@ def prepare_chunk(
     cleaned: list[str] = []
     removed: list[tuple[Removal, ...]] = []
     norms: list[str] = []
-    for rec in records:
-        _id, title, text, source = rec[:4]
-        full = Article(id=_id, text=text, title=title).full_text
-        stripped = strip(full, source=source, model=model) if config.strip else Stripped(text=full)
+    fulls = [Article(id=rec[0], text=rec[2], title=rec[1]).full_text for rec in records]
+    if config.strip:  # the chunk's texts stripped together (strip_many: as one by one)
+        items = [(full, rec[3], None) for full, rec in zip(fulls, records, strict=True)]
+        stripped_all = strip_many(items, model=model)
+    else:
+        stripped_all = [Stripped(text=full) for full in fulls]
+    for rec, full, stripped in zip(records, fulls, stripped_all, strict=True):
+        text = rec[2]
         if config.strip and len(rec) > 4 and rec[4] is not None:
             # Text extracted from HTML: lines both extractors kept stay (html.veto).
             stripped = veto(full, stripped, rec[4], body=text)

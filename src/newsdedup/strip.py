@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -638,17 +639,43 @@ def base_features_fast(
     """:func:`base_features`, computed faster: the per-line counts in one compiled
     pass (:func:`newsdedup._native.line_counts` of ``lines`` with ``stop``, or
     ``counts`` when the caller has them; numba needed) and the matrix filled in
-    place. Every value is computed by the same arithmetic as in
-    :func:`base_features`, so the matrices are equal bit for bit
-    (tests/test_fast_strip.py checks it on the corpora)."""
+    place (:func:`base_features_batch` of this one text). Every value is
+    computed by the same arithmetic as in :func:`base_features`, so the
+    matrices are equal bit for bit (tests/test_fast_strip.py checks it on the
+    corpora)."""
     from . import _native
 
     if not _native.available():
         return base_features(lines, rule_hits, stop, toks)
-    n = len(lines)
     if counts is None:
         counts = _native.line_counts(lines, stop)
-    counts8 = counts.astype(np.float64)
+    return base_features_batch([(lines, rule_hits, counts)])[0]
+
+
+def base_features_batch(
+    texts: Sequence[tuple[list[str], list[str | None], np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`base_features_fast` of several texts at once: (the rows of every
+    text, one after the other; where each text's rows start, and the end).
+
+    Each item is (lines, rule hits, :func:`newsdedup._native.line_counts` of
+    the lines). Features that look at neighbouring lines stay inside their text,
+    and every value is computed by the same arithmetic as one text at a time
+    (whole numbers of words summed exactly), so a text's rows do not depend on
+    the other texts of the batch (tests/test_fast_strip.py)."""
+    sizes = np.fromiter((len(t[0]) for t in texts), dtype=np.int64, count=len(texts))
+    starts = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=starts[1:])
+    n = int(starts[-1])
+    out = np.zeros((n, N_BASE_FEATURES))
+    if n == 0:
+        return out, starts
+    counts8 = np.concatenate([np.asarray(t[2]).reshape(-1, 18) for t in texts]).astype(np.float64)
+    seg = np.repeat(np.arange(len(texts)), sizes)
+    gidx = np.arange(n)
+    lo, hi = starts[:-1][seg], starts[1:][seg]  # each line's text: [lo, hi)
+    idx = gidx - lo  # the line's index in its text
+    size = hi - lo
     n_alpha = counts8[:, 0]
     n_cap = counts8[:, 1]
     n_upper = counts8[:, 2]
@@ -661,21 +688,27 @@ def base_features_fast(
     endp = counts8[:, 8]
     listed = counts8[:, 9]
     good = (nw >= 12) & (sd >= 0.25)
-    idx = np.arange(n)
-    good_idx = np.flatnonzero(good)
-    first_good = good_idx[0] if len(good_idx) else n
-    last_good = good_idx[-1] if len(good_idx) else -1
-    last_before = np.maximum.accumulate(np.where(good, idx, -10_000))
-    prev_good = idx - np.concatenate([[-10_000], last_before[:-1]])
-    first_after = np.minimum.accumulate(np.where(good, idx, 10_000 + n)[::-1])[::-1]
-    next_good = np.concatenate([first_after[1:], [10_000 + n]]) - idx
-    stripped = [s.strip() for s in lines]
-    norms = [x.lower() for x in stripped]
-    dup: dict[str, int] = {}
-    for x in norms:
-        dup[x] = dup.get(x, 0) + 1
+    nonempty = sizes > 0
+    first_good = np.full(len(texts), 0, dtype=np.int64)
+    last_good = np.full(len(texts), -1, dtype=np.int64)
+    first_good[nonempty] = np.minimum.reduceat(np.where(good, idx, size), starts[:-1][nonempty])
+    last_good[nonempty] = np.maximum.reduceat(np.where(good, idx, -1), starts[:-1][nonempty])
+    # distance to the nearest good line before / after in the text (one text's
+    # formula gives 10,000 or more where there is none; both are capped at 50)
+    last_before = np.maximum.accumulate(np.where(good, gidx, -1))
+    prev_at = np.concatenate([[-1], last_before[:-1]])
+    prev_good = np.where(prev_at >= lo, gidx - prev_at, idx + 10_000)
+    first_after = np.minimum.accumulate(np.where(good, gidx, n)[::-1])[::-1]
+    next_at = np.concatenate([first_after[1:], [n]])
+    next_good = np.where(next_at < hi, next_at - gidx, 10_000 + size - idx)
+    dup: list[bool] = []
+    for lines, _hits, _counts in texts:
+        norms = [x.strip().lower() for x in lines]
+        seen: dict[str, int] = {}
+        for x in norms:
+            seen[x] = seen.get(x, 0) + 1
+        dup += [seen[x] > 1 for x in norms]
     nchar = np.maximum(1.0, counts8[:, 12])
-    out = np.zeros((n, N_BASE_FEATURES))
     c = 0
     lognw = np.log1p(nw)
     out[:, c] = lognw
@@ -697,55 +730,77 @@ def base_features_fast(
     out[:, c + 10] = counts8[:, 10]  # _URLISH
     out[:, c + 11] = counts8[:, 11] / np.maximum(1, nw)  # commas per word
     out[:, c + 12] = np.divide(chars, nw, out=np.zeros(n), where=nw > 0) / 10
-    out[:, c + 13] = [dup[x] > 1 for x in norms]
-    out[:, c + 14] = (idx >= first_good) & (idx <= last_good)
+    out[:, c + 13] = dup
+    out[:, c + 14] = (idx >= first_good[seg]) & (idx <= last_good[seg])
     out[:, c + 15] = good
     out[:, c + 16] = np.log1p(np.minimum(50, prev_good))
     out[:, c + 17] = np.log1p(np.minimum(50, next_good))
     c += 18
-    hits = [h or "" for h in rule_hits]
-    for r in _RULE_FEATURES:
-        if any(hits):
-            out[:, c] = [h.startswith(r) for h in hits]
-        c += 1
+    hits = [h or "" for t in texts for h in t[1]]
+    if any(hits):
+        for k, r in enumerate(_RULE_FEATURES):
+            out[:, c + k] = [h.startswith(r) for h in hits]
+    c += len(_RULE_FEATURES)
     for off in (-2, -1, 1, 2):
-        # _shift(np.ones(n), off), _shift(lognw, off), _shift(endp, off), _shift(sd, off)
-        if off > 0:
-            dst, src = slice(0, max(0, n - off)), slice(off, None)
-        else:
-            dst, src = slice(-off, None), slice(0, n + off)
-        out[dst, c] = 1.0
-        out[dst, c + 1] = lognw[src]
-        out[dst, c + 2] = endp[src]
-        out[dst, c + 3] = sd[src]
+        # _shift(np.ones(n), off), _shift(lognw, off), _shift(endp, off), _shift(sd, off),
+        # inside each text
+        rows = np.flatnonzero((idx + off >= 0) & (idx + off < size))
+        src = rows + off
+        out[rows, c] = 1.0
+        out[rows, c + 1] = lognw[src]
+        out[rows, c + 2] = endp[src]
+        out[rows, c + 3] = sd[src]
         c += 4
     csum = np.concatenate([[0.0], np.cumsum(nw)])
-    win = csum[np.minimum(n, idx + 4)] - csum[np.maximum(0, idx - 3)] - nw
+    win = csum[np.minimum(hi, gidx + 4)] - csum[np.maximum(lo, gidx - 3)] - nw
     out[:, c] = np.log1p(win)
     out[:, c + 1] = listed
-    out[1:, c + 2] = listed[: n - 1]  # _shift(listed, -1)
-    out[: n - 1, c + 3] = listed[1:]  # _shift(listed, 1)
-    return out
+    rows = np.flatnonzero(idx >= 1)
+    out[rows, c + 2] = listed[rows - 1]  # _shift(listed, -1)
+    rows = np.flatnonzero(idx < size - 1)
+    out[rows, c + 3] = listed[rows + 1]  # _shift(listed, 1)
+    return out, starts
 
 
-def context_features(base: np.ndarray, p1: np.ndarray) -> np.ndarray:
-    """Stage-2 features: the base row plus the stage-1 scores around each line."""
+def context_features(
+    base: np.ndarray, p1: np.ndarray, starts: np.ndarray | None = None
+) -> np.ndarray:
+    """Stage-2 features: the base row plus the stage-1 scores around each line
+    (within its text: ``starts`` as :func:`base_features_batch` gives them; one
+    text when None)."""
     n = len(p1)
-    pad = np.concatenate([np.full(5, -1.0), p1, np.full(5, -1.0)])
-    cols = [pad[5 + off : 5 + off + n] for off in (-3, -2, -1, 0, 1, 2, 3)]
-    valid = np.concatenate([np.zeros(5), np.ones(n), np.zeros(5)])
+    gidx = np.arange(n)
+    if starts is None:
+        lo, hi = np.zeros(n, dtype=np.int64), np.full(n, n, dtype=np.int64)
+    else:
+        seg = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
+        lo, hi = starts[:-1][seg], starts[1:][seg]
+    cols: dict[int, np.ndarray] = {}
     win_sum = np.zeros(n)
     win_cnt = np.zeros(n)
     for off in range(-5, 6):
         if off == 0:
             continue
-        win_sum += np.where(valid[5 + off : 5 + off + n] > 0, pad[5 + off : 5 + off + n], 0.0)
-        win_cnt += valid[5 + off : 5 + off + n]
+        at = gidx + off
+        inside = (at >= lo) & (at < hi)
+        val = np.where(inside, p1[np.clip(at, 0, max(0, n - 1))], -1.0)
+        if -3 <= off <= 3:
+            cols[off] = val
+        win_sum += np.where(inside, val, 0.0)
+        win_cnt += inside
+    cols[0] = p1
+    around = [cols[off] for off in (-3, -2, -1, 0, 1, 2, 3)]
     mean5 = win_sum / np.maximum(win_cnt, 1)
     stacked = np.column_stack(
-        [*cols, mean5, np.maximum.reduce(cols[:3]), np.maximum.reduce(cols[4:])]
+        [*around, mean5, np.maximum.reduce(around[:3]), np.maximum.reduce(around[4:])]
     )
     return np.hstack([base, stacked])
+
+
+def _linear(x: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
+    """``x @ w + b`` as one sum per row (each row's value is the same whatever
+    other rows are in ``x``; a matrix product's may differ in the last bit)."""
+    return np.asarray((x * w).sum(axis=1) + b)
 
 
 @dataclass(frozen=True, slots=True)
@@ -763,13 +818,15 @@ class LineModel:
     threshold: float
 
     def stage1(self, base: np.ndarray) -> np.ndarray:
-        z = ((base - self.mean1) / self.scale1) @ self.w1 + self.b1
+        z = _linear((base - self.mean1) / self.scale1, self.w1, self.b1)
         return np.asarray(1.0 / (1.0 + np.exp(-z)))
 
-    def scores(self, base: np.ndarray) -> np.ndarray:
-        """P(content) for every row of ``base``."""
-        x2 = context_features(base, self.stage1(base))
-        z = ((x2 - self.mean2) / self.scale2) @ self.w2 + self.b2
+    def scores(self, base: np.ndarray, starts: np.ndarray | None = None) -> np.ndarray:
+        """P(content) for every row of ``base`` (the rows of one text, or of
+        several with ``starts`` as :func:`base_features_batch` gives them: each
+        row's score is the same either way)."""
+        x2 = context_features(base, self.stage1(base), starts)
+        z = _linear((x2 - self.mean2) / self.scale2, self.w2, self.b2)
         return np.asarray(1.0 / (1.0 + np.exp(-z)))
 
     @classmethod
@@ -858,17 +915,85 @@ def strip_with(
             text, source=source, title=title, model=model, language=language,
             threshold=threshold,
         )
+    return strip_many([(text, source, title)], model=model, language=language,
+                      threshold=threshold)[0]
+
+
+def strip_many(
+    items: Sequence[tuple[str, str | None, str | None]],
+    *,
+    model: BoilerplateModel | None = None,
+    language: str = "en",
+    threshold: float | None = None,
+) -> list[Stripped]:
+    """:func:`strip_with` of several (text, source, title) items: the same
+    results, computed together where that saves work (the per-line counts of
+    every text in one compiled pass, the line classifier's features and scores
+    of every text in one set of array operations; a text's result does not
+    depend on the others, tests/test_fast_strip.py). Needs numba; without it,
+    each text goes through :func:`strip_with_reference`."""
+    from . import _native
+
+    if not _native.available():
+        return [
+            strip_with_reference(text, source=source, title=title, model=model,
+                                 language=language, threshold=threshold)
+            for text, source, title in items
+        ]
     rules = rules_for(language)
-    lines = _lines_with_offsets(text)
-    learned = model.lines_for(source) if model is not None else None
-    ne_texts = [ln.text for ln in lines if ln.text.strip()]
-    counts = _native.line_counts(ne_texts, STOPWORDS.get(language, frozenset()))
-    nonempty, hits, prefix, title_line = rule_pass(
-        lines, rules, title, learned, n_words=counts[:, 6].tolist()
-    )
-    decision = {ln.start: h for ln, h in zip(nonempty, hits, strict=True) if h is not None}
-    _apply_model(nonempty, hits, decision, title_line, language, threshold, counts)
-    return _assemble(lines, decision, prefix)
+    stop = STOPWORDS.get(language, frozenset())
+    all_lines = [_lines_with_offsets(text) for text, _s, _t in items]
+    ne_texts = [[ln.text for ln in lines if ln.text.strip()] for lines in all_lines]
+    flat = [t for texts in ne_texts for t in texts]
+    counts_all = _native.line_counts(flat, stop) if flat else np.zeros((0, 18), np.int64)
+    pending: list[_Pending] = []
+    at = 0
+    for (_text, source, title), lines, texts in zip(items, all_lines, ne_texts, strict=True):
+        counts = counts_all[at : at + len(texts)]
+        at += len(texts)
+        learned = model.lines_for(source) if model is not None else None
+        nonempty, hits, prefix, title_line = rule_pass(
+            lines, rules, title, learned, n_words=counts[:, 6].tolist()
+        )
+        decision = {ln.start: h for ln, h in zip(nonempty, hits, strict=True) if h is not None}
+        job = _model_job(nonempty, hits, decision, language, threshold, counts)
+        pending.append(_Pending(lines, nonempty, decision, prefix, title_line, job))
+    jobs = [p.job for p in pending if p.job is not None]
+    scores: list[np.ndarray] = []
+    if jobs:
+        lm = line_model()
+        assert lm is not None  # a job is made only when there is a model
+        base, starts = base_features_batch([(j.texts, j.hits, j.counts) for j in jobs])
+        every = lm.scores(base, starts)
+        scores = [every[lo:hi] for lo, hi in zip(starts[:-1], starts[1:], strict=True)]
+    out = []
+    k = 0
+    for p in pending:
+        if p.job is not None:
+            _model_decide(p.job, scores[k], p.nonempty, p.decision, p.title_line, threshold)
+            k += 1
+        out.append(_assemble(p.lines, p.decision, p.prefix))
+    return out
+
+
+class _ModelJob(NamedTuple):
+    """A text's lines (or hard-wrapped paragraphs) for the line classifier."""
+
+    texts: list[str]
+    hits: list[str | None]
+    counts: np.ndarray  # line_counts of ``texts``
+    groups: list[list[int]]  # the non-empty lines of each of ``texts``
+
+
+class _Pending(NamedTuple):
+    """A text between its rule pass and its classifier scores."""
+
+    lines: list[_Line]
+    nonempty: list[_Line]
+    decision: dict[int, str]
+    prefix: dict[int, int]
+    title_line: int | None
+    job: _ModelJob | None
 
 
 def strip_with_reference(
@@ -1095,33 +1220,29 @@ def paragraph_groups(texts: list[str]) -> list[list[int]]:
     return groups
 
 
-def _apply_model(
+def _model_job(
     nonempty: list[_Line],
     hits: list[str | None],
     decision: dict[int, str],
-    title_line: int | None,
     language: str,
-    threshold: float | None = None,
-    counts: np.ndarray | None = None,
-) -> None:
-    """Run the line classifier on the undecided lines (see :func:`_apply_model_reference`);
-    ``counts`` are :func:`newsdedup._native.line_counts` of the non-empty lines."""
+    threshold: float | None,
+    counts: np.ndarray,
+) -> _ModelJob | None:
+    """What the line classifier judges in a text (see :func:`_apply_model_reference`),
+    or None where it does not run; ``counts`` are
+    :func:`newsdedup._native.line_counts` of the non-empty lines."""
     lm = line_model()
     if threshold is not None and threshold <= 0:
-        return
+        return None
     stop = STOPWORDS.get(language)
     if lm is None or stop is None or len(nonempty) < MIN_MODEL_LINES:
-        return
+        return None
     line_texts = [ln.text for ln in nonempty]
-    if counts is None:
-        from . import _native
-
-        counts = _native.line_counts(line_texts, stop)
     if max(len(t.rstrip()) for t in line_texts) <= _FIXED_WIDTH:
         # Fixed-width text (wire copy, e-mail, tables): the classifier was fitted
         # on web page blocks and reads its wrapped fragments and table rows as
         # boilerplate; only the named rules apply here.
-        return
+        return None
     # The classifier judges paragraphs: join hard-wrapped lines first.
     groups = paragraph_groups(line_texts)
     if len(groups) < len(nonempty):
@@ -1137,14 +1258,30 @@ def _apply_model(
     endp = counts[:, 8].tolist()  # _END_PUNCT.search(text) is not None
     # the language gate looks at prose-length lines (a page of link lists has few stopwords)
     if all(w >= PROSE_MIN_WORDS and e for w, e in zip(nw[1:], endp[1:], strict=True)):
-        return  # all sentences after the first line (a headline): nothing for the model to judge
+        return None  # all sentences after the first line (a headline): nothing to judge
     ns = counts[:, 7].tolist()
     long_lines = [k for k, w in enumerate(nw) if w >= 8] or list(range(len(nw)))
     n_long = sum(nw[k] for k in long_lines)
     n_stop = sum(ns[k] for k in long_lines)
     if not n_long or n_stop / n_long < MIN_DOC_STOPWORD_DENSITY:
-        return
-    scores = lm.scores(base_features_fast(texts, ghits, stop, counts=counts))
+        return None
+    return _ModelJob(texts, ghits, counts, groups)
+
+
+def _model_decide(
+    job: _ModelJob,
+    scores: np.ndarray,
+    nonempty: list[_Line],
+    decision: dict[int, str],
+    title_line: int | None,
+    threshold: float | None,
+) -> None:
+    """Remove the lines the classifier's ``scores`` (of ``job``'s texts) reject."""
+    lm = line_model()
+    assert lm is not None
+    groups = job.groups
+    nw = job.counts[:, 6].tolist()
+    endp = job.counts[:, 8].tolist()
     keep = scores >= (lm.threshold if threshold is None else threshold)
     if (
         title_line is None and len(nw) > 1

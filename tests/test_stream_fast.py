@@ -235,3 +235,34 @@ def test_tagged_keys_survive_merges_and_removals(tmp_path: Path) -> None:
         sqlite.close()
     finally:
         monkeypatch.undo()
+
+
+@pytest.mark.parametrize("capped", [False, True])
+def test_prefilter_of_many_pairs_is_the_prefilter_of_each(capped: bool) -> None:
+    from newsdedup.stream import _Caps, _key_sets, _prefilter, _prefilter_pairs
+
+    rng = random.Random(9)
+    universe = list(range(1, 60)) + [2**32 - 1, 2**31]
+    df = {h: rng.randrange(1, 12) for h in universe}
+    caps = _Caps(n=5000, min_df=8, df=df) if capped else None
+    items = []
+    for _ in range(30):
+        full = frozenset(rng.sample(universe, rng.randrange(0, 12)))
+        kept = frozenset(h for h in full if not capped or df[h] + 1 < 8)
+        items.append(_Item_like(kept, full))
+    stored = np.array(sorted(rng.sample(range(1, 10_000), 40)), dtype=np.int64)
+    hashes = [np.array(sorted(rng.sample(universe, rng.randrange(0, 14))), dtype=np.uint32)
+              for _ in stored]
+    docs = np.array([rng.randrange(len(items)) for _ in range(500)], dtype=np.int64)
+    seqs = stored[[rng.randrange(len(stored)) for _ in range(500)]]
+    got = _prefilter_pairs(items, docs, seqs, stored, hashes, caps).tolist()  # type: ignore[arg-type]
+    where = {int(s): i for i, s in enumerate(stored.tolist())}
+    want = [_prefilter(items[d], *_key_sets(hashes[where[s]].tolist(), caps))  # type: ignore[arg-type]
+            for d, s in zip(docs.tolist(), seqs.tolist(), strict=True)]
+    assert got == want
+    assert any(want) and not all(want)
+
+
+class _Item_like:
+    def __init__(self, key_set: frozenset[int], key_all: frozenset[int]):
+        self.key_set, self.key_all = key_set, key_all

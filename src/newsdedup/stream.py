@@ -607,6 +607,62 @@ def _key_sets(
     return caps.split(hashes) if caps is not None else (frozenset(hashes), frozenset())
 
 
+def _prefilter_pairs(
+    items: Sequence[_Item], docs: np.ndarray, seqs: np.ndarray, stored: np.ndarray,
+    hashes: list[np.ndarray], caps: _Caps | None,
+) -> np.ndarray:
+    """:func:`_prefilter` of many (new document, stored document) pairs at once:
+    ``docs`` index ``items``, ``seqs`` are among ``stored`` (sorted), whose
+    key-term hashes are ``hashes``."""
+    lens = np.fromiter(map(len, hashes), dtype=np.int64, count=len(hashes))
+    flat = (np.concatenate(hashes).astype(np.int64) if len(hashes)
+            else np.zeros(0, dtype=np.int64))
+    if caps is not None and (caps.dropped or caps.border):
+        dropped = np.array(sorted(caps.dropped), dtype=np.int64)
+        border = np.array(sorted(caps.border), dtype=np.int64)
+        is_border = np.isin(flat, border)
+        is_keep = ~is_border & ~np.isin(flat, dropped)
+    else:
+        is_border = np.zeros(len(flat), dtype=bool)
+        is_keep = np.ones(len(flat), dtype=bool)
+    owner = np.repeat(np.arange(len(hashes), dtype=np.int64), lens)
+    n_keep = np.bincount(owner[is_keep], minlength=len(hashes))
+    start = np.cumsum(lens) - lens
+    # every (pair, stored hash)
+    at = np.searchsorted(stored, seqs)
+    take = lens[at]
+    total = int(take.sum())
+    pair = np.repeat(np.arange(len(seqs), dtype=np.int64), take)
+    row = np.repeat(start[at], take) + (np.arange(total, dtype=np.int64)
+                                          - np.repeat(np.cumsum(take) - take, take))
+    h, d = flat[row], docs[pair]
+    # the new documents' key sets as sorted (document, hash) codes
+    sets = [np.fromiter(it.key_set, dtype=np.int64, count=len(it.key_set)) for it in items]
+    alls = [np.fromiter(it.key_all, dtype=np.int64, count=len(it.key_all)) for it in items]
+
+    def codes(parts: list[np.ndarray]) -> np.ndarray:
+        n = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        c = (np.repeat(np.arange(len(parts), dtype=np.int64), n) << 32) | (
+            np.concatenate(parts) if len(parts) else np.zeros(0, dtype=np.int64))
+        return np.sort(c)
+
+    probe = (d << 32) | h
+    in_set = np.isin(probe, codes(sets), assume_unique=False)
+    inter = np.bincount(pair[is_keep[row] & in_set], minlength=len(seqs))
+    if is_border.any():
+        in_all = np.isin(probe, codes(alls))
+        extra = np.bincount(pair[is_border[row] & ~in_all], minlength=len(seqs))
+    else:
+        extra = np.zeros(len(seqs), dtype=np.int64)
+    n_set = np.fromiter((len(items[i].key_set) for i in docs.tolist()), dtype=np.int64,
+                        count=len(docs))
+    union = n_set + n_keep[at] + extra - inter
+    ok: np.ndarray = (union > 0) & (inter >= PREFILTER_KEY_JACCARD * union)
+    safe = union > 0
+    ok[safe] = inter[safe] / union[safe] >= PREFILTER_KEY_JACCARD
+    return ok
+
+
 def _prefilter(it: _Item, keep: frozenset[int], border: frozenset[int]) -> bool:
     """The cheap half of the rewrite prefilter, as in :func:`newsdedup.score.link`:
     the Jaccard of the (capped) key-term sets of a new document and an indexed
@@ -956,22 +1012,18 @@ class Stream:
         rcodes = rcodes[~np.isin(rcodes & _SEQ_MASK, wanted)]
         verdicts: dict[tuple[int, int], bool] = {}
         if len(rcodes):
-            rdoc, rseq = (rcodes >> _SEQ_BITS).tolist(), (rcodes & _SEQ_MASK).tolist()
-            parts = self.store.key_parts_of(sorted(set(rseq)))
-            sets: dict[int, tuple[frozenset[int], frozenset[int]]] = {}
-            passed = []
-            for d, s in zip(rdoc, rseq, strict=True):
-                part = parts.get(s)
-                if part is None:
-                    continue
-                ks = sets.get(s)
-                if ks is None:
-                    ks = sets[s] = _key_sets(payload_key_hashes(part).tolist(), caps)
-                v = verdicts[(d, s)] = _prefilter(items[d], *ks)
-                if v:
-                    passed.append(s)
-            if passed:
-                wanted = np.union1d(wanted, np.array(passed, dtype=np.int64))
+            rdoc, rseq = rcodes >> _SEQ_BITS, rcodes & _SEQ_MASK
+            useq = np.unique(rseq)
+            parts = self.store.key_parts_of(useq.tolist())
+            have = np.fromiter((s in parts for s in useq.tolist()), dtype=bool,
+                               count=len(useq))
+            hashes = [payload_key_hashes(parts[s]) for s in useq[have].tolist()]
+            inside = np.isin(rseq, useq[have])
+            rdoc, rseq = rdoc[inside], rseq[inside]
+            ok = _prefilter_pairs(items, rdoc, rseq, useq[have], hashes, caps)
+            verdicts = dict(zip(zip(rdoc.tolist(), rseq.tolist(), strict=True), ok.tolist(),
+                                strict=True))
+            wanted = np.union1d(wanted, rseq[ok])
         return wanted, verdicts
 
     def _match(

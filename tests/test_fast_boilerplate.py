@@ -49,11 +49,14 @@ def test_normalized_lines_equal_normalize_per_line_on_any_text(text: str) -> Non
     assert B.normalized_lines(text) == [normalize(x) for x in text.splitlines()]
 
 
-def _same_model(articles: list[Article], **kw: object) -> object:
-    fast = B.learn_from_articles(articles, **kw)
-    ref = B.learn_from_articles_reference(articles, **kw)
+def _same_model(articles: list[Article], forked: bool = False, **kw: object) -> object:
+    fast = B.learn_from_articles(articles, **kw)  # type: ignore[arg-type]
+    ref = B.learn_from_articles_reference(articles, **kw)  # type: ignore[arg-type]
     assert dict(fast.sources) == dict(ref.sources)
     assert fast.to_json() == ref.to_json()
+    if forked:  # lines read by two forked workers: the same model
+        two = B.learn_from_articles(articles, workers=2, **kw)  # type: ignore[arg-type]
+        assert two.to_json() == ref.to_json()
     return fast
 
 
@@ -93,7 +96,7 @@ def test_learner_equals_reference_on_sites_with_footers() -> None:
         if rng.random() < 0.3:
             lines.append(" ".join(rng.choice(words) for _ in range(12)))
         arts.append(Article(id=f"{i:04d}", text="\n".join(lines), source=src))
-    model = _same_model(arts)
+    model = _same_model(arts, forked=True)
     assert len(model) > 0  # type: ignore[arg-type]
 
 
@@ -105,7 +108,7 @@ def _l3s_articles() -> list[Article]:
 
 @pytest.mark.corpora
 def test_learner_equals_reference_on_l3s_pages() -> None:
-    model = _same_model(_l3s_articles())
+    model = _same_model(_l3s_articles(), forked=True)
     assert len(model) > 100  # type: ignore[arg-type]
 
 
@@ -143,7 +146,7 @@ def test_learner_equals_reference_on_the_speed_corpus(tmp_path: Path) -> None:
             capture_output=True, text=True, check=True,
         )
         path = Path(out.stdout.strip().splitlines()[-1])
-    model = _same_model(list(iter_articles(str(path))))
+    model = _same_model(list(iter_articles(str(path))), forked=True)
     assert len(model) > 0  # type: ignore[arg-type]
 
 

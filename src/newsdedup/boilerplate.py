@@ -28,11 +28,12 @@ import json
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 from typing import Any
 from urllib.parse import urlsplit
+
+import numpy as np
 
 from .errors import ConfigError, InputError
 from .normalize import normalize
@@ -217,98 +218,180 @@ def learn_from_articles(
     min_docs: int = LEARN_MIN_DOCS,
     min_share: float = 0.05,
     syndication_min_words: int = 5,
+    workers: int | None = None,
 ) -> BoilerplateModel:
     """Learn a model from loaded articles (see :func:`learn_boilerplate`).
 
     The same model as :func:`learn_from_articles_reference`, computed with less
-    work: lines normalised per article in one pass, one set of lines per source
-    (asked, for the few lines about to be learned, whether another source has
-    them) instead of a set of sources per line, counts by
-    :class:`collections.Counter`, word counts once per distinct line in one
-    compiled pass (tests/test_fast_boilerplate.py).
+    work: each article's distinct normalised lines are read as 64-bit hashes
+    (xxh3) with their word counts, by forked worker processes when there are
+    many articles (``workers``: default :func:`newsdedup.chunks.worker_count`,
+    from :data:`PARALLEL_MIN_DOCS` articles), and the counting (documents per
+    line, stories per line, sources per line) is done on arrays of those
+    hashes. Only the lines learned are read back as text. Two different lines
+    would have to share a 64-bit hash for the model to differ from the
+    reference's (tests/test_fast_boilerplate.py compares them).
     """
-    by_source: dict[str, list[list[str]]] = defaultdict(list)
-    source_lines: dict[str, set[str]] = defaultdict(set)  # every line of each source
-    # documents without a source are keyed by their id: the first such key per line,
-    # and the lines seen under two or more of these keys
-    first_key: dict[str, str] = {}
-    multi_unsourced: set[str] = set()
-    total = 0
-    for art in articles:
-        total += 1
-        src = source_of(art)
-        seen = dict.fromkeys(normalized_lines(art.full_text))
-        seen.pop("", None)
-        norms = list(seen)
+    from .chunks import worker_count
+    from .forked import fork_map
+
+    arts = articles if isinstance(articles, Sequence) else list(articles)
+    n = len(arts)
+    srcs = [source_of(a) for a in arts]
+    if workers is None:
+        workers = worker_count() if n >= PARALLEL_MIN_DOCS else 1
+    k = max(1, min(n, 4 * workers if workers > 1 else 1))
+    bounds = [(n * i // k, n * (i + 1) // k) for i in range(k)]
+    parts = fork_map(_line_hashes, arts, bounds, workers)
+    hashes = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.uint64)
+    words = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
+    sizes = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, np.int64)
+    doc = np.repeat(np.arange(n, dtype=np.int64), sizes)
+    # the key of each document for "in two or more sources": its source, else its id
+    key_code: dict[str, int] = {}
+    doc_key = np.fromiter(
+        (key_code.setdefault(src if src is not None else f"\x00{a.id}", len(key_code))
+         for a, src in zip(arts, srcs, strict=True)),
+        dtype=np.int64, count=n,
+    )
+    by_source: dict[str, list[int]] = defaultdict(list)
+    for i, src in enumerate(srcs):
         if src is not None:
-            by_source[src].append(norms)
-            source_lines[src].update(norms)
-        else:
-            key = f"\x00{art.id}"
-            setdefault = first_key.setdefault
-            for n in norms:
-                if setdefault(n, key) != key:
-                    multi_unsourced.add(n)
-
-    def in_several_sources(n: str) -> bool:
-        """Whether line ``n`` occurs under two or more source keys."""
-        keys = 2 if n in multi_unsourced else 1 if n in first_key else 0
-        for lines in source_lines.values():
-            if keys >= 2:
-                break
-            keys += n in lines
-        return keys >= 2
-
+            by_source[src].append(i)
+    starts = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(sizes, out=starts[1:])
+    learned_hashes: dict[str, np.ndarray] = {}
+    for src, members in by_source.items():
+        if len(members) < min_docs:
+            continue
+        kept = _learn_source(np.asarray(members, dtype=np.int64), starts, hashes, words,
+                             min_docs, min_share)
+        if len(kept):
+            learned_hashes[src] = kept
     learned: dict[str, frozenset[str]] = {}
-    for src, docs in by_source.items():
-        if len(docs) < min_docs:
-            continue
-        counts = Counter(chain.from_iterable(docs))
-        candidates = {n for n, c in counts.items() if c >= min_docs}
-        if not candidates:
-            continue
-        rest = [n for n in counts if n not in candidates]
-        story_lines = {
-            n for n, w in zip(rest, _word_counts(rest), strict=True) if w >= STORY_LINE_WORDS
-        }
-        # documents sharing a long non-candidate line are one story
-        uf = _UnionFind(len(docs))
-        first_doc: dict[str, int] = {}
-        evidence = [False] * len(docs)
-        for i, norms in enumerate(docs):
-            for n in norms:
-                if n not in story_lines:
-                    continue
-                evidence[i] = True
-                j = first_doc.setdefault(n, i)
-                if j != i:
-                    uf.union(i, j)
-        stories: dict[str, set[int]] = defaultdict(set)
-        for i, norms in enumerate(docs):
-            if not evidence[i]:
-                continue
-            root = uf.find(i)
-            for n in norms:
-                if n in candidates:
-                    stories[n].add(root)
-        n_stories = len({uf.find(i) for i in range(len(docs)) if evidence[i]})
-        need = max(min_docs, min_share * n_stories)
-        keep = set()
-        for n, roots in stories.items():
-            if len(roots) < need:
-                continue
-            if len(_WORD.findall(n)) >= syndication_min_words and in_several_sources(n):
-                continue  # repeated across sources: syndication, kept
-            keep.add(n)
-        if keep:
-            learned[src] = frozenset(keep)
+    if learned_hashes:
+        # lines repeated across sources (syndication) are kept when long enough
+        every = np.unique(np.concatenate(list(learned_hashes.values())))
+        occ = np.isin(hashes, every)
+        pairs = np.unique(np.stack([hashes[occ].view(np.int64), doc_key[doc[occ]]], axis=1),
+                          axis=0)
+        line, n_keys = np.unique(pairs[:, 0], return_counts=True)
+        several = set(line[n_keys >= 2].view(np.uint64).tolist())
+        long_line = dict(zip(hashes[occ].tolist(), (words[occ] >= syndication_min_words)
+                             .tolist(), strict=True))
+        for src, kept in learned_hashes.items():
+            keep = {h for h in kept.tolist() if not (long_line[h] and h in several)}
+            if keep:
+                learned[src] = _lines_of(keep, by_source[src], arts, starts, hashes)
     return BoilerplateModel(
         sources=learned,
         min_docs=min_docs,
         min_share=min_share,
         syndication_min_words=syndication_min_words,
-        documents=total,
+        documents=n,
     )
+
+
+#: learn_from_articles reads lines in forked workers from this many articles on.
+PARALLEL_MIN_DOCS = 20_000
+
+
+def _line_hashes(
+    arts: Sequence[Article], bounds: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the articles in ``bounds``: the xxh3-64 hashes of each one's distinct
+    non-empty normalised lines, their ``\\w+`` word counts, and how many lines
+    each article has."""
+    import xxhash
+
+    lines: list[str] = []
+    sizes = []
+    for art in arts[bounds[0] : bounds[1]]:
+        seen = dict.fromkeys(normalized_lines(art.full_text))
+        seen.pop("", None)
+        lines += seen
+        sizes.append(len(seen))
+    h = xxhash.xxh3_64_intdigest
+    hashes = np.fromiter((h(x.encode("utf-8", "surrogatepass")) for x in lines),
+                         dtype=np.uint64, count=len(lines))
+    words = np.asarray(_word_counts(lines), dtype=np.int64).reshape(-1)
+    return hashes, words, np.asarray(sizes, dtype=np.int64)
+
+
+def _learn_source(
+    members: np.ndarray, starts: np.ndarray, hashes: np.ndarray, words: np.ndarray,
+    min_docs: int, min_share: float,
+) -> np.ndarray:
+    """The line hashes one source's documents (``members``) teach, before the
+    syndication check: lines in at least ``min_docs`` documents and in enough of
+    the source's stories (documents joined by a shared long line that is not
+    itself a candidate; see :func:`learn_from_articles_reference`)."""
+    lo, hi = starts[members], starts[members + 1]
+    lens = hi - lo
+    pos = np.repeat(lo - np.cumsum(np.r_[0, lens[:-1]]), lens) + np.arange(int(lens.sum()))
+    h = hashes[pos]
+    local = np.repeat(np.arange(len(members), dtype=np.int64), lens)  # document, in the source
+    uniq, inv, n_docs = np.unique(h, return_inverse=True, return_counts=True)
+    cand = n_docs >= min_docs
+    if not cand.any():
+        return np.zeros(0, dtype=np.uint64)
+    wc = np.zeros(len(uniq), dtype=np.int64)
+    wc[inv] = words[pos]
+    story = ~cand & (wc >= STORY_LINE_WORDS)
+    is_story = story[inv]
+    evidence = np.zeros(len(members), dtype=bool)
+    evidence[local[is_story]] = True
+    # documents sharing a story line are one story: connected components
+    s_line, s_doc = inv[is_story], local[is_story]
+    order = np.lexsort((s_doc, s_line))
+    s_line, s_doc = s_line[order], s_doc[order]
+    same = s_line[1:] == s_line[:-1]
+    label = _components(len(members), s_doc[:-1][same], s_doc[1:][same])
+    n_stories = len(np.unique(label[evidence]))
+    c_occ = cand[inv] & evidence[local]
+    pairs = np.unique(np.stack([inv[c_occ], label[local[c_occ]]], axis=1), axis=0)
+    n_story = np.bincount(pairs[:, 0], minlength=len(uniq)) if len(pairs) else np.zeros(
+        len(uniq), dtype=np.int64)
+    need = max(min_docs, min_share * n_stories)
+    return uniq[cand & (n_story >= need)]
+
+
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The smallest member of each node's connected component (edges a-b)."""
+    label = np.arange(n, dtype=np.int64)
+    if not len(a):
+        return label
+    while True:
+        low = np.minimum(label[a], label[b])
+        before = label.copy()
+        np.minimum.at(label, a, low)
+        np.minimum.at(label, b, low)
+        while True:  # point every node at its label's label
+            nxt = label[label]
+            if np.array_equal(nxt, label):
+                break
+            label = nxt
+        if np.array_equal(label, before):
+            return label
+
+
+def _lines_of(keep: set[int], members: list[int], arts: Sequence[Article],
+              starts: np.ndarray, hashes: np.ndarray) -> frozenset[str]:
+    """The normalised lines of ``members``' articles whose hashes are in ``keep``
+    (each is read from the first article that has it)."""
+    import xxhash
+
+    out: dict[int, str] = {}
+    for i in members:
+        if not keep.intersection(hashes[starts[i] : starts[i + 1]].tolist()):
+            continue
+        for x in normalized_lines(arts[i].full_text):
+            hx = xxhash.xxh3_64_intdigest(x.encode("utf-8", "surrogatepass"))
+            if x and hx in keep:
+                out.setdefault(hx, x)
+        if len(out) == len(keep):
+            break
+    return frozenset(out.values())
 
 
 def learn_from_articles_reference(

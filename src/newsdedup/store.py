@@ -737,15 +737,15 @@ _MERGE_GROUPS = 1 << 13  # groups rewritten per step of a merge (bounds its memo
 #: own (bits 16-47; the low 16 are zero): :mod:`newsdedup.stream` gives its
 #: passage samples (the sampled 32-bit shingle hash itself) and its rewrite
 #: band keys (their top 32 bits) this form. The merged level stores such a key
-#: in 4 bytes with its seq, not 6: a group of its own kind holds the keys of one
-#: 18-bit prefix of the 32 bits, each entry their low 14 bits (groups
-#: 2^18 + ...  for PASSAGE_TAG, 2^19 + ... for REWRITE_TAG). Any 48-bit short
-#: key with a tag is stored so, without loss (the tag is implied).
+#: in 4 bytes with its seq (up to 131,071 documents; 5 up to 33 million), not 6:
+#: the tagged keys of one 18-bit prefix of the 32 bits share a group (groups
+#: 2^18 and up), each entry holding their low 14 bits and which tag. Any 48-bit
+#: short key with a tag is stored so, without loss.
 PASSAGE_TAG = 0xA5A5
 REWRITE_TAG = 0x5A5A
-_TAG_SUFFIX_BITS = 14
-_TAG_GROUPS = 1 << (32 - _TAG_SUFFIX_BITS)
-_ALL_GROUPS = (1 << _GROUP_BITS) + 2 * _TAG_GROUPS
+_TAG_SUFFIX_BITS = 15  # 14 bits of the key, then 1: PASSAGE_TAG
+_TAG_GROUPS = 1 << (32 - _TAG_SUFFIX_BITS + 1)
+_ALL_GROUPS = (1 << _GROUP_BITS) + _TAG_GROUPS
 
 
 _TAIL_MAX = 20_000  # recent entries kept in a dict before they join the sorted arrays
@@ -800,9 +800,17 @@ def _tag_kind(keys: np.ndarray) -> np.ndarray:
 def _group_of(keys: np.ndarray) -> np.ndarray:
     """The group of each 48-bit key (see PASSAGE_TAG)."""
     kind = _tag_kind(keys)
-    tagged = ((1 << _GROUP_BITS) + (kind.astype(np.int64) - 1) * _TAG_GROUPS
-              + ((keys & 0xFFFFFFFF) >> _TAG_SUFFIX_BITS))
+    tagged = (1 << _GROUP_BITS) + ((keys & 0xFFFFFFFF) >> (_TAG_SUFFIX_BITS - 1))
     out: np.ndarray = np.where(kind == 0, keys >> _SUFFIX_BITS, tagged)
+    return out
+
+
+def _suffix_of(keys: np.ndarray) -> np.ndarray:
+    """What an entry keeps of its key: the low _SUFFIX_BITS bits of a plain
+    key; the low 14 bits of a tagged key's 32, then a bit set for PASSAGE_TAG."""
+    kind = _tag_kind(keys)
+    low = keys & ((1 << (_TAG_SUFFIX_BITS - 1)) - 1)
+    out: np.ndarray = np.where(kind == 0, keys & _SUFFIX_MASK, (low << 1) | (kind == 1))
     return out
 
 
@@ -812,7 +820,9 @@ def _by_group(keys: np.ndarray, seqs: np.ndarray) -> tuple[np.ndarray, np.ndarra
     kind = _tag_kind(keys)
     if not kind.any():
         return keys, seqs
-    order = np.argsort(kind, kind="stable")
+    plain = np.flatnonzero(kind == 0)
+    tagged = np.flatnonzero(kind > 0)
+    order = np.concatenate([plain, tagged[np.argsort(_group_of(keys[tagged]), kind="stable")]])
     return keys[order], seqs[order]
 
 
@@ -865,8 +875,7 @@ def _pack_groups(keys: np.ndarray, seqs: np.ndarray) -> list[tuple[int, bytes]]:
     tagged = _tag_kind(keys) > 0
     sbits = np.where(tagged, _TAG_SUFFIX_BITS, _SUFFIX_BITS)
     size = (sbits + bits + 7) // 8
-    value = ((keys & ((1 << sbits) - 1)).astype(np.uint64) << np.uint64(bits)) | seqs.astype(
-        np.uint64)
+    value = (_suffix_of(keys).astype(np.uint64) << np.uint64(bits)) | seqs.astype(np.uint64)
     groups = _group_of(keys)
     ends = np.cumsum(size)
     begins = ends - size
@@ -946,8 +955,8 @@ def _unpack_groups(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.nd
             keys = (g << _SUFFIX_BITS) | suffix
         else:
             g = g - (1 << _GROUP_BITS)
-            tag = np.where(g < _TAG_GROUPS, PASSAGE_TAG, REWRITE_TAG)
-            keys = (tag << 32) | ((g % _TAG_GROUPS) << _TAG_SUFFIX_BITS) | suffix
+            tag = np.where(suffix & 1, PASSAGE_TAG, REWRITE_TAG)
+            keys = (tag << 32) | (g << (_TAG_SUFFIX_BITS - 1)) | (suffix >> 1)
         seqs = (value & np.uint64((1 << bits) - 1)).astype(np.int64)
         if len(kinds) == 1:
             return _by_key(keys, seqs)
@@ -1415,7 +1424,7 @@ class SQLiteStore(IndexStore):
             a, b = np.searchsorted(gg, [lo, hi]).tolist()
             if a == b:
                 continue
-            new_keys, new_seqs = gk[a:b], gq[a:b]
+            new_keys, new_seqs = _by_key(gk[a:b], gq[a:b])
             touched = np.unique(gg[a:b]).tolist()
             old = con.execute(
                 "SELECT grp, entries FROM bands WHERE grp IN "

@@ -162,7 +162,11 @@ def line_counts(texts: list[str], stopwords: frozenset[str] = frozenset()) -> np
 
 def token_counts(texts: list[str]) -> np.ndarray:
     """int64[len(texts)]: ``len(re.findall(r"\\w+", text))`` of each text."""
-    encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
+    return token_counts_encoded([t.encode("utf-8", "surrogatepass") for t in texts])
+
+
+def token_counts_encoded(encoded: list[bytes]) -> np.ndarray:
+    """:func:`token_counts` of texts already encoded (UTF-8, ``surrogatepass``)."""
     ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
     buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
     return kernels()["token_counts"](buf, ends, word_table())  # type: ignore[no-any-return]

@@ -311,10 +311,15 @@ def _line_hashes(
         seen.pop("", None)
         lines += seen
         sizes.append(len(seen))
-    h = xxhash.xxh3_64_intdigest
-    hashes = np.fromiter((h(x.encode("utf-8", "surrogatepass")) for x in lines),
-                         dtype=np.uint64, count=len(lines))
-    words = np.asarray(_word_counts(lines), dtype=np.int64).reshape(-1)
+    from . import _native
+
+    encoded = [x.encode("utf-8", "surrogatepass") for x in lines]
+    hashes = np.fromiter(map(xxhash.xxh3_64_intdigest, encoded), dtype=np.uint64,
+                         count=len(encoded))
+    if encoded and _native.available():
+        words = _native.token_counts_encoded(encoded).astype(np.int64)
+    else:
+        words = np.asarray(_word_counts(lines), dtype=np.int64).reshape(-1)
     return hashes, words, np.asarray(sizes, dtype=np.int64)
 
 

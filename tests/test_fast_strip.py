@@ -177,7 +177,14 @@ def test_seeds_fast_path_equals_reference(monkeypatch: pytest.MonkeyPatch) -> No
     _assert_fast_equals_reference(_seed_texts(), monkeypatch)
 
 
-def test_synthetic_pages_fast_path_equals_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("cache_max", [100_000, 3])
+def test_synthetic_pages_fast_path_equals_reference(
+    cache_max: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the pages repeat their widget lines: the rule pass's per-line caches are
+    # hit, and with room for 3 lines they are also emptied again and again
+    monkeypatch.setattr(S, "LINE_CACHE_MAX", cache_max)
+    S._LINE_CACHES.clear()
     rng = random.Random(6)
     widgets = ["Share this", "READ MORE: other story", "Home | News | World", "By John Smith",
                "Follow us on Twitter", "Photo: AP", "\u00a9 2024 Daily Planet", "ADVERTISEMENT",

@@ -1040,6 +1040,31 @@ def _learned_word_counts(learned: frozenset[str]) -> frozenset[int]:
     return hit[1]
 
 
+_UNSEEN: Any = object()
+#: The per-line caches of :func:`rule_pass` are emptied beyond this many lines
+#: (about 300 B each).
+LINE_CACHE_MAX = 100_000
+_LINE_CACHES: dict[int, tuple[tuple[LineRule, ...], dict[str, str], dict[str, Any]]] = {}
+
+
+def _line_caches(
+    rules: tuple[LineRule, ...],
+) -> tuple[dict[str, str], dict[str, tuple[LineRule, int] | None]]:
+    """(line -> its normalised form, line -> :func:`match_rule` of it with ``rules``),
+    emptied when they grow beyond :data:`LINE_CACHE_MAX` lines."""
+    hit = _LINE_CACHES.get(id(rules))
+    if hit is None or hit[0] is not rules:
+        if len(_LINE_CACHES) > 64:
+            _LINE_CACHES.clear()
+        hit = _LINE_CACHES[id(rules)] = (rules, {}, {})
+    norms, found = hit[1], hit[2]
+    if len(norms) > LINE_CACHE_MAX:
+        norms.clear()
+    if len(found) > LINE_CACHE_MAX:
+        found.clear()
+    return norms, found
+
+
 def rule_pass(
     lines: list[_Line],
     rules: tuple[LineRule, ...],
@@ -1065,20 +1090,22 @@ def rule_pass(
     seen_top: set[str] = set()
     title_norm = normalize(title) if title else None
     title_line: int | None = None
+    # News repeats lines (copies, headlines, a site's widgets): what a line
+    # normalises to and the rule it matches are kept per distinct line.
+    norms, found_of = _line_caches(rules)
     for k, ln in enumerate(nonempty):
         # normalising is costly: only the top lines and learned lookups need it,
         # and an ASCII line can equal a learned line only if it has as many words
         n_word = n_words[k]
         norm = ""
         is_learned = False
-        if k < _HEADLINE_WINDOW:
-            norm = normalize(ln.text)
-            is_learned = learned is not None and norm in learned
-        elif learned is not None and (
+        if k < _HEADLINE_WINDOW or learned is not None and (
             not ln.text.isascii() or n_word in _learned_word_counts(learned)
         ):
-            norm = normalize(ln.text)
-            is_learned = norm in learned
+            norm = norms.get(ln.text)  # type: ignore[assignment]
+            if norm is None:
+                norm = norms[ln.text] = normalize(ln.text)
+            is_learned = learned is not None and norm in learned
         hit = None
         if k == 0 and title_norm is not None and norm == title_norm:
             title_line = ln.start
@@ -1089,7 +1116,9 @@ def rule_pass(
         elif k >= 2 and _continues_sentence(nonempty[k - 1].text, ln.text):
             pass  # a wrapped sentence's next fragment ("by Baker."): never a widget line
         else:
-            found = match_rule(ln.text, rules, n_word)
+            found = found_of.get(ln.text, _UNSEEN)  # (n_word is the line's own)
+            if found is _UNSEEN:
+                found = found_of[ln.text] = match_rule(ln.text, rules, n_word)
             if found is not None:
                 rule, end = found
                 if rule.action == "prefix":

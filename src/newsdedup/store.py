@@ -765,29 +765,48 @@ def _short_keys(keys: np.ndarray) -> np.ndarray:
 
 
 def _pack_recent(short: np.ndarray) -> bytes:
-    """48-bit keys as 6-byte little-endian integers."""
-    return bytes(short.astype("<u8").view(np.uint8).reshape(-1, 8)[:, :6].tobytes())
+    """One document's 48-bit keys as a ``bands_new`` value: the numbers of
+    plain keys and of PASSAGE_TAG keys (uint32 each), then the plain keys (6
+    bytes each), the PASSAGE_TAG keys' and the REWRITE_TAG keys' 32 bits (4
+    bytes each), little-endian."""
+    kind = _tag_kind(short)
+    parts = [struct.pack("<II", int(np.count_nonzero(kind == 0)),
+                         int(np.count_nonzero(kind == 1)))]
+    parts.append(short[kind == 0].astype("<u8").view(np.uint8).reshape(-1, 8)[:, :6].tobytes())
+    for k in (1, 2):
+        parts.append((short[kind == k] & 0xFFFFFFFF).astype("<u4").tobytes())
+    return b"".join(parts)
 
 
 def _unpack_recent(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
     """The entries of ``bands_new`` rows (seq, keys): keys and seqs, sorted by (key, seq).
 
-    >>> k, q = _unpack_recent([(7, _pack_recent(np.array([5, 2**47 + 1]))),
+    >>> tagged = (PASSAGE_TAG << 32) | 77
+    >>> k, q = _unpack_recent([(7, _pack_recent(np.array([5, 2**47 + 1, tagged]))),
     ...                        (3, _pack_recent(np.array([5])))])
-    >>> k.tolist(), q.tolist()
-    ([5, 5, 140737488355329], [3, 7, 7])
+    >>> k.tolist() == [5, 5, 2**47 + 1, tagged], q.tolist()
+    (True, [3, 7, 7, 7])
     """
     if not rows:
         return _NO_ENTRIES, _NO_ENTRIES
     seqs, blobs = zip(*rows, strict=True)
-    counts = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // 6
-    raw = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(-1, 6)
-    pad = np.zeros((len(raw), 8), dtype=np.uint8)
-    pad[:, :6] = raw
-    keys = pad.view("<u8").ravel().astype(np.int64)
-    q = np.repeat(np.array(seqs, dtype=np.int64), counts)
-    order = np.lexsort((q, keys))
-    return keys[order], q[order]
+    lens = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs))
+    joined = np.frombuffer(b"".join(blobs), dtype=np.uint8)
+    starts = np.cumsum(lens) - lens
+    head = joined[starts[:, None] + np.arange(8)[None, :]].copy().view("<u4").astype(np.int64)
+    n_plain, n_pass = head[:, 0], head[:, 1]
+    n_rew = (lens - 8 - 6 * n_plain - 4 * n_pass) // 4
+    seg = np.stack([np.full(len(lens), 8), 6 * n_plain, 4 * n_pass, 4 * n_rew], axis=1)
+    label = np.repeat(np.tile(np.arange(4, dtype=np.int8), len(lens)), seg.ravel())
+    q = np.array(seqs, dtype=np.int64)
+    keys = [_little_endian(joined[label == 1], 6).astype(np.int64)]
+    for tag, lab in ((PASSAGE_TAG, 2), (REWRITE_TAG, 3)):
+        v = joined[label == lab].copy().view("<u4").astype(np.int64)
+        keys.append((tag << 32) | v)
+    k = np.concatenate(keys)
+    qs = np.concatenate([np.repeat(q, n_plain), np.repeat(q, n_pass), np.repeat(q, n_rew)])
+    order = np.lexsort((qs, k))
+    return k[order], qs[order]
 
 
 def _tag_kind(keys: np.ndarray) -> np.ndarray:
@@ -1389,11 +1408,10 @@ class SQLiteStore(IndexStore):
             if len(short) > 1:
                 first[1:] = (short[1:] != short[:-1]) | (owner[1:] != owner[:-1])
             short, owner = short[first], owner[first]
-            bounds = (np.searchsorted(owner, np.arange(len(keys) + 1)) * 6).tolist()
-            packed = _pack_recent(short)
+            bounds = np.searchsorted(owner, np.arange(len(keys) + 1)).tolist()
             doc_seqs = [d.seq for d in docs]
-            recs = [(q, packed[bounds[i] : bounds[i + 1]]) for i, q in enumerate(doc_seqs)
-                    if bounds[i + 1] > bounds[i]]
+            recs = [(q, _pack_recent(short[bounds[i] : bounds[i + 1]]))
+                    for i, q in enumerate(doc_seqs) if bounds[i + 1] > bounds[i]]
             con.executemany("INSERT INTO bands_new (seq, keys) VALUES (?, ?)", recs)
             n_new = len(short)
             if recs:
@@ -1546,18 +1564,17 @@ class SQLiteStore(IndexStore):
     def band_rows(self) -> int:
         """Rows in the band table (for consistency checks)."""
         merged = sum(len(k) for k, _q in self._merged_entries())
-        return merged + int(self._con.execute(
-            "SELECT coalesce(sum(length(keys)), 0) / 6 FROM bands_new").fetchone()[0])
+        rows = self._con.execute("SELECT seq, keys FROM bands_new").fetchall()
+        return merged + len(_unpack_recent(rows)[0])
 
     def integrity(self) -> list[str]:
         """Problems found: SQLite's integrity check and band rows without a document."""
         problems = [
             r[0] for r in self._con.execute("PRAGMA integrity_check") if r[0] != "ok"
         ]
-        orphans = self._con.execute(
-            "SELECT coalesce(sum(length(keys)), 0) / 6 FROM bands_new "
-            "WHERE seq NOT IN (SELECT seq FROM docs)"
-        ).fetchone()[0]
+        orphans = len(_unpack_recent(self._con.execute(
+            "SELECT seq, keys FROM bands_new WHERE seq NOT IN (SELECT seq FROM docs)"
+        ).fetchall())[0])
         lost = self._con.execute(
             "SELECT count(*) FROM texts WHERE seq NOT IN (SELECT seq FROM docs)"
         ).fetchone()[0]

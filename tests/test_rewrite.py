@@ -160,16 +160,31 @@ def test_two_stories_of_one_agency_need_the_same_source_bar(
     assert low.relation == "rewrite"
 
 
-def test_recomputed_content_terms_give_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_recomputed_content_terms_give_the_same_result(
+    workers: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Above ``KEEP_TERMS_MAX`` documents the judge recomputes content terms per
-    pair instead of keeping them all: the clusters and pairs are the same."""
+    pair instead of keeping them all (and forked workers count the document
+    frequencies when there are two): the clusters and pairs are the same."""
     from newsdedup import score
 
     recs = list(read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz")))[:1200]
     docs = [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in recs]
     kept = newsdedup.cluster(docs)
     monkeypatch.setattr(score, "KEEP_TERMS_MAX", 0)
+    monkeypatch.setenv("NEWSDEDUP_WORKERS", workers)
+    used: list[int] = []
+    real_fork_map = score.fork_map
+
+    def spy(fn, state, blocks, n):  # type: ignore[no-untyped-def]
+        if fn is score._content_block:
+            used.append(n)
+        return real_fork_map(fn, state, blocks, n)
+
+    monkeypatch.setattr(score, "fork_map", spy)
     recomputed = newsdedup.cluster(docs)
+    assert used == ([] if workers == "1" else [2])
     assert any(m.relation == "rewrite" for m in kept.pairs)
     assert [c.members for c in recomputed.clusters] == [c.members for c in kept.clusters]
     assert recomputed.pairs == kept.pairs

@@ -802,6 +802,20 @@ PARALLEL_MIN_PAIRS = 5000
 BLOCKS_PER_WORKER = 1
 
 
+def _content_block(
+    texts: Sequence[str], rows: np.ndarray
+) -> tuple[Counter[str], list[frozenset[str]]]:
+    """The document frequencies of the content terms of ``texts[rows]`` and each
+    one's key terms (:func:`~newsdedup.rewrite.content_terms`)."""
+    df: Counter[str] = Counter()
+    keys = []
+    for i in rows.tolist():
+        t, k = content_terms(texts[i])
+        df.update(t.keys())
+        keys.append(k)
+    return df, keys
+
+
 def _judge_block(
     judge: Judge, block: tuple[np.ndarray, np.ndarray]
 ) -> tuple[list[Conflict | None], list[Verdict]]:
@@ -899,13 +913,24 @@ def link(
         # KEEP_TERMS_MAX documents (about 15 KB each), else recomputed per pair.
         keep_terms = len(leaders) <= KEEP_TERMS_MAX
         df: Counter[str] = Counter()
-        raw_keys = []
-        for i in leaders.tolist():
-            t, k = content_terms(texts[i])
-            df.update(t.keys())
-            raw_keys.append(k)
-            if keep_terms:
-                raw_terms[i] = (t, k)
+        raw_keys: list[frozenset[str]] = []
+        from .chunks import worker_count
+
+        workers = 1 if keep_terms else worker_count()
+        if workers > 1:
+            # (the weights are not kept: forked workers read the terms, this
+            # process adds up their document frequencies)
+            term_blocks = np.array_split(leaders, workers)
+            for block_df, block_keys in fork_map(_content_block, texts, term_blocks, workers):
+                df.update(block_df)
+                raw_keys += block_keys
+        else:
+            for i in leaders.tolist():
+                t, k = content_terms(texts[i])
+                df.update(t.keys())
+                raw_keys.append(k)
+                if keep_terms:
+                    raw_terms[i] = (t, k)
         caps = caps_from_df(df, len(leaders))
         keysets = [capped_keys(k, caps) for k in raw_keys]
         del raw_keys, df

@@ -179,8 +179,17 @@ def _chunk(chunk: str) -> _Chunk:
     )
     if len(_CHUNKS) > CHUNK_CACHE_MAX:
         _CHUNKS.clear()
+        _PLAIN.clear()
     _CHUNKS[chunk] = out
+    if (out.words == (chunk,) and not out.numeric and not out.figures and lead is None
+            and not inner and not out.revision):
+        _PLAIN.add(chunk)
     return out
+
+
+#: Chunks that are one word and nothing else for :func:`facts` (their words are
+#: themselves; no figure, name or revision word): most of a text's chunks.
+_PLAIN: set[str] = set()
 
 
 def chunk_set(text: str) -> frozenset[str]:
@@ -198,13 +207,16 @@ def facts(text: str, title: str | None = None, chunks: frozenset[str] | None = N
     """
     get = _CHUNKS.get
     text_chunks = chunks if chunks is not None else chunk_set(text)
-    cs = [get(ch) or _chunk(ch) for ch in text_chunks]
+    # plain chunks (see _PLAIN) are their own words and give nothing else
+    plain = text_chunks.intersection(_PLAIN)
+    rest = text_chunks.difference(plain)
+    cs = [get(ch) or _chunk(ch) for ch in rest]
     revision = any(c.revision for c in cs)  # the text's, not the headline's
-    named = {ch: c for ch, c in zip(text_chunks, cs, strict=True)
+    named = {ch: c for ch, c in zip(rest, cs, strict=True)
              if c.lead_name is not None or c.inner_names}
     if title:
         cs += [get(ch) or _chunk(ch) for ch in set(title.split()) - text_chunks]
-    words = frozenset().union(*[c.words for c in cs])
+    words = frozenset(plain.union(*[c.words for c in cs]))
     numeric = frozenset().union(*[c.numeric for c in cs])
     figures = frozenset().union(*[c.figures for c in cs])
     entities: set[str] = set()

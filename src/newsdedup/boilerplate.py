@@ -240,7 +240,8 @@ def learn_from_articles(
     srcs = [source_of(a) for a in arts]
     if workers is None:
         workers = worker_count() if n >= PARALLEL_MIN_DOCS else 1
-    k = max(1, min(n, 4 * workers if workers > 1 else 1))
+    # blocks of at most LEARN_BLOCK_DOCS articles (a block's lines are held at once)
+    k = max(1, min(n, max(4 * workers if workers > 1 else 1, -(-n // LEARN_BLOCK_DOCS))))
     bounds = [(n * i // k, n * (i + 1) // k) for i in range(k)]
     parts = fork_map(_line_hashes, arts, bounds, workers)
     hashes = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.uint64)
@@ -292,8 +293,10 @@ def learn_from_articles(
     )
 
 
-#: learn_from_articles reads lines in forked workers from this many articles on.
+#: learn_from_articles reads lines in forked workers from this many articles on,
 PARALLEL_MIN_DOCS = 20_000
+#: ... in blocks of at most this many articles.
+LEARN_BLOCK_DOCS = 20_000
 
 
 def _line_hashes(

@@ -269,3 +269,38 @@ def test_one_notice_under_two_headlines_is_compared_on_its_body() -> None:
     (m,) = r.pairs
     assert m.relation == "near_duplicate"
     assert "headlines differ; bodies" in r.explain("a", "b").reason
+
+
+def test_components_equal_union_find() -> None:
+    from newsdedup.cluster import UnionFind, components
+
+    rng = np.random.default_rng(5)
+    for n, m in ((1, 0), (10, 0), (50, 30), (300, 280), (2000, 900)):
+        a, b = rng.integers(0, n, size=m), rng.integers(0, n, size=m)
+        uf = UnionFind(n)
+        for x, y in zip(a.tolist(), b.tolist(), strict=True):
+            uf.union(x, y)
+        smallest: dict[int, int] = {}
+        for i in range(n):
+            smallest.setdefault(uf.find(i), i)
+        want = [smallest[uf.find(i)] for i in range(n)]
+        assert components(n, a, b).tolist() == want
+
+
+def test_pair_blocks_keep_a_documents_pairs_together() -> None:
+    rng = np.random.default_rng(8)
+    # small groups of documents (pairs inside groups of 4), and one large group
+    small = np.sort(rng.integers(0, 4, size=(300, 2)) + 4 * rng.integers(0, 90, size=(300, 1)),
+                    axis=1)
+    large = np.sort(rng.integers(360, 400, size=(400, 2)), axis=1)
+    pairs = np.concatenate([small, large])
+    exact = small[:20]
+    block = score_module._pair_blocks(400, exact, pairs, 2)
+    assert set(block.tolist()) <= {0, 1}
+    for rows in (small, exact):  # a small group's documents in one block
+        assert np.array_equal(block[rows[:, 0]], block[rows[:, 1]])
+    # the large group (more than half a block's share) split over both blocks
+    assert set(block[large[:, 0]].tolist()) == {0, 1}
+    load = np.bincount(block[pairs[:, 0]], minlength=2) + np.bincount(block[exact[:, 0]],
+                                                                      minlength=2)
+    assert load.min() > 0.4 * load.sum()

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from .cluster import components
 from .errors import ConfigError, InputError
 from .normalize import normalize
 from .types import Article
@@ -354,7 +355,7 @@ def _learn_source(
     order = np.lexsort((s_doc, s_line))
     s_line, s_doc = s_line[order], s_doc[order]
     same = s_line[1:] == s_line[:-1]
-    label = _components(len(members), s_doc[:-1][same], s_doc[1:][same])
+    label = components(len(members), s_doc[:-1][same], s_doc[1:][same])
     n_stories = len(np.unique(label[evidence]))
     c_occ = cand[inv] & evidence[local]
     pairs = np.unique(np.stack([inv[c_occ], label[local[c_occ]]], axis=1), axis=0)
@@ -362,25 +363,6 @@ def _learn_source(
         len(uniq), dtype=np.int64)
     need = max(min_docs, min_share * n_stories)
     return uniq[cand & (n_story >= need)]
-
-
-def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The smallest member of each node's connected component (edges a-b)."""
-    label = np.arange(n, dtype=np.int64)
-    if not len(a):
-        return label
-    while True:
-        low = np.minimum(label[a], label[b])
-        before = label.copy()
-        np.minimum.at(label, a, low)
-        np.minimum.at(label, b, low)
-        while True:  # point every node at its label's label
-            nxt = label[label]
-            if np.array_equal(nxt, label):
-                break
-            label = nxt
-        if np.array_equal(label, before):
-            return label
 
 
 def _lines_of(keep: set[int], members: list[int], arts: Sequence[Article],

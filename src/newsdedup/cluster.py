@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
+import numpy as np
+
 
 class UnionFind:
     """Disjoint sets over 0..n-1 with path halving and union by size."""
@@ -56,3 +58,23 @@ def order_clusters(
     named = [(tuple(sorted(ids[i] for i in g)), ids[pick(g)]) for g in groups]
     named.sort(key=lambda t: (-len(t[0]), t[0][0]))
     return named
+
+
+def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The smallest member of each node's connected component (nodes 0..n-1,
+    edges ``a[k]``-``b[k]``), by label propagation on arrays."""
+    label = np.arange(n, dtype=np.int64)
+    if not len(a):
+        return label
+    while True:
+        low = np.minimum(label[a], label[b])
+        before = label.copy()
+        np.minimum.at(label, a, low)
+        np.minimum.at(label, b, low)
+        while True:  # point every node at its label's label
+            nxt = label[label]
+            if np.array_equal(nxt, label):
+                break
+            label = nxt
+        if np.array_equal(label, before):
+            return label

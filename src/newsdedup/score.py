@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .cluster import UnionFind
+from .cluster import UnionFind, components
 from .config import Config
 from .entities import (
     Conflict,
@@ -802,6 +802,32 @@ PARALLEL_MIN_PAIRS = 5000
 BLOCKS_PER_WORKER = 1
 
 
+def _pair_blocks(n: int, exact: np.ndarray, pairs: np.ndarray, n_blocks: int) -> np.ndarray:
+    """Per document, the block that judges the pairs it is the first of.
+
+    The documents joined by pairs (``exact`` and ``pairs``: rows (i, j)) stay
+    in one block, so that each one's facts are computed once, and the groups go,
+    the largest first, to the block with the fewest pairs so far. A group with
+    more than half a block's share of the pairs is split by document instead
+    (``i % n_blocks``), so that one large group does not leave a worker idle."""
+    edges = np.concatenate([exact.reshape(-1, 2), pairs.reshape(-1, 2)])
+    label = components(n, edges[:, 0], edges[:, 1])
+    counts = np.bincount(label[edges[:, 0]], minlength=n)
+    big = counts > len(edges) / (2 * n_blocks)
+    groups = np.flatnonzero((counts > 0) & ~big)
+    groups = groups[np.lexsort((groups, -counts[groups]))]
+    load = [int(counts[big].sum()) / n_blocks] * n_blocks
+    block = np.zeros(n, dtype=np.int64)
+    for g, c in zip(groups.tolist(), counts[groups].tolist(), strict=True):
+        k = load.index(min(load))
+        load[k] += c
+        block[g] = k
+    out = block[label]
+    split = big[label]
+    out[split] = np.flatnonzero(split) % n_blocks
+    return np.asarray(out)
+
+
 def _content_block(
     texts: Sequence[str], rows: np.ndarray
 ) -> tuple[Counter[str], list[frozenset[str]]]:
@@ -989,11 +1015,14 @@ def link(
     workers = worker_count() if len(exact_arr) + len(allp) >= PARALLEL_MIN_PAIRS else 1
     n_blocks = 1 if workers <= 1 else BLOCKS_PER_WORKER * workers
 
+    block_of = _pair_blocks(n, exact_arr, allp, n_blocks) if n_blocks > 1 else None
+
     def split(arr: np.ndarray) -> list[np.ndarray]:
-        # by first document: a document's pairs in one block, costly ones spread
-        if n_blocks == 1:
+        # by connected group of documents: a document's pairs in one block (its
+        # facts computed once), groups spread evenly over the blocks
+        if block_of is None:
             return [np.arange(len(arr))]
-        key = arr[:, 0] % n_blocks
+        key = block_of[arr[:, 0]]
         return [np.flatnonzero(key == k) for k in range(n_blocks)]
 
     exact_sel, pair_sel = split(exact_arr), split(allp)

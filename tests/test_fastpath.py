@@ -321,3 +321,19 @@ def test_code_point_tables_equal_per_character_definitions() -> None:
     got = _native.lower_letter_table()
     assert np.array_equal(got, want)
     assert got[0x212A] == ord("k") - 96 and got[0x130] == 0  # Kelvin sign; "İ" lowers to two
+
+
+def test_compiled_overlap_equals_intersect1d() -> None:
+    from newsdedup import _native
+    from newsdedup.score import overlap
+
+    if not _native.available():
+        pytest.skip("numba is not installed: overlap uses np.intersect1d only")
+    rng = np.random.default_rng(12)
+    size = _native.kernels()["intersection_size"]
+    for _ in range(300):
+        a = np.unique(rng.integers(0, 500, size=int(rng.integers(0, 200)))).astype(np.uint32)
+        b = np.unique(rng.integers(0, 500, size=int(rng.integers(0, 200)))).astype(np.uint32)
+        want = int(np.intersect1d(a, b, assume_unique=True).size)
+        assert size(a, b) == want
+        assert overlap(a, b).inter == want

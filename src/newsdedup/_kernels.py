@@ -281,6 +281,25 @@ def intersections(vals: Any, offsets: Any, left: Any, right: Any) -> Any:
     return out
 
 
+@jit
+def intersection_size(a: Any, b: Any) -> int:
+    """|A & B| of two sorted arrays of unique values."""
+    p, q, c = 0, 0, 0
+    na, nb_ = a.shape[0], b.shape[0]
+    while p < na and q < nb_:
+        x = a[p]
+        y = b[q]
+        if x == y:
+            c += 1
+            p += 1
+            q += 1
+        elif x < y:
+            p += 1
+        else:
+            q += 1
+    return c
+
+
 # ------------------------------------------------------------ strip line features
 # Class bits of the code-point table ``_native.char_table()`` (each built from
 # Python's own ``re``, so the kernel sees the same classes as the regexes).

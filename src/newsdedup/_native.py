@@ -13,7 +13,7 @@ plain Python/numpy path computes (tests/test_fastpath.py):
   :func:`newsdedup.shingle.shingle_hash` does, keeps the sorted unique 32-bit
   values per document and computes the datasketch ``affine32`` MinHash of them.
 * ``intersections`` counts common values of two sorted unique arrays, for
-  many pairs at once.
+  many pairs at once; ``intersection_size`` for one pair (the judge's overlap).
 
 Importing this module never imports numba; the kernels compile on first use
 (``cache=True``: later processes load them from numba's cache).
@@ -182,6 +182,7 @@ def kernels() -> dict[str, Any]:
             hash_spans=_kernels.hash_spans,
             shingle_sign=_kernels.shingle_sign,
             intersections=_kernels.intersections,
+            intersection_size=_kernels.intersection_size,
             line_counts=_kernels.line_counts,
             token_counts=_kernels.token_counts,
             line_features=_kernels.line_features,
@@ -201,6 +202,7 @@ def warm() -> None:
     vals, offsets, _ = k["shingle_sign"](hashes, ntok, 2, 2, pows, ab, ab)
     pair = np.zeros(1, dtype=np.int64)
     k["intersections"](vals, offsets, pair, pair)
+    k["intersection_size"](vals, vals)
     line_counts(["a b", "C D"], frozenset({"a"}))
     token_counts(["a b", "c"])
 

@@ -744,6 +744,24 @@ class _JudgeView:
             sets = self._sets[doc.seq] = _key_sets(payload_key_hashes(doc.payload).tolist(), caps)
         return sets
 
+    def prime_rewrite_keys(self, docs: Sequence[StoredDoc]) -> None:
+        """:meth:`rewrite_keys` of many documents in one signing call."""
+        todo = [d for d in docs if d.seq not in self._rfull]
+        ready = []
+        for d in todo:
+            hashes = payload_band_hashes(d.payload) if d.payload else _NO_HASH
+            if (self.band is not None and len(hashes) >= 2
+                    and d.n_words >= self.config.min_rewrite_words):
+                ready.append((d.seq, hashes))
+            else:
+                self._rfull[d.seq] = _NO_KEYS
+        if ready:
+            for (seq, _h), keys in zip(ready, self.band([h for _s, h in ready]), strict=True):
+                self._rfull[seq] = keys
+
+    def set_rewrite_keys(self, seq: int, keys: np.ndarray) -> None:
+        self._rfull[seq] = keys
+
     def rewrite_keys(self, doc: StoredDoc) -> np.ndarray:
         """A stored document's whole rewrite band keys, recomputed from the
         key-term hashes its bands used (as removal does): the band table keeps
@@ -1177,6 +1195,7 @@ class Stream:
         caps = self._caps(items)
         known, look, bucket_map, verdicts = self._lookup(items, caps, True)
         view = _JudgeView(self.config, self._prep.band)
+        view.prime_rewrite_keys([known[s] for (_d, s), ok in verdicts.items() if ok and s in known])
         pending: dict[int, list[int]] = {}
         new_docs: list[StoredDoc] = []
         new_keys: list[np.ndarray] = []
@@ -1196,6 +1215,7 @@ class Stream:
             out.append(self._decide(art.id, original, seq, matches, doc))
             new_docs.append(doc)
             known[seq] = doc
+            view.set_rewrite_keys(seq, it.rfull)  # what rewrite_keys would recompute
             # An exact copy is found through its group's first member: it keeps
             # only its copy-LSH keys (so that it can still be found once that one
             # is removed), as the batch run indexes exact groups by their leader.
@@ -1244,6 +1264,7 @@ class Stream:
         known, look, bucket_map, verdicts = self._lookup(items, caps, False)
         empty: dict[int, list[int]] = {}
         view = _JudgeView(self.config, self._prep.band)
+        view.prime_rewrite_keys([known[s] for (_d, s), ok in verdicts.items() if ok and s in known])
         out = []
         for n, it in enumerate(items):
             gathered = (look.gathered(n, empty) if look is not None

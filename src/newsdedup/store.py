@@ -1106,6 +1106,7 @@ class SQLiteStore(IndexStore):
         # never changes, seqs are not reused (except after a rollback: cleared)
         self._samples = np.full(0, _NO_COUNT, dtype=np.int32)
         self._samples_read = False
+        self._asked = 0
         self._looked = 0
         self._data_version = -1
 
@@ -1338,7 +1339,10 @@ class SQLiteStore(IndexStore):
         if not len(seqs):
             return np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
         seqs = seqs.astype(np.int64, copy=False)
-        if not self._samples_read:  # once per connection: every count (one scan)
+        self._asked += len(seqs)
+        if not self._samples_read and self._asked * 8 > self._counter("main_rows") // 64:
+            # once a connection has asked for many: every count (one scan; a few
+            # single adds to a large index look theirs up)
             self._samples_read = True
             rows = self._con.execute(
                 "SELECT seq, samples FROM docs WHERE seq < ?", (_COUNTS_MAX,)).fetchall()

@@ -1026,8 +1026,9 @@ class Stream:
             pas = got & (mshared >= _passage_needs(np.minimum(n_samp[mdoc], c)))
             wanted = np.union1d(wanted, mseq[pas])
         rm = kinds == _REWRITE
+        # every rewrite pair (those of wanted documents too): the verdicts say
+        # which candidates' whole band keys _match will need (one signing call)
         rcodes = np.unique((docs[rm] << _SEQ_BITS) | seqs[rm])
-        rcodes = rcodes[~np.isin(rcodes & _SEQ_MASK, wanted)]
         verdicts: dict[tuple[int, int], bool] = {}
         if len(rcodes):
             rdoc, rseq = rcodes >> _SEQ_BITS, rcodes & _SEQ_MASK

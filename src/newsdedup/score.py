@@ -562,11 +562,14 @@ def passage_candidates(
     if not len(hs):
         return np.zeros((0, 2), dtype=np.int64)
     dd = np.concatenate(docs_l)
+    del hs_l, docs_l
     n_samp = np.bincount(dd, minlength=n)
     order = np.lexsort((dd, hs))
     hs, dd = hs[order], dd[order]
+    del order
     starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
     lens = np.diff(np.r_[starts, len(hs)])
+    del hs  # (the forked workers below need the documents and groups only)
     # every pair of a group (2..max_df documents sharing a sample), by distance
     # inside the group: position p pairs with p + gap while p + gap < its group's end
     group_len = np.repeat(lens, lens)
@@ -574,28 +577,31 @@ def passage_candidates(
     del group_len
     all_pos = np.flatnonzero(in_group)
     all_end = np.repeat(starts + lens, lens)[in_group]
-    del in_group
+    del in_group, starts, lens
     # The pairs are generated and counted for one range of first documents at a
     # time when there are more than _PAIR_BLOCK of them (a pair's codes, and so
     # its count, fall in one range), so memory holds about _PAIR_BLOCK codes.
     # Ranges of about equal numbers of codes; from PASSAGE_PARALLEL_MIN_CODES
-    # codes, forked workers take ranges of _PAIR_BLOCK / workers codes each (so
-    # memory still holds about _PAIR_BLOCK at a time). Ranges are concatenated
-    # in order: the result does not depend on the split.
+    # codes, forked workers take ranges of _PAIR_BLOCK / (2 workers) codes each
+    # (each worker also copies its range's positions: together they hold less
+    # than one process did). Ranges are concatenated in order: the result does
+    # not depend on the split.
     first_doc = dd[all_pos]
-    weight = all_end - all_pos - 1  # pairs made from each position
-    total = int(weight.sum())
+    # pairs made from each position, per first document
+    per_doc = np.bincount(first_doc, weights=all_end - all_pos - 1, minlength=n)
+    total = int(per_doc.sum())
     from .chunks import worker_count
 
     workers = worker_count() if total >= PASSAGE_PARALLEL_MIN_CODES else 1
-    block = max(1, _PAIR_BLOCK // workers)
+    block = max(1, _PAIR_BLOCK // (2 * workers) if workers > 1 else _PAIR_BLOCK)
     ranges = min(n, max(1, -(-total // block), 2 * workers if workers > 1 else 1))
     if ranges > 1:
-        cum = np.cumsum(np.bincount(first_doc, weights=weight, minlength=n))
+        cum = np.cumsum(per_doc)
         cuts = np.searchsorted(cum, total * np.arange(1, ranges) / ranges, side="right")
         doc_bounds = np.unique(np.r_[0, cuts, n]).astype(np.int64).tolist()
     else:
         doc_bounds = [0, n]
+    del per_doc
     state = _PassageState(dd, all_pos, all_end, first_doc, n, n_samp, min_shared, min_share)
     found = fork_map(_passage_range, state,
                      list(zip(doc_bounds[:-1], doc_bounds[1:], strict=True)), workers)

@@ -266,3 +266,14 @@ def test_prefilter_of_many_pairs_is_the_prefilter_of_each(capped: bool) -> None:
 class _Item_like:
     def __init__(self, key_set: frozenset[int], key_all: frozenset[int]):
         self.key_set, self.key_all = key_set, key_all
+
+
+def test_band_keys_of_every_band_at_once_are_index_band_keys() -> None:
+    from newsdedup.index import LSHParams, band_keys
+    from newsdedup.stream import _band_keys
+
+    rng = np.random.default_rng(0)
+    for bands, rows, perm in ((64, 2, 128), (42, 3, 128), (1, 1, 4), (10, 5, 64)):
+        sig = rng.integers(0, 2**32, (17, perm), dtype=np.int64).astype(np.uint32)
+        p = LSHParams(bands=bands, rows=rows, threshold=0.5)
+        assert np.array_equal(band_keys(sig, p), _band_keys(sig, p))

@@ -258,35 +258,11 @@ def shingle_sign(th: Any, ntok: Any, n: int, min_tokens: int, pows: Any, a: Any,
         tpos += ntok[d]
     return vals[:out].copy(), offsets, sigs
 
-@jit
-def intersections(vals: Any, offsets: Any, left: Any, right: Any) -> Any:
-    """|A & B| for each pair (left[i], right[i]) of CSR rows of sorted unique values."""
-    out = np.zeros(left.shape[0], dtype=np.int64)
-    for i in range(left.shape[0]):
-        p, pe = offsets[left[i]], offsets[left[i] + 1]
-        q, qe = offsets[right[i]], offsets[right[i] + 1]
-        c = 0
-        while p < pe and q < qe:
-            x = vals[p]
-            y = vals[q]
-            if x == y:
-                c += 1
-                p += 1
-                q += 1
-            elif x < y:
-                p += 1
-            else:
-                q += 1
-        out[i] = c
-    return out
-
-
-@jit
-def intersection_size(a: Any, b: Any) -> int:
-    """|A & B| of two sorted arrays of unique values."""
-    p, q, c = 0, 0, 0
-    na, nb_ = a.shape[0], b.shape[0]
-    while p < na and q < nb_:
+@nb.njit(inline="always", cache=True)
+def _count_common(a: Any, p: int, pe: int, b: Any, q: int, qe: int) -> int:
+    """|a[p:pe] & b[q:qe]| of two sorted runs of unique values (a merge)."""
+    c = 0
+    while p < pe and q < qe:
         x = a[p]
         y = b[q]
         if x == y:
@@ -298,6 +274,22 @@ def intersection_size(a: Any, b: Any) -> int:
         else:
             q += 1
     return c
+
+
+@jit
+def intersections(vals: Any, offsets: Any, left: Any, right: Any) -> Any:
+    """|A & B| for each pair (left[i], right[i]) of CSR rows of sorted unique values."""
+    out = np.zeros(left.shape[0], dtype=np.int64)
+    for i in range(left.shape[0]):
+        out[i] = _count_common(vals, offsets[left[i]], offsets[left[i] + 1],
+                               vals, offsets[right[i]], offsets[right[i] + 1])
+    return out
+
+
+@jit
+def intersection_size(a: Any, b: Any) -> int:
+    """|A & B| of two sorted arrays of unique values."""
+    return _count_common(a, 0, a.shape[0], b, 0, b.shape[0])
 
 
 # ------------------------------------------------------------ strip line features

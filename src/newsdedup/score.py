@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _native
+from .chunks import worker_count
 from .cluster import UnionFind, components
 from .config import Config
 from .entities import (
@@ -590,8 +591,6 @@ def passage_candidates(
     # pairs made from each position, per first document
     per_doc = np.bincount(first_doc, weights=all_end - all_pos - 1, minlength=n)
     total = int(per_doc.sum())
-    from .chunks import worker_count
-
     workers = worker_count() if total >= PASSAGE_PARALLEL_MIN_CODES else 1
     block = max(1, _PAIR_BLOCK // (2 * workers) if workers > 1 else _PAIR_BLOCK)
     ranges = min(n, max(1, -(-total // block), 2 * workers if workers > 1 else 1))
@@ -806,10 +805,8 @@ class Linked:
 #: they save: BBC News, 1,524 pairs, 1.58 s of CPU in one process against 1.08 s
 #: here plus 0.96 s in two workers).
 PARALLEL_MIN_PAIRS = 5000
-#: Blocks of candidate pairs per worker. Pairs go to blocks by their first
-#: document (its index modulo the number of blocks), so the costly pairs (copies,
-#: whose template guard reads facts) spread evenly; a document in two blocks has
-#: its facts computed in each.
+#: Blocks of candidate pairs per worker (see :func:`_pair_blocks`: connected
+#: groups of documents, spread over the blocks by their numbers of pairs).
 BLOCKS_PER_WORKER = 1
 
 
@@ -840,16 +837,20 @@ def _pair_blocks(n: int, exact: np.ndarray, pairs: np.ndarray, n_blocks: int) ->
 
 
 def _content_block(
-    texts: Sequence[str], rows: np.ndarray
+    texts: Sequence[str], rows: np.ndarray,
+    keep: dict[int, tuple[dict[str, float], frozenset[str]]] | None = None,
 ) -> tuple[Counter[str], list[frozenset[str]]]:
     """The document frequencies of the content terms of ``texts[rows]`` and each
-    one's key terms (:func:`~newsdedup.rewrite.content_terms`)."""
+    one's key terms (:func:`~newsdedup.rewrite.content_terms`); with ``keep``,
+    each row's terms and keys are also stored there."""
     df: Counter[str] = Counter()
     keys = []
     for i in rows.tolist():
         t, k = content_terms(texts[i])
         df.update(t.keys())
         keys.append(k)
+        if keep is not None:
+            keep[i] = (t, k)
     return df, keys
 
 
@@ -951,23 +952,16 @@ def link(
         keep_terms = len(leaders) <= KEEP_TERMS_MAX
         df: Counter[str] = Counter()
         raw_keys: list[frozenset[str]] = []
-        from .chunks import worker_count
-
-        workers = 1 if keep_terms else worker_count()
-        if workers > 1:
+        workers = worker_count()
+        if keep_terms or workers <= 1:
+            df, raw_keys = _content_block(texts, leaders, raw_terms if keep_terms else None)
+        else:
             # (the weights are not kept: forked workers read the terms, this
             # process adds up their document frequencies)
             term_blocks = np.array_split(leaders, workers)
             for block_df, block_keys in fork_map(_content_block, texts, term_blocks, workers):
                 df.update(block_df)
                 raw_keys += block_keys
-        else:
-            for i in leaders.tolist():
-                t, k = content_terms(texts[i])
-                df.update(t.keys())
-                raw_keys.append(k)
-                if keep_terms:
-                    raw_terms[i] = (t, k)
         caps = caps_from_df(df, len(leaders))
         keysets = [capped_keys(k, caps) for k in raw_keys]
         del raw_keys, df
@@ -1019,8 +1013,6 @@ def link(
     # Exact duplicates get the template guard (their headlines may differ), the
     # candidate pairs a verdict: in blocks of consecutive pairs, by forked worker
     # processes when there are enough (the results do not depend on the split).
-    from .chunks import worker_count
-
     exact_arr = np.array(exact_edges if originals is not None else [],
                          dtype=np.int64).reshape(-1, 2)
     workers = worker_count() if len(exact_arr) + len(allp) >= PARALLEL_MIN_PAIRS else 1

@@ -269,8 +269,9 @@ class _Item_like:
 
 
 def test_band_keys_of_every_band_at_once_are_index_band_keys() -> None:
-    from newsdedup.index import LSHParams, band_keys
-    from newsdedup.stream import _band_keys
+    from newsdedup.index import LSHParams
+    from newsdedup.index import _band_keys_at_once as _band_keys
+    from newsdedup.index import _band_keys_per_band as band_keys
 
     rng = np.random.default_rng(0)
     for bands, rows, perm in ((64, 2, 128), (42, 3, 128), (1, 1, 4), (10, 5, 64)):

@@ -74,11 +74,23 @@ def band_keys(signatures: np.ndarray, params: LSHParams) -> np.ndarray:
     Equal bands give equal keys; different bands collide with probability about
     2^-64 (a collision only adds a candidate, which verification rejects).
     """
+    if signatures.shape[0] <= AT_ONCE_MAX_DOCS:
+        return _band_keys_at_once(signatures, params)
+    return _band_keys_per_band(signatures, params)
+
+
+#: band_keys computes every band at once for at most this many documents (a
+#: uint64 copy of their signatures), one band at a time above.
+AT_ONCE_MAX_DOCS = 4096
+
+
+def _band_keys_per_band(signatures: np.ndarray, params: LSHParams) -> np.ndarray:
+    """:func:`band_keys` one band at a time: no uint64 copy of the whole
+    matrix (1 GB at 1M x 128)."""
     n = signatures.shape[0]
     r = params.rows
     keys = np.empty((n, params.bands), dtype=np.uint64)
     for band in range(params.bands):
-        # One band at a time: no uint64 copy of the whole matrix (1 GB at 1M x 128).
         block = signatures[:, band * r : (band + 1) * r].astype(np.uint64)
         acc = np.full(n, np.uint64(band + 1), dtype=np.uint64)
         for k in range(r):
@@ -86,6 +98,19 @@ def band_keys(signatures: np.ndarray, params: LSHParams) -> np.ndarray:
             acc ^= acc >> np.uint64(29)
         keys[:, band] = acc
     return keys
+
+
+def _band_keys_at_once(signatures: np.ndarray, params: LSHParams) -> np.ndarray:
+    """:func:`band_keys` with every band at once (the same uint64 arithmetic;
+    the loop over bands costs about 0.7 ms a call for one document)."""
+    n, r = signatures.shape[0], params.rows
+    block = signatures[:, : params.bands * r].astype(np.uint64).reshape(n, params.bands, r)
+    acc = np.broadcast_to(np.arange(1, params.bands + 1, dtype=np.uint64), (n, params.bands))
+    for k in range(r):
+        acc = acc * _BAND_MULT + block[:, :, k]
+        acc ^= acc >> np.uint64(29)
+    out: np.ndarray = np.ascontiguousarray(acc)
+    return out
 
 
 def _pairs_in_groups(order: np.ndarray, sorted_keys: np.ndarray, max_bucket: int) -> np.ndarray:

@@ -89,7 +89,7 @@ import numpy as np
 from ._version import __version__
 from .config import Config
 from .errors import ConfigError, InputError
-from .index import _BAND_MULT, LSHParams, band_keys, choose_params
+from .index import LSHParams, band_keys, choose_params
 from .load import article_from_record
 from .pipeline import lsh_params, signature_spec
 from .rewrite import CORPUS_MIN_DOCS, KEY_MIN_CAP, MAX_WEIGHT, content_terms, key_hashes
@@ -132,20 +132,6 @@ _SHIFT16 = np.uint64(16)
 _SHIFT32 = np.uint64(32)
 _SHIFT48 = np.uint64(48)
 _FLIP = np.uint64(1 << 63)
-
-
-def _band_keys(signatures: np.ndarray, params: LSHParams) -> np.ndarray:
-    """:func:`newsdedup.index.band_keys` with every band at once (the same
-    uint64 arithmetic; its loop over bands costs 0.7 ms a call for one
-    document)."""
-    n, r = signatures.shape[0], params.rows
-    block = signatures[:, : params.bands * r].astype(np.uint64).reshape(n, params.bands, r)
-    acc = np.broadcast_to(np.arange(1, params.bands + 1, dtype=np.uint64), (n, params.bands))
-    for k in range(r):
-        acc = acc * _BAND_MULT + block[:, :, k]
-        acc ^= acc >> np.uint64(29)
-    out: np.ndarray = np.ascontiguousarray(acc)
-    return out
 
 
 def copy_keys(keys: np.ndarray) -> np.ndarray:
@@ -371,7 +357,7 @@ class _Preparer:
 
     def band(self, hashes: list[np.ndarray]) -> np.ndarray:
         """Rewrite-family band keys (whole) of key-term hash sets."""
-        return _band_keys(self.rsigner.sign(hashes), self.rlsh)
+        return band_keys(self.rsigner.sign(hashes), self.rlsh)
 
     def __call__(self, articles: Sequence[Article]) -> list[_Item]:
         from .boilerplate import source_of

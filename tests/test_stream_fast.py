@@ -237,9 +237,16 @@ def test_tagged_keys_survive_merges_and_removals(tmp_path: Path) -> None:
         monkeypatch.undo()
 
 
+@pytest.mark.parametrize("dense", [True, False])
 @pytest.mark.parametrize("capped", [False, True])
-def test_prefilter_of_many_pairs_is_the_prefilter_of_each(capped: bool) -> None:
+def test_prefilter_of_many_pairs_is_the_prefilter_of_each(
+    capped: bool, dense: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsdedup import stream
     from newsdedup.stream import _Caps, _key_sets, _prefilter, _prefilter_pairs
+
+    if not dense:  # the binary-search lookup instead of the table
+        monkeypatch.setattr(stream, "_DENSE_MAX", 0)
 
     rng = random.Random(9)
     universe = list(range(1, 60)) + [2**32 - 1, 2**31]

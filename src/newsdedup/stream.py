@@ -616,13 +616,21 @@ def _among(values: np.ndarray, table: np.ndarray) -> np.ndarray:
     return out
 
 
+_DENSE_MAX = 1 << 26  # bytes of _prefilter_pairs's table (else binary search)
+
+
 def _prefilter_pairs(
     items: Sequence[_Item], docs: np.ndarray, seqs: np.ndarray, stored: np.ndarray,
     hashes: list[np.ndarray], caps: _Caps | None,
 ) -> np.ndarray:
     """:func:`_prefilter` of many (new document, stored document) pairs at once:
     ``docs`` index ``items``, ``seqs`` are among ``stored`` (sorted), whose
-    key-term hashes are ``hashes``."""
+    key-term hashes are ``hashes``.
+
+    Only the stored hashes that some new document of the chunk also has can be
+    in an intersection: those are looked up (per pair) in a table of which new
+    document has which of them (one byte per document and distinct hash of the
+    chunk); the others only count in the union."""
     lens = np.fromiter(map(len, hashes), dtype=np.int64, count=len(hashes))
     flat = (np.concatenate(hashes).astype(np.int64) if len(hashes)
             else np.zeros(0, dtype=np.int64))
@@ -636,35 +644,51 @@ def _prefilter_pairs(
         is_keep = np.ones(len(flat), dtype=bool)
     owner = np.repeat(np.arange(len(hashes), dtype=np.int64), lens)
     n_keep = np.bincount(owner[is_keep], minlength=len(hashes))
-    start = np.cumsum(lens) - lens
-    # every (pair, stored hash)
     at = np.searchsorted(stored, seqs)
-    take = lens[at]
-    total = int(take.sum())
-    pair = np.repeat(np.arange(len(seqs), dtype=np.int64), take)
-    row = np.repeat(start[at], take) + (np.arange(total, dtype=np.int64)
-                                          - np.repeat(np.cumsum(take) - take, take))
-    h, d = flat[row], docs[pair]
-    # the new documents' key sets as sorted (document, hash) codes
-    sets = [np.fromiter(it.key_set, dtype=np.int64, count=len(it.key_set)) for it in items]
-    alls = [np.fromiter(it.key_all, dtype=np.int64, count=len(it.key_all)) for it in items]
 
-    def codes(parts: list[np.ndarray]) -> np.ndarray:
-        n = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-        c = (np.repeat(np.arange(len(parts), dtype=np.int64), n) << 32) | (
-            np.concatenate(parts) if len(parts) else np.zeros(0, dtype=np.int64))
-        return np.sort(c)
+    def common(which: np.ndarray, parts: list[np.ndarray]) -> np.ndarray:
+        """Per pair: how many of the stored document's hashes selected by
+        ``which`` are in the new document's set (``parts``: one array each)."""
+        sizes = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        vals = np.concatenate(parts) if len(parts) else np.zeros(0, dtype=np.int64)
+        vocab = np.unique(vals)
+        if not len(vocab):
+            return np.zeros(len(seqs), dtype=np.int64)
+        nv = len(vocab)
+        codes = (np.repeat(np.arange(len(parts), dtype=np.int64), sizes) * nv
+                 + np.searchsorted(vocab, vals))  # (new document, vocabulary entry)
+        dense = len(parts) * nv <= _DENSE_MAX
+        if dense:
+            has = np.zeros(len(parts) * nv, dtype=bool)
+            has[codes] = True
+        else:
+            codes.sort()
+        pos = np.minimum(np.searchsorted(vocab, flat), nv - 1)
+        hit = which & (vocab[pos] == flat)  # stored hashes some new document has
+        vid, vown = pos[hit], owner[hit]
+        cnt = np.bincount(vown, minlength=len(hashes))
+        start = np.cumsum(cnt) - cnt
+        take = cnt[at]
+        total = int(take.sum())
+        pair = np.repeat(np.arange(len(seqs), dtype=np.int64), take)
+        row = np.repeat(start[at], take) + (np.arange(total, dtype=np.int64)
+                                              - np.repeat(np.cumsum(take) - take, take))
+        probe = docs[pair] * nv + vid[row]
+        found = has[probe] if dense else _among(probe, codes)
+        out: np.ndarray = np.bincount(pair[found], minlength=len(seqs))
+        return out
 
-    probe = (d << 32) | h
-    in_set = _among(probe, codes(sets))
-    inter = np.bincount(pair[is_keep[row] & in_set], minlength=len(seqs))
+    def arrays(sets: Iterable[frozenset[int]]) -> list[np.ndarray]:
+        return [np.fromiter(s, dtype=np.int64, count=len(s)) for s in sets]
+
+    inter = common(is_keep, arrays(it.key_set for it in items))
     if is_border.any():
-        in_all = _among(probe, codes(alls))
-        extra = np.bincount(pair[is_border[row] & ~in_all], minlength=len(seqs))
+        n_border = np.bincount(owner[is_border], minlength=len(hashes))
+        extra = n_border[at] - common(is_border, arrays(it.key_all for it in items))
     else:
         extra = np.zeros(len(seqs), dtype=np.int64)
-    n_set = np.fromiter((len(items[i].key_set) for i in docs.tolist()), dtype=np.int64,
-                        count=len(docs))
+    n_set = np.fromiter((len(it.key_set) for it in items), dtype=np.int64,
+                        count=len(items))[docs]
     union = n_set + n_keep[at] + extra - inter
     ok: np.ndarray = (union > 0) & (inter >= PREFILTER_KEY_JACCARD * union)
     safe = union > 0
@@ -1048,9 +1072,11 @@ class Stream:
             inside = np.isin(rseq, useq[have])
             rdoc, rseq = rdoc[inside], rseq[inside]
             ok = _prefilter_pairs(items, rdoc, rseq, useq[have], hashes, caps)
-            verdicts = dict(zip(zip(rdoc.tolist(), rseq.tolist(), strict=True), ok.tolist(),
-                                strict=True))
             wanted = np.union1d(wanted, rseq[ok])
+            # _match asks only about fetched documents (the wanted ones)
+            asked = np.isin(rseq, wanted)
+            verdicts = dict(zip(zip(rdoc[asked].tolist(), rseq[asked].tolist(), strict=True),
+                                ok[asked].tolist(), strict=True))
         return wanted, verdicts
 
     def _match(

@@ -286,7 +286,7 @@ def test_texts_dictionary_is_frozen_with_the_format() -> None:
     from newsdedup._zdict import ZDICT, ZDICT_CRC32
     from newsdedup.store import compress_texts, decode_payload, encode_payload
 
-    assert (INDEX_FORMAT, zlib.crc32(ZDICT)) == (7, ZDICT_CRC32)  # format 7: the same ZDICT
+    assert (INDEX_FORMAT, zlib.crc32(ZDICT)) == (8, ZDICT_CRC32)  # format 8: a 32 KB ZDICT
     text = "The government said on Tuesday that the minister would resign."
     for cleaned in (text, text[4:], ""):
         blob = encode_payload("Minister to resign", text, cleaned)
@@ -304,7 +304,7 @@ def test_a_rolled_back_insert_leaves_no_band_entries(tmp_path: Path) -> None:
         return StoredDoc(seq=seq, id=f"d{seq}", published=None, source=None, n_words=1,
                          exact=seq, cluster=0, rep=None, shingles=np.array([seq], np.uint32))
 
-    keys = np.array([11 << 20, 12 << 20, 13 << 20], dtype=np.uint64)
+    keys = np.array([11 << 28, 12 << 28, 13 << 28], dtype=np.uint64)  # distinct in 40 bits
     store = SQLiteStore(tmp_path / "r.db")
     try:
         with store.transaction():
@@ -359,3 +359,64 @@ def test_two_connections_keep_their_recent_band_entries_in_step(
     finally:
         a.close()
         b.close()
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 63, 64, 300])
+def test_payload_key_part_round_trips(n: int) -> None:
+    """The key-term part's varint head (format 8) with and without a banded mask."""
+    import numpy as np
+
+    from newsdedup.store import (
+        decode_payload,
+        encode_payload,
+        payload_band_hashes,
+        payload_key_hashes,
+        split_payload,
+    )
+
+    rng = np.random.default_rng(n)
+    hashes = np.unique(rng.integers(0, 2**32, n, dtype=np.int64)).astype(np.uint32)
+    for banded in (None, rng.random(len(hashes)) < 0.6):
+        blob = encode_payload("T", "the text", "the text", hashes, banded)
+        keys, texts = split_payload(blob)
+        assert keys + texts == blob
+        for b in (blob, keys):
+            assert payload_key_hashes(b).tolist() == hashes.tolist()
+            want = hashes if banded is None or banded.all() else hashes[banded]
+            assert payload_band_hashes(b).tolist() == want.tolist()
+        assert decode_payload(blob) == ("T", "the text", "the text")
+
+
+def test_plain_band_keys_are_kept_to_40_bits(tmp_path: Path) -> None:
+    """Format 8: a plain (copy-LSH) key is looked up by its top 40 bits, a
+    tagged one by its tag and 32 bits; through the recent level and a merge."""
+    import numpy as np
+
+    from newsdedup import store as st
+    from newsdedup.store import PASSAGE_TAG, StoredDoc
+
+    def doc(seq: int) -> StoredDoc:
+        return StoredDoc(seq=seq, id=f"d{seq}", published=None, source=None, n_words=1,
+                         exact=seq, cluster=0, rep=None, shingles=np.array([seq], np.uint32))
+
+    a = np.uint64(0x1234_5678_9ABC_0000)
+    near = a | np.uint64(0xFF << 16)  # differs from a in the dropped bits only
+    far = a ^ np.uint64(1 << 24)  # differs in a kept bit
+    tag = np.uint64((PASSAGE_TAG << 48) | (0xDEADBEEF << 16))
+    tag_far = tag ^ np.uint64(1 << 16)
+    store = SQLiteStore(tmp_path / "k.db")
+    try:
+        with store.transaction():
+            store.insert([doc(1)], [np.array([a, tag], dtype=np.uint64)])
+        probe = np.array([near, far, a, tag, tag_far], dtype=np.uint64)
+        want = {int(near): [1], int(a): [1], int(tag): [1]}
+        assert store.buckets(probe, 10) == want
+        with store.transaction():
+            store._merge()
+        assert store._con.execute("SELECT count(*) FROM bands_new").fetchone()[0] == 0
+        assert store.buckets(probe, 10) == want
+        keys, seqs = st._unpack_groups(list(store._con.execute(
+            "SELECT grp, entries FROM bands ORDER BY grp")))
+        assert sorted(keys.tolist()) == sorted(st._short_keys(np.array([a, tag])).tolist())
+    finally:
+        store.close()

@@ -69,7 +69,7 @@ from ._zdict import ZDICT
 from .errors import IncompatibleSignatureError, MissingDependencyError, NewsDedupError
 
 #: Version of the stored layout (tables, keys, record and shingle coding).
-INDEX_FORMAT = 7
+INDEX_FORMAT = 8
 _SQLITE_APP_ID = 0x4E444450  # "NDDP" in PRAGMA application_id
 
 
@@ -198,7 +198,6 @@ class StoredDoc:
 _REC = struct.Struct("<BdqqqIiHHHI")
 # flags, published, exact, seq, cluster, n_words, samples, 3 string lengths,
 # shingle-code length
-_KEYS_HEAD = struct.Struct("<II")  # key-hash code length, banded-mask length
 
 
 def compress_texts(title: str | None, original: str, cleaned: str) -> bytes:
@@ -262,11 +261,13 @@ def encode_payload(
     title: str | None, original: str, cleaned: str, key_hashes: np.ndarray | None = None,
     banded: np.ndarray | None = None, *, texts: bytes | None = None,
 ) -> bytes:
-    """The rewrite family's key-term hashes (raw little-endian uint32, so that the
+    """A varint (the number of key-term hashes << 1 | whether a mask follows),
+    the rewrite family's key-term hashes (raw little-endian uint32, so that the
     key-term prefilter reads them without decoding), which of them
-    the rewrite bands were computed from (``banded``, a boolean mask; omitted
-    when all were), then the texts (:func:`compress_texts`, or ``texts`` when
-    already compressed).
+    the rewrite bands were computed from (``banded``, a boolean mask, a bit per
+    hash; omitted when all were), then the texts (:func:`compress_texts`, or
+    ``texts`` when already compressed). (Index format 7 began with two uint32
+    lengths: 8 bytes where this takes 1 up to 63 hashes.)
 
     >>> blob = encode_payload("Hi", "Hi\\nthere", "there", np.array([7, 9], dtype=np.uint32))
     >>> decode_payload(blob), payload_key_hashes(blob).tolist()
@@ -283,18 +284,30 @@ def encode_payload(
         mask = np.packbits(banded.astype(np.uint8)).tobytes()
     if texts is None:
         texts = compress_texts(title, original, cleaned)
-    return b"".join((_KEYS_HEAD.pack(len(keys), len(mask)), keys, mask, texts))
+    return b"".join((_varints((len(hashes) << 1 | bool(mask),)), keys, mask, texts))
 
 
 _NO_HASHES = np.zeros(0, dtype=np.uint32)
+
+
+def _keys_head(blob: bytes) -> tuple[int, int, int]:
+    """A payload's key-term part: the number of key-term hashes, the bytes of
+    the banded mask and where the hashes start (after the varint ``hashes << 1
+    | has_mask``; the mask, when there is one, has a bit per hash)."""
+    v = blob[0]
+    pos = 1
+    if v >= 0x80:
+        v, pos = _read_varint(blob, 0)
+    n = v >> 1
+    return n, (n + 7) >> 3 if v & 1 else 0, pos
 
 
 def payload_key_hashes(blob: bytes) -> np.ndarray:
     """The key-term hashes of a payload (sorted unique uint32)."""
     if not blob:
         return _NO_HASHES
-    n, _m = _KEYS_HEAD.unpack_from(blob, 0)
-    return np.frombuffer(blob, dtype="<u4", count=n // 4, offset=8) if n else _NO_HASHES
+    n, _m, pos = _keys_head(blob)
+    return np.frombuffer(blob, dtype="<u4", count=n, offset=pos) if n else _NO_HASHES
 
 
 def split_payload(blob: bytes) -> tuple[bytes, bytes]:
@@ -302,19 +315,20 @@ def split_payload(blob: bytes) -> tuple[bytes, bytes]:
     functions read) and its compressed texts."""
     if not blob:
         return b"", b""
-    n, m = _KEYS_HEAD.unpack_from(blob, 0)
-    return blob[: 8 + n + m], blob[8 + n + m :]
+    n, m, pos = _keys_head(blob)
+    end = pos + 4 * n + m
+    return blob[:end], blob[end:]
 
 
 def payload_band_hashes(blob: bytes) -> np.ndarray:
     """The key-term hashes a document's rewrite bands were computed from."""
     if not blob:
         return _NO_HASHES
-    n, m = _KEYS_HEAD.unpack_from(blob, 0)
+    n, m, pos = _keys_head(blob)
     hashes = payload_key_hashes(blob)
     if not m:
         return hashes
-    mask = np.unpackbits(np.frombuffer(blob, dtype=np.uint8, count=m, offset=8 + n),
+    mask = np.unpackbits(np.frombuffer(blob, dtype=np.uint8, count=m, offset=pos + 4 * n),
                          count=len(hashes)).astype(bool)
     out: np.ndarray = hashes[mask]
     return out
@@ -324,9 +338,9 @@ def decode_payload(blob: bytes) -> tuple[str | None, str, str]:
     """The texts of a payload: (title, original, cleaned)."""
     import zlib
 
-    n, m = _KEYS_HEAD.unpack_from(blob, 0)
+    n, m, pos = _keys_head(blob)
     z = zlib.decompressobj(-15, zdict=ZDICT)
-    raw = z.decompress(blob[8 + n + m :]) + z.flush()
+    raw = z.decompress(blob[pos + 4 * n + m :]) + z.flush()
     lt, pos = _read_varint(raw, 0)
     lo, pos = _read_varint(raw, pos)
     lc, pos = _read_varint(raw, pos)
@@ -721,17 +735,24 @@ _SELECT_DOCS = (
 # reads the same: this is not part of the format).
 _PAGE_SIZE = 65536
 # The key-term part of a payload without key-term hashes (stored as NULL).
-_EMPTY_KEYS = _KEYS_HEAD.pack(0, 0)
-# Band keys are stored as their top 48 bits: a false bucket match then needs a
-# 48-bit collision (about 1e-8 per lookup at 10^7 stored keys) and only adds a
-# candidate that verification rejects.
+_EMPTY_KEYS = _varints((0,))
+# Band keys are looked up by their top 48 bits (a tagged key: its tag and 32
+# bits, see PASSAGE_TAG), of which a plain (copy-LSH) key keeps 40: its low
+# _PLAIN_DROP bits are zero (index format 8; 48 bits before). A false bucket
+# match then needs a 40-bit collision (about 4e-6 per lookup at 4.2 million
+# stored plain keys, 100,000 documents: a false candidate for about one new
+# document in 6,000) and adds a candidate that verification judges (a random
+# pair: distinct).
 _KEY_SHIFT = 16
+_PLAIN_DROP = 8
+_PLAIN_LOW = np.int64((1 << _PLAIN_DROP) - 1)
 _BITS = 1 << 27  # bits in the present-keys bitmap (16 MiB; see _slot)
 # A group holds the entries whose 48-bit keys share their top 18 bits (262,144
 # groups); each entry keeps the low 30 bits of its key.
 _GROUP_BITS = 18
 _SUFFIX_BITS = 48 - _GROUP_BITS
 _SUFFIX_MASK = (1 << _SUFFIX_BITS) - 1
+_PLAIN_SUFFIX_BITS = _SUFFIX_BITS - _PLAIN_DROP  # what a plain entry keeps of its key
 _MERGE_GROUPS = 1 << 13  # groups rewritten per step of a merge (bounds its memory)
 #: Keys whose top 16 bits (of 64) are one of these tags hold 32 bits of their
 #: own (bits 16-47; the low 16 are zero): :mod:`newsdedup.stream` gives its
@@ -761,18 +782,23 @@ def _slot(short: np.ndarray) -> np.ndarray:
 
 
 def _short_keys(keys: np.ndarray) -> np.ndarray:
-    return (keys.astype(np.uint64, copy=False) >> np.uint64(_KEY_SHIFT)).astype(np.int64)
+    """The 48-bit forms the band table looks keys up by (a plain key's low
+    _PLAIN_DROP bits zero)."""
+    short = (keys.astype(np.uint64, copy=False) >> np.uint64(_KEY_SHIFT)).astype(np.int64)
+    short[_tag_kind(short) == 0] &= ~_PLAIN_LOW
+    return short
 
 
 def _pack_recent(short: np.ndarray) -> bytes:
-    """One document's 48-bit keys as a ``bands_new`` value: the numbers of
-    plain keys and of PASSAGE_TAG keys (uint32 each), then the plain keys (6
-    bytes each), the PASSAGE_TAG keys' and the REWRITE_TAG keys' 32 bits (4
-    bytes each), little-endian."""
+    """One document's 48-bit keys (:func:`_short_keys`) as a ``bands_new``
+    value: the numbers of plain keys and of PASSAGE_TAG keys (uint32 each), then
+    the plain keys' top 40 bits (5 bytes each), the PASSAGE_TAG keys' and the
+    REWRITE_TAG keys' 32 bits (4 bytes each), little-endian."""
     kind = _tag_kind(short)
     parts = [struct.pack("<II", int(np.count_nonzero(kind == 0)),
                          int(np.count_nonzero(kind == 1)))]
-    parts.append(short[kind == 0].astype("<u8").view(np.uint8).reshape(-1, 8)[:, :6].tobytes())
+    plain = short[kind == 0] >> _PLAIN_DROP
+    parts.append(plain.astype("<u8").view(np.uint8).reshape(-1, 8)[:, :5].tobytes())
     for k in (1, 2):
         parts.append((short[kind == k] & 0xFFFFFFFF).astype("<u4").tobytes())
     return b"".join(parts)
@@ -782,9 +808,9 @@ def _unpack_recent(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.nd
     """The entries of ``bands_new`` rows (seq, keys): keys and seqs, sorted by (key, seq).
 
     >>> tagged = (PASSAGE_TAG << 32) | 77
-    >>> k, q = _unpack_recent([(7, _pack_recent(np.array([5, 2**47 + 1, tagged]))),
-    ...                        (3, _pack_recent(np.array([5])))])
-    >>> k.tolist() == [5, 5, 2**47 + 1, tagged], q.tolist()
+    >>> k, q = _unpack_recent([(7, _pack_recent(np.array([5 << 8, 2**47 + 256, tagged]))),
+    ...                        (3, _pack_recent(np.array([5 << 8])))])
+    >>> k.tolist() == [5 << 8, 5 << 8, 2**47 + 256, tagged], q.tolist()
     (True, [3, 7, 7, 7])
     """
     if not rows:
@@ -795,11 +821,11 @@ def _unpack_recent(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.nd
     starts = np.cumsum(lens) - lens
     head = joined[starts[:, None] + np.arange(8)[None, :]].copy().view("<u4").astype(np.int64)
     n_plain, n_pass = head[:, 0], head[:, 1]
-    n_rew = (lens - 8 - 6 * n_plain - 4 * n_pass) // 4
-    seg = np.stack([np.full(len(lens), 8), 6 * n_plain, 4 * n_pass, 4 * n_rew], axis=1)
+    n_rew = (lens - 8 - 5 * n_plain - 4 * n_pass) // 4
+    seg = np.stack([np.full(len(lens), 8), 5 * n_plain, 4 * n_pass, 4 * n_rew], axis=1)
     label = np.repeat(np.tile(np.arange(4, dtype=np.int8), len(lens)), seg.ravel())
     q = np.array(seqs, dtype=np.int64)
-    keys = [_little_endian(joined[label == 1], 6).astype(np.int64)]
+    keys = [_little_endian(joined[label == 1], 5).astype(np.int64) << _PLAIN_DROP]
     for tag, lab in ((PASSAGE_TAG, 2), (REWRITE_TAG, 3)):
         v = joined[label == lab].copy().view("<u4").astype(np.int64)
         keys.append((tag << 32) | v)
@@ -826,10 +852,12 @@ def _group_of(keys: np.ndarray) -> np.ndarray:
 
 def _suffix_of(keys: np.ndarray) -> np.ndarray:
     """What an entry keeps of its key: the low _SUFFIX_BITS bits of a plain
-    key; the low 14 bits of a tagged key's 32, then a bit set for PASSAGE_TAG."""
+    key without their low _PLAIN_DROP (zero); the low 14 bits of a tagged key's
+    32, then a bit set for PASSAGE_TAG."""
     kind = _tag_kind(keys)
     low = keys & ((1 << (_TAG_SUFFIX_BITS - 1)) - 1)
-    out: np.ndarray = np.where(kind == 0, keys & _SUFFIX_MASK, (low << 1) | (kind == 1))
+    out: np.ndarray = np.where(kind == 0, (keys & _SUFFIX_MASK) >> _PLAIN_DROP,
+                               (low << 1) | (kind == 1))
     return out
 
 
@@ -872,15 +900,16 @@ def _pack_groups(keys: np.ndarray, seqs: np.ndarray) -> list[tuple[int, bytes]]:
 
     An entries value is one byte ``b`` (bits per seq: the fewest that hold the
     largest seq of the call), then per entry, in (key, seq) order, the integer
-    ``suffix << b | seq`` (``suffix``: the low _SUFFIX_BITS bits of the key, or
-    _TAG_SUFFIX_BITS for a tagged key) in the fewest whole bytes that hold its
-    bits, little-endian: 6 bytes per plain entry up to 262,143 documents, 7 up
-    to 67 million; 4 bytes per tagged entry up to 262,143 documents.
+    ``suffix << b | seq`` (``suffix``: _PLAIN_SUFFIX_BITS bits of a plain key,
+    see :func:`_suffix_of`, or _TAG_SUFFIX_BITS for a tagged key) in the fewest
+    whole bytes that hold its bits, little-endian: 5 bytes per plain entry up to
+    262,143 documents, 6 up to 67 million (6 and 7 in index format 7); 4 bytes
+    per tagged entry up to 131,071 documents, 5 up to 33 million.
 
-    >>> k = np.array([5, 5, (3 << 30) | 7, (PASSAGE_TAG << 32) | 99], dtype=np.int64)
+    >>> k = np.array([5 << 8, 5 << 8, (3 << 30) | (7 << 8), (PASSAGE_TAG << 32) | 99])
     >>> rows = _pack_groups(k, np.array([2, 300, 9, 4], dtype=np.int64))
     >>> [(g, len(b)) for g, b in rows]
-    [(0, 11), (3, 6), (262144, 4)]
+    [(0, 9), (3, 5), (262144, 4)]
     >>> [x.tolist() for x in _unpack_groups(rows)] == [k.tolist(), [2, 300, 9, 4]]
     True
     """
@@ -892,7 +921,7 @@ def _pack_groups(keys: np.ndarray, seqs: np.ndarray) -> list[tuple[int, bytes]]:
         raise ValueError("sequence numbers beyond 2**34 are not supported")
     keys, seqs = _by_group(keys, seqs)
     tagged = _tag_kind(keys) > 0
-    sbits = np.where(tagged, _TAG_SUFFIX_BITS, _SUFFIX_BITS)
+    sbits = np.where(tagged, _TAG_SUFFIX_BITS, _PLAIN_SUFFIX_BITS)
     size = (sbits + bits + 7) // 8
     value = (_suffix_of(keys).astype(np.uint64) << np.uint64(bits)) | seqs.astype(np.uint64)
     groups = _group_of(keys)
@@ -952,7 +981,7 @@ def _unpack_groups(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.nd
     body = np.ones(len(joined), dtype=bool)
     body[starts] = False
     plain = grp < (1 << _GROUP_BITS)
-    sbits = np.where(plain, _SUFFIX_BITS, _TAG_SUFFIX_BITS)
+    sbits = np.where(plain, _PLAIN_SUFFIX_BITS, _TAG_SUFFIX_BITS)
     # rows of one (suffix width, seq width) kind at a time
     form = sbits * 64 + heads
     kinds = np.unique(form).tolist()
@@ -970,8 +999,8 @@ def _unpack_groups(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.nd
         n_mine = (lens[mine] - 1) // size
         g = np.repeat(grp[mine], n_mine)
         suffix = (value >> np.uint64(bits)).astype(np.int64)
-        if sb == _SUFFIX_BITS:
-            keys = (g << _SUFFIX_BITS) | suffix
+        if sb == _PLAIN_SUFFIX_BITS:
+            keys = (g << _SUFFIX_BITS) | (suffix << _PLAIN_DROP)
         else:
             g = g - (1 << _GROUP_BITS)
             tag = np.where(suffix & 1, PASSAGE_TAG, REWRITE_TAG)

@@ -67,6 +67,11 @@ relations and scores, hence the same clusters, except where:
   whether a rewrite bucket is crowded (``max_bucket`` members or more) is
   decided on those 32 bits: a document whose key shares them (about ``n / 2^32``
   per key at ``n`` indexed rewrite entries) can tip a full bucket over;
+* the SQLite band table keeps 40 bits of each copy-LSH band key (the batch
+  run's are 64 bits): two keys that agree on those (about ``4e-6`` per lookup
+  at 100,000 indexed documents) make a candidate the batch run would not
+  judge (a random pair: judged distinct) and share one bucket in the
+  ``max_bucket`` rule;
 * the news constraints ``window`` / ``source_match`` apply here only.
 
 A story's representative here is its first-seen document (a stream cannot
@@ -124,7 +129,7 @@ _NO_HASH = np.zeros(0, dtype=np.uint32)
 # documents, is caught: rewrite-only candidates are checked on their full band
 # keys, recomputed, see _JudgeView.rewrite_keys), a copy-LSH band key is as it
 # is unless its top 16 bits are a tag (then bit 63 is flipped). A store keeps a
-# tagged key in 4 bytes with its seq where a plain one takes 6
+# tagged key in 4 bytes with its seq where a plain one takes 5 (40 bits of it)
 # (newsdedup.store.PASSAGE_TAG).
 _P_TAG = np.uint64(PASSAGE_TAG << 48)
 _R_TAG = np.uint64(REWRITE_TAG << 48)

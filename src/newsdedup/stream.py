@@ -411,6 +411,11 @@ def _worker_init(config: Config) -> None:
     _WORKER = _Preparer(config)
 
 
+def _worker_use(prep: _Preparer) -> None:
+    global _WORKER
+    _WORKER = prep
+
+
 def _worker_prepare(articles: list[Article]) -> list[_Item]:
     if _WORKER is None:  # pragma: no cover (the initializer always runs first)
         raise RuntimeError("worker not initialised")
@@ -869,12 +874,19 @@ class Stream:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            # fork where there is one (no __main__ guard needed in scripts)
+            # fork where there is one (no __main__ guard needed in scripts): the
+            # workers then start with this process's preparer (a forked child
+            # inherits the initializer's arguments, nothing is pickled), warm
+            # (compiled kernels loaded, word frequencies read) when this process
+            # has prepared documents before, instead of building their own
             methods = multiprocessing.get_all_start_methods()
-            ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            fork = "fork" in methods
+            ctx = multiprocessing.get_context("fork" if fork else "spawn")
+            init: tuple[Any, tuple[Any, ...]] = (
+                (_worker_use, (self._prep,)) if fork else (_worker_init, (self.config,)))
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=ctx,
-                initializer=_worker_init, initargs=(self.config,),
+                initializer=init[0], initargs=init[1],
             )
         chunks = [articles[i : i + _WORK_CHUNK] for i in range(0, len(articles), _WORK_CHUNK)]
         # Workers prepare small chunks (so that they start early and stay busy);

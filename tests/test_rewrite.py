@@ -161,33 +161,106 @@ def test_two_stories_of_one_agency_need_the_same_source_bar(
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
-def test_recomputed_content_terms_give_the_same_result(
+def test_term_table_gives_the_same_result_as_terms_per_pair(
     workers: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Above ``KEEP_TERMS_MAX`` documents the judge recomputes content terms per
-    pair instead of keeping them all (and forked workers count the document
-    frequencies when there are two): the clusters and pairs are the same."""
+    """The judge reads content terms from the term table that ``link`` builds
+    (in two forked workers when there are two): the clusters and pairs are the
+    same as when each judged document's terms are computed from its text."""
     from newsdedup import score
 
     recs = list(read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz")))[:1200]
     docs = [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in recs]
-    kept = newsdedup.cluster(docs)
-    monkeypatch.setattr(score, "KEEP_TERMS_MAX", 0)
+    monkeypatch.setattr(score.TermTable, "capped", lambda self, i, cap: None)
+    per_pair = newsdedup.cluster(docs)
+    monkeypatch.undo()
+    monkeypatch.setattr(score, "PARALLEL_TERMS_MIN", 0)
     monkeypatch.setenv("NEWSDEDUP_WORKERS", workers)
     used: list[int] = []
     real_fork_map = score.fork_map
 
     def spy(fn, state, blocks, n):  # type: ignore[no-untyped-def]
-        if fn is score._content_block:
+        if fn is score._term_block:
             used.append(n)
         return real_fork_map(fn, state, blocks, n)
 
     monkeypatch.setattr(score, "fork_map", spy)
-    recomputed = newsdedup.cluster(docs)
-    assert used == ([] if workers == "1" else [2])
-    assert any(m.relation == "rewrite" for m in kept.pairs)
-    assert [c.members for c in recomputed.clusters] == [c.members for c in kept.clusters]
-    assert recomputed.pairs == kept.pairs
+    table = newsdedup.cluster(docs)
+    assert used == [int(workers)]
+    assert any(m.relation == "rewrite" for m in per_pair.pairs)
+    assert [c.members for c in table.clusters] == [c.members for c in per_pair.clusters]
+    assert table.pairs == per_pair.pairs
+    assert {k: (v.match, v.reason) for k, v in table.verdicts.items()} == {
+        k: (v.match, v.reason) for k, v in per_pair.verdicts.items()}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("native", [True, False])
+def test_term_table_equals_content_terms(
+    workers: int, native: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Row by row the table holds ``content_terms`` (same terms, weights, order
+    and keys), capped as ``capped`` caps them; its key-hash sets are
+    ``key_hashes`` of ``capped_keys``, and its key-Jaccard prefilter decides as
+    ``_set_jaccard`` does (with the compiled kernel and without)."""
+    import random
+
+    import numpy as np
+
+    from newsdedup import _native, score
+    from newsdedup.rewrite import (
+        capped,
+        capped_keys,
+        caps_from_df,
+        content_terms,
+        key_hashes,
+    )
+
+    if not native:
+        monkeypatch.setattr(_native, "available", lambda: False)
+    recs = list(read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz")))[:2100]
+    texts = [r["text"] for r in recs] + ["", "a b", "The the and of", "Zyx Qwv 12 Zyx"]
+    docs = np.arange(1, len(texts), 2, dtype=np.int64)  # every other document
+    table = score.TermTable.build(texts, docs, workers)
+    assert table.raw(0) is None
+    df: dict[str, int] = {}
+    for i in docs.tolist():
+        terms, keys = content_terms(texts[i])
+        got = table.raw(i)
+        assert got is not None
+        assert list(got[0].items()) == list(terms.items())
+        assert got[1] == keys
+        for t in terms:
+            df[t] = df.get(t, 0) + 1
+    assert table.document_frequencies() == df
+    assert list(table.document_frequencies()) == list(df)  # first-seen order
+    caps = caps_from_df(df, len(docs))
+    assert caps is not None
+    cap = table.cap_array(caps)
+    offsets, vals = table.capped_keys(cap)
+    keysets = []
+    for r, i in enumerate(docs.tolist()):
+        want = capped(*content_terms(texts[i]), caps)
+        got = table.capped(i, cap)
+        assert got is not None
+        assert list(got[0].items()) == list(want[0].items())
+        assert got[1] == want[1]
+        row_keys = [table.vocab[g] for g in vals[offsets[r]:offsets[r + 1]].tolist()]
+        assert sorted(row_keys) == sorted(want[1]) and len(set(row_keys)) == len(row_keys)
+        keysets.append(capped_keys(content_terms(texts[i])[1], caps))
+    rows = np.flatnonzero(np.diff(offsets) >= 1)
+    for r, h in zip(rows.tolist(), table.key_hash_sets(offsets, vals, rows), strict=True):
+        assert np.array_equal(h, key_hashes(keysets[r]))
+    rnd = random.Random(5)
+    n = len(docs)
+    pairs = [(rnd.randrange(n), rnd.randrange(n)) for _ in range(3000)]
+    pairs += [(r, r) for r in range(n)] + [(0, n - 1), (n - 1, n - 2)]
+    doc_pairs = docs[np.array(pairs, dtype=np.int64)]
+    kept = score._key_jaccard_pass(doc_pairs, table, offsets, vals)
+    want_kept = [score._set_jaccard(keysets[a], keysets[b]) >= score.PREFILTER_KEY_JACCARD
+                 for a, b in pairs]
+    assert kept.tolist() == want_kept
+    assert 0 < sum(want_kept) < len(pairs)
 
 
 def _archive_inputs(seed_texts: tuple[str, str], n_filler: int) -> list[dict[str, str]]:

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 import numpy as np
+import xxhash
 
 from . import _native
 from .chunks import worker_count
@@ -49,11 +50,9 @@ from .rewrite import (
     RewriteDoc,
     RewriteScore,
     capped,
-    capped_keys,
     caps_from_df,
     content_terms,
     figure_share,
-    key_hashes,
     rewrite_doc,
     rewrite_score,
     stem,
@@ -177,9 +176,8 @@ class Verdict:
     rewrite: RewriteScore | None = None
 
 
-#: Inputs of at most this many documents keep every document's content terms
-#: for judging (larger ones recompute them for the documents of judged pairs).
-KEEP_TERMS_MAX = 50_000
+#: The rewrite path reads content terms in forked workers from this many documents on.
+PARALLEL_TERMS_MIN = 10_000
 #: A rewrite link at or above this score is strong (not subject to the chain guard).
 STRONG_REWRITE = 0.6
 #: Rewrite candidates below these exact overlaps are rejected without sentence
@@ -258,8 +256,10 @@ class Judge:
         self.shingles, self.n_words, self.config, self.caps = shingles, n_words, config, caps
         self._rw: dict[int, RewriteDoc] = {}
         self._terms: dict[int, tuple[dict[str, float], frozenset[str]]] = {}
-        #: uncapped content terms computed beforehand (by :func:`link`)
-        self._raw_terms: dict[int, tuple[dict[str, float], frozenset[str]]] = {}
+        #: content terms computed beforehand (by :func:`link`), or None, and
+        #: ``caps`` as an array over its vocabulary
+        self.term_table: TermTable | None = None
+        self.term_caps: np.ndarray | None = None
         self._cache: dict[tuple[int, int], Verdict] = {}
         self._bodies: dict[int, tuple[np.ndarray, int] | None] = {}
         self._shingler: Shingler | None = None
@@ -278,8 +278,10 @@ class Judge:
         """Content terms (capped weights) and key terms of document ``i``."""
         t = self._terms.get(i)
         if t is None:
-            raw = self._raw_terms.get(i)
-            t = capped(*(raw if raw is not None else content_terms(self.texts[i])), self.caps)
+            got = None
+            if self.term_table is not None:
+                got = self.term_table.capped(i, self.term_caps)
+            t = got if got is not None else capped(*content_terms(self.texts[i]), self.caps)
             self._terms[i] = t
         return t
 
@@ -306,7 +308,7 @@ class Judge:
 
     def forget(self, i: int) -> None:
         """Drop what was derived from document ``i`` (recomputed if asked again)."""
-        for cache in (self._facts, self._rw, self._terms, self._raw_terms, self._leads,
+        for cache in (self._facts, self._rw, self._terms, self._leads,
                       self._bodies, self._name_shares, self._origins, self._chunk_sets):
             cache.pop(i, None)
 
@@ -836,22 +838,167 @@ def _pair_blocks(n: int, exact: np.ndarray, pairs: np.ndarray, n_blocks: int) ->
     return np.asarray(out)
 
 
-def _content_block(
+@dataclass(frozen=True, slots=True)
+class TermTable:
+    """The content terms (:func:`~newsdedup.rewrite.content_terms`) of many
+    documents, in arrays: about 13 bytes per term instead of a dict per document.
+
+    Row ``r`` (document ``docs[r]``) has the terms ``vocab[ids[k]]`` for ``k`` in
+    ``offsets[r]:offsets[r + 1]``, in the order ``content_terms`` gives them,
+    with their uncapped weights and whether each is a key term.
+    """
+
+    docs: np.ndarray  # int64: the document of each row
+    row_of: dict[int, int]
+    vocab: list[str]
+    offsets: np.ndarray  # int64
+    ids: np.ndarray  # uint32
+    weights: np.ndarray  # float64
+    key: np.ndarray  # bool
+
+    @classmethod
+    def build(cls, texts: Sequence[str], docs: np.ndarray, workers: int = 1) -> TermTable:
+        """Read the terms of ``texts[docs]`` (in forked workers when ``workers`` > 1)."""
+        blocks = np.array_split(docs, workers) if workers > 1 and len(docs) > 1 else [docs]
+        vocab: dict[str, int] = {}
+        sizes, ids, weights, key = [], [], [], []
+        for local, b_sizes, b_ids, b_weights, b_key in fork_map(
+            _term_block, texts, blocks, workers
+        ):
+            to_global = np.fromiter((vocab.setdefault(t, len(vocab)) for t in local),
+                                    dtype=np.uint32, count=len(local))
+            sizes.append(b_sizes)
+            ids.append(to_global[b_ids] if len(b_ids) else b_ids)
+            weights.append(b_weights)
+            key.append(b_key)
+        offsets = np.zeros(len(docs) + 1, dtype=np.int64)
+        np.cumsum(np.concatenate(sizes), out=offsets[1:])
+        return cls(
+            docs=np.asarray(docs, dtype=np.int64),
+            row_of={int(d): r for r, d in enumerate(docs.tolist())}, vocab=list(vocab),
+            offsets=offsets, ids=np.concatenate(ids), weights=np.concatenate(weights),
+            key=np.concatenate(key),
+        )
+
+    def raw(self, i: int) -> tuple[dict[str, float], frozenset[str]] | None:
+        """``content_terms`` of document ``i``'s text (None: not in the table)."""
+        r = self.row_of.get(i)
+        if r is None:
+            return None
+        lo, hi = int(self.offsets[r]), int(self.offsets[r + 1])
+        vocab = self.vocab
+        names = [vocab[g] for g in self.ids[lo:hi].tolist()]
+        keys = frozenset(t for t, k in zip(names, self.key[lo:hi].tolist(), strict=True) if k)
+        return dict(zip(names, self.weights[lo:hi].tolist(), strict=True)), keys
+
+    def capped(
+        self, i: int, cap: np.ndarray | None,
+    ) -> tuple[dict[str, float], frozenset[str]] | None:
+        """:func:`~newsdedup.rewrite.capped` of document ``i``'s terms, with the
+        caps as an array over the vocabulary (:meth:`cap_array`; None: no caps)."""
+        r = self.row_of.get(i)
+        if r is None:
+            return None
+        lo, hi = int(self.offsets[r]), int(self.offsets[r + 1])
+        vocab = self.vocab
+        ids = self.ids[lo:hi]
+        names = [vocab[g] for g in ids.tolist()]
+        weights = self.weights[lo:hi]
+        key = self.key[lo:hi]
+        if cap is not None:
+            weights = np.minimum(weights, cap[ids])
+            key = key & (cap[ids] >= KEY_MIN_CAP)
+        keys = frozenset(t for t, k in zip(names, key.tolist(), strict=True) if k)
+        return dict(zip(names, weights.tolist(), strict=True)), keys
+
+    def cap_array(self, caps: Mapping[str, float] | None) -> np.ndarray | None:
+        """The corpus caps of the vocabulary's terms (``MAX_WEIGHT`` where none)."""
+        if caps is None:
+            return None
+        return np.fromiter((caps.get(t, MAX_WEIGHT) for t in self.vocab), dtype=np.float64,
+                           count=len(self.vocab))
+
+    def key_hash_sets(
+        self, offsets: np.ndarray, vals: np.ndarray, rows: np.ndarray,
+    ) -> list[np.ndarray]:
+        """:func:`~newsdedup.rewrite.key_hashes` of the key terms of ``rows``
+        (CSR ``offsets``, ``vals`` as :meth:`capped_keys` gives them; each term
+        hashed once)."""
+        lo, hi = offsets[rows], offsets[rows + 1]
+        wanted = np.zeros(len(offsets) - 1, dtype=bool)
+        wanted[rows] = True
+        used = np.unique(vals[np.repeat(wanted, np.diff(offsets))])
+        vocab = self.vocab
+        key_hash = np.zeros(len(vocab), dtype=np.uint32)
+        key_hash[used] = np.fromiter(
+            (xxhash.xxh32_intdigest(vocab[t].encode("utf-8")) for t in used.tolist()),
+            dtype=np.uint32, count=len(used))
+        return [np.unique(key_hash[vals[a:b]]) for a, b in zip(lo.tolist(), hi.tolist(),
+                                                                 strict=True)]
+
+    def document_frequencies(self) -> dict[str, int]:
+        """Term -> how many rows have it (in the order the terms first appear)."""
+        df = np.bincount(self.ids, minlength=len(self.vocab))
+        return dict(zip(self.vocab, df.tolist(), strict=True))
+
+    def capped_keys(self, cap: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's key terms that :func:`~newsdedup.rewrite.capped_keys` keeps
+        (``cap``: :meth:`cap_array`), as CSR (offsets, sorted term ids)."""
+        keep = self.key.copy()
+        if cap is not None:
+            keep &= cap[self.ids] >= KEY_MIN_CAP
+        row = np.repeat(np.arange(len(self.docs), dtype=np.int64), np.diff(self.offsets))[keep]
+        vals = self.ids[keep]
+        order = np.lexsort((vals, row))
+        offsets = np.zeros(len(self.docs) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row, minlength=len(self.docs)), out=offsets[1:])
+        return offsets, vals[order]
+
+
+def _term_block(
     texts: Sequence[str], rows: np.ndarray,
-    keep: dict[int, tuple[dict[str, float], frozenset[str]]] | None = None,
-) -> tuple[Counter[str], list[frozenset[str]]]:
-    """The document frequencies of the content terms of ``texts[rows]`` and each
-    one's key terms (:func:`~newsdedup.rewrite.content_terms`); with ``keep``,
-    each row's terms and keys are also stored there."""
-    df: Counter[str] = Counter()
-    keys = []
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The content terms of ``texts[rows]``: (the block's own vocabulary, terms
+    per row, term ids, weights, key flags)."""
+    vocab: dict[str, int] = {}
+    code = vocab.setdefault
+    sizes: list[int] = []
+    ids: list[int] = []
+    weights: list[float] = []
+    key: list[bool] = []
     for i in rows.tolist():
         t, k = content_terms(texts[i])
-        df.update(t.keys())
-        keys.append(k)
-        if keep is not None:
-            keep[i] = (t, k)
-    return df, keys
+        sizes.append(len(t))
+        ids += [code(term, len(vocab)) for term in t]
+        weights += t.values()
+        key += [term in k for term in t]
+    return (list(vocab), np.asarray(sizes, dtype=np.int64), np.asarray(ids, dtype=np.uint32),
+            np.asarray(weights, dtype=np.float64), np.asarray(key, dtype=bool))
+
+
+def _key_jaccard_pass(
+    pairs: np.ndarray, table: TermTable, offsets: np.ndarray, vals: np.ndarray,
+) -> np.ndarray:
+    """For document pairs (rows (i, j)): whether the Jaccard of their capped key
+    terms (CSR ``offsets``, ``vals`` per table row) is at least
+    :data:`PREFILTER_KEY_JACCARD` (``_set_jaccard`` of the key sets, exactly)."""
+    row_of = np.full(int(table.docs.max()) + 1 if len(table.docs) else 1, -1, dtype=np.int64)
+    row_of[table.docs] = np.arange(len(table.docs), dtype=np.int64)
+    left, right = row_of[pairs[:, 0]], row_of[pairs[:, 1]]
+    if _native.available():
+        inter = _native.kernels()["intersections"](vals, offsets, left, right)
+    else:
+        sets = [frozenset(vals[lo:hi].tolist())
+                for lo, hi in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)]
+        inter = np.fromiter(
+            (len(sets[a] & sets[b]) for a, b in zip(left.tolist(), right.tolist(), strict=True)),
+            dtype=np.int64, count=len(left))
+    sizes = np.diff(offsets)
+    union = sizes[left] + sizes[right] - inter
+    out = np.zeros(len(pairs), dtype=bool)
+    some = union > 0
+    out[some] = inter[some] / union[some] >= PREFILTER_KEY_JACCARD
+    return out
 
 
 def _judge_block(
@@ -939,41 +1086,27 @@ def link(
     caps = None
     paths = [leaders[copy_pairs] if len(copy_pairs) else np.zeros((0, 2), dtype=np.int64)]
     rewrite_only = np.zeros((0, 2), dtype=np.int64)
-    raw_terms: dict[int, tuple[dict[str, float], frozenset[str]]] = {}
     lead_sh = [shingles[i] for i in leaders]
     passage = passage_candidates(lead_sh, sample=config.passage_sample,
                                  max_df=config.max_bucket)
     if len(passage):
         paths.append(leaders[passage])
+    table = term_caps = None
     if config.rewrite:
-        # Every document's content terms count towards the corpus caps; the
-        # weights are kept for the pairs to judge only in inputs of at most
-        # KEEP_TERMS_MAX documents (about 15 KB each), else recomputed per pair.
-        keep_terms = len(leaders) <= KEEP_TERMS_MAX
-        df: Counter[str] = Counter()
-        raw_keys: list[frozenset[str]] = []
-        workers = worker_count()
-        if keep_terms or workers <= 1:
-            df, raw_keys = _content_block(texts, leaders, raw_terms if keep_terms else None)
-        else:
-            # (the weights are not kept: forked workers read the terms, this
-            # process adds up their document frequencies)
-            term_blocks = np.array_split(leaders, workers)
-            for block_df, block_keys in fork_map(_content_block, texts, term_blocks, workers):
-                df.update(block_df)
-                raw_keys += block_keys
-        caps = caps_from_df(df, len(leaders))
-        keysets = [capped_keys(k, caps) for k in raw_keys]
-        del raw_keys, df
-        keyset_of = dict(zip(leaders.tolist(), keysets, strict=True))
-        ok = np.array(
-            [len(k) >= 2 and n_words[i] >= config.min_rewrite_words
-             for k, i in zip(keysets, leaders.tolist(), strict=True)], dtype=bool,
-        )
+        # Every document's content terms count towards the corpus caps and are
+        # kept, in arrays, for the pairs to judge (read by forked workers when
+        # there are many documents).
+        workers = worker_count() if len(leaders) >= PARALLEL_TERMS_MIN else 1
+        table = TermTable.build(texts, leaders, workers)
+        caps = caps_from_df(table.document_frequencies(), len(leaders))
+        term_caps = table.cap_array(caps)
+        key_offsets, key_vals = table.capped_keys(term_caps)
+        n_keys = np.diff(key_offsets)
+        ok = (n_keys >= 2) & (np.asarray(n_words)[leaders] >= config.min_rewrite_words)
         if ok.sum() >= 2:
             spec = rewrite_spec(config)
             rows = np.flatnonzero(ok)
-            sigs = Signer(spec).sign([key_hashes(keysets[r]) for r in rows])
+            sigs = Signer(spec).sign(table.key_hash_sets(key_offsets, key_vals, rows))
             params = choose_params(config.rewrite_lsh_threshold, config.num_perm,
                                    config.recall_at_threshold)
             rp = candidate_pairs(sigs, params, max_bucket=config.max_bucket)
@@ -988,14 +1121,11 @@ def link(
                     sa, sb = src[rp[:, 0]], src[rp[:, 1]]
                     rp = rp[(sa < 0) | (sa != sb)]
                 rewrite_only = rp
-    if len(rewrite_only):
-        # Pairs found only by the rewrite family are dropped before verification
-        # when their key terms overlap too little (the cheap half of the prefilter).
-        keyset = {int(i): keyset_of[int(i)] for i in np.unique(rewrite_only)}
-        keep = np.fromiter(
-            (_set_jaccard(keyset[x], keyset[y]) >= PREFILTER_KEY_JACCARD
-             for x, y in rewrite_only.tolist()), dtype=bool, count=len(rewrite_only))
-        paths.append(rewrite_only[keep])
+        if len(rewrite_only):
+            # Pairs found only by the rewrite family are dropped before verification
+            # when their key terms overlap too little (the cheap half of the prefilter).
+            paths.append(rewrite_only[_key_jaccard_pass(rewrite_only, table, key_offsets,
+                                                        key_vals)])
     allp = np.concatenate(paths).astype(np.int64)
     if len(allp):
         lo, hi = np.minimum(allp[:, 0], allp[:, 1]), np.maximum(allp[:, 0], allp[:, 1])
@@ -1005,7 +1135,7 @@ def link(
                   n_words=n_words, config=config, caps=caps, originals=originals,
                   sources=sources)
     if config.rewrite:
-        judge._raw_terms = raw_terms
+        judge.term_table, judge.term_caps = table, term_caps
         no_sources = sources is None or not any(sources)
         judge.archive_agency = archive_agency(judge, leaders) if no_sources else None
     edges: list[tuple[int, int, float, bool]] = []

@@ -285,3 +285,28 @@ def test_band_keys_of_every_band_at_once_are_index_band_keys() -> None:
         sig = rng.integers(0, 2**32, (17, perm), dtype=np.int64).astype(np.uint32)
         p = LSHParams(bands=bands, rows=rows, threshold=0.5)
         assert np.array_equal(band_keys(sig, p), _band_keys(sig, p))
+
+
+def test_stored_key_bits_depend_on_every_row_of_a_band() -> None:
+    """The band table keeps part of each key (40 bits of a copy-LSH key, 32 of
+    a rewrite key): of the mixed key, so bands that differ only in their last
+    row still get different stored keys (the raw keys' top bits see that row
+    only through carries)."""
+    from newsdedup.index import LSHParams, band_keys
+    from newsdedup.store import _short_keys
+    from newsdedup.stream import _mix, copy_keys, stored_rewrite_keys
+
+    rng = np.random.default_rng(5)
+    base = rng.integers(0, 2**32, 3, dtype=np.int64).astype(np.uint32)
+    sigs = np.repeat(base[None, :], 4000, axis=0)
+    sigs[:, -1] = rng.choice(2**32, 4000, replace=False).astype(np.uint32)
+    full = band_keys(sigs, LSHParams(bands=1, rows=3, threshold=0.5))[:, 0]
+    assert len(np.unique(full)) == 4000
+    assert len(np.unique(_short_keys(copy_keys(full)))) >= 3990
+    assert len(np.unique(stored_rewrite_keys(full))) >= 3990
+    raw = (full >> np.uint64(24)).astype(np.int64)  # 40 bits of the raw keys
+    assert len(np.unique(raw)) < 3990  # what the mixing is for
+    # a bijection: equal keys equal, different keys different
+    some = rng.integers(0, 2**63, 10_000, dtype=np.int64).astype(np.uint64)
+    assert len(np.unique(_mix(some))) == len(np.unique(some))
+    assert np.array_equal(_mix(some[:5]), _mix(some[:5].copy()))

@@ -69,7 +69,7 @@ from ._zdict import ZDICT
 from .errors import IncompatibleSignatureError, MissingDependencyError, NewsDedupError
 
 #: Version of the stored layout (tables, keys, record and shingle coding).
-INDEX_FORMAT = 8
+INDEX_FORMAT = 9
 _SQLITE_APP_ID = 0x4E444450  # "NDDP" in PRAGMA application_id
 
 

@@ -139,9 +139,32 @@ _SHIFT48 = np.uint64(48)
 _FLIP = np.uint64(1 << 63)
 
 
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+def _mix(keys: np.ndarray) -> np.ndarray:
+    """A bijection of uint64 keys (the splitmix64 finalizer) whose every output
+    bit depends on every input bit. A band key's top bits depend on its last
+    row's value only through carries (:func:`newsdedup.index.band_keys` ends
+    with ``acc * M + v; acc ^= acc >> 29``), so keys that differ in that row
+    mostly agree there: the band table, which keeps part of each key, keeps
+    part of the mixed key (equal keys stay equal, others differ as often as
+    random bits do)."""
+    z = keys.astype(np.uint64, copy=True)
+    z ^= z >> np.uint64(30)
+    z *= _MIX1
+    z ^= z >> np.uint64(27)
+    z *= _MIX2
+    z ^= z >> np.uint64(31)
+    return z
+
+
 def copy_keys(keys: np.ndarray) -> np.ndarray:
-    """Copy-LSH band keys as the band table holds them: a key whose top 16 bits
-    are a tag has bit 63 flipped (equal keys stay equal)."""
+    """Copy-LSH band keys as the band table holds them: mixed (:func:`_mix`),
+    and a key whose top 16 bits are then a tag has bit 63 flipped (equal keys
+    stay equal, different ones different)."""
+    keys = _mix(keys)
     top = keys >> _SHIFT48
     hit = (top == np.uint64(PASSAGE_TAG)) | (top == np.uint64(REWRITE_TAG))
     if not hit.any():
@@ -152,8 +175,8 @@ def copy_keys(keys: np.ndarray) -> np.ndarray:
 
 def stored_rewrite_keys(full: np.ndarray) -> np.ndarray:
     """Rewrite-family band keys as the band table holds them (REWRITE_TAG and
-    the top 32 bits of each key)."""
-    out: np.ndarray = _R_TAG | ((full >> _SHIFT32) << _SHIFT16)
+    the top 32 bits of each key mixed by :func:`_mix`)."""
+    out: np.ndarray = _R_TAG | ((_mix(full) >> _SHIFT32) << _SHIFT16)
     return out
 
 

@@ -262,12 +262,13 @@ def copy_conflict_impossible(
     given. A chunk of a text or of its headline is *missing* from the other
     article when the other has it in neither. A side is *figure-clean* when none
     of its missing chunks holds a figure or number word, then its figures are
-    all the other's; *name-clean* when its headline's chunks are all in the
-    other article and none of its text's missing chunks holds a name-like
-    capitalised word, then every name it has is one of the other's words (a name
-    is one of its chunk's words unless it starts with the multiplication sign,
-    which :data:`_CAPWORD_RE`'s first class takes in: texts with one are left to
-    the facts). The rules of :func:`fact_conflict` cannot apply when:
+    all the other's; *name-poor* when its headline's chunks are all in the
+    other article and its text's missing chunks hold fewer than two distinct
+    name-like capitalised words, then all its names but at most one are the
+    other's words (a name is one of its chunk's words unless it starts with the
+    multiplication sign, which :data:`_CAPWORD_RE`'s first class takes in: texts
+    with one are left to the facts). The rules of :func:`fact_conflict` cannot
+    apply when:
 
     1. *headline*: one side's headline keys are all in the other's words or
        figures: its headline's chunks are all in the other article;
@@ -275,8 +276,8 @@ def copy_conflict_impossible(
        apart, or both sides are figure-clean (no figure differs);
     3. *figures*: one side is figure-clean (the rule needs figures on both
        sides that the other lacks);
-    4. *entities*: one side is name-clean (the rule needs names on both sides
-       that the other lacks).
+    4. *entities*: one side is name-poor (the rule needs two names or more on
+       each side that the other lacks).
 
     False does not mean there is a conflict, only that the facts must decide
     (tests/test_text_views_fast.py checks that True never hides one).
@@ -299,16 +300,20 @@ def copy_conflict_impossible(
         if hours > max_hours_apart:
             return False
 
-    def name_clean(head_in: bool, missing: frozenset[str], chunks: frozenset[str]) -> bool:
+    def few_names(head_in: bool, missing: frozenset[str], chunks: frozenset[str]) -> bool:
         if not head_in:
             return False
+        names: set[str] = set()
         for ch in missing & chunks:
             c = get(ch) or _chunk(ch)
-            if c.lead_name is not None or c.inner_names:
+            if c.lead_name is not None:
+                names.add(c.lead_name)
+            names.update(c.inner_names)
+            if len(names) >= 2:
                 return False
         return True
 
-    return name_clean(a_in_b, missing_a, chunks_a) or name_clean(b_in_a, missing_b, chunks_b)
+    return few_names(a_in_b, missing_a, chunks_a) or few_names(b_in_a, missing_b, chunks_b)
 
 
 #: Lead words at or below this Zipf frequency are keys when capitalised inside a

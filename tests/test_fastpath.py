@@ -182,6 +182,7 @@ def test_normalize_fast_equals_normalize(text: str) -> None:
 @settings(max_examples=500, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list(
     "aB `'\u00ad\u200b\u2018\u201c\u2014\u00a8\u0308\ufb01 \t\n\x1c\u3000\u00a0\u0130\u00df\uff0d"
+    "\u1fef\u1fed\u00b4\u2032\u212a\u2160"
 ))))
 def test_normalize_fast_on_tricky_characters(text: str) -> None:
     assert chunks.normalize_fast(text) == normalize(text)

@@ -738,11 +738,12 @@ _PAGE_SIZE = 65536
 _EMPTY_KEYS = _varints((0,))
 # Band keys are looked up by their top 48 bits (a tagged key: its tag and 32
 # bits, see PASSAGE_TAG), of which a plain (copy-LSH) key keeps 40: its low
-# _PLAIN_DROP bits are zero (index format 8; 48 bits before). A false bucket
-# match then needs a 40-bit collision (about 4e-6 per lookup at 4.2 million
-# stored plain keys, 100,000 documents: a false candidate for about one new
-# document in 6,000) and adds a candidate that verification judges (a random
-# pair: distinct).
+# _PLAIN_DROP bits are zero (index formats 8 and 9; 48 bits before). The
+# stream gives the store mixed band keys (newsdedup.stream._mix: every bit
+# depends on every row of the band), so a false bucket match needs a 40-bit
+# collision (about 4e-6 per lookup at 4.2 million stored plain keys, 100,000
+# documents: a false candidate for about one new document in 6,000) and adds
+# a candidate that verification judges (a random pair: distinct).
 _KEY_SHIFT = 16
 _PLAIN_DROP = 8
 _PLAIN_LOW = np.int64((1 << _PLAIN_DROP) - 1)

@@ -89,3 +89,23 @@ def test_lsh_recall_at_threshold_against_brute_force() -> None:
     ds = LSHParams(bands=25, rows=5, threshold=threshold)
     found_ds = {tuple(map(int, p)) for p in candidate_pairs(sigs, ds)}
     assert sum((2 * k, 2 * k + 1) in found_ds for k in range(300)) / 300 < 0.75
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pairs_in_groups_equal_reference(seed: int) -> None:
+    """The shrinking-set pair enumeration gives the reference's pairs in the
+    reference's order, for runs shorter than, equal to and longer than the cap."""
+    from newsdedup.index import _pairs_in_groups, _pairs_in_groups_reference
+
+    rnd = np.random.default_rng(seed)
+    for max_bucket in (2, 3, 5, 100):
+        sizes = rnd.integers(1, 3 * max_bucket + 2, size=60)
+        keys = np.repeat(rnd.permutation(len(sizes)).astype(np.uint64), sizes)
+        keys = keys[rnd.permutation(len(keys))]
+        order = np.argsort(keys, kind="stable")
+        got = _pairs_in_groups(order, keys[order], max_bucket)
+        want = _pairs_in_groups_reference(order, keys[order], max_bucket)
+        assert got.tolist() == want.tolist()
+        assert len(got) > 0
+    one = np.array([7], dtype=np.uint64)
+    assert _pairs_in_groups(np.zeros(1, dtype=np.int64), one, 3).shape == (0, 2)

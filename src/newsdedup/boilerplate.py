@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from ._arrays import unique_sorted
 from .cluster import components
 from .errors import ConfigError, InputError
 from .normalize import normalize
@@ -273,7 +274,7 @@ def learn_from_articles(
     learned: dict[str, frozenset[str]] = {}
     if learned_hashes:
         # lines repeated across sources (syndication) are kept when long enough
-        every = np.unique(np.concatenate(list(learned_hashes.values())))
+        every = unique_sorted(np.concatenate(list(learned_hashes.values())))
         occ = np.isin(hashes, every)
         pairs = np.unique(np.stack([hashes[occ].view(np.int64), doc_key[doc[occ]]], axis=1),
                           axis=0)
@@ -356,7 +357,7 @@ def _learn_source(
     s_line, s_doc = s_line[order], s_doc[order]
     same = s_line[1:] == s_line[:-1]
     label = components(len(members), s_doc[:-1][same], s_doc[1:][same])
-    n_stories = len(np.unique(label[evidence]))
+    n_stories = len(unique_sorted(label[evidence]))
     c_occ = cand[inv] & evidence[local]
     pairs = np.unique(np.stack([inv[c_occ], label[local[c_occ]]], axis=1), axis=0)
     n_story = np.bincount(pairs[:, 0], minlength=len(uniq)) if len(pairs) else np.zeros(

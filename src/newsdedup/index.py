@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._arrays import unique_sorted
 from .errors import ConfigError
 
 _BAND_MULT = np.uint64(0x9E3779B97F4A7C15)
@@ -116,7 +117,42 @@ def _band_keys_at_once(signatures: np.ndarray, params: LSHParams) -> np.ndarray:
 def _pairs_in_groups(order: np.ndarray, sorted_keys: np.ndarray, max_bucket: int) -> np.ndarray:
     """All pairs inside runs of equal keys (runs larger than ``max_bucket``:
     all pairs among the first ``max_bucket`` members plus a star from the first
-    member to the rest)."""
+    member to the rest).
+
+    Pairs at offset ``d`` within a run are taken from the positions that still
+    have a partner ``d`` further on, a set that shrinks as ``d`` grows: the work
+    follows the pairs made, not ``max_bucket`` passes over every position."""
+    m = len(sorted_keys)
+    if m < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    new_run = np.empty(m, dtype=bool)
+    new_run[0] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=new_run[1:])
+    run_id = np.cumsum(new_run) - 1
+    run_start = np.flatnonzero(new_run)
+    run_len = np.diff(np.append(run_start, m))
+    if run_len.max() < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    pos = np.arange(m) - run_start[run_id]
+    rest = run_len[run_id] - pos - 1  # members after this one in its run
+    out = []
+    d = 1
+    active = np.flatnonzero((rest >= 1) & (pos + 1 < max_bucket))
+    while len(active):
+        out.append(np.stack([order[active], order[active + d]], axis=1))
+        d += 1
+        active = active[(rest[active] >= d) & (pos[active] + d < max_bucket)]
+    big = run_len > max_bucket
+    if big.any():
+        tail = np.flatnonzero(big[run_id] & (pos >= max_bucket))
+        out.append(np.stack([order[run_start[run_id[tail]]], order[tail]], axis=1))
+    return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)
+
+
+def _pairs_in_groups_reference(
+    order: np.ndarray, sorted_keys: np.ndarray, max_bucket: int
+) -> np.ndarray:
+    """:func:`_pairs_in_groups` with one pass over every position per offset (the reference)."""
     m = len(sorted_keys)
     if m < 2:
         return np.zeros((0, 2), dtype=np.int64)
@@ -176,7 +212,7 @@ def candidate_pairs(
     local = np.concatenate(found)
     a = rows[local.min(axis=1)]
     b = rows[local.max(axis=1)]
-    code = np.unique(a.astype(np.int64) * n + b)
+    code = unique_sorted(a.astype(np.int64) * n + b)
     return np.stack([code // n, code % n], axis=1)
 
 

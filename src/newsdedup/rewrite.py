@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xxhash
 
+from ._arrays import unique_sorted
 from .entities import NUMBER_WORDS, Facts, facts, normalize_number, zipf
 
 #: Words at or below this Zipf frequency are key tokens (the signature set).
@@ -257,7 +258,7 @@ def key_hashes(keys: Iterable[str]) -> np.ndarray:
     arr = np.fromiter(
         (xxhash.xxh32_intdigest(k.encode("utf-8")) for k in keys), dtype=np.uint32
     )
-    return np.unique(arr)
+    return unique_sorted(arr)
 
 
 def rewrite_doc(

@@ -26,6 +26,7 @@ import numpy as np
 import xxhash
 
 from . import _native
+from ._arrays import unique_sorted
 from .chunks import worker_count
 from .cluster import UnionFind, components
 from .config import Config
@@ -927,13 +928,13 @@ class TermTable:
         lo, hi = offsets[rows], offsets[rows + 1]
         wanted = np.zeros(len(offsets) - 1, dtype=bool)
         wanted[rows] = True
-        used = np.unique(vals[np.repeat(wanted, np.diff(offsets))])
+        used = unique_sorted(vals[np.repeat(wanted, np.diff(offsets))])
         vocab = self.vocab
         key_hash = np.zeros(len(vocab), dtype=np.uint32)
         key_hash[used] = np.fromiter(
             (xxhash.xxh32_intdigest(vocab[t].encode("utf-8")) for t in used.tolist()),
             dtype=np.uint32, count=len(used))
-        return [np.unique(key_hash[vals[a:b]]) for a, b in zip(lo.tolist(), hi.tolist(),
+        return [unique_sorted(key_hash[vals[a:b]]) for a, b in zip(lo.tolist(), hi.tolist(),
                                                                  strict=True)]
 
     def document_frequencies(self) -> dict[str, int]:
@@ -1129,7 +1130,7 @@ def link(
     allp = np.concatenate(paths).astype(np.int64)
     if len(allp):
         lo, hi = np.minimum(allp[:, 0], allp[:, 1]), np.maximum(allp[:, 0], allp[:, 1])
-        code = np.unique(lo * n + hi)
+        code = unique_sorted(lo * n + hi)
         allp = np.stack([code // n, code % n], axis=1)
     judge = Judge(ids=ids, texts=texts, titles=titles, published=published, shingles=shingles,
                   n_words=n_words, config=config, caps=caps, originals=originals,

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import xxhash
 
+from ._arrays import unique_sorted
+
 TOKEN_RE = re.compile(r"\w+")
 
 _MASK64 = (1 << 64) - 1
@@ -125,7 +127,7 @@ class Shingler:
         acc: np.ndarray = th[0:m] * self._pows[0]
         for k in range(1, n):
             acc = acc + th[k : k + m] * self._pows[k]
-        return np.unique(_mix(acc))
+        return unique_sorted(_mix(acc))
 
     def shingles_of_texts(self, normalized_texts: Iterable[str]) -> list[np.ndarray]:
         return [self.shingles(tokenize(t)) for t in normalized_texts]

@@ -1093,6 +1093,7 @@ def rule_pass(
     # News repeats lines (copies, headlines, a site's widgets): what a line
     # normalises to and the rule it matches are kept per distinct line.
     norms, found_of = _line_caches(rules)
+    learned_counts = _learned_word_counts(learned) if learned is not None else frozenset()
     for k, ln in enumerate(nonempty):
         # normalising is costly: only the top lines and learned lookups need it,
         # and an ASCII line can equal a learned line only if it has as many words
@@ -1100,7 +1101,7 @@ def rule_pass(
         norm = ""
         is_learned = False
         if k < _HEADLINE_WINDOW or learned is not None and (
-            not ln.text.isascii() or n_word in _learned_word_counts(learned)
+            n_word in learned_counts or not ln.text.isascii()
         ):
             norm = norms.get(ln.text)  # type: ignore[assignment]
             if norm is None:
@@ -1178,13 +1179,10 @@ def rule_pass_reference(
 
 def _continues_sentence(prev: str, line: str) -> bool:
     """Whether ``line`` carries on a sentence that a long ``prev`` line left open."""
+    if not line.lstrip()[:1].islower():  # the cheapest test first (most lines fail it)
+        return False
     prev = prev.rstrip()
-    return (
-        len(prev) >= 20
-        and _END_PUNCT.search(prev) is None
-        and not prev.endswith(":")
-        and line.lstrip()[:1].islower()
-    )
+    return len(prev) >= 20 and _END_PUNCT.search(prev) is None and not prev.endswith(":")
 
 
 def _is_prose(line: str, toks: list[str]) -> bool:

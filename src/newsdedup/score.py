@@ -568,9 +568,19 @@ def passage_candidates(
     dd = np.concatenate(docs_l)
     del hs_l, docs_l
     n_samp = np.bincount(dd, minlength=n)
-    order = np.lexsort((dd, hs))
-    hs, dd = hs[order], dd[order]
-    del order
+    if n < 2**32:
+        # sorted by (hash, document) as one 64-bit key: a sort of values, faster
+        # than np.lexsort's two-key argsort and the gathers after it
+        key = (hs.astype(np.uint64) << np.uint64(32)) | dd.astype(np.uint64)
+        del hs, dd
+        key.sort()
+        hs = (key >> np.uint64(32)).astype(np.uint32)
+        dd = (key & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        del key
+    else:  # pragma: no cover - more documents than 32 bits count
+        order = np.lexsort((dd, hs))
+        hs, dd = hs[order], dd[order]
+        del order
     starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
     lens = np.diff(np.r_[starts, len(hs)])
     del hs  # (the forked workers below need the documents and groups only)

@@ -71,13 +71,18 @@ def zipf(word: str) -> float:
     return z
 
 
+_THOUSANDS_RE = re.compile(r"\d{1,3}(?:,\d{3})+")
+#: The end of a lead sentence.
+_LEAD_END_RE = re.compile(r"[.!?](?:\s|$)")
+
+
 def normalize_number(token: str) -> str:
     """Canonical form of a figure: thousands separators dropped ("2,028,000" ->
     "2028000"), number words mapped to digits ("two" -> "2")."""
     low = token.lower()
     if low in NUMBER_WORDS:
         return NUMBER_WORDS[low]
-    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", token):
+    if _THOUSANDS_RE.fullmatch(token):
         return token.replace(",", "")
     return token
 
@@ -337,7 +342,7 @@ def lead_keys(text: str, title: str | None) -> frozenset[str]:
     if title is not None and lines and lines[0].strip() == title.strip():
         lines = lines[1:]
     body = " ".join(lines)
-    m = re.search(r"[.!?](?:\s|$)", body)
+    m = _LEAD_END_RE.search(body)
     lead = [title or "", body[: m.end()] if m else body[:300]]
     keys = set()
     for part in lead:

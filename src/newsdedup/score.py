@@ -860,7 +860,7 @@ class TermTable:
     """
 
     docs: np.ndarray  # int64: the document of each row
-    row_of: dict[int, int]
+    row_of: np.ndarray  # int32: the row of each document (-1: none), up to the last one
     vocab: list[str]
     offsets: np.ndarray  # int64
     ids: np.ndarray  # uint32
@@ -886,15 +886,15 @@ class TermTable:
         np.cumsum(np.concatenate(sizes), out=offsets[1:])
         return cls(
             docs=np.asarray(docs, dtype=np.int64),
-            row_of={int(d): r for r, d in enumerate(docs.tolist())}, vocab=list(vocab),
+            row_of=_rows_of(docs), vocab=list(vocab),
             offsets=offsets, ids=np.concatenate(ids), weights=np.concatenate(weights),
             key=np.concatenate(key),
         )
 
     def raw(self, i: int) -> tuple[dict[str, float], frozenset[str]] | None:
         """``content_terms`` of document ``i``'s text (None: not in the table)."""
-        r = self.row_of.get(i)
-        if r is None:
+        r = int(self.row_of[i]) if 0 <= i < len(self.row_of) else -1
+        if r < 0:
             return None
         lo, hi = int(self.offsets[r]), int(self.offsets[r + 1])
         vocab = self.vocab
@@ -907,8 +907,8 @@ class TermTable:
     ) -> tuple[dict[str, float], frozenset[str]] | None:
         """:func:`~newsdedup.rewrite.capped` of document ``i``'s terms, with the
         caps as an array over the vocabulary (:meth:`cap_array`; None: no caps)."""
-        r = self.row_of.get(i)
-        if r is None:
+        r = int(self.row_of[i]) if 0 <= i < len(self.row_of) else -1
+        if r < 0:
             return None
         lo, hi = int(self.offsets[r]), int(self.offsets[r + 1])
         vocab = self.vocab
@@ -966,6 +966,13 @@ class TermTable:
         return offsets, vals[order]
 
 
+def _rows_of(docs: np.ndarray) -> np.ndarray:
+    """Document -> its row among ``docs`` (-1 for a document not in them)."""
+    out = np.full(int(docs.max()) + 1 if len(docs) else 0, -1, dtype=np.int32)
+    out[docs] = np.arange(len(docs), dtype=np.int32)
+    return out
+
+
 def _term_block(
     texts: Sequence[str], rows: np.ndarray,
 ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -993,9 +1000,8 @@ def _key_jaccard_pass(
     """For document pairs (rows (i, j)): whether the Jaccard of their capped key
     terms (CSR ``offsets``, ``vals`` per table row) is at least
     :data:`PREFILTER_KEY_JACCARD` (``_set_jaccard`` of the key sets, exactly)."""
-    row_of = np.full(int(table.docs.max()) + 1 if len(table.docs) else 1, -1, dtype=np.int64)
-    row_of[table.docs] = np.arange(len(table.docs), dtype=np.int64)
-    left, right = row_of[pairs[:, 0]], row_of[pairs[:, 1]]
+    left = table.row_of[pairs[:, 0]].astype(np.int64)
+    right = table.row_of[pairs[:, 1]].astype(np.int64)
     if _native.available():
         inter = _native.kernels()["intersections"](vals, offsets, left, right)
     else:

@@ -420,3 +420,52 @@ def test_plain_band_keys_are_kept_to_40_bits(tmp_path: Path) -> None:
         assert sorted(keys.tolist()) == sorted(st._short_keys(np.array([a, tag])).tolist())
     finally:
         store.close()
+
+
+def test_a_merge_gives_the_freed_pages_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New files use incremental auto-vacuum: the recent level's pages, freed
+    by a merge, leave the file at once (the answers do not change)."""
+    import sqlite3
+
+    import numpy as np
+
+    from newsdedup import store as st
+    from newsdedup.store import StoredDoc
+
+    monkeypatch.setattr(st, "_MERGE_MIN", 20_000)
+    rng = np.random.default_rng(3)
+    pool = rng.integers(0, 2**63, 40_000, dtype=np.int64).astype(np.uint64)
+    path = tmp_path / "v.db"
+    store = SQLiteStore(path)
+    try:
+        asked = None
+        for batch in range(12):
+            docs, keys = [], []
+            for i in range(100):
+                seq = batch * 100 + i + 1
+                docs.append(StoredDoc(seq=seq, id=f"d{seq}", published=None, source=None,
+                                      n_words=1, exact=seq, cluster=0, rep=None,
+                                      shingles=np.array([seq], np.uint32)))
+                keys.append(np.unique(rng.choice(pool, 40)))
+            with store.transaction():
+                store.insert(docs, keys)
+            if asked is None and store._counter("main_rows") == 0:
+                asked = store.buckets(pool[:2000], 1000)
+        assert store._counter("main_rows") > 0  # merged
+        assert store.integrity() == []
+    finally:
+        store.close()
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("PRAGMA auto_vacuum").fetchone()[0] == 2
+        assert con.execute("PRAGMA freelist_count").fetchone()[0] == 0
+    finally:
+        con.close()
+    again = SQLiteStore(path)
+    try:
+        got = again.buckets(pool[:2000], 1000)
+        assert asked is not None and all(got[k][: len(v)] == v for k, v in asked.items())
+    finally:
+        again.close()

@@ -65,6 +65,7 @@ from typing import Any
 
 import numpy as np
 
+from ._arrays import unique_sorted
 from ._zdict import ZDICT
 from .errors import IncompatibleSignatureError, MissingDependencyError, NewsDedupError
 
@@ -1153,7 +1154,7 @@ class SQLiteStore(IndexStore):
 
     def _set_bits(self, short: np.ndarray) -> None:
         if self._bits is not None and len(short):
-            slot = np.unique(_slot(short))
+            slot = unique_sorted(_slot(short))
             byte, start = np.unique(slot >> 3, return_index=True)
             vals = np.left_shift(1, slot & 7).astype(np.uint8)
             self._bits[byte] |= np.bitwise_or.reduceat(vals, start)
@@ -1313,7 +1314,7 @@ class SQLiteStore(IndexStore):
         return self.bucket_table(keys, limit).as_dict()
 
     def bucket_table(self, keys: np.ndarray, limit: int) -> BucketTable:
-        full = np.unique(keys.astype(np.uint64, copy=False))
+        full = unique_sorted(keys.astype(np.uint64, copy=False))
         short = _short_keys(full)
         with self._reading():
             maybe = self._maybe_present(short)
@@ -1324,7 +1325,7 @@ class SQLiteStore(IndexStore):
             if not len(short):
                 return _NO_BUCKETS
             # the merged level: the groups of the keys, decoded to sorted (key, seq) arrays
-            groups = np.unique(_group_of(short)).tolist()
+            groups = unique_sorted(_group_of(short)).tolist()
             rows = []
             for start in range(0, len(groups), _MAX_PARAMS):
                 rows += self._con.execute(
@@ -1385,7 +1386,7 @@ class SQLiteStore(IndexStore):
         inside = seqs < len(self._samples)
         vals = np.full(len(seqs), _NO_COUNT, dtype=np.int64)
         vals[inside] = self._samples[seqs[inside]]
-        ask = np.unique(seqs[vals == _NO_COUNT])
+        ask = unique_sorted(seqs[vals == _NO_COUNT])
         if len(ask):
             got = self._column_of("samples", ask.tolist())
             if got:
@@ -1480,7 +1481,7 @@ class SQLiteStore(IndexStore):
             if a == b:
                 continue
             new_keys, new_seqs = _by_key(gk[a:b], gq[a:b])
-            touched = np.unique(gg[a:b]).tolist()
+            touched = unique_sorted(gg[a:b]).tolist()
             old = con.execute(
                 "SELECT grp, entries FROM bands WHERE grp IN "
                 "(SELECT value FROM json_each(?)) ORDER BY grp", (json.dumps(touched),),
@@ -1807,7 +1808,7 @@ class RedisStore(IndexStore):
         return top - n + 1
 
     def buckets(self, keys: np.ndarray, limit: int) -> dict[int, list[int]]:
-        uniq = np.unique(keys.astype(np.uint64, copy=False)).tolist()
+        uniq = unique_sorted(keys.astype(np.uint64, copy=False)).tolist()
         with self._io():
             pipe = self._client.pipeline(transaction=False)
             for k in uniq:

@@ -91,6 +91,7 @@ from typing import Any
 
 import numpy as np
 
+from ._arrays import unique_sorted
 from ._version import __version__
 from .config import Config
 from .errors import ConfigError, InputError
@@ -536,7 +537,7 @@ class _Lookup:
             if kind == _PASSAGE:
                 c, counts = np.unique(codes[kinds == kind], return_counts=True)
             else:
-                c = np.unique(codes[kinds == kind])
+                c = unique_sorted(codes[kinds == kind])
             b = np.searchsorted(c >> _SEQ_BITS, docs).tolist()
             vals = (c & _SEQ_MASK).tolist()
             out.append([vals[b[i] : b[i + 1]] for i in range(self.n)])
@@ -684,7 +685,7 @@ def _prefilter_pairs(
         ``which`` are in the new document's set (``parts``: one array each)."""
         sizes = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
         vals = np.concatenate(parts) if len(parts) else np.zeros(0, dtype=np.int64)
-        vocab = np.unique(vals)
+        vocab = unique_sorted(vals)
         if not len(vocab):
             return np.zeros(len(seqs), dtype=np.int64)
         nv = len(vocab)
@@ -971,7 +972,7 @@ class Stream:
             return None
         md = min_dropped_df(n)
         hs = [it.hashes for it in items if it.hashes is not None and len(it.hashes)]
-        df = self.store.term_df(np.unique(np.concatenate(hs)) if hs else _NO_HASH, md - 1)
+        df = self.store.term_df(unique_sorted(np.concatenate(hs)) if hs else _NO_HASH, md - 1)
         caps = _Caps(n=n, min_df=md, df=df)
         redo: list[tuple[_Item, np.ndarray]] = []
         for it in items:
@@ -1082,13 +1083,13 @@ class Stream:
         key-term prefilter's verdicts on the rewrite-only pairs it checked
         ((document in chunk, seq) -> passed)."""
         docs, seqs, kinds = look.expand(None)
-        wanted = np.unique(seqs[kinds == _COPY])
+        wanted = unique_sorted(seqs[kinds == _COPY])
         pm = kinds == _PASSAGE
         pcodes, shared = np.unique((docs[pm] << _SEQ_BITS) | seqs[pm], return_counts=True)
         pdoc, pseq = pcodes >> _SEQ_BITS, pcodes & _SEQ_MASK
         n_samp = np.array([len(it.pkeys) for it in items], dtype=np.int64)
         ok = shared >= _passage_needs(n_samp[pdoc])
-        wanted = np.union1d(wanted, pseq[ok])
+        wanted = unique_sorted(np.concatenate([wanted, pseq[ok]]))
         # A passage member sharing fewer samples than the new document's half is
         # a candidate only if it has few samples itself: look those counts up
         # before fetching whole documents.
@@ -1097,14 +1098,14 @@ class Stream:
             mseq, mshared, mdoc = pseq[maybe], shared[maybe], pdoc[maybe]
             got, c = self.store.sample_counts(mseq)
             pas = got & (mshared >= _passage_needs(np.minimum(n_samp[mdoc], c)))
-            wanted = np.union1d(wanted, mseq[pas])
+            wanted = unique_sorted(np.concatenate([wanted, mseq[pas]]))
         rm = kinds == _REWRITE
-        rcodes = np.unique((docs[rm] << _SEQ_BITS) | seqs[rm])
+        rcodes = unique_sorted((docs[rm] << _SEQ_BITS) | seqs[rm])
         rcodes = rcodes[~np.isin(rcodes & _SEQ_MASK, wanted)]
         verdicts: dict[tuple[int, int], bool] = {}
         if len(rcodes):
             rdoc, rseq = rcodes >> _SEQ_BITS, rcodes & _SEQ_MASK
-            useq = np.unique(rseq)
+            useq = unique_sorted(rseq)
             parts = self.store.key_parts_of(useq.tolist())
             have = np.fromiter((s in parts for s in useq.tolist()), dtype=bool,
                                count=len(useq))
@@ -1112,7 +1113,7 @@ class Stream:
             inside = np.isin(rseq, useq[have])
             rdoc, rseq = rdoc[inside], rseq[inside]
             ok = _prefilter_pairs(items, rdoc, rseq, useq[have], hashes, caps)
-            wanted = np.union1d(wanted, rseq[ok])
+            wanted = unique_sorted(np.concatenate([wanted, rseq[ok]]))
             # _match asks only about fetched documents (the wanted ones)
             asked = np.isin(rseq, wanted)
             verdicts = dict(zip(zip(rdoc[asked].tolist(), rseq[asked].tolist(), strict=True),
@@ -1185,7 +1186,8 @@ class Stream:
                         ok = _prefilter(it, *view.key_sets(other, caps))
                     # the band table matched 32 bits of a rewrite band key: the
                     # whole keys decide (as the batch run's 64-bit band keys)
-                    if not ok or not np.intersect1d(it.rfull, view.rewrite_keys(other)).size:
+                    if not ok or set(it.rfull.tolist()).isdisjoint(
+                            view.rewrite_keys(other).tolist()):
                         continue
             j = view.add_stored(other)
             if not adding and other.exact == it.exact and np.array_equal(

@@ -357,3 +357,33 @@ def test_copy_conflict_shortcut_generated(
                                       published_a=pa, published_b=pb):
             assert E.fact_conflict(E.facts(ta, ha), E.facts(tb, hb), published_a=pa,
                                    published_b=pb, kind="copy") is None
+
+
+_EDGES = st.text(alphabet=list(E._EDGE_PUNCTUATION), max_size=3)
+_WORDS = st.sampled_from(["Smith", "smith", "The", "the", "Two", "two", "UPDATE", "corrected",
+                          "\u00c9lys\u00e9e", "\u00c0", "\u00deor", "I", "a", "Zyx", "\u0130zmir",
+                          "Stra\u00dfe", "\u01c5x", "half", "Reuters", "Paris"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(_EDGES, _WORDS, _EDGES)
+def test_word_chunk_equals_the_regex_path(before: str, word: str, after: str) -> None:
+    """A chunk that is letters between edge punctuation ("(Smith,", "'The", "two.")
+    is read without regexes: the same as the general path."""
+    chunk = before + word + after
+    core = chunk.strip(E._EDGE_PUNCTUATION)
+    assert core.isalpha()
+    assert E._word_chunk(chunk, core) == E._any_chunk(chunk)
+
+
+def test_word_chunk_equals_the_regex_path_on_corpus_chunks(
+    texts: list[tuple[str, str | None]],
+) -> None:
+    checked = 0
+    for text, _title in texts:
+        for chunk in set(text.split()):
+            core = chunk.strip(E._EDGE_PUNCTUATION)
+            if core.isalpha():
+                assert E._word_chunk(chunk, core) == E._any_chunk(chunk), chunk
+                checked += 1
+    assert checked > 10_000

@@ -154,13 +154,44 @@ _EDGE_PUNCTUATION = ".,;:!?\"'()[]\u201c\u201d\u2018\u2019"
 
 def _chunk(chunk: str) -> _Chunk:
     core = chunk.strip(_EDGE_PUNCTUATION)
-    # letters only between punctuation: the chunk's one token, no regex needed
-    toks = [core] if core.isalpha() else _TOKEN_RE.findall(chunk)
-    if chunk.isalpha():  # one word and nothing else: a name-like word if capitalised
-        c0 = chunk[0]
-        caps = [(0, chunk)] if "A" <= c0 <= "Z" or "\u00c0" <= c0 <= "\u00de" else []
-    else:
-        caps = [(m.start(), m.group()) for m in _CAPWORD_RE.finditer(chunk)]
+    out = _word_chunk(chunk, core) if core.isalpha() else _any_chunk(chunk)
+    if len(_CHUNKS) > CHUNK_CACHE_MAX:
+        _CHUNKS.clear()
+        _PLAIN.clear()
+    _CHUNKS[chunk] = out
+    if (out.words == (chunk,) and not out.numeric and not out.figures
+            and out.lead_name is None and not out.inner_names and not out.revision):
+        _PLAIN.add(chunk)
+    return out
+
+
+def _word_chunk(chunk: str, core: str) -> _Chunk:
+    """:func:`_any_chunk` of a chunk whose letters-only ``core`` sits between edge
+    punctuation (most chunks): its one token is ``core``, and the name pattern
+    (:data:`_CAPWORD_RE`) matches ``core`` whole when it starts with a capital
+    that no quote mark precedes, and nothing else. (A name after a quote mark
+    would not count anyway: quote marks end sentences, :data:`_SENTENCE_END`.)"""
+    low = core.lower()
+    at = len(chunk) - len(chunk.lstrip(_EDGE_PUNCTUATION))
+    c0 = core[0]
+    lead: str | None = None
+    inner: tuple[str, ...] = ()
+    if ("A" <= c0 <= "Z" or "\u00c0" <= c0 <= "\u00de") and zipf(low) < 5.0:
+        if at == 0:
+            lead = low
+        elif chunk[at - 1] not in _SENTENCE_END:
+            inner = (low,)
+    number = NUMBER_WORDS.get(low)
+    return _Chunk(
+        words=(low,), numeric=(low,) if number else (), figures=(number,) if number else (),
+        lead_name=lead, inner_names=inner, revision=bool(_REVISION_RE.search(chunk)),
+    )
+
+
+def _any_chunk(chunk: str) -> _Chunk:
+    """What :func:`facts` reads from ``chunk`` (tokens and names found by regex)."""
+    toks = _TOKEN_RE.findall(chunk)
+    caps = [(m.start(), m.group()) for m in _CAPWORD_RE.finditer(chunk)]
     lead: str | None = None
     inner = []
     for start, word in caps:
@@ -175,21 +206,13 @@ def _chunk(chunk: str) -> _Chunk:
     figures = [normalize_number(t) for t in toks if t[0].isdigit()]
     figures += [NUMBER_WORDS[w] for w in lows if w in NUMBER_WORDS]
     lows += [_unpossessive(w) for w in lows if w.endswith(("'s", "\u2019s"))]
-    out = _Chunk(
+    return _Chunk(
         words=tuple(lows),
         numeric=tuple(w for w in lows if w[0].isdigit() or w in NUMBER_WORDS),
         figures=tuple(figures),
         lead_name=lead, inner_names=tuple(inner),
         revision=bool(_REVISION_RE.search(chunk)),
     )
-    if len(_CHUNKS) > CHUNK_CACHE_MAX:
-        _CHUNKS.clear()
-        _PLAIN.clear()
-    _CHUNKS[chunk] = out
-    if (out.words == (chunk,) and not out.numeric and not out.figures and lead is None
-            and not inner and not out.revision):
-        _PLAIN.add(chunk)
-    return out
 
 
 #: Chunks that are one word and nothing else for :func:`facts` (their words are

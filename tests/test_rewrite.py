@@ -222,11 +222,11 @@ def test_term_table_equals_content_terms(
     texts = [r["text"] for r in recs] + ["", "a b", "The the and of", "Zyx Qwv 12 Zyx"]
     docs = np.arange(1, len(texts), 2, dtype=np.int64)  # every other document
     table = score.TermTable.build(texts, docs, workers)
-    assert table.raw(0) is None
+    assert table.capped(0, None) is None
     df: dict[str, int] = {}
     for i in docs.tolist():
         terms, keys = content_terms(texts[i])
-        got = table.raw(i)
+        got = table.capped(i, None)
         assert got is not None
         assert list(got[0].items()) == list(terms.items())
         assert got[1] == keys

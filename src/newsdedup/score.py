@@ -891,22 +891,12 @@ class TermTable:
             key=np.concatenate(key),
         )
 
-    def raw(self, i: int) -> tuple[dict[str, float], frozenset[str]] | None:
-        """``content_terms`` of document ``i``'s text (None: not in the table)."""
-        r = int(self.row_of[i]) if 0 <= i < len(self.row_of) else -1
-        if r < 0:
-            return None
-        lo, hi = int(self.offsets[r]), int(self.offsets[r + 1])
-        vocab = self.vocab
-        names = [vocab[g] for g in self.ids[lo:hi].tolist()]
-        keys = frozenset(t for t, k in zip(names, self.key[lo:hi].tolist(), strict=True) if k)
-        return dict(zip(names, self.weights[lo:hi].tolist(), strict=True)), keys
-
     def capped(
         self, i: int, cap: np.ndarray | None,
     ) -> tuple[dict[str, float], frozenset[str]] | None:
         """:func:`~newsdedup.rewrite.capped` of document ``i``'s terms, with the
-        caps as an array over the vocabulary (:meth:`cap_array`; None: no caps)."""
+        caps as an array over the vocabulary (:meth:`cap_array`; None: no caps,
+        the terms as ``content_terms`` gave them). None: not in the table."""
         r = int(self.row_of[i]) if 0 <= i < len(self.row_of) else -1
         if r < 0:
             return None

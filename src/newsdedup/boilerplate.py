@@ -364,8 +364,6 @@ def read_for_learning(
             if job is not None and job[2].poll():
                 collect()
             if job is None and len(arts) - hashed >= LEARN_BLOCK_DOCS:
-                if not hashed:
-                    _warm_kernels()  # once here, not in every child (preparation needs them too)
                 bounds = (hashed, len(arts))
                 recv, send = ctx.Pipe(duplex=False)
                 gc.freeze()  # the child's collections would copy the pages of these objects
@@ -384,13 +382,6 @@ def read_for_learning(
             job[2].close()
         gc.unfreeze()
     return arts, early
-
-
-def _warm_kernels() -> None:
-    from . import _native
-
-    if _native.available():
-        _native.warm()
 
 
 def _send_line_hashes(conn: Any, arts: Sequence[Article], bounds: tuple[int, int]) -> None:

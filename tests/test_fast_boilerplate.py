@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib
 import os
 import random
-import time
 from pathlib import Path
 
 import pytest
@@ -173,50 +172,3 @@ def test_learned_lookup_of_non_ascii_and_odd_lines() -> None:
     ref = S.strip_with_reference(text, source="s", model=model)
     assert fast == ref
     assert sum(r.rule == "learned_boilerplate" for r in fast.removed) >= 4
-
-
-def test_lines_hashed_while_reading_give_the_same_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    """read_for_learning hashes blocks of the articles already read in a forked
-    process while the rest are read; learning from those hashes gives the model
-    learning from the articles alone gives (and the reference)."""
-    from newsdedup.forked import fork_available
-
-    if not fork_available():
-        pytest.skip("no fork start method here: nothing is hashed while reading")
-    arts = _l3s_articles()
-    monkeypatch.setattr(B, "LEARN_BLOCK_DOCS", 100)
-    monkeypatch.setattr(B, "READ_POLL_EVERY", 20)
-    def slowly() -> object:  # reading slower than hashing: several blocks are hashed
-        for a in arts:
-            time.sleep(0.002)
-            yield a
-
-    read, early = B.read_for_learning(slowly(), workers=2)  # type: ignore[arg-type]
-    assert read == arts
-    assert len(early) >= 2 and early[0].bounds[0] == 0
-    assert all(a.bounds[1] == b.bounds[0] for a, b in zip(early, early[1:], strict=False))
-    assert early[-1].bounds[1] <= len(arts)
-    model = B.learn_from_articles(read, early=early)
-    assert model.to_json() == B.learn_from_articles(arts).to_json()
-    assert model.to_json() == B.learn_from_articles_reference(arts).to_json()
-    assert len(model) > 100
-    with pytest.raises(ValueError, match="in order"):
-        B.learn_from_articles(read, early=early[1:])
-    assert B.read_for_learning(iter(arts), workers=1) == (arts, [])
-
-
-def test_reading_that_fails_leaves_no_hashing_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    import multiprocessing as mp
-
-    from newsdedup.errors import InputError
-
-    monkeypatch.setattr(B, "LEARN_BLOCK_DOCS", 1000)
-    arts = [Article(id=f"{i}", text=f"line {i}\nFollow us", source="s") for i in range(5000)]
-
-    def broken() -> object:
-        yield from arts
-        raise InputError("not valid JSON", source="x.jsonl", line=5001)
-
-    with pytest.raises(InputError, match="x.jsonl"):
-        B.read_for_learning(broken(), workers=2)  # type: ignore[arg-type]
-    assert mp.active_children() == []

@@ -221,7 +221,6 @@ def learn_from_articles(
     min_share: float = 0.05,
     syndication_min_words: int = 5,
     workers: int | None = None,
-    early: Sequence[LineHashes] = (),
 ) -> BoilerplateModel:
     """Learn a model from loaded articles (see :func:`learn_boilerplate`).
 
@@ -233,9 +232,7 @@ def learn_from_articles(
     line, stories per line, sources per line) is done on arrays of those
     hashes. Only the lines learned are read back as text. Two different lines
     would have to share a 64-bit hash for the model to differ from the
-    reference's (tests/test_fast_boilerplate.py compares them). ``early`` are
-    the line hashes of the first articles, already read (by
-    :func:`read_for_learning`, while the input was being read), in order.
+    reference's (tests/test_fast_boilerplate.py compares them).
     """
     from .chunks import worker_count
     from .forked import fork_map
@@ -245,18 +242,10 @@ def learn_from_articles(
     srcs = [source_of(a) for a in arts]
     if workers is None:
         workers = worker_count() if n >= PARALLEL_MIN_DOCS else 1
-    parts = [h.arrays for h in early]
-    done = early[-1].bounds[1] if early else 0
-    ends = [h.bounds[1] for h in early]
-    if [h.bounds for h in early] != list(zip([0, *ends], ends, strict=False)):
-        raise ValueError("early line hashes must cover the first articles, in order")
-    rest = n - done
-    if rest > 0:
-        # blocks of at most LEARN_BLOCK_DOCS articles (a block's lines are held at once)
-        k = max(1, min(rest, max(4 * workers if workers > 1 else 1,
-                                 -(-rest // LEARN_BLOCK_DOCS))))
-        bounds = [(done + rest * i // k, done + rest * (i + 1) // k) for i in range(k)]
-        parts += fork_map(_line_hashes, arts, bounds, workers)
+    # blocks of at most LEARN_BLOCK_DOCS articles (a block's lines are held at once)
+    k = max(1, min(n, max(4 * workers if workers > 1 else 1, -(-n // LEARN_BLOCK_DOCS))))
+    bounds = [(n * i // k, n * (i + 1) // k) for i in range(k)]
+    parts = fork_map(_line_hashes, arts, bounds, workers)
     hashes = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.uint64)
     words = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
     sizes = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, np.int64)
@@ -310,83 +299,6 @@ def learn_from_articles(
 PARALLEL_MIN_DOCS = 20_000
 #: ... in blocks of at most this many articles.
 LEARN_BLOCK_DOCS = 20_000
-#: read_for_learning looks at its worker every this many articles read.
-READ_POLL_EVERY = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class LineHashes:
-    """:func:`_line_hashes` of the articles in ``bounds`` [lo, hi)."""
-
-    bounds: tuple[int, int]
-    arrays: tuple[np.ndarray, np.ndarray, np.ndarray]
-
-
-def read_for_learning(
-    articles: Iterable[Article], *, workers: int | None = None,
-) -> tuple[list[Article], list[LineHashes]]:
-    """Read ``articles`` into a list, reading the line hashes of the first ones
-    meanwhile (for :func:`learn_from_articles`'s ``early``): whenever no worker
-    is busy and :data:`LEARN_BLOCK_DOCS` articles read are not yet hashed, a
-    forked process hashes them, so reading (one core) and hashing (the other)
-    overlap. Nothing is hashed early with one worker or without ``fork``.
-    """
-    from .chunks import worker_count
-    from .forked import fork_available
-
-    if workers is None:
-        workers = worker_count()
-    if workers <= 1 or not fork_available():
-        return list(articles), []
-    import gc
-    import multiprocessing as mp
-
-    ctx = mp.get_context("fork")
-    arts: list[Article] = []
-    early: list[LineHashes] = []
-    job: tuple[tuple[int, int], Any, Any] | None = None  # (bounds, process, connection)
-    hashed = 0  # articles handed to a worker so far
-
-    def collect() -> None:
-        nonlocal job
-        assert job is not None
-        bounds, proc, conn = job
-        early.append(LineHashes(bounds, conn.recv()))
-        conn.close()
-        proc.join()
-        job = None
-
-    try:
-        for art in articles:
-            arts.append(art)
-            if len(arts) % READ_POLL_EVERY:
-                continue
-            if job is not None and job[2].poll():
-                collect()
-            if job is None and len(arts) - hashed >= LEARN_BLOCK_DOCS:
-                bounds = (hashed, len(arts))
-                recv, send = ctx.Pipe(duplex=False)
-                gc.freeze()  # the child's collections would copy the pages of these objects
-                proc = ctx.Process(target=_send_line_hashes, args=(send, arts, bounds),
-                                   daemon=True)
-                proc.start()
-                send.close()
-                job = (bounds, proc, recv)
-                hashed = bounds[1]
-        if job is not None:
-            collect()
-    finally:
-        if job is not None:  # reading failed: stop the worker
-            job[1].kill()
-            job[1].join()
-            job[2].close()
-        gc.unfreeze()
-    return arts, early
-
-
-def _send_line_hashes(conn: Any, arts: Sequence[Article], bounds: tuple[int, int]) -> None:
-    conn.send(_line_hashes(arts, bounds))
-    conn.close()
 
 
 def _line_hashes(
@@ -612,9 +524,7 @@ def configured_boilerplate(config: Any) -> BoilerplateModel | None:
     return value if isinstance(value, BoilerplateModel) else None
 
 
-def learn_for_run(
-    articles: list[Article], config: Any, early: Sequence[LineHashes] = (),
-) -> BoilerplateModel | None:
+def learn_for_run(articles: list[Article], config: Any) -> BoilerplateModel | None:
     """The model a batch run uses: learned from ``articles`` under ``boilerplate="auto"``
     (from :data:`AUTO_MIN_DOCS` documents on, when any source repeats a line),
     the configured model, or None."""
@@ -628,5 +538,5 @@ def learn_for_run(
     counts = Counter(src for src in map(source_of, articles) if src is not None)
     if not counts or max(counts.values()) < LEARN_MIN_DOCS:
         return None
-    model = learn_from_articles(articles, early=early)
+    model = learn_from_articles(articles)
     return model if len(model) else None

@@ -18,13 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .boilerplate import (
-    BoilerplateModel,
-    configured_boilerplate,
-    learn_for_run,
-    read_for_learning,
-    source_of,
-)
+from .boilerplate import BoilerplateModel, configured_boilerplate, learn_for_run, source_of
 from .chunks import Permuted, prepare_stream, release_freed_memory
 from .cluster import order_clusters
 from .config import Config
@@ -179,10 +173,8 @@ def run(
     learned = None
     if config.strip and config.boilerplate == "auto":
         # Learning per-source boilerplate needs the whole input first.
-        # (the first articles' lines are hashed for learning while the rest are read)
-        pending, early = read_for_learning(source)
-        learned = learn_for_run(pending, config, early)
-        del early
+        pending = list(source)
+        learned = learn_for_run(pending, config)
         release_freed_memory()  # what learning held (every line of every article)
         source = _drain(pending)
     elif config.strip:

@@ -570,12 +570,17 @@ def passage_candidates(
     n_samp = np.bincount(dd, minlength=n)
     if n < 2**32:
         # sorted by (hash, document) as one 64-bit key: a sort of values, faster
-        # than np.lexsort's two-key argsort and the gathers after it
-        key = (hs.astype(np.uint64) << np.uint64(32)) | dd.astype(np.uint64)
-        del hs, dd
+        # than np.lexsort's two-key argsort and the gathers after it (built and
+        # taken apart in place: one 8-byte array besides the results)
+        key = hs.astype(np.uint64)
+        del hs
+        key <<= np.uint64(32)
+        key |= dd.view(np.uint64)  # document numbers are >= 0
+        del dd
         key.sort()
         hs = (key >> np.uint64(32)).astype(np.uint32)
-        dd = (key & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        key &= np.uint64(0xFFFFFFFF)
+        dd = key.view(np.int64)
         del key
     else:  # pragma: no cover - more documents than 32 bits count
         order = np.lexsort((dd, hs))

@@ -338,3 +338,36 @@ def test_compiled_overlap_equals_intersect1d() -> None:
         want = int(np.intersect1d(a, b, assume_unique=True).size)
         assert size(a, b) == want
         assert overlap(a, b).inter == want
+
+
+def test_chunk_size_gives_every_worker_as_many_chunks() -> None:
+    size_of = chunks.chunk_size
+    assert size_of(None, 2) == chunks.CHUNK_DOCS
+    assert size_of(10_000, 1) == chunks.CHUNK_DOCS
+    assert size_of(2 * chunks.CHUNK_DOCS, 2) == chunks.CHUNK_DOCS  # small: as before
+    for n in (4001, 5000, 10_000, 30_000, 99_999, 100_000, 1_000_000):
+        for workers in (2, 3):
+            per = size_of(n, workers)
+            k = -(-n // per)
+            assert per <= chunks.CHUNK_DOCS and k % workers == 0, (n, workers, per)
+    assert size_of(10_000, 2) == 1667 and size_of(100_000, 2) == chunks.CHUNK_DOCS
+
+
+def test_prepare_stream_with_a_size_equals_without(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chunks, "CHUNK_DOCS", 16)
+    arts = list(newsdedup.load.iter_articles(_records(90)))
+    config = Config(boilerplate="off")
+    plain = chunks.prepare_stream(arts, config, workers=2)
+    sized = chunks.prepare_stream(arts, config, workers=2, size=len(arts))
+    assert [len(c.n_words) for c in plain.chunks] == [16] * 5 + [10]
+    assert [len(c.n_words) for c in sized.chunks] == [15] * 6
+    a, b = plain.finish(), sized.finish()
+    try:
+        assert plain.ids == sized.ids
+        assert np.array_equal(a.signatures, b.signatures)
+        assert np.array_equal(a.shingles.values, b.shingles.values)
+        assert a.keys == b.keys
+        assert [a.texts[i] for i in range(90)] == [b.texts[i] for i in range(90)]
+    finally:
+        a.close()
+        b.close()

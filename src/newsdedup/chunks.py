@@ -347,6 +347,7 @@ def _init_worker() -> None:
 def prepare_stream(
     articles: Iterable[Article], config: Config, *, model: Any = None,
     workers: int | None = None, on_chunk: Callable[[int], None] | None = None,
+    size: int | None = None,
 ) -> Prepared:
     """Prepare every article; see the module docstring.
 
@@ -358,16 +359,19 @@ def prepare_stream(
             most two chunks are prepared in the calling process.
         on_chunk: called with the number of documents of each finished chunk
             (progress).
+        size: how many articles there are, when known: chunks are then cut to
+            an equal share per worker (:func:`chunk_size`).
     """
     meta = Prepared()
     it = _records(articles, meta)
     workers = worker_count() if workers is None else workers
+    per_chunk = chunk_size(size, workers)
     head: list[list[tuple[str, str | None, str, str | None]]] = []
     for _ in range(2):
-        chunk = [r for _, r in zip(range(CHUNK_DOCS), it, strict=False)]
+        chunk = [r for _, r in zip(range(per_chunk), it, strict=False)]
         if chunk:
             head.append(chunk)
-    more = len(head) == 2 and len(head[1]) == CHUNK_DOCS
+    more = len(head) == 2 and len(head[1]) == per_chunk
     import multiprocessing as mp
 
     if workers <= 1 or not more or mp.current_process().daemon:  # daemons have no children
@@ -375,7 +379,7 @@ def prepare_stream(
             meta.chunks.append(prepare_chunk(chunk, config, None, model))
             if on_chunk:
                 on_chunk(len(chunk))
-        for chunk in _chunked(it):
+        for chunk in _chunked(it, per_chunk):
             meta.chunks.append(prepare_chunk(chunk, config, None, model))
             if on_chunk:
                 on_chunk(len(chunk))
@@ -418,7 +422,7 @@ def prepare_stream(
 
             for chunk in head:
                 submit(chunk)
-            for chunk in _chunked(it):
+            for chunk in _chunked(it, per_chunk):
                 submit(chunk)
                 drain(2 * workers)  # bounded: at most 2 chunks per worker in flight
             drain(0)
@@ -449,9 +453,21 @@ def release_freed_memory() -> None:
 TRIM_EVERY_CHUNKS = 8
 
 
-def _chunked(it: Iterator[Any]) -> Iterator[list[Any]]:
+def chunk_size(size: int | None, workers: int) -> int:
+    """Documents per chunk: :data:`CHUNK_DOCS`, or, for a known ``size`` of more
+    than two chunks with several workers, at most that many cut so that every
+    worker gets as many chunks (10,000 documents on two workers: six chunks of
+    1,667, not five of 2,000 of which one worker would do three)."""
+    if size is None or workers <= 1 or size <= 2 * CHUNK_DOCS:
+        return CHUNK_DOCS
+    k = -(-size // CHUNK_DOCS)
+    k = -(-k // workers) * workers
+    return -(-size // k)
+
+
+def _chunked(it: Iterator[Any], per_chunk: int) -> Iterator[list[Any]]:
     while True:
-        chunk = [r for _, r in zip(range(CHUNK_DOCS), it, strict=False)]
+        chunk = [r for _, r in zip(range(per_chunk), it, strict=False)]
         if not chunk:
             return
         yield chunk

@@ -170,18 +170,20 @@ def run(
     # normalised, shingled and signed in worker processes; only compact state is
     # kept per document. Documents are then put in id order (determinism).
     source: Any = iter_articles(inputs, errors=config.errors, on_skip=on_skip)
+    size = None  # the number of articles, once they are all read
     learned = None
     if config.strip and config.boilerplate == "auto":
         # Learning per-source boilerplate needs the whole input first.
         pending = list(source)
         learned = learn_for_run(pending, config)
         release_freed_memory()  # what learning held (every line of every article)
+        size = len(pending)
         source = _drain(pending)
     elif config.strip:
         learned = configured_boilerplate(config)
     t_learn = time.perf_counter()
     bar = _ChunkProgress(progress)
-    prep = prepare_stream(source, config, model=learned, on_chunk=bar.update)
+    prep = prepare_stream(source, config, model=learned, on_chunk=bar.update, size=size)
     bar.close()
     cols = prep.finish()
     release_freed_memory()  # the articles read, now prepared

@@ -833,15 +833,9 @@ class _JudgeView:
         """A stored document's whole rewrite band keys, recomputed from the
         key-term hashes its bands used (as removal does): the band table keeps
         only 32 bits of each."""
-        keys = self._rfull.get(doc.seq)
-        if keys is None:
-            hashes = payload_band_hashes(doc.payload) if doc.payload else _NO_HASH
-            keys = _NO_KEYS
-            if (self.band is not None and len(hashes) >= 2
-                    and doc.n_words >= self.config.min_rewrite_words):
-                keys = self.band([hashes])[0]
-            self._rfull[doc.seq] = keys
-        return keys
+        if doc.seq not in self._rfull:
+            self.prime_rewrite_keys([doc])
+        return self._rfull[doc.seq]
 
     def samples(self, doc: StoredDoc) -> int:
         """How many passage samples a stored document has."""

@@ -469,3 +469,52 @@ def test_a_merge_gives_the_freed_pages_back(
         assert asked is not None and all(got[k][: len(v)] == v for k, v in asked.items())
     finally:
         again.close()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_searching_group_rows_finds_what_decoding_them_does(seed: int) -> None:
+    """_find_in_groups (the compiled search and its numpy twin) gives, for the
+    wanted keys, the entries _unpack_groups decodes from whole rows (the first
+    ``limit`` of each): plain and tagged keys of both tags, crowded keys, keys
+    absent from their group, groups packed with different seq widths."""
+    import numpy as np
+
+    from newsdedup import _native
+    from newsdedup import store as st
+    from newsdedup.store import PASSAGE_TAG, REWRITE_TAG
+
+    rng = np.random.default_rng(seed)
+    # few groups (many entries per row) and few suffixes (crowded keys)
+    plain = (rng.integers(0, 6, 3000) << 30) | (rng.integers(0, 40, 3000) << 8)
+    tagged = ((np.where(rng.random(3000) < 0.5, PASSAGE_TAG, REWRITE_TAG) << 32)
+              | (rng.integers(0, 3, 3000) << 14) | rng.integers(0, 40, 3000))
+    keys = np.concatenate([plain, tagged]).astype(np.int64)
+    seqs = rng.permutation(len(keys)).astype(np.int64) + 1
+    rows = []
+    # the groups in three runs packed apart, with seqs of 1, 12 and 34 bits
+    for run, top in enumerate((1, 4000, 2**33)):
+        sel = st._group_of(keys) % 3 == run
+        kk, qq = keys[sel], np.minimum(seqs[sel], top)
+        qq[-1] = top  # the largest seq sets the width
+        order = np.lexsort((qq, kk))
+        kk, qq = kk[order], qq[order]
+        keep = np.r_[True, (kk[1:] != kk[:-1]) | (qq[1:] != qq[:-1])]
+        rows += st._pack_groups(kk[keep], qq[keep])
+    assert sorted({blob[0] for _g, blob in rows}) == [1, 12, 34]
+    rows.sort()
+    all_k, all_q = st._unpack_groups(rows)
+    probes = np.concatenate([rng.choice(keys, 400), keys[:50] + 256, keys[-50:] ^ 1,
+                             [(7 << 30)]]).astype(np.int64)
+    probes = st.unique_sorted(probes)
+    assert np.bincount(np.searchsorted(probes, all_k)).max() > 3  # crowded keys
+    ways = [False, True] if _native.available() else [False]
+    for limit in (1, 3, 1 << 30):
+        lo = np.searchsorted(all_k, probes, "left")
+        hi = np.searchsorted(all_k, probes, "right")
+        want_k = np.repeat(probes, np.minimum(hi - lo, limit))
+        want_q = np.concatenate([all_q[a : min(b, a + limit)] for a, b in zip(lo, hi, strict=True)])
+        for native in ways:
+            got_k, got_q = st._find_in_groups(rows, probes, limit, native)
+            assert got_k.tolist() == want_k.tolist()
+            assert got_q.tolist() == want_q.tolist()
+    assert st._find_in_groups([], probes, 5)[0].tolist() == []

@@ -575,3 +575,63 @@ def line_features(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, sto
     out[:, :8] = a
     out[:, 8:] = b
     return out
+
+
+@nb.njit(inline="always", cache=True)
+def _entry(buf: Any, pos: int, size: int) -> Any:
+    v = u64(0)
+    for b in range(size):
+        v |= u64(buf[pos + b]) << u64(8 * b)
+    return v
+
+
+@jit
+def group_entries(buf: Any, starts: Any, lens: Any, sbits: Any, tagged: Any, suffix: Any,
+                  limit: int) -> Any:
+    """The band entries of wanted keys in merged group rows
+    (:func:`newsdedup.store._search_entries`, which computes the same with numpy):
+    per key, the index of its first entry in its row, how many entries are
+    taken (at most ``limit``) and their seqs, key after key."""
+    m = len(starts)
+    first = np.empty(m, dtype=np.int64)
+    count = np.empty(m, dtype=np.int64)
+    p62 = u64(1) << u64(62)
+    for i in range(m):
+        st = starts[i]
+        bits = np.int64(buf[st])
+        ub = u64(bits)
+        size = (sbits[i] + bits + 7) // 8
+        n = (lens[i] - 1) // size
+        base = st + 1
+        su = u64(suffix[i])
+        target = su << ub
+        if tagged[i] and su & u64(1):
+            target |= p62
+        lo = 0
+        hi = n
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            v = _entry(buf, base + mid * size, size)
+            if tagged[i] and (v >> ub) & u64(1):
+                v |= p62
+            if v < target:
+                lo = mid + 1
+            else:
+                hi = mid
+        c = 0
+        while lo + c < n and c < limit and _entry(buf, base + (lo + c) * size, size) >> ub == su:
+            c += 1
+        first[i] = lo
+        count[i] = c
+    seqs = np.empty(count.sum(), dtype=np.int64)
+    k = 0
+    for i in range(m):
+        st = starts[i]
+        bits = np.int64(buf[st])
+        size = (sbits[i] + bits + 7) // 8
+        low = (u64(1) << u64(bits)) - u64(1)
+        at = st + 1 + first[i] * size
+        for c in range(count[i]):
+            seqs[k] = np.int64(_entry(buf, at + c * size, size) & low)
+            k += 1
+    return first, count, seqs

@@ -186,6 +186,7 @@ def kernels() -> dict[str, Any]:
             line_counts=_kernels.line_counts,
             token_counts=_kernels.token_counts,
             line_features=_kernels.line_features,
+            group_entries=_kernels.group_entries,
         )
     return _KERNELS
 
@@ -205,4 +206,6 @@ def warm() -> None:
     k["intersection_size"](vals, vals)
     line_counts(["a b", "C D"], frozenset({"a"}))
     token_counts(["a b", "c"])
+    one = np.ones(1, dtype=np.int64)
+    k["group_entries"](np.zeros(9, dtype=np.uint8), one - 1, one, one, one > 0, one, 1)
 

@@ -1015,6 +1015,110 @@ def _unpack_groups(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.nd
     return _by_key(k, q)
 
 
+def _row_layout(rows: Sequence[tuple[int, bytes]]) -> tuple[bytes, np.ndarray, np.ndarray,
+                                                            np.ndarray]:
+    """The group rows joined (with 8 zero bytes after them, so that an entry
+    can be read as 8 bytes), each row's start in them, its group and length."""
+    blobs = [b for _g, b in rows]
+    lens = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs))
+    starts = np.cumsum(lens) - lens
+    blobs.append(bytes(8))
+    return b"".join(blobs), starts, np.array([g for g, _b in rows], dtype=np.int64), lens
+
+
+def _find_in_groups(
+    rows: Sequence[tuple[int, bytes]], short: np.ndarray, limit: int,
+    native: bool | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The merged-level entries of the 48-bit keys ``short`` (sorted) in
+    (group, entries) rows sorted by group (the rows of their groups): keys and
+    seqs sorted by (key, seq), the first ``limit`` of each key, what
+    :func:`_unpack_groups` of the rows gives for these keys (the first ``limit``
+    of each), without decoding the other entries of the rows.
+
+    A row's entries are sorted by (suffix, seq), the rewrite entries of a tagged
+    group (even suffixes) before its passage entries (odd): with bit 62 set for
+    the passage entries, their values ``suffix << b | seq`` ascend, and the
+    entries of a key are found by bisection (:func:`_search_entries`, or its
+    compiled twin ``group_entries`` when numba is there; ``native`` forces one)."""
+    short = unique_sorted(short)
+    if not rows or not len(short):
+        return _NO_ENTRIES, _NO_ENTRIES
+    joined, starts, grp, lens = _row_layout(rows)
+    g = _group_of(short)
+    r = np.searchsorted(grp, g)
+    hit = r < len(grp)
+    hit[hit] = grp[r[hit]] == g[hit]
+    short, r = short[hit], r[hit]
+    if not len(short):
+        return _NO_ENTRIES, _NO_ENTRIES
+    suffix = _suffix_of(short)
+    tagged = grp[r] >= (1 << _GROUP_BITS)
+    from . import _native
+
+    buf = np.frombuffer(joined, dtype=np.uint8)
+    if _native.available() if native is None else native:
+        sbits = np.where(tagged, _TAG_SUFFIX_BITS, _PLAIN_SUFFIX_BITS).astype(np.int64)
+        _first, count, seqs = _native.kernels()["group_entries"](
+            buf, starts[r], lens[r], sbits, tagged, suffix, limit)
+    else:
+        _first, count, seqs = _search_entries(buf, starts[r], lens[r], tagged, suffix, limit)
+    return np.repeat(short, count), seqs
+
+
+def _search_entries(
+    buf: np.ndarray, starts: np.ndarray, lens: np.ndarray, tagged: np.ndarray,
+    suffix: np.ndarray, limit: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per wanted key (its row's start and length in ``buf``, whether the row is
+    a tagged group, the key's suffix): the index of its first entry in the row,
+    how many of its entries are taken (at most ``limit``), and their seqs, one
+    key after the other (vectorised bisection; see :func:`_find_in_groups`)."""
+    bits = buf[starts].astype(np.int64)
+    size = (np.where(tagged, _TAG_SUFFIX_BITS, _PLAIN_SUFFIX_BITS) + bits + 7) // 8
+    n = (lens - 1) // size
+    base = starts + 1
+    mask = (np.left_shift(np.uint64(1), (8 * size).astype(np.uint64)) - np.uint64(1))
+    pbit = np.where(tagged & (suffix & 1 == 1), np.uint64(1 << 62), np.uint64(0))
+    ubits = bits.astype(np.uint64)
+    one = np.uint64(1)
+    at8 = np.arange(8)
+
+    def value(e: np.ndarray, sel: np.ndarray) -> np.ndarray:
+        pos = base[sel] + e * size[sel]
+        raw = buf[pos[:, None] + at8[None, :]].view("<u8").ravel()
+        v: np.ndarray = raw & mask[sel]
+        return v
+
+    def order(v: np.ndarray, sel: np.ndarray) -> np.ndarray:
+        ok: np.ndarray = v | np.where(tagged[sel] & ((v >> ubits[sel]) & one == one),
+                                      np.uint64(1 << 62), np.uint64(0))
+        return ok
+
+    su = suffix.astype(np.uint64)
+    targets = ((su << ubits) | pbit, ((su + one) << ubits) | pbit)
+    bounds = []
+    for target in targets:  # the first entry at or after the key, then after it
+        lo, hi = np.zeros(len(n), dtype=np.int64), n.copy()
+        while True:
+            sel = np.flatnonzero(lo < hi)
+            if not len(sel):
+                break
+            mid = (lo[sel] + hi[sel]) >> 1
+            below = order(value(mid, sel), sel) < target[sel]
+            lo[sel] = np.where(below, mid + 1, lo[sel])
+            hi[sel] = np.where(below, hi[sel], mid)
+        bounds.append(lo)
+    first = bounds[0]
+    count = np.minimum(bounds[1] - first, limit)
+    total = int(count.sum())
+    key = np.repeat(np.arange(len(n)), count)
+    intra = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    v = value(first[key] + intra, key)
+    seqs = (v & ((one << ubits[key]) - one)).astype(np.int64)
+    return first, count, seqs
+
+
 _MAX_PARAMS = 30_000
 _NO_COUNT = np.iinfo(np.int32).min
 _COUNTS_MAX = 1 << 24  # seqs whose sample counts a connection keeps (4 bytes each)
@@ -1324,7 +1428,7 @@ class SQLiteStore(IndexStore):
                 full, short = full[maybe], short[maybe]
             if not len(short):
                 return _NO_BUCKETS
-            # the merged level: the groups of the keys, decoded to sorted (key, seq) arrays
+            # the merged level: the rows of the keys' groups (searched for the keys)
             groups = unique_sorted(_group_of(short)).tolist()
             rows = []
             for start in range(0, len(groups), _MAX_PARAMS):
@@ -1333,7 +1437,8 @@ class SQLiteStore(IndexStore):
                     "(SELECT value FROM json_each(?)) ORDER BY grp",
                     (json.dumps(groups[start : start + _MAX_PARAMS]),),
                 ).fetchall()
-        return _gather_levels(full, short, (_unpack_groups(rows), (rk, rq), (tk, tq)), limit)
+        merged = _find_in_groups(rows, short, limit)
+        return _gather_levels(full, short, (merged, (rk, rq), (tk, tq)), limit)
 
     def fetch(self, seqs: Sequence[int]) -> dict[int, StoredDoc]:
         if not seqs:

@@ -228,11 +228,16 @@ _PRIMED: list[Any] = []
 def _primed_compressor() -> Any:
     """A raw deflate compressor (no header) that has been given the preset
     dictionary and has compressed nothing: copies of it compress as new ones
-    would (setting the dictionary hashes its 16 KB: about 50 us a text)."""
+    would (setting the dictionary hashes its 16 KB: about 50 us a text).
+
+    Level 5: on 3,000 benchmark articles (2,168 B before compression) 967 B
+    in 90 us each, against 962 B in 123 us at level 6 (zlib's default), 995 B
+    in 60 us at level 4 and 1,074 B in 39 us at level 1; Z_FILTERED and
+    memLevel 9 are larger and no faster. Decompression reads any level."""
     import zlib
 
     if not _PRIMED:
-        _PRIMED.append(zlib.compressobj(6, zlib.DEFLATED, -15, zdict=ZDICT))
+        _PRIMED.append(zlib.compressobj(5, zlib.DEFLATED, -15, zdict=ZDICT))
     return _PRIMED[0]
 
 

@@ -294,3 +294,32 @@ def test_an_agency_archive_takes_unmarked_stories_as_the_agencys(
     sourced = newsdedup.cluster([dict(d, source="x" if d["id"] == "seed-b" else "reuters")
                                  for d in docs])
     assert sourced.cluster_of("seed-a").id == sourced.cluster_of("seed-b").id
+
+
+@pytest.mark.parametrize("batch", [1, 3, 1000])
+def test_content_term_arrays_equal_content_terms(
+    batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``content_term_arrays`` (entries reduced on arrays, ``batch`` texts at a
+    time) gives each text's ``content_terms``: the same terms in the same order,
+    the same weights and key terms; the vocabulary is every term used, in
+    first-seen order."""
+    from newsdedup import rewrite
+
+    monkeypatch.setattr(rewrite, "TERM_BATCH_DOCS", batch)
+    recs = list(read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz")))[:60]
+    texts = ["", "the and of", "Said says saying SAYS said 12 twelve 12"]
+    texts += [r["text"] for r in recs] + ["Zyx Qwv 1,200 Zyx", ""]
+    vocab, sizes, ids, weights, key = rewrite.content_term_arrays(iter(texts))
+    assert len(sizes) == len(texts) and int(sizes.sum()) == len(ids) == len(weights)
+    seen: dict[str, None] = {}
+    at = 0
+    for text, n in zip(texts, sizes.tolist(), strict=True):
+        terms, keys = rewrite.content_terms(text)
+        names = [vocab[g] for g in ids[at : at + n].tolist()]
+        assert list(zip(names, weights[at : at + n].tolist(), strict=True)) == list(terms.items())
+        assert {t for t, k in zip(names, key[at : at + n].tolist(), strict=True) if k} == keys
+        seen.update(dict.fromkeys(names))
+        at += n
+    assert vocab == list(seen)
+    assert rewrite.content_term_arrays([])[0] == []

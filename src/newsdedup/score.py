@@ -52,6 +52,7 @@ from .rewrite import (
     RewriteScore,
     capped,
     caps_from_df,
+    content_term_arrays,
     content_terms,
     figure_share,
     rewrite_doc,
@@ -972,21 +973,9 @@ def _term_block(
     texts: Sequence[str], rows: np.ndarray,
 ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The content terms of ``texts[rows]``: (the block's own vocabulary, terms
-    per row, term ids, weights, key flags)."""
-    vocab: dict[str, int] = {}
-    code = vocab.setdefault
-    sizes: list[int] = []
-    ids: list[int] = []
-    weights: list[float] = []
-    key: list[bool] = []
-    for i in rows.tolist():
-        t, k = content_terms(texts[i])
-        sizes.append(len(t))
-        ids += [code(term, len(vocab)) for term in t]
-        weights += t.values()
-        key += [term in k for term in t]
-    return (list(vocab), np.asarray(sizes, dtype=np.int64), np.asarray(ids, dtype=np.uint32),
-            np.asarray(weights, dtype=np.float64), np.asarray(key, dtype=bool))
+    per row, term ids, weights, key flags); see
+    :func:`~newsdedup.rewrite.content_term_arrays`."""
+    return content_term_arrays(texts[i] for i in rows.tolist())
 
 
 def _key_jaccard_pass(

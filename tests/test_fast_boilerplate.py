@@ -49,11 +49,39 @@ def test_normalized_lines_equal_normalize_per_line_on_any_text(text: str) -> Non
     assert B.normalized_lines(text) == [normalize(x) for x in text.splitlines()]
 
 
+_ASCII_BITS = st.text(alphabet="aZ `'_9.,\t\x1f\n\r\x0b\x0c\x1c\x1d\x1e", max_size=40)
+
+
+@given(st.lists(_ASCII_BITS, min_size=1, max_size=5))
+@settings(max_examples=300, deadline=None)
+def test_compiled_ascii_line_hashes_equal_hashes_of_normalized_lines(texts: list[str]) -> None:
+    """One compiled pass over ASCII texts gives, per text, the line hash and the
+    word count of each distinct non-empty line of ``normalized_lines``."""
+    native = importlib.import_module("newsdedup._native")
+    if not native.available():
+        pytest.skip("numba is not installed (the compiled pass is not used)")
+    hashes, words, sizes = native.ascii_line_hashes(texts)
+    at = 0
+    for text, n in zip(texts, sizes.tolist(), strict=True):
+        lines = [x.encode() for x in dict.fromkeys(B.normalized_lines(text)) if x]
+        assert hashes[at : at + n].tolist() == native.line_hashes(lines).tolist()
+        want = [len(S._WORD.findall(x.decode())) for x in lines]
+        assert words[at : at + n].tolist() == want
+        at += n
+    assert at == len(hashes)
+
+
 def _same_model(articles: list[Article], forked: bool = False, **kw: object) -> object:
     fast = B.learn_from_articles(articles, **kw)  # type: ignore[arg-type]
     ref = B.learn_from_articles_reference(articles, **kw)  # type: ignore[arg-type]
     assert dict(fast.sources) == dict(ref.sources)
     assert fast.to_json() == ref.to_json()
+    native = importlib.import_module("newsdedup._native")
+    if native.available():  # and without numba: xxh3 of each line, not the compiled pass
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(native, "available", lambda: False)
+            plain = B.learn_from_articles(articles, **kw)  # type: ignore[arg-type]
+        assert plain.to_json() == ref.to_json()
     if forked:  # lines read by two forked workers: the same model
         two = B.learn_from_articles(articles, workers=2, **kw)  # type: ignore[arg-type]
         assert two.to_json() == ref.to_json()

@@ -635,3 +635,153 @@ def group_entries(buf: Any, starts: Any, lens: Any, sbits: Any, tagged: Any, suf
             seqs[k] = np.int64(_entry(buf, at + c * size, size) & low)
             k += 1
     return first, count, seqs
+
+
+# ------------------------------------------------------------ boilerplate lines
+
+_LH_SEED = u64(0x27D4EB2F165667C5)
+
+
+@nb.njit(inline="always", cache=True)
+def _lh_round(h: Any, k: Any) -> Any:
+    k = rotl(k * P64_2, u64(31)) * P64_1
+    return rotl(h ^ k, u64(27)) * P64_1 + P64_3
+
+
+@nb.njit(inline="always", cache=True)
+def _lh_final(h: Any, tail: Any, n: int) -> Any:
+    h = rotl(h ^ (tail * P64_1), u64(23)) * P64_2 + P64_3
+    return xxh64_avalanche(h ^ (u64(n) * P64_3))
+
+
+@nb.njit(inline="always", cache=True)
+def _line_hash(buf: Any, p: int, n: int) -> Any:
+    """A 64-bit hash of ``buf[p:p + n]``: 8 bytes (little-endian) a round, then
+    the last 0-7 bytes and the length (xxh64's rounds and avalanche)."""
+    h = _LH_SEED
+    i = p
+    end = p + n
+    while i + 8 <= end:
+        h = _lh_round(h, rd64(buf, i))
+        i += 8
+    tail = u64(0)
+    shift = u64(0)
+    while i < end:
+        tail |= u64(buf[i]) << shift
+        shift += U8
+        i += 1
+    return _lh_final(h, tail, n)
+
+
+@jit
+def line_hash_spans(buf: Any, ends: Any) -> Any:
+    """:func:`_line_hash` of each span ``[ends[k - 1], ends[k])`` of ``buf``."""
+    out = np.empty(ends.shape[0], dtype=np.uint64)
+    lo = 0
+    for k in range(ends.shape[0]):
+        out[k] = _line_hash(buf, lo, ends[k] - lo)
+        lo = ends[k]
+    return out
+
+
+def _ascii_classes() -> Any:
+    """Per ASCII byte: 1 a line break of ``str.splitlines``, 2 other white space
+    of ``str.split``, 3 a ``\\w`` character, 0 anything else; and the byte
+    ``normalize`` makes of it (lower case; the backtick an apostrophe)."""
+    cls = np.zeros(256, dtype=np.uint8)
+    low = np.arange(256, dtype=np.uint8)
+    for c in (10, 11, 12, 13, 28, 29, 30):
+        cls[c] = 1
+    for c in (9, 31, 32):
+        cls[c] = 2
+    for c in range(256):
+        if chr(c).isascii() and (chr(c).isalnum() or c == 95):
+            cls[c] = 3
+    low[65:91] += 32
+    low[96] = 39
+    return cls, low
+
+
+_LH_CLASS, _LH_LOWER = _ascii_classes()
+
+
+@jit
+def ascii_line_hashes(buf: Any, doc_ends: Any) -> Any:
+    """For each document ``[doc_ends[d - 1], doc_ends[d])`` of ASCII bytes: the
+    :func:`_line_hash` of its distinct non-empty normalised lines, in first-seen
+    order, their ``\\w+`` token counts, and how many each document has.
+
+    A line is what ``str.splitlines`` gives (breaks: LF, CR, VT, FF, FS, GS,
+    RS); normalised as :func:`newsdedup.normalize.normalize` does ASCII text:
+    lower case, the backtick made an apostrophe, runs of white space (space,
+    tab, US) one space, ends trimmed. The hash is computed as the normalised
+    bytes are made (no copy of the line)."""
+    cls_of = _LH_CLASS
+    lower = _LH_LOWER
+    total = doc_ends[-1] if doc_ends.shape[0] else 0
+    cap = total // 2 + doc_ends.shape[0]
+    hashes = np.empty(cap, dtype=np.uint64)
+    words = np.empty(cap, dtype=np.int64)
+    sizes = np.zeros(doc_ends.shape[0], dtype=np.int64)
+    out = 0
+    pos = 0
+    for d in range(doc_ends.shape[0]):
+        end = doc_ends[d]
+        first = out
+        while pos < end:
+            # one line, normalised and hashed as it is read
+            h = _LH_SEED
+            acc = u64(0)
+            fill = u64(0)
+            m = 0
+            nw = 0
+            space = False
+            in_word = False
+            while pos < end:
+                c = buf[pos]
+                k = cls_of[c]
+                if k == 1:
+                    break
+                pos += 1
+                if k == 2:
+                    space = m > 0
+                    in_word = False
+                    continue
+                if space:
+                    acc |= u64(32) << fill
+                    fill += U8
+                    m += 1
+                    if fill == u64(64):
+                        h = _lh_round(h, acc)
+                        acc = u64(0)
+                        fill = u64(0)
+                    space = False
+                acc |= u64(lower[c]) << fill
+                fill += U8
+                m += 1
+                if fill == u64(64):
+                    h = _lh_round(h, acc)
+                    acc = u64(0)
+                    fill = u64(0)
+                if k == 3:
+                    if not in_word:
+                        nw += 1
+                    in_word = True
+                else:
+                    in_word = False
+            pos += 1  # past the line break
+            if m == 0:
+                continue
+            h = _lh_final(h, acc, m)
+            dup = False
+            for q in range(first, out):
+                if hashes[q] == h:
+                    dup = True
+                    break
+            if not dup:
+                hashes[out] = h
+                words[out] = nw
+                out += 1
+        pos = end
+        sizes[d] = out - first
+    return hashes[:out].copy(), words[:out].copy(), sizes

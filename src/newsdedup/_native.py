@@ -172,6 +172,25 @@ def token_counts_encoded(encoded: list[bytes]) -> np.ndarray:
     return kernels()["token_counts"](buf, ends, word_table())  # type: ignore[no-any-return]
 
 
+def line_hashes(encoded: list[bytes]) -> np.ndarray:
+    """uint64[len(encoded)]: the line hash of :func:`ascii_line_hashes` of each
+    byte string (for lines normalised in Python)."""
+    ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
+    buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    return kernels()["line_hash_spans"](buf, ends)  # type: ignore[no-any-return]
+
+
+def ascii_line_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For ASCII ``texts``: the 64-bit hashes of each one's distinct non-empty
+    normalised lines (``normalize`` of each line of ``str.splitlines``), in
+    first-seen order, their ``\\w+`` token counts, and how many each text has;
+    one compiled pass (the hash is :func:`line_hashes`'s, not xxh3)."""
+    encoded = [t.encode("ascii") for t in texts]
+    ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
+    buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    return kernels()["ascii_line_hashes"](buf, ends)  # type: ignore[no-any-return]
+
+
 def kernels() -> dict[str, Any]:
     """The compiled kernels (compiling them, or loading them from numba's cache, on first use)."""
     if not _KERNELS:
@@ -187,6 +206,8 @@ def kernels() -> dict[str, Any]:
             token_counts=_kernels.token_counts,
             line_features=_kernels.line_features,
             group_entries=_kernels.group_entries,
+            line_hash_spans=_kernels.line_hash_spans,
+            ascii_line_hashes=_kernels.ascii_line_hashes,
         )
     return _KERNELS
 
@@ -206,6 +227,8 @@ def warm() -> None:
     k["intersection_size"](vals, vals)
     line_counts(["a b", "C D"], frozenset({"a"}))
     token_counts(["a b", "c"])
+    line_hashes([b"a b"])
+    ascii_line_hashes(["A b\nc"])
     one = np.ones(1, dtype=np.int64)
     k["group_entries"](np.zeros(9, dtype=np.uint8), one - 1, one, one, one > 0, one, 1)
 

@@ -226,7 +226,7 @@ def learn_from_articles(
 
     The same model as :func:`learn_from_articles_reference`, computed with less
     work: each article's distinct normalised lines are read as 64-bit hashes
-    (xxh3) with their word counts, by forked worker processes when there are
+    (:func:`_hash_lines`) with their word counts, by forked worker processes when there are
     many articles (``workers``: default :func:`newsdedup.chunks.worker_count`,
     from :data:`PARALLEL_MIN_DOCS` articles), and the counting (documents per
     line, stories per line, sources per line) is done on arrays of those
@@ -304,28 +304,73 @@ LEARN_BLOCK_DOCS = 20_000
 def _line_hashes(
     arts: Sequence[Article], bounds: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For the articles in ``bounds``: the xxh3-64 hashes of each one's distinct
-    non-empty normalised lines, their ``\\w+`` word counts, and how many lines
-    each article has."""
-    import xxhash
+    """For the articles in ``bounds``: the 64-bit hashes (:func:`_hash_lines`) of
+    each one's distinct non-empty normalised lines, their ``\\w+`` word counts,
+    and how many lines each article has.
 
-    lines: list[str] = []
-    sizes = []
-    for art in arts[bounds[0] : bounds[1]]:
-        seen = dict.fromkeys(normalized_lines(art.full_text))
-        seen.pop("", None)
-        lines += seen
-        sizes.append(len(seen))
+    With numba, the ASCII lines of every article are read in one compiled pass
+    (:func:`newsdedup._native.ascii_line_hashes`: the same lines, normalised and
+    hashed as here) and only the other lines one by one; an article's lines
+    then come in hash order (their order is not used)."""
     from . import _native
 
-    encoded = [x.encode("utf-8", "surrogatepass") for x in lines]
-    hashes = np.fromiter(map(xxhash.xxh3_64_intdigest, encoded), dtype=np.uint64,
-                         count=len(encoded))
-    if encoded and _native.available():
-        words = _native.token_counts_encoded(encoded).astype(np.int64)
-    else:
+    block = arts[bounds[0] : bounds[1]]
+    if not _native.available():
+        lines: list[str] = []
+        sizes = []
+        for art in block:
+            seen = dict.fromkeys(normalized_lines(art.full_text))
+            seen.pop("", None)
+            lines += seen
+            sizes.append(len(seen))
+        encoded = [x.encode("utf-8", "surrogatepass") for x in lines]
         words = np.asarray(_word_counts(lines), dtype=np.int64).reshape(-1)
-    return hashes, words, np.asarray(sizes, dtype=np.int64)
+        return _hash_lines(encoded), words, np.asarray(sizes, dtype=np.int64)
+    from .chunks import normalize_fast
+
+    plain: list[str] = []  # per article, its ASCII lines (the whole text if ASCII)
+    odd: list[str] = []  # the other lines, normalised ...
+    odd_doc: list[int] = []  # ... and their articles
+    for k, art in enumerate(block):
+        text = art.full_text
+        if text.isascii():
+            plain.append(text)
+            continue
+        ascii_lines = []
+        for x in text.splitlines():
+            if x.isascii():
+                ascii_lines.append(x)
+            else:
+                norm = normalize_fast(x)
+                if norm:
+                    odd.append(norm)
+                    odd_doc.append(k)
+        plain.append("\n".join(ascii_lines))
+    p_hashes, p_words, p_sizes = _native.ascii_line_hashes(plain)
+    if not odd:
+        return p_hashes, p_words, p_sizes
+    encoded = [x.encode("utf-8", "surrogatepass") for x in odd]
+    doc = np.concatenate([np.repeat(np.arange(len(block), dtype=np.int64), p_sizes),
+                          np.asarray(odd_doc, dtype=np.int64)])
+    hashes = np.concatenate([p_hashes, _hash_lines(encoded)])
+    words = np.concatenate([p_words, _native.token_counts_encoded(encoded).astype(np.int64)])
+    order = np.lexsort((hashes, doc))  # distinct (article, line hash), article by article
+    doc, hashes, words = doc[order], hashes[order], words[order]
+    keep = np.r_[True, (doc[1:] != doc[:-1]) | (hashes[1:] != hashes[:-1])]
+    return hashes[keep], words[keep], np.bincount(doc[keep], minlength=len(block))
+
+
+def _hash_lines(encoded: list[bytes]) -> np.ndarray:
+    """64-bit hashes of encoded normalised lines: the compiled line hash with
+    numba (that :func:`_line_hashes` gives ASCII articles), else xxh3-64."""
+    from . import _native
+
+    if _native.available():
+        return _native.line_hashes(encoded)
+    import xxhash
+
+    return np.fromiter(map(xxhash.xxh3_64_intdigest, encoded), dtype=np.uint64,
+                       count=len(encoded))
 
 
 def _learn_source(
@@ -370,15 +415,14 @@ def _lines_of(keep: set[int], members: list[int], arts: Sequence[Article],
               starts: np.ndarray, hashes: np.ndarray) -> frozenset[str]:
     """The normalised lines of ``members``' articles whose hashes are in ``keep``
     (each is read from the first article that has it)."""
-    import xxhash
-
     out: dict[int, str] = {}
     for i in members:
         if not keep.intersection(hashes[starts[i] : starts[i + 1]].tolist()):
             continue
-        for x in normalized_lines(arts[i].full_text):
-            hx = xxhash.xxh3_64_intdigest(x.encode("utf-8", "surrogatepass"))
-            if x and hx in keep:
+        lines = [x for x in normalized_lines(arts[i].full_text) if x]
+        line_hashes = _hash_lines([x.encode("utf-8", "surrogatepass") for x in lines])
+        for x, hx in zip(lines, line_hashes.tolist(), strict=True):
+            if hx in keep:
                 out.setdefault(hx, x)
         if len(out) == len(keep):
             break

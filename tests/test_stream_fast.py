@@ -163,11 +163,11 @@ def test_texts_compressed_from_a_primed_copy_are_those_of_a_new_compressor() -> 
     import zlib
 
     from newsdedup._zdict import ZDICT
-    from newsdedup.store import compress_texts, decode_payload, encode_payload
+    from newsdedup.store import _TEXT_LEVEL, compress_texts, decode_payload, encode_payload
 
     for x in shared_sentence_corpus(2, n=20):
         blob = compress_texts(x["title"], x["text"], x["text"][5:])
-        fresh = zlib.compressobj(6, zlib.DEFLATED, -15, zdict=ZDICT)
+        fresh = zlib.compressobj(_TEXT_LEVEL, zlib.DEFLATED, -15, zdict=ZDICT)
         head = zlib.decompressobj(-15, zdict=ZDICT).decompress(blob)
         assert blob == fresh.compress(head) + fresh.flush()
         assert decode_payload(encode_payload(None, "", "", texts=blob)) == (

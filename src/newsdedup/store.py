@@ -223,6 +223,7 @@ def compress_texts(title: str | None, original: str, cleaned: str) -> bytes:
 
 
 _PRIMED: list[Any] = []
+_TEXT_LEVEL = 5  # deflate level of the texts (see _primed_compressor)
 
 
 def _primed_compressor() -> Any:
@@ -237,7 +238,7 @@ def _primed_compressor() -> Any:
     import zlib
 
     if not _PRIMED:
-        _PRIMED.append(zlib.compressobj(5, zlib.DEFLATED, -15, zdict=ZDICT))
+        _PRIMED.append(zlib.compressobj(_TEXT_LEVEL, zlib.DEFLATED, -15, zdict=ZDICT))
     return _PRIMED[0]
 
 

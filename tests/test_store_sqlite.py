@@ -518,3 +518,79 @@ def test_searching_group_rows_finds_what_decoding_them_does(seed: int) -> None:
             assert got_k.tolist() == want_k.tolist()
             assert got_q.tolist() == want_q.tolist()
     assert st._find_in_groups([], probes, 5)[0].tolist() == []
+
+
+@pytest.mark.parametrize("cap", [256 << 20, 10_000])
+def test_the_merged_level_in_memory_answers_as_the_file_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap: int
+) -> None:
+    """A connection that keeps the bitmap keeps the merged rows in memory and
+    looks keys up there: the same buckets as a connection that reads every
+    lookup's rows from the file, through merges, removals, a rolled-back merge
+    and another connection's write (after which it reads the file again); with a
+    cap below the merged rows' size (``cap``) it keeps none."""
+    import numpy as np
+
+    from newsdedup import store as st
+    from newsdedup.store import PASSAGE_TAG, REWRITE_TAG, StoredDoc
+
+    monkeypatch.setattr(st, "_MERGE_MIN", 3_000)
+    monkeypatch.setattr(st, "_MERGED_MAX", cap)
+    rng = np.random.default_rng(5)
+    plain = rng.integers(0, 2**63, 3_000, dtype=np.int64).astype(np.uint64)
+    tags = np.array([PASSAGE_TAG, REWRITE_TAG], dtype=np.uint64)[rng.integers(0, 2, 3_000)]
+    tagged = (tags << np.uint64(48)) | (rng.integers(0, 2**32, 3_000).astype(np.uint64)
+                                        << np.uint64(16))
+    pool = np.concatenate([plain, tagged])
+    path = tmp_path / "m.db"
+    store, plain_reader = SQLiteStore(path), SQLiteStore(path)
+    plain_reader._bits_off = True  # every lookup from the file
+
+    def doc(seq: int) -> StoredDoc:
+        return StoredDoc(seq=seq, id=f"d{seq}", published=None, source=None, n_words=1,
+                         exact=seq, cluster=0, rep=None, shingles=np.array([seq], np.uint32))
+
+    def add(first: int, n: int) -> None:
+        with store.transaction():
+            store.insert([doc(q) for q in range(first, first + n)],
+                         [np.unique(rng.choice(pool, 30)) for _ in range(n)])
+
+    def same() -> None:
+        probe = np.concatenate([rng.choice(pool, 800), rng.integers(0, 2**63, 50).astype(
+            np.uint64)])
+        for limit in (2, 1000):
+            assert store.buckets(probe, limit) == plain_reader.buckets(probe, limit)
+
+    try:
+        for batch in range(8):
+            add(batch * 100 + 1, 100)
+            same()
+        assert store._counter("main_rows") > 0  # merged
+        if cap > 10_000:  # kept (read again after each merge)
+            assert store._merged is not None and len(store._merged[0]) > 10_000
+        else:  # grown beyond the cap: not kept any more
+            assert store._merged is None and store._merged_off
+        with store.transaction():
+            store.delete([doc(q) for q in (3, 50, 120)],
+                         [pool] * 3)  # keys a document does not have are no-ops
+        same()
+        with pytest.raises(RuntimeError), store.transaction():
+            add(1000, 100)
+            store._merge()
+            assert store.buckets(pool, 1000)  # the merged rows of this transaction read
+            assert (store._merged is not None) is (cap > 10_000)
+            raise RuntimeError("roll back")
+        same()
+        other = SQLiteStore(path)
+        try:
+            with other.transaction():
+                other.insert([doc(2000)], [pool[:40]])
+        finally:
+            other.close()
+        same()
+        assert store._merged is None and store._merged_off
+        assert store.buckets(pool[:40], 10)[int(pool[0])][-1] == 2000
+        assert store.integrity() == []
+    finally:
+        store.close()
+        plain_reader.close()

@@ -778,6 +778,7 @@ _ALL_GROUPS = (1 << _GROUP_BITS) + _TAG_GROUPS
 
 
 _TAIL_MAX = 20_000  # recent entries kept in a dict before they join the sorted arrays
+_MERGED_MAX = 256 << 20  # bytes of merged rows a connection keeps in memory (see _load_merged)
 _NO_ENTRIES = np.zeros(0, dtype=np.int64)
 
 
@@ -1055,20 +1056,30 @@ def _find_in_groups(
     r = np.searchsorted(grp, g)
     hit = r < len(grp)
     hit[hit] = grp[r[hit]] == g[hit]
-    short, r = short[hit], r[hit]
+    r = r[hit]
+    return _find_entries(np.frombuffer(joined, dtype=np.uint8), starts[r], lens[r],
+                         short[hit], limit, native)
+
+
+def _find_entries(
+    buf: np.ndarray, starts: np.ndarray, lens: np.ndarray, short: np.ndarray, limit: int,
+    native: bool | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_find_in_groups` for sorted unique keys ``short``, each with its
+    group's row at ``starts`` (``lens`` bytes) in ``buf`` (which ends with 8
+    bytes beyond the last row)."""
     if not len(short):
         return _NO_ENTRIES, _NO_ENTRIES
     suffix = _suffix_of(short)
-    tagged = grp[r] >= (1 << _GROUP_BITS)
+    tagged = _tag_kind(short) > 0
     from . import _native
 
-    buf = np.frombuffer(joined, dtype=np.uint8)
     if _native.available() if native is None else native:
         sbits = np.where(tagged, _TAG_SUFFIX_BITS, _PLAIN_SUFFIX_BITS).astype(np.int64)
         _first, count, seqs = _native.kernels()["group_entries"](
-            buf, starts[r], lens[r], sbits, tagged, suffix, limit)
+            buf, starts, lens, sbits, tagged, suffix, limit)
     else:
-        _first, count, seqs = _search_entries(buf, starts[r], lens[r], tagged, suffix, limit)
+        _first, count, seqs = _search_entries(buf, starts, lens, tagged, suffix, limit)
     return np.repeat(short, count), seqs
 
 
@@ -1190,8 +1201,9 @@ class SQLiteStore(IndexStore):
 
     Memory: each connection holds the band entries not yet merged (16 bytes
     each; at most a quarter of the merged ones and 16 million: up to about 60 MB
-    at 100,000 documents in the default configuration) and a 16 MiB bitmap of
-    the keys present.
+    at 100,000 documents in the default configuration), a 16 MiB bitmap of
+    the keys present and, with it, the merged entries as stored (up to 256 MiB
+    and 8 MiB of row offsets; about 38 MB at 100,000 documents in the copy tier).
     """
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0):
@@ -1246,6 +1258,11 @@ class SQLiteStore(IndexStore):
         self._epoch = -1  # meta 'recent_epoch' when loaded (bumped by merges and removals)
         self._bits: np.ndarray | None = None
         self._bits_off = False
+        # the merged level's rows in memory while the bitmap is kept (see
+        # _load_merged): all rows joined, and per group its row's start (-1:
+        # none) and length; None: not loaded
+        self._merged: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._merged_off = False
         # passage-sample counts by seq (_NO_COUNT: not known here); a seq's count
         # never changes, seqs are not reused (except after a rollback: cleared)
         self._samples = np.full(0, _NO_COUNT, dtype=np.int32)
@@ -1285,19 +1302,59 @@ class SQLiteStore(IndexStore):
             if self._looked * 8 < n:
                 return None
             self._bits = np.zeros(_BITS // 8, dtype=np.uint8)
-            cur = self._con.execute("SELECT grp, entries FROM bands ORDER BY grp")
-            while rows := cur.fetchmany(_MERGE_GROUPS):
-                self._set_bits(_unpack_groups(rows)[0])
+            self._load_merged(building=True)
             self._recent()
             self._flush_tail()
             self._set_bits(self._recent_keys())
             self._data_version = version
         elif version != self._data_version:
             self._bits, self._bits_off = None, True
+            self._merged, self._merged_off = None, True
             return None
+        elif self._merged is None and not self._merged_off:
+            self._load_merged()  # after this connection's merge, removal or rollback
         slot = _slot(short)
         found: np.ndarray = (self._bits[slot >> 3] >> (slot & 7).astype(np.uint8)) & 1 == 1
         return found
+
+    # While the bitmap is kept (this connection is the only one that has written
+    # the file since it was built), the merged level's rows are kept in memory
+    # too, as read by the same scan (up to _MERGED_MAX bytes: about 380 B per
+    # document in the copy tier, 550 in the default configuration): a lookup then
+    # searches them there instead of fetching its groups' rows from SQLite (20,000
+    # rows per add_many of 500 at 100,000 documents). This connection's merges
+    # and removals, and rollbacks, drop them; the next lookup reads them again.
+
+    def _load_merged(self, building: bool = False) -> None:
+        """Read every row of ``bands``: set their keys' bits in the bitmap (when
+        ``building`` it) and keep the rows (when they fit in _MERGED_MAX)."""
+        cur = self._con.execute("SELECT grp, entries FROM bands ORDER BY grp")
+        groups: list[int] = []
+        blobs: list[bytes] = []
+        size = 0
+        keep = not self._merged_off
+        while rows := cur.fetchmany(_MERGE_GROUPS):
+            if building:
+                self._set_bits(_unpack_groups(rows)[0])
+            if keep:
+                groups += [g for g, _b in rows]
+                blobs += [b for _g, b in rows]
+                size += sum(len(b) for _g, b in rows)
+                if size > _MERGED_MAX:
+                    keep, self._merged_off = False, True
+                    groups, blobs = [], []
+                    if not building:
+                        return
+        if not keep:
+            return
+        lens = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs))
+        start = np.full(_ALL_GROUPS, -1, dtype=np.int64)
+        length = np.zeros(_ALL_GROUPS, dtype=np.int64)
+        grp = np.array(groups, dtype=np.int64)
+        start[grp] = np.cumsum(lens) - lens
+        length[grp] = lens
+        blobs.append(bytes(8))  # an entry is read as 8 bytes (see _search_entries)
+        self._merged = (np.frombuffer(b"".join(blobs), dtype=np.uint8), start, length)
 
     def fingerprint(self) -> dict[str, Any] | None:
         row = self._con.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
@@ -1327,6 +1384,7 @@ class SQLiteStore(IndexStore):
             self._depth = 0
             self._con.execute("ROLLBACK")
             self._rk = None  # the recent level in memory may hold rolled-back entries
+            self._merged = None  # and the merged one (a merge, a removal)
             self._samples = np.full(0, _NO_COUNT, dtype=np.int32)  # and seqs may be reused
             self._samples_read = False
             raise
@@ -1434,6 +1492,14 @@ class SQLiteStore(IndexStore):
                 full, short = full[maybe], short[maybe]
             if not len(short):
                 return _NO_BUCKETS
+            if self._merged is not None:  # the merged level in memory
+                buf, begin, length = self._merged
+                want = unique_sorted(short)
+                g = _group_of(want)
+                at = begin[g]
+                hit = at >= 0
+                merged = _find_entries(buf, at[hit], length[g[hit]], want[hit], limit)
+                return _gather_levels(full, short, (merged, (rk, rq), (tk, tq)), limit)
             # the merged level: the rows of the keys' groups (searched for the keys)
             groups = unique_sorted(_group_of(short)).tolist()
             rows = []
@@ -1614,6 +1680,7 @@ class SQLiteStore(IndexStore):
             )
         con.execute("DELETE FROM bands_new")
         self._rk, self._rq = _NO_ENTRIES, _NO_ENTRIES
+        self._merged = None  # read again by the next lookup
         self._bump_epoch()
         # The freed pages of the recent level (up to a fifth of the band entries)
         # would otherwise stay in the file until new rows reuse them (at 100,000
@@ -1689,6 +1756,7 @@ class SQLiteStore(IndexStore):
             return
         gone = np.array(sorted(seqs), dtype=np.int64)
         touched = sorted(groups)
+        self._merged = None  # read again by the next lookup
         for start in range(0, len(touched), _MERGE_GROUPS):
             part = touched[start : start + _MERGE_GROUPS]
             old = con.execute(

@@ -305,6 +305,24 @@ def test_shingle_coding_round_trips(values: set[int]) -> None:
         assert len(blob) < 4 * len(arr)  # smaller than raw uint32
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.integers(0, 2**32 - 1), max_size=600) | st.sets(
+    st.integers(0, 2**32 - 1), min_size=1, max_size=3))
+def test_compiled_shingle_coding_is_the_numpy_coding(values: set[int]) -> None:
+    """The compiled Elias-Fano kernels (ef_encode, ef_decode) give the bytes
+    and values of the numpy code (sets of 1 to 3 values: 31 and 32 low bits)."""
+    from newsdedup import _native
+    from newsdedup.store import _encode_shingles
+
+    if not _native.available():
+        pytest.skip("numba is not installed (the compiled path is optional)")
+    arr = np.array(sorted(values), dtype=np.uint32)
+    blob = _encode_shingles(arr, native=False)
+    assert _encode_shingles(arr, native=True) == blob
+    assert decode_shingles(blob, native=True).tolist() == arr.tolist()
+    assert decode_shingles(blob, native=False).tolist() == arr.tolist()
+
+
 def test_record_round_trips() -> None:
     sh = np.array([1, 5, 2**32 - 1], dtype=np.uint32)
     for doc in [

@@ -785,3 +785,63 @@ def ascii_line_hashes(buf: Any, doc_ends: Any) -> Any:
         pos = end
         sizes[d] = out - first
     return hashes[:out].copy(), words[:out].copy(), sizes
+
+
+@jit
+def ef_encode(values: Any, low_bits: int) -> Any:
+    """The low parts and the unary high parts of the Elias-Fano code of sorted
+    uint32 ``values`` (:func:`newsdedup.store.encode_shingles`, which computes the
+    same with numpy), bits in big-endian order."""
+    n = len(values)
+    nlow = (n * low_bits + 7) // 8
+    top = np.int64(values[n - 1]) >> low_bits
+    out = np.zeros(nlow + (n + top + 1 + 7) // 8, dtype=np.uint8)
+    mask = (np.int64(1) << low_bits) - 1
+    acc = np.int64(0)  # bits not yet written (the low ``held`` ones)
+    held = 0
+    p = 0
+    for i in range(n):
+        v = np.int64(values[i])
+        acc = ((acc & 0xFF) << low_bits) | (v & mask)
+        held += low_bits
+        while held >= 8:
+            held -= 8
+            out[p] = np.uint8((acc >> held) & 0xFF)
+            p += 1
+        h = (v >> low_bits) + i
+        out[nlow + (h >> 3)] |= np.uint8(0x80 >> (h & 7))
+    if held:
+        out[p] = np.uint8((acc << (8 - held)) & 0xFF)
+    return out
+
+
+@jit
+def ef_decode(raw: Any, n: int, low_bits: int) -> Any:
+    """Inverse of :func:`ef_encode` (``raw``: the code after its 5-byte head)."""
+    out = np.empty(n, dtype=np.uint32)
+    nlow = (n * low_bits + 7) // 8
+    mask = (np.int64(1) << low_bits) - 1
+    acc = np.int64(0)
+    held = 0
+    p = 0
+    for i in range(n):
+        while held < low_bits:
+            acc = ((acc & 0xFFFFFFFF) << 8) | np.int64(raw[p])
+            p += 1
+            held += 8
+        held -= low_bits
+        out[i] = np.uint32((acc >> held) & mask)
+    i = 0
+    h = np.int64(0)
+    q = nlow
+    while i < n:
+        byte = np.int64(raw[q])
+        for b in range(7, -1, -1):
+            if (byte >> b) & 1:
+                if i < n:
+                    out[i] |= np.uint32(h << low_bits)  # h is 0 when low_bits is 32
+                i += 1
+            else:
+                h += 1
+        q += 1
+    return out

@@ -208,6 +208,8 @@ def kernels() -> dict[str, Any]:
             group_entries=_kernels.group_entries,
             line_hash_spans=_kernels.line_hash_spans,
             ascii_line_hashes=_kernels.ascii_line_hashes,
+            ef_encode=_kernels.ef_encode,
+            ef_decode=_kernels.ef_decode,
         )
     return _KERNELS
 
@@ -231,4 +233,5 @@ def warm() -> None:
     ascii_line_hashes(["A b\nc"])
     one = np.ones(1, dtype=np.int64)
     k["group_entries"](np.zeros(9, dtype=np.uint8), one - 1, one, one, one > 0, one, 1)
+    k["ef_decode"](k["ef_encode"](np.ones(1, dtype=np.uint32), 32), 1, 32)
 

@@ -95,11 +95,23 @@ def encode_shingles(values: np.ndarray) -> bytes:
     >>> decode_shingles(encode_shingles(x)).tolist() == x.tolist()
     True
     """
+    return _encode_shingles(values)
+
+
+def _encode_shingles(values: np.ndarray, native: bool | None = None) -> bytes:
+    """:func:`encode_shingles`, by the compiled kernel ``ef_encode`` when numba
+    is there (``native`` forces one way)."""
     n = len(values)
     if n == 0:
         return struct.pack("<IB", 0, 0)
-    x = values.astype(np.uint64, copy=False)
     low_bits = max(0, min(32, math.floor(math.log2((1 << 32) / n))))
+    from . import _native
+
+    if _native.available() if native is None else native:
+        code: np.ndarray = _native.kernels()["ef_encode"](
+            values.astype(np.uint32, copy=False), low_bits)
+        return struct.pack("<IB", n, low_bits) + code.tobytes()
+    x = values.astype(np.uint64, copy=False)
     high = (x >> np.uint64(low_bits)).astype(np.int64)
     hbits = np.zeros(n + int(high[-1]) + 1, dtype=np.uint8)
     hbits[high + np.arange(n)] = 1
@@ -112,12 +124,18 @@ def encode_shingles(values: np.ndarray) -> bytes:
     return b"".join(parts)
 
 
-def decode_shingles(blob: bytes) -> np.ndarray:
-    """Inverse of :func:`encode_shingles`."""
+def decode_shingles(blob: bytes, native: bool | None = None) -> np.ndarray:
+    """Inverse of :func:`encode_shingles` (by the compiled kernel ``ef_decode``
+    when numba is there; ``native`` forces one way)."""
     n, low_bits = struct.unpack_from("<IB", blob, 0)
     if n == 0:
         return np.zeros(0, dtype=np.uint32)
     raw = np.frombuffer(blob, dtype=np.uint8, offset=5)
+    from . import _native
+
+    if _native.available() if native is None else native:
+        out: np.ndarray = _native.kernels()["ef_decode"](raw, n, low_bits)
+        return out
     nlow = (n * low_bits + 7) // 8
     if low_bits:
         lbits = np.unpackbits(raw[:nlow], count=n * low_bits).reshape(n, low_bits)

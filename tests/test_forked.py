@@ -82,3 +82,54 @@ def test_cluster_in_a_daemonic_pool_worker(monkeypatch: pytest.MonkeyPatch) -> N
         there = pool.apply(_cluster_in_pool_worker, (60,))
     assert there == here
     assert sum(len(c) == 2 for c in here) == 30
+
+
+def _gc_state(_state: object, _block: int) -> bool:
+    import gc
+
+    return gc.isenabled()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_blocks_run_with_the_collector_paused_and_it_is_restored(
+    workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fork_map runs each block with the cyclic garbage collector paused (in the
+    workers and in this process), and leaves it as it found it: enabled, or
+    disabled by the caller. ``NEWSDEDUP_GC=on`` keeps it running."""
+    import gc
+
+    from newsdedup.forked import fork_map, paused_gc
+
+    assert gc.isenabled()
+    assert fork_map(_gc_state, None, [1, 2, 3], workers) == [False, False, False]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the caller's choice stands
+    finally:
+        gc.enable()
+    monkeypatch.setenv("NEWSDEDUP_GC", "on")
+    assert fork_map(_gc_state, None, [1, 2], workers) == [True, True]
+    assert gc.isenabled()
+
+
+def test_prepare_chunk_runs_with_the_collector_paused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from newsdedup import chunks
+    from newsdedup.config import Config
+
+    seen: list[bool] = []
+    real = chunks.strip_many
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(chunks, "strip_many", spy)
+    state = chunks.prepare_chunk([("a", None, "Some text of a few words here.", None)],
+                                 Config())
+    assert seen == [False] and gc.isenabled() and len(state.n_words) == 1

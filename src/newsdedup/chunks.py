@@ -37,6 +37,7 @@ import numpy as np
 import xxhash
 
 from .config import Config
+from .forked import paused_gc
 from .html import veto
 from .normalize import normalize
 from .shingle import ShingleBatch
@@ -140,6 +141,15 @@ def _spec(config: Config) -> SignatureSpec:
 
 
 def prepare_chunk(
+    records: Sequence[tuple[Any, ...]], config: Config,
+    spool: str | None = None, model: Any = None,
+) -> ChunkState:
+    """See :func:`_prepare_chunk` (run with the cyclic garbage collector paused)."""
+    with paused_gc():
+        return _prepare_chunk(records, config, spool, model)
+
+
+def _prepare_chunk(
     records: Sequence[tuple[Any, ...]], config: Config,
     spool: str | None = None, model: Any = None,
 ) -> ChunkState:

@@ -133,3 +133,21 @@ def test_prepare_chunk_runs_with_the_collector_paused(monkeypatch: pytest.Monkey
     state = chunks.prepare_chunk([("a", None, "Some text of a few words here.", None)],
                                  Config())
     assert seen == [False] and gc.isenabled() and len(state.n_words) == 1
+
+
+def test_cluster_links_with_the_collector_paused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from newsdedup import pipeline
+
+    seen: list[bool] = []
+    real = pipeline.link
+
+    def spy(**kwargs):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return real(**kwargs)
+
+    monkeypatch.setattr(pipeline, "link", spy)
+    res = newsdedup.cluster(["A story about the harbour and its ships.",
+                             "A story about the harbour and its ships."], min_words=3)
+    assert seen == [False] and gc.isenabled() and len(res.clusters) == 1

@@ -22,6 +22,7 @@ from .boilerplate import BoilerplateModel, configured_boilerplate, learn_for_run
 from .chunks import Permuted, prepare_stream, release_freed_memory
 from .cluster import order_clusters
 from .config import Config
+from .forked import paused_gc
 from .html import veto
 from .index import LSHParams, candidate_pairs, choose_params
 from .load import iter_articles
@@ -221,14 +222,15 @@ def run(
     # Candidates from three paths (copy LSH, passage samples, rewrite LSH),
     # verdicts (relation, template guard) and guarded clustering: score.link.
     try:
-        linked = link(
-            ids=ids, texts=texts, titles=titles, published=published, shingles=shingles,
-            n_words=n_words.tolist(), leaders=leaders, copy_pairs=pairs,
-            exact_edges=exact_edges, config=config,
-            sources=[prep.sources[g] for g in order.tolist()],
-            originals=None if prep.articles is None
-            else [prep.articles[g].full_text for g in order.tolist()],
-        )
+        with paused_gc():  # (judging makes no reference cycles; see forked.paused_gc)
+            linked = link(
+                ids=ids, texts=texts, titles=titles, published=published, shingles=shingles,
+                n_words=n_words.tolist(), leaders=leaders, copy_pairs=pairs,
+                exact_edges=exact_edges, config=config,
+                sources=[prep.sources[g] for g in order.tolist()],
+                originals=None if prep.articles is None
+                else [prep.articles[g].full_text for g in order.tolist()],
+            )
     finally:
         cols.close()
     t_link = time.perf_counter()

@@ -671,8 +671,8 @@ def _prefilter_pairs(
     if caps is not None and (caps.dropped or caps.border):
         dropped = np.array(sorted(caps.dropped), dtype=np.int64)
         border = np.array(sorted(caps.border), dtype=np.int64)
-        is_border = np.isin(flat, border)
-        is_keep = ~is_border & ~np.isin(flat, dropped)
+        is_border = _among(flat, border)  # binary search: no sort of the many stored hashes
+        is_keep = ~is_border & ~_among(flat, dropped)
     else:
         is_border = np.zeros(len(flat), dtype=bool)
         is_keep = np.ones(len(flat), dtype=bool)

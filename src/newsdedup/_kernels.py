@@ -318,6 +318,33 @@ def _boundary(cps: Any, i: int, lo: int, hi: int, table: Any) -> bool:
     return bool(a != b)
 
 
+@nb.njit(inline="always", cache=True)
+def _upper_words(cps: Any, lo: int, hi: int, table: Any) -> int:
+    """``len(_UPPER_WORD.findall(line))``: \\b[CLASS][CLASS]+\\b, non-overlapping,
+    greedy with backtracking (for lines with a capital-class character that is
+    not a word character, such as the multiplication sign)."""
+    upper = 0
+    i = lo
+    while i < hi:
+        if (table[cps[i]] & _C) and _boundary(cps, i, lo, hi, table):
+            r = i
+            while r < hi and (table[cps[r]] & _C):
+                r += 1
+            e = r
+            found = False
+            while e >= i + 2:
+                if _boundary(cps, e, lo, hi, table):
+                    found = True
+                    break
+                e -= 1
+            if found:
+                upper += 1
+                i = e
+                continue
+        i += 1
+    return upper
+
+
 @jit
 def line_counts(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, stops: Any) -> Any:
     """Per line ``[lo, hi)`` of the code points ``cps``, the match counts of
@@ -331,90 +358,91 @@ def line_counts(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, stops
     looked up in the hash table ``stops`` (:func:`newsdedup._native.stop_codes`)."""
     n = len(starts)
     out = np.zeros((n, 8), dtype=np.int64)
+    n_stops = len(stops)
+    # One pass per line. \b is before a character whose class (word or not)
+    # differs from the previous one's. Where every capital-class character of
+    # a line is a word character, a match of _UPPER_WORD
+    # (\b[CLASS][CLASS]+\b) is a whole \w+ token of two or more capitals:
+    # inside a token there is no boundary to end a match at. Otherwise (the
+    # multiplication sign is in the class) the regex's own scan counts them.
     for k in range(n):
         lo = starts[k]
         hi = ends[k]
         alpha = 0
         cap = 0
-        digit = 0
-        words = 0
-        for i in range(lo, hi):
-            c = table[cps[i]]
-            if c & _W:
-                words += 1
-            if c & _D:
-                digit += 1
-            if _boundary(cps, i, lo, hi, table):
-                # \b[^\W\d_]
-                if (c & _W) and not (c & _D) and cps[i] != 95:
-                    alpha += 1
-                # \b[A-Z\u00c0-\u00de]
-                if c & _C:
-                    cap += 1
-        # \b[CLASS][CLASS]+\b, non-overlapping, greedy with backtracking
         upper = 0
-        i = lo
-        while i < hi:
-            if (table[cps[i]] & _C) and _boundary(cps, i, lo, hi, table):
-                r = i
-                while r < hi and (table[cps[r]] & _C):
-                    r += 1
-                e = r
-                found = False
-                while e >= i + 2:
-                    if _boundary(cps, e, lo, hi, table):
-                        found = True
-                        break
-                    e -= 1
-                if found:
-                    upper += 1
-                    i = e
-                    continue
-            i += 1
-        # \s[|»›•·]\s|\s>\s|::, non-overlapping
+        digit = 0
         seps = 0
-        i = lo
-        while i < hi:
-            if i + 3 <= hi and (table[cps[i]] & _S) and (table[cps[i + 2]] & _S) and (
-                (table[cps[i + 1]] & _P) or cps[i + 1] == 62
-            ):
-                seps += 1
-                i += 3
-                continue
-            if i + 2 <= hi and cps[i] == 58 and cps[i + 1] == 58:
-                seps += 1
-                i += 2
-                continue
-            i += 1
-        # \w+ tokens, and stopwords among them
+        words = 0
         ntok = 0
         nstop = 0
-        i = lo
-        n_stops = len(stops)
-        while i < hi:
-            if not (table[cps[i]] & _W):
-                i += 1
-                continue
-            code = np.int64(0)
-            ok = True
-            length = 0
-            while i < hi and (table[cps[i]] & _W):
-                v = lowmap[cps[i]]
+        sep_from = lo  # where the next _SEPS match may start (matches do not overlap)
+        prev_w = False
+        odd_cap = False
+        all_caps = False
+        length = 0
+        code = np.int64(0)
+        packable = True
+        for i in range(lo, hi + 1):
+            if i < hi:
+                cp = cps[i]
+                c = table[cp]
+                w = (c & _W) != 0
+            else:
+                cp = np.uint32(0)
+                c = np.uint8(0)
+                w = False
+            if prev_w and not w:  # a token ends before i
+                if all_caps and length >= 2:
+                    upper += 1
+                if packable and n_stops > 0:
+                    # open addressing, linear probing (see _native.stop_codes)
+                    h = np.int64((np.uint64(code) * _GOLDEN) >> _SHIFT) & (n_stops - 1)
+                    while stops[h] >= 0:
+                        if stops[h] == code:
+                            nstop += 1
+                            break
+                        h = (h + 1) & (n_stops - 1)
+            if i == hi:
+                break
+            if w:
+                words += 1
+                if not prev_w:  # a token starts at i
+                    ntok += 1
+                    length = 0
+                    code = np.int64(0)
+                    packable = True
+                    all_caps = True
+                    if (c & _D) == 0 and cp != 95:
+                        alpha += 1
+                if (c & _C) == 0:
+                    all_caps = False
+                v = lowmap[cp]
                 if v == 0 or length >= 12:
-                    ok = False
+                    packable = False
                 else:
                     code = code * 32 + np.int64(v)
                 length += 1
-                i += 1
-            ntok += 1
-            if ok and n_stops > 0:
-                # open addressing, linear probing (see _native.stop_codes)
-                h = np.int64((np.uint64(code) * _GOLDEN) >> _SHIFT) & (n_stops - 1)
-                while stops[h] >= 0:
-                    if stops[h] == code:
-                        nstop += 1
-                        break
-                    h = (h + 1) & (n_stops - 1)
+            if c & _C:
+                if w != prev_w:
+                    cap += 1
+                if not w:
+                    odd_cap = True
+            if c & _D:
+                digit += 1
+            # \s[|»›•·]\s|\s>\s|::, non-overlapping, leftmost first
+            if i >= sep_from:
+                if i + 3 <= hi and (c & _S) and (table[cps[i + 2]] & _S) and (
+                    (table[cps[i + 1]] & _P) or cps[i + 1] == 62
+                ):
+                    seps += 1
+                    sep_from = i + 3
+                elif i + 2 <= hi and cp == 58 and cps[i + 1] == 58:
+                    seps += 1
+                    sep_from = i + 2
+            prev_w = w
+        if odd_cap:
+            upper = _upper_words(cps, lo, hi, table)
         out[k, 0] = alpha
         out[k, 1] = cap
         out[k, 2] = upper

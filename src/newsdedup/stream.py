@@ -95,6 +95,7 @@ from ._arrays import unique_sorted
 from ._version import __version__
 from .config import Config
 from .errors import ConfigError, InputError
+from .forked import paused_gc
 from .index import LSHParams, band_keys, choose_params
 from .load import article_from_record
 from .pipeline import lsh_params, signature_spec
@@ -1226,7 +1227,11 @@ class Stream:
                 )
             done = 0
             for items in self._prepared_chunks(articles):
-                out += self._index_chunk(items, originals[done : done + len(items)])
+                # deciding and inserting a chunk makes no reference cycles (see
+                # forked.paused_gc): at 100,000 documents in the default
+                # configuration the collector's passes took 0.65 ms per document
+                with paused_gc():
+                    out += self._index_chunk(items, originals[done : done + len(items)])
                 done += len(items)
         return out
 

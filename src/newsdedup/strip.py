@@ -29,8 +29,10 @@ when passed as ``model``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -704,9 +706,7 @@ def base_features_batch(
     dup: list[bool] = []
     for lines, _hits, _counts in texts:
         norms = [x.strip().lower() for x in lines]
-        seen: dict[str, int] = {}
-        for x in norms:
-            seen[x] = seen.get(x, 0) + 1
+        seen = Counter(norms)
         dup += [seen[x] > 1 for x in norms]
     nchar = np.maximum(1.0, counts8[:, 12])
     c = 0
@@ -736,10 +736,12 @@ def base_features_batch(
     out[:, c + 16] = np.log1p(np.minimum(50, prev_good))
     out[:, c + 17] = np.log1p(np.minimum(50, next_good))
     c += 18
-    hits = [h or "" for t in texts for h in t[1]]
-    if any(hits):
-        for k, r in enumerate(_RULE_FEATURES):
-            out[:, c + k] = [h.startswith(r) for h in hits]
+    # h.startswith(rule) of each line's rule hit (no hit: "", which starts with none)
+    for row, h in enumerate(itertools.chain.from_iterable(t[1] for t in texts)):
+        if h:
+            for k, r in enumerate(_RULE_FEATURES):
+                if h.startswith(r):
+                    out[row, c + k] = 1.0
     c += len(_RULE_FEATURES)
     for off in (-2, -1, 1, 2):
         # _shift(np.ones(n), off), _shift(lognw, off), _shift(endp, off), _shift(sd, off),

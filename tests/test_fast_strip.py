@@ -291,3 +291,30 @@ def test_classifier_scores_of_a_batch_equal_one_text_at_a_time() -> None:
         assert np.array_equal(alone, together[lo:hi])
         if item[0]:  # (the reference does not take a text without lines)
             assert np.array_equal(rows[lo:hi], S.base_features(item[0], item[1], stop))
+
+
+def test_starts_name_existing_rules_and_fit_the_head() -> None:
+    names = {r.name for r in S.rules_for("en")}
+    assert set(S._STARTS) <= names
+    for starts in S._STARTS.values():
+        assert all(x == x.lower() and 0 < len(x) <= S._HEAD for x in starts)
+
+
+_ASCII = st.characters(max_codepoint=127)
+
+
+@pytest.mark.parametrize("name", sorted(S._STARTS))
+@given(data=st.data())
+@settings(max_examples=100, deadline=None)
+def test_lines_a_rule_matches_start_with_its_starts(name: str, data: st.DataObject) -> None:
+    """Every ASCII line that a rule's pattern matches (generated from the pattern)
+    starts, after white space and lower-cased, with one of the rule's
+    :data:`_STARTS`, so skipping the rule on other lines loses no match; and
+    match_rule decides such lines as the reference does."""
+    rule = next(r for r in S.rules_for("en") if r.name == name)
+    line = data.draw(st.from_regex(rule.pattern, alphabet=_ASCII))
+    assert rule.pattern.search(line)
+    assert line.lstrip()[: S._HEAD].lower().startswith(S._STARTS[name])
+    rules = S.rules_for("en")
+    n = len(S._WORD.findall(line))
+    assert S.match_rule(line, rules, n) == S.match_rule_reference(line, rules, n)

@@ -448,26 +448,76 @@ _NEEDLES: dict[str, tuple[tuple[str, ...], bool]] = {
     "cookie_notice": (("cookie", "by continuing", "by using"), True),
 }
 
-_Applicable = tuple[tuple[LineRule, tuple[str, ...] | None, bool], ...]
+_DIGITS = tuple("0123456789")
+#: For the rules anchored at a line's start: what an ASCII line must start with,
+#: after its leading white space and lower-cased, for the rule to match it (the
+#: first literal words of the pattern's alternatives, or their common start;
+#: the optional leading groups of ``datetime_line`` and ``comments`` included).
+#: Written for the patterns of :data:`RULES`; tests/test_fast_strip.py checks
+#: them on lines generated from each pattern and on the corpora's lines.
+_STARTS: dict[str, tuple[str, ...]] = {
+    "copyright_footer": ("\u00a9", "(c)", "copyright"),
+    "social_buttons": ("facebook", "twitter", "instagram", "linkedin", "whatsapp", "telegram",
+                       "youtube", "pinterest", "reddit", "email", "e-mail", "print", "google",
+                       "digg", "stumbleupon", "del", "myspace"),
+    "datetime_line": ("updated", "published", "posted", "last updated", "created", "modified",
+                      "mon", "tue", "wed", "thu", "fri", "sat", "sun", "jan", "feb", "mar",
+                      "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", *_DIGITS),
+    "related_link": ("read", "also", "more", "related", "see", "watch", "listen", "recommended",
+                     "you", "most", "top", "trending", "don", "editor", "latest"),
+    "translate_widget": ("translate",),
+    "share_widget": ("share", "tweet", "email", "e-mail", "print", "save", "bookmark",
+                     "recommend", "send", "post"),
+    "follow_us": ("follow", "like", "join", "connect", "find", "friend"),
+    "newsletter": ("sign", "subscribe", "get", "newsletter", "click", "want", "never"),
+    "byline": ("by", "written", "posted", "reported", "story", "words", "text", "compiled",
+               "edited"),
+    "staff_credit": ("staff", "senior", "chief", "political", "foreign", "correspondent",
+                     "reporter", "editor", "columnist", "associated", "reuters", "afp", "ap"),
+    "wire_trailer": ("(", "[", "additional", "reporting", "writing"),
+    "photo_credit": ("(", "photo", "image", "pic", "file", "credit", "video", "graphic",
+                     "illustration", "getty", "ap", "reuters", "afp", "epa", "shutterstock"),
+    "copyright_footer_en": ("all", "this", "reproduction"),
+    "copyright_notice": ("copyright",),
+    "legal_links": ("terms", "privacy", "cookie", "contact", "about"),
+    "comments": (*_DIGITS, "reader", "user", "comment", "replies", "have", "post", "add",
+                 "leave", "write", "you", "log", "be", "view", "show", "report"),
+    "advertisement": ("ad", "sponsored", "story", "continue", "scroll", "skip"),
+    "navigation": ("home", "back", "top", "previous", "next", "page", "search", "menu", "skip",
+                   "close", "login", "log", "sign", "register", "contact", "about", "site",
+                   "rss", "help"),
+    "tags_line": ("tag", "topic", "filed", "categor", "keyword", "posted", "hot"),
+}
+#: How much of a line's start (after white space) the :data:`_STARTS` test reads.
+_HEAD = 16
+
+_Applicable = tuple[
+    tuple[tuple[LineRule, tuple[str, ...] | None, bool, tuple[str, ...] | None], ...],
+    tuple[str, ...],
+]
 #: (id(rules), n_words) -> (rules, the rules that apply to a line of n_words
-#: words, each with its needles)
+#: words, each with its needles and starts, and all those starts together)
 _APPLICABLE: dict[tuple[int, int], tuple[tuple[LineRule, ...], _Applicable]] = {}
 
 
 def _applicable(rules: tuple[LineRule, ...], n_words: int) -> _Applicable:
     """``rules`` whose ``max_words`` admits ``n_words`` (in order; cached), with
-    their :data:`_NEEDLES` (None: no prefilter)."""
+    their :data:`_NEEDLES` and :data:`_STARTS` (None: no prefilter), and the
+    union of their starts."""
     key = (id(rules), n_words)
     hit = _APPLICABLE.get(key)
     if hit is None or hit[0] is not rules:
         if len(_APPLICABLE) > 4096:
             _APPLICABLE.clear()
         rows = []
+        union: list[str] = []
         for r in rules:
             if n_words <= r.max_words:
                 words, folded = _NEEDLES.get(r.name, (None, False))
-                rows.append((r, words, folded))
-        hit = _APPLICABLE[key] = (rules, tuple(rows))
+                starts = _STARTS.get(r.name)
+                rows.append((r, words, folded, starts))
+                union += starts or ()
+        hit = _APPLICABLE[key] = (rules, (tuple(rows), tuple(dict.fromkeys(union))))
     return hit[1]
 
 
@@ -490,14 +540,22 @@ def match_rule_reference(
 def match_rule(line: str, rules: tuple[LineRule, ...], n_words: int) -> tuple[LineRule, int] | None:
     """The first rule that matches ``line`` and the end of its match, or None.
 
-    A rule with :data:`_NEEDLES` is tried only on a line that has one of them."""
+    A rule with :data:`_NEEDLES` is tried only on a line that has one of them;
+    on an ASCII line, a rule with :data:`_STARTS` only when the line starts with
+    one of them (most lines start with none of any rule: one test for all)."""
+    rows, union = _applicable(rules, n_words)
     low: str | None = None
-    for rule, words, folded in _applicable(rules, n_words):
+    ascii_line = line.isascii()
+    head = line.lstrip()[:_HEAD].lower() if ascii_line else ""
+    none_starts = ascii_line and not head.startswith(union)
+    for rule, words, folded, starts in rows:
+        if starts is not None and ascii_line and (none_starts or not head.startswith(starts)):
+            continue
         if words is not None:
             if not folded:
                 if not any(w in line for w in words):
                     continue
-            elif line.isascii():
+            elif ascii_line:
                 if low is None:
                     low = line.lower()
                 if not any(w in low for w in words):

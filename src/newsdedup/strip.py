@@ -553,12 +553,12 @@ def match_rule(line: str, rules: tuple[LineRule, ...], n_words: int) -> tuple[Li
             continue
         if words is not None:
             if not folded:
-                if not any(w in line for w in words):
+                if not any(map(line.__contains__, words)):
                     continue
             elif ascii_line:
                 if low is None:
                     low = line.lower()
-                if not any(w in low for w in words):
+                if not any(map(low.__contains__, words)):
                     continue
         m = rule.pattern.search(line)
         if m is None:

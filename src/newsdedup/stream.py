@@ -670,10 +670,14 @@ def _prefilter_pairs(
     flat = (np.concatenate(hashes).astype(np.int64) if len(hashes)
             else np.zeros(0, dtype=np.int64))
     if caps is not None and (caps.dropped or caps.border):
-        dropped = np.array(sorted(caps.dropped), dtype=np.int64)
-        border = np.array(sorted(caps.border), dtype=np.int64)
-        is_border = _among(flat, border)  # binary search: no sort of the many stored hashes
-        is_keep = ~is_border & ~_among(flat, dropped)
+        # one binary search in the capped hashes (dropped and border: disjoint),
+        # no sort of the many stored ones
+        capped = np.array(sorted(caps.dropped | caps.border), dtype=np.int64)
+        at_cap = np.minimum(np.searchsorted(capped, flat), len(capped) - 1)
+        found = capped[at_cap] == flat
+        is_border = found & np.isin(capped, np.fromiter(
+            caps.border, dtype=np.int64, count=len(caps.border)))[at_cap]
+        is_keep = ~found
     else:
         is_border = np.zeros(len(flat), dtype=bool)
         is_keep = np.ones(len(flat), dtype=bool)
@@ -698,9 +702,10 @@ def _prefilter_pairs(
             has[codes] = True
         else:
             codes.sort()
-        pos = np.minimum(np.searchsorted(vocab, flat), nv - 1)
-        hit = which & (vocab[pos] == flat)  # stored hashes some new document has
-        vid, vown = pos[hit], owner[hit]
+        sel = np.flatnonzero(which)  # (few, for the border hashes)
+        pos = np.minimum(np.searchsorted(vocab, flat[sel]), nv - 1)
+        hit = vocab[pos] == flat[sel]  # stored hashes some new document has
+        vid, vown = pos[hit], owner[sel[hit]]
         cnt = np.bincount(vown, minlength=len(hashes))
         start = np.cumsum(cnt) - cnt
         take = cnt[at]

@@ -683,6 +683,16 @@ def _lh_final(h: Any, tail: Any, n: int) -> Any:
 
 
 @nb.njit(inline="always", cache=True)
+def _lh_push(h: Any, acc: Any, fill: Any, byte: Any) -> Any:
+    """Add one byte to a line hash being made: (hash, pending bytes, their bits)."""
+    acc |= u64(byte) << fill
+    fill += U8
+    if fill == u64(64):
+        return _lh_round(h, acc), u64(0), u64(0)
+    return h, acc, fill
+
+
+@nb.njit(inline="always", cache=True)
 def _line_hash(buf: Any, p: int, n: int) -> Any:
     """A 64-bit hash of ``buf[p:p + n]``: 8 bytes (little-endian) a round, then
     the last 0-7 bytes and the length (xxh64's rounds and avalanche)."""
@@ -776,21 +786,11 @@ def ascii_line_hashes(buf: Any, doc_ends: Any) -> Any:
                     in_word = False
                     continue
                 if space:
-                    acc |= u64(32) << fill
-                    fill += U8
+                    h, acc, fill = _lh_push(h, acc, fill, np.uint8(32))
                     m += 1
-                    if fill == u64(64):
-                        h = _lh_round(h, acc)
-                        acc = u64(0)
-                        fill = u64(0)
                     space = False
-                acc |= u64(lower[c]) << fill
-                fill += U8
+                h, acc, fill = _lh_push(h, acc, fill, lower[c])
                 m += 1
-                if fill == u64(64):
-                    h = _lh_round(h, acc)
-                    acc = u64(0)
-                    fill = u64(0)
                 if k == 3:
                     if not in_word:
                         nw += 1

@@ -189,6 +189,19 @@ def run(
     cols = prep.finish()
     release_freed_memory()  # the articles read, now prepared
     t_prep = time.perf_counter()
+    # From here on only this process's own objects are made (exact groups, LSH,
+    # verdicts, clusters, the result): no reference cycles, so the cyclic
+    # collector is paused (see forked.paused_gc).
+    with paused_gc():
+        return _cluster_prepared(prep, cols, config, params, skipped, (t0, t_learn, t_prep))
+
+
+def _cluster_prepared(
+    prep: Any, cols: Any, config: Config, params: LSHParams, skipped: list[Skipped],
+    times: tuple[float, float, float],
+) -> Clusters:
+    """Exact groups, LSH candidates, link and the result, for prepared documents."""
+    t0, t_learn, t_prep = times
     n = len(prep.ids)
     order = np.array(sorted(range(n), key=prep.ids.__getitem__), dtype=np.int64)
     ids = [prep.ids[g] for g in order.tolist()]
@@ -222,15 +235,14 @@ def run(
     # Candidates from three paths (copy LSH, passage samples, rewrite LSH),
     # verdicts (relation, template guard) and guarded clustering: score.link.
     try:
-        with paused_gc():  # (judging makes no reference cycles; see forked.paused_gc)
-            linked = link(
-                ids=ids, texts=texts, titles=titles, published=published, shingles=shingles,
-                n_words=n_words.tolist(), leaders=leaders, copy_pairs=pairs,
-                exact_edges=exact_edges, config=config,
-                sources=[prep.sources[g] for g in order.tolist()],
-                originals=None if prep.articles is None
-                else [prep.articles[g].full_text for g in order.tolist()],
-            )
+        linked = link(
+            ids=ids, texts=texts, titles=titles, published=published, shingles=shingles,
+            n_words=n_words.tolist(), leaders=leaders, copy_pairs=pairs,
+            exact_edges=exact_edges, config=config,
+            sources=[prep.sources[g] for g in order.tolist()],
+            originals=None if prep.articles is None
+            else [prep.articles[g].full_text for g in order.tolist()],
+        )
     finally:
         cols.close()
     t_link = time.perf_counter()

@@ -189,27 +189,35 @@ def content_term_arrays(
     look = of_chunk.__getitem__
     chain = itertools.chain.from_iterable
     vocab: dict[str, int] = {}
-    e_term: list[int] = []  # per entry: its term's id, weight, key flag
-    e_w: list[float] = []
-    e_k: list[bool] = []
+    # per entry: its term's id, weight, key flag (the entries made since the
+    # last batch are appended before each batch is reduced)
+    e_term = np.zeros(0, dtype=np.int64)
+    e_w = np.zeros(0, dtype=np.float64)
+    e_k = np.zeros(0, dtype=bool)
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def reduce(flat: list[int], counts: list[int]) -> None:
-        for name, weight, is_key in itertools.islice(of_chunk.entries, len(e_term), None):
-            e_term.append(vocab.setdefault(name, len(vocab)))
-            e_w.append(weight)
-            e_k.append(is_key)
+        nonlocal e_term, e_w, e_k
+        new = list(itertools.islice(of_chunk.entries, len(e_term), None))
+        if new:
+            e_term = np.concatenate([e_term, np.fromiter(
+                (vocab.setdefault(name, len(vocab)) for name, _w, _k in new),
+                dtype=np.int64, count=len(new))])
+            e_w = np.concatenate([e_w, np.fromiter((w for _t, w, _k in new), dtype=np.float64,
+                                                   count=len(new))])
+            e_k = np.concatenate([e_k, np.fromiter((k for _t, _w, k in new), dtype=bool,
+                                                   count=len(new))])
         e = np.asarray(flat, dtype=np.int64)
         doc = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-        term = np.asarray(e_term, dtype=np.int64)[e]
+        term = e_term[e]
         code = (doc << 32) | term
         order = np.argsort(code, kind="stable")
         code = code[order]
         starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]]) if len(code) else order
         first = order[starts]  # a term's first entry in its text (stable sort)
         if len(starts):
-            w = np.maximum.reduceat(np.asarray(e_w, dtype=np.float64)[e][order], starts)
-            k = np.logical_or.reduceat(np.asarray(e_k, dtype=bool)[e][order], starts)
+            w = np.maximum.reduceat(e_w[e][order], starts)
+            k = np.logical_or.reduceat(e_k[e][order], starts)
         else:
             w, k = np.zeros(0, dtype=np.float64), np.zeros(0, dtype=bool)
         back = np.argsort(first, kind="stable")  # first-seen order, text by text

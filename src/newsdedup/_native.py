@@ -167,17 +167,20 @@ def token_counts(texts: list[str]) -> np.ndarray:
 
 def token_counts_encoded(encoded: list[bytes]) -> np.ndarray:
     """:func:`token_counts` of texts already encoded (UTF-8, ``surrogatepass``)."""
-    ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
-    buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    buf, ends = _joined(encoded)
     return kernels()["token_counts"](buf, ends, word_table())  # type: ignore[no-any-return]
+
+
+def _joined(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Byte strings as one uint8 buffer and the end of each in it."""
+    ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8), ends
 
 
 def line_hashes(encoded: list[bytes]) -> np.ndarray:
     """uint64[len(encoded)]: the line hash of :func:`ascii_line_hashes` of each
     byte string (for lines normalised in Python)."""
-    ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
-    buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-    return kernels()["line_hash_spans"](buf, ends)  # type: ignore[no-any-return]
+    return kernels()["line_hash_spans"](*_joined(encoded))  # type: ignore[no-any-return]
 
 
 def ascii_line_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -185,9 +188,7 @@ def ascii_line_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndar
     normalised lines (``normalize`` of each line of ``str.splitlines``), in
     first-seen order, their ``\\w+`` token counts, and how many each text has;
     one compiled pass (the hash is :func:`line_hashes`'s, not xxh3)."""
-    encoded = [t.encode("ascii") for t in texts]
-    ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
-    buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    buf, ends = _joined([t.encode("ascii") for t in texts])
     return kernels()["ascii_line_hashes"](buf, ends)  # type: ignore[no-any-return]
 
 

@@ -15,8 +15,9 @@ import gc
 import multiprocessing as mp
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 S = TypeVar("S")
@@ -36,7 +37,8 @@ def fork_available() -> bool:
     )
 
 
-class paused_gc:  # noqa: N801 - used like a function: ``with paused_gc(): ...``
+@contextmanager
+def paused_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector inside a block (its state is restored after).
 
     The work of a block (a chunk to prepare, pairs to judge) allocates millions
@@ -47,14 +49,13 @@ class paused_gc:  # noqa: N801 - used like a function: ``with paused_gc(): ...``
     3.3-4.3 instead of 4.1-5.3 CPU-s). Cycles a block might still make are
     collected after it. ``NEWSDEDUP_GC=on`` leaves the collector running (to
     measure the difference)."""
-
-    def __enter__(self) -> None:
-        self.was = gc.isenabled()
-        if os.environ.get("NEWSDEDUP_GC") != "on":
-            gc.disable()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.was:
+    was = gc.isenabled()
+    if os.environ.get("NEWSDEDUP_GC") != "on":
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was:
             gc.enable()
 
 

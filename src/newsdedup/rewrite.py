@@ -346,12 +346,14 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def key_hash(term: str) -> int:
+    """The 32-bit hash (xxh32, seed 0) of one key term."""
+    return xxhash.xxh32_intdigest(term.encode("utf-8"))
+
+
 def key_hashes(keys: Iterable[str]) -> np.ndarray:
-    """Sorted unique 32-bit hashes (xxh32, seed 0) of key terms: the set to MinHash."""
-    arr = np.fromiter(
-        (xxhash.xxh32_intdigest(k.encode("utf-8")) for k in keys), dtype=np.uint32
-    )
-    return unique_sorted(arr)
+    """Sorted unique :func:`key_hash` values of key terms: the set to MinHash."""
+    return unique_sorted(np.fromiter(map(key_hash, keys), dtype=np.uint32))
 
 
 def rewrite_doc(

@@ -23,7 +23,6 @@ from datetime import datetime
 from typing import NamedTuple
 
 import numpy as np
-import xxhash
 
 from . import _native
 from ._arrays import unique_sorted
@@ -55,6 +54,7 @@ from .rewrite import (
     content_term_arrays,
     content_terms,
     figure_share,
+    key_hash,
     rewrite_doc,
     rewrite_score,
     stem,
@@ -936,12 +936,11 @@ class TermTable:
         wanted[rows] = True
         used = unique_sorted(vals[np.repeat(wanted, np.diff(offsets))])
         vocab = self.vocab
-        key_hash = np.zeros(len(vocab), dtype=np.uint32)
-        key_hash[used] = np.fromiter(
-            (xxhash.xxh32_intdigest(vocab[t].encode("utf-8")) for t in used.tolist()),
-            dtype=np.uint32, count=len(used))
-        return [unique_sorted(key_hash[vals[a:b]]) for a, b in zip(lo.tolist(), hi.tolist(),
-                                                                 strict=True)]
+        hash_of = np.zeros(len(vocab), dtype=np.uint32)
+        hash_of[used] = np.fromiter((key_hash(vocab[t]) for t in used.tolist()),
+                                    dtype=np.uint32, count=len(used))
+        return [unique_sorted(hash_of[vals[a:b]]) for a, b in zip(lo.tolist(), hi.tolist(),
+                                                                strict=True)]
 
     def document_frequencies(self) -> dict[str, int]:
         """Term -> how many rows have it (in the order the terms first appear)."""

@@ -1365,14 +1365,12 @@ class SQLiteStore(IndexStore):
                         return
         if not keep:
             return
-        lens = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs))
+        joined, starts, grp, lens = _row_layout(list(zip(groups, blobs, strict=True)))
         start = np.full(_ALL_GROUPS, -1, dtype=np.int64)
         length = np.zeros(_ALL_GROUPS, dtype=np.int64)
-        grp = np.array(groups, dtype=np.int64)
-        start[grp] = np.cumsum(lens) - lens
+        start[grp] = starts
         length[grp] = lens
-        blobs.append(bytes(8))  # an entry is read as 8 bytes (see _search_entries)
-        self._merged = (np.frombuffer(b"".join(blobs), dtype=np.uint8), start, length)
+        self._merged = (np.frombuffer(joined, dtype=np.uint8), start, length)
 
     def fingerprint(self) -> dict[str, Any] | None:
         row = self._con.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numba as nb
@@ -872,4 +873,68 @@ def ef_decode(raw: Any, n: int, low_bits: int) -> Any:
             else:
                 h += 1
         q += 1
+    return out
+
+@jit
+def passage_pairs(dd: Any, all_pos: Any, all_end: Any, n_samp: Any, lo: int, hi: int,
+                  min_shared: int, min_share: float) -> Any:
+    """The passage candidates (a, b), a < b, sorted, whose first document ``a``
+    is in [lo, hi): documents ``a`` and ``b`` of one sample group (``dd[p]`` and
+    ``dd[q]`` for a position ``p`` of ``all_pos`` and ``p < q < all_end``)
+    sharing at least ``min(max(min_shared, ceil(min_share * small)), small)``
+    groups, ``small`` the smaller of their sample counts ``n_samp``: what
+    :func:`newsdedup.score._passage_range` finds by sorting every pair code,
+    counted here per first document in a dense array instead."""
+    n = n_samp.shape[0]
+    # the positions of each first document in [lo, hi), grouped by document
+    per = np.zeros(hi - lo + 1, dtype=np.int64)
+    for k in range(all_pos.shape[0]):
+        a = dd[all_pos[k]]
+        if lo <= a < hi:
+            per[a - lo + 1] += 1
+    for k in range(1, per.shape[0]):
+        per[k] += per[k - 1]
+    fill = per[:-1].copy()
+    mine = np.empty(per[-1], dtype=np.int64)
+    ends = np.empty(per[-1], dtype=np.int64)
+    for k in range(all_pos.shape[0]):
+        p = all_pos[k]
+        a = dd[p]
+        if lo <= a < hi:
+            mine[fill[a - lo]] = p
+            ends[fill[a - lo]] = all_end[k]
+            fill[a - lo] += 1
+    count = np.zeros(n, dtype=np.int32)
+    touched = np.empty(n, dtype=np.int64)
+    out_a = np.empty(16, dtype=np.int64)
+    out_b = np.empty(16, dtype=np.int64)
+    m = 0
+    for a in range(lo, hi):
+        t = 0
+        for k in range(per[a - lo], per[a - lo + 1]):
+            for q in range(mine[k] + 1, ends[k]):
+                b = dd[q]
+                if count[b] == 0:
+                    touched[t] = b
+                    t += 1
+                count[b] += 1
+        if t == 0:
+            continue
+        bs = np.sort(touched[:t])
+        for x in range(t):
+            b = bs[x]
+            c = count[b]
+            count[b] = 0
+            small = min(n_samp[a], n_samp[b])
+            need = min(max(float(min_shared), math.ceil(min_share * small)), float(small))
+            if c >= need:
+                if m == out_a.shape[0]:
+                    out_a = np.concatenate((out_a, np.empty(m, dtype=np.int64)))
+                    out_b = np.concatenate((out_b, np.empty(m, dtype=np.int64)))
+                out_a[m] = a
+                out_b[m] = b
+                m += 1
+    out = np.empty((m, 2), dtype=np.int64)
+    out[:, 0] = out_a[:m]
+    out[:, 1] = out_b[:m]
     return out

@@ -14,6 +14,9 @@ plain Python/numpy path computes (tests/test_fastpath.py):
   values per document and computes the datasketch ``affine32`` MinHash of them.
 * ``intersections`` counts common values of two sorted unique arrays, for
   many pairs at once; ``intersection_size`` for one pair (the judge's overlap).
+* ``passage_pairs`` counts the sample groups each pair of documents shares,
+  one first document at a time in a dense array (the passage candidates of
+  :func:`newsdedup.score.passage_candidates`, without sorting every pair code).
 
 Importing this module never imports numba; the kernels compile on first use
 (``cache=True``: later processes load them from numba's cache).
@@ -211,6 +214,7 @@ def kernels() -> dict[str, Any]:
             ascii_line_hashes=_kernels.ascii_line_hashes,
             ef_encode=_kernels.ef_encode,
             ef_decode=_kernels.ef_decode,
+            passage_pairs=_kernels.passage_pairs,
         )
     return _KERNELS
 
@@ -235,4 +239,6 @@ def warm() -> None:
     one = np.ones(1, dtype=np.int64)
     k["group_entries"](np.zeros(9, dtype=np.uint8), one - 1, one, one, one > 0, one, 1)
     k["ef_decode"](k["ef_encode"](np.ones(1, dtype=np.uint32), 32), 1, 32)
+    two = np.array([0, 1], dtype=np.int64)
+    k["passage_pairs"](two, two[:1], two[1:] + 1, two + 1, 0, 2, 2, 0.5)
 

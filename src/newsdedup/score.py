@@ -643,6 +643,9 @@ class _PassageState(NamedTuple):
 def _passage_range(st: _PassageState, bounds: tuple[int, int]) -> np.ndarray:
     """The passage candidates whose first document is in ``bounds`` [lo, hi)."""
     lo, hi = bounds
+    if _native.available():  # counted per first document, without sorting pair codes
+        return _native.kernels()["passage_pairs"](  # type: ignore[no-any-return]
+            st.dd, st.all_pos, st.all_end, st.n_samp, lo, hi, st.min_shared, st.min_share)
     whole = lo == 0 and hi == st.n
     sel = slice(None) if whole else (st.first_doc >= lo) & (st.first_doc < hi)
     pos, end = st.all_pos[sel], st.all_end[sel]

@@ -2,6 +2,7 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -193,3 +194,24 @@ def test_progress_bar_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     assert "shingling" in err and "doc" in err
     newsdedup.cluster(UNRELATED)  # small input: no bar by default
     assert capsys.readouterr().err == ""
+
+
+def test_spooled_texts_read_back_with_recent_cache(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsdedup import chunks
+
+    monkeypatch.setattr(chunks, "SPOOL_RECENT", 3)
+    parts = []
+    texts = [f"text {i} é\n" * (i % 7 + 1) for i in range(20)]
+    for k, block in enumerate((texts[:12], texts[12:])):
+        enc = [t.encode("utf-8") for t in block]
+        offsets = np.zeros(len(enc) + 1, dtype=np.int64)
+        np.cumsum([len(e) for e in enc], out=offsets[1:])
+        path = tmp_path / f"part{k}"
+        path.write_bytes(b"".join(enc))
+        parts.append((str(path), offsets))
+    spooled = chunks.SpooledTexts(str(tmp_path), parts)
+    order = [0, 1, 0, 13, 2, 19, 0, 5, 5, 12, 11, 1, 19]
+    assert [spooled[g] for g in order] == [texts[g] for g in order]
+    assert len(spooled._recent) == 3  # bounded
+    spooled.close()

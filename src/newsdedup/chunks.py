@@ -199,8 +199,14 @@ def _prepare_chunk(
     )
 
 
+#: :class:`SpooledTexts` keeps this many texts read last (the judge reads a
+#: document's text for its verdict, its guard and its facts, one after another).
+SPOOL_RECENT = 256
+
+
 class SpooledTexts:
-    """Cleaned texts kept on disk, read back on access (a read-only sequence)."""
+    """Cleaned texts kept on disk, read back on access (a read-only sequence;
+    the :data:`SPOOL_RECENT` texts read last are kept in memory)."""
 
     def __init__(self, directory: str, parts: Sequence[tuple[str, np.ndarray]]):
         self.directory = directory
@@ -210,11 +216,20 @@ class SpooledTexts:
         self._starts = np.zeros(len(sizes) + 1, dtype=np.int64)
         np.cumsum(sizes, out=self._starts[1:])
         self._fds: dict[int, int] = {}
+        self._recent: dict[int, str] = {}
 
     def __len__(self) -> int:
         return int(self._starts[-1])
 
     def __getitem__(self, g: int) -> str:
+        text = self._recent.get(g)
+        if text is None:
+            text = self._recent[g] = self._read(g)
+            if len(self._recent) > SPOOL_RECENT:
+                del self._recent[next(iter(self._recent))]  # the oldest
+        return text
+
+    def _read(self, g: int) -> str:
         k = int(np.searchsorted(self._starts, g, side="right")) - 1
         local = g - int(self._starts[k])
         fd = self._fds.get(k)

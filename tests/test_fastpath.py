@@ -371,3 +371,26 @@ def test_prepare_stream_with_a_size_equals_without(monkeypatch: pytest.MonkeyPat
     finally:
         a.close()
         b.close()
+
+
+@native
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60)
+       | st.text(alphabet="AbCdé É ǅǆǄ ΣΊσ ﬁ Ⅻⅻ İ_1'\u2019-", max_size=40))
+def test_name_share_compiled_equals_regex(text: str) -> None:
+    from newsdedup.score import name_share, name_share_reference
+
+    assert name_share(text) == name_share_reference(text)
+
+
+@native
+def test_name_table_filled_in_on_demand() -> None:
+    from newsdedup.score import name_share, name_share_reference
+
+    # a text whose highest code point is in the last plane fills the table to its end
+    text = "Zoë Ab CD \U0010fffd Ǆx ǅx \U0001d400\U0001d41a Résumé"
+    assert name_share(text) == name_share_reference(text) == 5 / 7  # CD and ǅx are not
+    assert _native._NAME_UPTO[0] == 0x110000
+    table = _native.name_table()
+    everything = "".join(map(chr, range(0x1D400, 0x1D800)))  # mathematical letters
+    assert [bool(table[ord(c)] & 2) for c in everything] == [c.isupper() for c in everything]

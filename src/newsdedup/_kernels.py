@@ -938,3 +938,32 @@ def passage_pairs(dd: Any, all_pos: Any, all_end: Any, n_samp: Any, lo: int, hi:
     out[:, 0] = out_a[:m]
     out[:, 1] = out_b[:m]
     return out
+
+@jit
+def name_counts(cps: Any, starts: Any, ends: Any, table: Any) -> Any:
+    """Per text (code points ``cps[starts[d]:ends[d]]``): its words (runs of
+    code points with bit 1 of ``table``: ``[^\\W\\d_]``) and how many of them
+    are capitalised (the first has bit 2: ``str.isupper``; some code point has
+    bit 4: lower or title case, so the word is not all capitals)."""
+    out = np.zeros((starts.shape[0], 2), dtype=np.int64)
+    for d in range(starts.shape[0]):
+        p, e = starts[d], ends[d]
+        words = 0
+        caps = 0
+        while p < e:
+            t = table[cps[p]]
+            if not t & 1:
+                p += 1
+                continue
+            upper = t & 2
+            mixed = False
+            while p < e and table[cps[p]] & 1:
+                if table[cps[p]] & 4:
+                    mixed = True
+                p += 1
+            words += 1
+            if upper and mixed:
+                caps += 1
+        out[d, 0] = words
+        out[d, 1] = caps
+    return out

@@ -147,6 +147,52 @@ def stop_codes(stopwords: frozenset[str]) -> np.ndarray:
     return hit[1]
 
 
+_NAME_TABLE = np.zeros(0x110000, dtype=np.uint8)
+_NAME_UPTO = [0]  # code points below this are filled in
+_NAME_STEP = 4096
+
+
+def name_table(upto: int = 0x110000) -> np.ndarray:
+    """uint8[0x110000] for :func:`name_counts`, filled in for the code points
+    below ``upto`` at least (on demand, 4,096 at a time: most texts need only
+    the first few thousand): bit 1 where the code point is a letter for ``re``
+    (``[^\\W\\d_]``), bit 2 where ``str.isupper`` is true of it, bit 4 where it
+    is lower or title case (``("A" + c).isupper()`` is false: a word holding
+    it is not all capitals)."""
+    lo = _NAME_UPTO[0]
+    if upto > lo:
+        hi = min(0x110000, -(-upto // _NAME_STEP) * _NAME_STEP)
+        block = "".join(map(chr, range(lo, hi)))
+        part = np.zeros(hi - lo, dtype=np.uint8)
+        for m in re.finditer(r"[^\W\d_]+", block):
+            part[m.start() : m.end()] = 1
+        part[np.fromiter(map(str.isupper, block), dtype=bool, count=hi - lo)] |= 2
+        part[~np.fromiter(map(str.isupper, map("A".__add__, block)), dtype=bool,
+                          count=hi - lo)] |= 4
+        _NAME_TABLE[lo:hi] = part
+        _NAME_UPTO[0] = hi
+    return _NAME_TABLE
+
+
+def name_counts(texts: list[str]) -> np.ndarray:
+    """int64[len(texts), 2]: per text, its words (``re.findall(r"[^\\W\\d_]+")``)
+    and how many of them start with a capital and are not all capitals (``w[0].isupper()
+    and not w.isupper()``)."""
+    top = max((ord(max(t)) for t in texts if t), default=0)
+    return kernels()["name_counts"](  # type: ignore[no-any-return]
+        *_code_points(texts), name_table(top + 1))
+
+
+def _code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Texts as one uint32 array of code points (joined by line feeds), and
+    where each starts and ends in it."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    starts = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum(lengths[:-1] + 1, out=starts[1:])
+    cps = np.frombuffer("\n".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return cps, starts, starts + lengths
+
+
 def line_counts(texts: list[str], stopwords: frozenset[str] = frozenset()) -> np.ndarray:
     """int64[len(texts), 18]: per text, the number of matches of strip's
     ``_ALPHA_WORD``, ``_CAP_WORD``, ``_UPPER_WORD``, ``_DIGIT`` and ``_SEPS``
@@ -154,12 +200,8 @@ def line_counts(texts: list[str], stopwords: frozenset[str] = frozenset()) -> np
     number, and how many of them are in ``stopwords`` once lower-cased
     (columns 0-7); then what strip's features read off a line (columns 8-17,
     see :func:`newsdedup._kernels.line_flags`)."""
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    starts = np.zeros(len(texts), dtype=np.int64)
-    np.cumsum(lengths[:-1] + 1, out=starts[1:])
-    cps = np.frombuffer("\n".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     return kernels()["line_features"](  # type: ignore[no-any-return]
-        cps, starts, starts + lengths, char_table(), lower_letter_table(), stop_codes(stopwords)
+        *_code_points(texts), char_table(), lower_letter_table(), stop_codes(stopwords)
     )
 
 
@@ -215,6 +257,7 @@ def kernels() -> dict[str, Any]:
             ef_encode=_kernels.ef_encode,
             ef_decode=_kernels.ef_decode,
             passage_pairs=_kernels.passage_pairs,
+            name_counts=_kernels.name_counts,
         )
     return _KERNELS
 
@@ -241,4 +284,5 @@ def warm() -> None:
     k["ef_decode"](k["ef_encode"](np.ones(1, dtype=np.uint32), 32), 1, 32)
     two = np.array([0, 1], dtype=np.int64)
     k["passage_pairs"](two, two[:1], two[1:] + 1, two + 1, 0, 2, 2, 0.5)
+    name_counts(["Ab CD e"])
 

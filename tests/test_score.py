@@ -308,3 +308,21 @@ def test_pair_blocks_keep_a_documents_pairs_together() -> None:
     load = np.bincount(block[pairs[:, 0]], minlength=2) + np.bincount(block[exact[:, 0]],
                                                                       minlength=2)
     assert load.min() > 0.4 * load.sum()
+
+
+def test_passage_candidates_on_csr_rows_equal_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(11)
+    arrays = [np.unique(rng.integers(0, 2500, size=int(rng.integers(0, 70))).astype(np.uint32))
+              for _ in range(250)]
+    offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+    np.cumsum([len(a) for a in arrays], out=offsets[1:])
+    values = np.concatenate(arrays)
+    rows = rng.permutation(len(arrays))[:200]  # some documents, in another order
+    view = score_module.ShingleRows(values, offsets, rows)
+    assert len(view) == 200 and np.array_equal(view[3], arrays[rows[3]])
+    assert [len(a) for a in view[5:9]] == [len(arrays[r]) for r in rows[5:9]]
+    want = passage_candidates_reference([arrays[r] for r in rows], sample=4, max_df=30)
+    assert len(want) > 0
+    for compiled in sorted({_native.available(), False}):
+        monkeypatch.setattr(_native, "available", lambda c=compiled: c)
+        assert np.array_equal(passage_candidates(view, sample=4, max_df=30), want), compiled

@@ -967,3 +967,65 @@ def name_counts(cps: Any, starts: Any, ends: Any, table: Any) -> Any:
         out[d, 0] = words
         out[d, 1] = caps
     return out
+
+@jit
+def passage_samples(values: Any, offsets: Any, rows: Any, mod: int) -> Any:
+    """The sampled shingles (value % ``mod`` == 0) of documents ``k`` = 0, 1, ...
+    (CSR row ``rows[k]`` of ``values``/``offsets``), as ``value << 32 | k``
+    keys in document order, and how many each document has."""
+    n = rows.shape[0]
+    per = np.zeros(n, dtype=np.int64)
+    m = np.uint32(mod)
+    for k in range(n):
+        c = 0
+        for p in range(offsets[rows[k]], offsets[rows[k] + 1]):
+            if values[p] % m == 0:
+                c += 1
+        per[k] = c
+    keys = np.empty(per.sum(), dtype=np.uint64)
+    at = 0
+    for k in range(n):
+        for p in range(offsets[rows[k]], offsets[rows[k] + 1]):
+            v = values[p]
+            if v % m == 0:
+                keys[at] = (u64(v) << U32) | u64(k)
+                at += 1
+    return keys, per
+
+
+@jit
+def passage_groups(keys: Any, max_df: int, n: int) -> Any:
+    """From sorted ``value << 32 | document`` keys: the document of each key,
+    the positions in runs of one value of 2..``max_df`` keys with the end of
+    their run, and per document the pairs its positions start (each pairs
+    with the later positions of its run)."""
+    size = keys.shape[0]
+    dd = np.empty(size, dtype=np.int64)
+    for p in range(size):
+        dd[p] = np.int64(keys[p] & M32)
+    count = 0
+    p = 0
+    while p < size:
+        q = p + 1
+        while q < size and (keys[q] >> U32) == (keys[p] >> U32):
+            q += 1
+        if 2 <= q - p <= max_df:
+            count += q - p
+        p = q
+    all_pos = np.empty(count, dtype=np.int64)
+    all_end = np.empty(count, dtype=np.int64)
+    per_doc = np.zeros(n, dtype=np.int64)
+    at = 0
+    p = 0
+    while p < size:
+        q = p + 1
+        while q < size and (keys[q] >> U32) == (keys[p] >> U32):
+            q += 1
+        if 2 <= q - p <= max_df:
+            for x in range(p, q):
+                all_pos[at] = x
+                all_end[at] = q
+                per_doc[dd[x]] += q - x - 1
+                at += 1
+        p = q
+    return dd, all_pos, all_end, per_doc

@@ -14,7 +14,9 @@ plain Python/numpy path computes (tests/test_fastpath.py):
   values per document and computes the datasketch ``affine32`` MinHash of them.
 * ``intersections`` counts common values of two sorted unique arrays, for
   many pairs at once; ``intersection_size`` for one pair (the judge's overlap).
-* ``passage_pairs`` counts the sample groups each pair of documents shares,
+* ``passage_samples`` and ``passage_groups`` pick the sampled shingles of
+  many documents and find the groups of documents sharing one, and
+  ``passage_pairs`` counts the sample groups each pair of documents shares,
   one first document at a time in a dense array (the passage candidates of
   :func:`newsdedup.score.passage_candidates`, without sorting every pair code).
 
@@ -257,6 +259,8 @@ def kernels() -> dict[str, Any]:
             ef_encode=_kernels.ef_encode,
             ef_decode=_kernels.ef_decode,
             passage_pairs=_kernels.passage_pairs,
+            passage_samples=_kernels.passage_samples,
+            passage_groups=_kernels.passage_groups,
             name_counts=_kernels.name_counts,
         )
     return _KERNELS
@@ -283,6 +287,8 @@ def warm() -> None:
     k["group_entries"](np.zeros(9, dtype=np.uint8), one - 1, one, one, one > 0, one, 1)
     k["ef_decode"](k["ef_encode"](np.ones(1, dtype=np.uint32), 32), 1, 32)
     two = np.array([0, 1], dtype=np.int64)
+    keys, _per = k["passage_samples"](np.array([8, 8], dtype=np.uint32), two, two[:1], 8)
+    k["passage_groups"](np.sort(keys), 50, 1)
     k["passage_pairs"](two, two[:1], two[1:] + 1, two + 1, 0, 2, 2, 0.5)
     name_counts(["Ab CD e"])
 

@@ -252,6 +252,16 @@ class Permuted(Sequence[Any]):
         self._base = base
         self._order = order
 
+    @property
+    def base(self) -> Any:
+        """The sequence in input order."""
+        return self._base
+
+    @property
+    def order(self) -> np.ndarray:
+        """``order[i]``: the input position of the i-th element."""
+        return self._order
+
     def __len__(self) -> int:
         return len(self._order)
 

@@ -20,13 +20,13 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from . import _native
 from ._arrays import unique_sorted
-from .chunks import worker_count
+from .chunks import Permuted, worker_count
 from .cluster import UnionFind, components
 from .config import Config
 from .entities import (
@@ -60,7 +60,7 @@ from .rewrite import (
     stem,
     weighted_jaccard,
 )
-from .shingle import Shingler, tokenize
+from .shingle import ShingleBatch, Shingler, tokenize
 from .sign import SignatureSpec, Signer
 from .types import Match, Relation
 
@@ -560,6 +560,80 @@ def passage_candidates(
     than ``max_df`` documents (templates) are
     ignored. Returns an (m, 2) int64 array of index pairs (i < j), sorted.
     """
+    n = len(shingle_arrays)
+    if _native.available():
+        grouped = _sample_groups_compiled(shingle_arrays, sample, max_df)
+    else:
+        grouped = _sample_groups(shingle_arrays, sample, max_df)
+    if grouped is None:
+        return np.zeros((0, 2), dtype=np.int64)
+    dd, all_pos, all_end, n_samp, per_doc = grouped
+    del grouped  # (the forked workers below need the documents and groups only)
+    # The pairs are generated and counted for one range of first documents at a
+    # time when there are more than _PAIR_BLOCK of them (a pair's codes, and so
+    # its count, fall in one range), so memory holds about _PAIR_BLOCK codes.
+    # Ranges of about equal numbers of codes; from PASSAGE_PARALLEL_MIN_CODES
+    # codes, forked workers take ranges of _PAIR_BLOCK / (2 workers) codes each
+    # (each worker also copies its range's positions: together they hold less
+    # than one process did). Ranges are concatenated in order: the result does
+    # not depend on the split.
+    first_doc = dd[all_pos]
+    total = int(per_doc.sum())
+    workers = worker_count() if total >= PASSAGE_PARALLEL_MIN_CODES else 1
+    block = max(1, _PAIR_BLOCK // (2 * workers) if workers > 1 else _PAIR_BLOCK)
+    ranges = min(n, max(1, -(-total // block), 2 * workers if workers > 1 else 1))
+    if ranges > 1:
+        cum = np.cumsum(per_doc)
+        cuts = np.searchsorted(cum, total * np.arange(1, ranges) / ranges, side="right")
+        doc_bounds = np.unique(np.r_[0, cuts, n]).astype(np.int64).tolist()
+    else:
+        doc_bounds = [0, n]
+    del per_doc
+    state = _PassageState(dd, all_pos, all_end, first_doc, n, n_samp, min_shared, min_share)
+    found = fork_map(_passage_range, state,
+                     list(zip(doc_bounds[:-1], doc_bounds[1:], strict=True)), workers)
+    found = [f for f in found if len(f)]
+    return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
+
+
+class ShingleRows(Sequence[np.ndarray]):
+    """Rows ``rows`` of a CSR array of shingle sets (``values``, ``offsets``) as
+    a sequence of arrays: what :func:`passage_candidates` reads without a
+    Python list of a million array views."""
+
+    def __init__(self, values: np.ndarray, offsets: np.ndarray, rows: np.ndarray):
+        self.values, self.offsets, self.rows = values, offsets, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, k: Any) -> Any:
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        r = int(self.rows[k])
+        return self.values[self.offsets[r] : self.offsets[r + 1]]
+
+
+def _lead_shingles(shingles: Sequence[np.ndarray], leaders: np.ndarray) -> Sequence[np.ndarray]:
+    """The shingle sets of ``leaders``: rows of the batch's CSR array when
+    ``shingles`` is one (in id order), else a list."""
+    if isinstance(shingles, Permuted) and isinstance(shingles.base, ShingleBatch):
+        return ShingleRows(shingles.base.values, shingles.base.offsets,
+                           shingles.order[leaders].astype(np.int64))
+    return [shingles[i] for i in leaders]
+
+
+_Groups = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _sample_groups(
+    shingle_arrays: Sequence[np.ndarray], sample: int, max_df: int
+) -> _Groups | None:
+    """The sampled shingles of every document grouped by value (numpy): the
+    document of each sample in (value, document) order, the positions in
+    groups of 2..``max_df`` documents and the end of their group, the samples
+    per document, and the pairs each document's positions start; None
+    without samples."""
     mod = np.uint32(sample)
     n = len(shingle_arrays)
     hs_l, docs_l = [], []
@@ -574,7 +648,7 @@ def passage_candidates(
         docs_l.append(np.repeat(np.arange(lo, lo + len(part), dtype=np.int64), sizes)[keep])
     hs = np.concatenate(hs_l) if hs_l else np.zeros(0, dtype=np.uint32)
     if not len(hs):
-        return np.zeros((0, 2), dtype=np.int64)
+        return None
     dd = np.concatenate(docs_l)
     del hs_l, docs_l
     n_samp = np.bincount(dd, minlength=n)
@@ -598,7 +672,7 @@ def passage_candidates(
         del order
     starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
     lens = np.diff(np.r_[starts, len(hs)])
-    del hs  # (the forked workers below need the documents and groups only)
+    del hs
     # every pair of a group (2..max_df documents sharing a sample), by distance
     # inside the group: position p pairs with p + gap while p + gap < its group's end
     group_len = np.repeat(lens, lens)
@@ -607,33 +681,34 @@ def passage_candidates(
     all_pos = np.flatnonzero(in_group)
     all_end = np.repeat(starts + lens, lens)[in_group]
     del in_group, starts, lens
-    # The pairs are generated and counted for one range of first documents at a
-    # time when there are more than _PAIR_BLOCK of them (a pair's codes, and so
-    # its count, fall in one range), so memory holds about _PAIR_BLOCK codes.
-    # Ranges of about equal numbers of codes; from PASSAGE_PARALLEL_MIN_CODES
-    # codes, forked workers take ranges of _PAIR_BLOCK / (2 workers) codes each
-    # (each worker also copies its range's positions: together they hold less
-    # than one process did). Ranges are concatenated in order: the result does
-    # not depend on the split.
-    first_doc = dd[all_pos]
     # pairs made from each position, per first document
-    per_doc = np.bincount(first_doc, weights=all_end - all_pos - 1, minlength=n)
-    total = int(per_doc.sum())
-    workers = worker_count() if total >= PASSAGE_PARALLEL_MIN_CODES else 1
-    block = max(1, _PAIR_BLOCK // (2 * workers) if workers > 1 else _PAIR_BLOCK)
-    ranges = min(n, max(1, -(-total // block), 2 * workers if workers > 1 else 1))
-    if ranges > 1:
-        cum = np.cumsum(per_doc)
-        cuts = np.searchsorted(cum, total * np.arange(1, ranges) / ranges, side="right")
-        doc_bounds = np.unique(np.r_[0, cuts, n]).astype(np.int64).tolist()
+    per_doc = np.bincount(dd[all_pos], weights=all_end - all_pos - 1, minlength=n)
+    return dd, all_pos, all_end, n_samp, per_doc.astype(np.int64)
+
+
+def _sample_groups_compiled(
+    shingle_arrays: Sequence[np.ndarray], sample: int, max_df: int
+) -> _Groups | None:
+    """:func:`_sample_groups` in compiled passes (the keys sorted by numpy), on
+    the CSR arrays themselves when ``shingle_arrays`` is a :class:`ShingleRows`."""
+    if isinstance(shingle_arrays, ShingleRows):
+        values, offsets, rows = shingle_arrays.values, shingle_arrays.offsets, shingle_arrays.rows
     else:
-        doc_bounds = [0, n]
-    del per_doc
-    state = _PassageState(dd, all_pos, all_end, first_doc, n, n_samp, min_shared, min_share)
-    found = fork_map(_passage_range, state,
-                     list(zip(doc_bounds[:-1], doc_bounds[1:], strict=True)), workers)
-    found = [f for f in found if len(f)]
-    return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
+        n = len(shingle_arrays)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, shingle_arrays), dtype=np.int64, count=n), out=offsets[1:])
+        values = (np.concatenate(shingle_arrays).astype(np.uint32, copy=False) if n
+                  else np.zeros(0, dtype=np.uint32))
+        rows = np.arange(n, dtype=np.int64)
+    if len(rows) >= 2**32:  # pragma: no cover - more documents than 32 bits count
+        return _sample_groups(shingle_arrays, sample, max_df)
+    kernels = _native.kernels()
+    keys, n_samp = kernels["passage_samples"](values, offsets, rows.astype(np.int64), sample)
+    if not len(keys):
+        return None
+    keys.sort()
+    dd, all_pos, all_end, per_doc = kernels["passage_groups"](keys, max_df, len(rows))
+    return dd, all_pos, all_end, n_samp, per_doc
 
 
 class _PassageState(NamedTuple):
@@ -1098,7 +1173,7 @@ def link(
     caps = None
     paths = [leaders[copy_pairs] if len(copy_pairs) else np.zeros((0, 2), dtype=np.int64)]
     rewrite_only = np.zeros((0, 2), dtype=np.int64)
-    lead_sh = [shingles[i] for i in leaders]
+    lead_sh = _lead_shingles(shingles, leaders)
     passage = passage_candidates(lead_sh, sample=config.passage_sample,
                                  max_df=config.max_bucket)
     if len(passage):

@@ -594,3 +594,75 @@ def test_the_merged_level_in_memory_answers_as_the_file_does(
     finally:
         store.close()
         plain_reader.close()
+
+
+@pytest.mark.parametrize("cap", [256 << 20, 12_000])
+def test_a_merge_keeps_the_merged_level_in_memory_as_the_file_holds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap: int
+) -> None:
+    """A connection that keeps the merged rows in memory merges from them and
+    keeps the merged level after the merge without reading the file again:
+    byte for byte the rows the file then holds, which are those a connection
+    merging from the file writes. Once they grow beyond ``cap`` it keeps none."""
+    import numpy as np
+
+    from newsdedup import store as st
+    from newsdedup.store import PASSAGE_TAG, REWRITE_TAG, StoredDoc
+
+    monkeypatch.setattr(st, "_MERGE_MIN", 2_000)
+    monkeypatch.setattr(st, "_MERGED_MAX", cap)
+    rng = np.random.default_rng(11)
+    plain = rng.integers(0, 2**63, 4_000, dtype=np.int64).astype(np.uint64)
+    tags = np.array([PASSAGE_TAG, REWRITE_TAG], dtype=np.uint64)[rng.integers(0, 2, 2_000)]
+    tagged = (tags << np.uint64(48)) | (rng.integers(0, 2**32, 2_000).astype(np.uint64)
+                                        << np.uint64(16))
+    pool = np.concatenate([plain, tagged])
+    kept, plain_store = SQLiteStore(tmp_path / "kept.db"), SQLiteStore(tmp_path / "plain.db")
+    plain_store._bits_off = True  # merges from the file, keeps nothing
+
+    def doc(seq: int) -> StoredDoc:
+        return StoredDoc(seq=seq, id=f"d{seq}", published=None, source=None, n_words=1,
+                         exact=seq, cluster=0, rep=None, shingles=np.array([seq], np.uint32))
+
+    def rows(store: SQLiteStore) -> list[tuple[int, bytes]]:
+        return store._con.execute("SELECT grp, entries FROM bands ORDER BY grp").fetchall()
+
+    loads = []
+    real_load = SQLiteStore._load_merged
+
+    def load(self: SQLiteStore, building: bool = False) -> None:
+        loads.append(building)
+        real_load(self, building)
+
+    monkeypatch.setattr(SQLiteStore, "_load_merged", load)
+    merges = 0
+    try:
+        for batch in range(14):
+            keys = [np.unique(rng.choice(pool, 25)) for _ in range(60)]
+            docs = [doc(batch * 60 + i + 1) for i in range(60)]
+            for store in (kept, plain_store):
+                before = store._counter("main_rows")
+                with store.transaction():
+                    store.insert(docs, keys)
+                    probe = rng.choice(pool, 400)
+                    assert store.buckets(probe, 1000) is not None
+                merged = store._counter("main_rows") != before
+            merges += merged
+            assert rows(kept) == rows(plain_store)
+            if kept._merged is not None:
+                want = st._merged_level(rows(kept))
+                for have, should in zip(kept._merged, want, strict=True):
+                    assert np.array_equal(have, should)
+        assert merges >= 3
+        probe = np.concatenate([rng.choice(pool, 800), rng.integers(0, 2**63, 50).astype(
+            np.uint64)])
+        assert kept.buckets(probe, 1000) == plain_store.buckets(probe, 1000)
+        if cap > 12_000:
+            assert kept._merged is not None and len(kept._merged[0]) > 12_000
+            assert loads == [True]  # read once, when the bitmap was built
+        else:
+            assert kept._merged is None and kept._merged_off
+        assert kept.integrity() == [] and plain_store.integrity() == []
+    finally:
+        kept.close()
+        plain_store.close()

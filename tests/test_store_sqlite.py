@@ -666,3 +666,41 @@ def test_a_merge_keeps_the_merged_level_in_memory_as_the_file_holds_it(
     finally:
         kept.close()
         plain_store.close()
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_packed_group_rows_are_the_entries_byte_by_byte(seed: int) -> None:
+    """_pack_groups' rows, against a packer that writes each entry on its own:
+    per group (in order) the seq width byte, then per entry in group order
+    ``suffix << bits | seq`` in its whole bytes, little-endian."""
+    import numpy as np
+
+    from newsdedup import store as st
+    from newsdedup.store import PASSAGE_TAG, REWRITE_TAG
+
+    rng = np.random.default_rng(seed)
+    plain = rng.integers(0, 2**63, 3_000, dtype=np.int64).astype(np.uint64)
+    tags = np.array([PASSAGE_TAG, REWRITE_TAG], dtype=np.uint64)[rng.integers(0, 2, 1_000)]
+    tagged = (tags << np.uint64(48)) | (rng.integers(0, 2**32, 1_000).astype(np.uint64)
+                                        << np.uint64(16))
+    for top in (5, 300, 70_000, 2**30):
+        pick = rng.integers(0, 4_000, 2_500)
+        keys = st._short_keys(np.concatenate([plain, tagged])[pick])
+        seqs = rng.integers(1, top + 1, len(keys)).astype(np.int64)
+        order = np.lexsort((seqs, keys))
+        keys, seqs = keys[order], seqs[order]
+        keep = np.r_[True, (keys[1:] != keys[:-1]) | (seqs[1:] != seqs[:-1])]
+        keys, seqs = keys[keep], seqs[keep]
+        rows = st._pack_groups(keys, seqs)
+        bits = max(1, int(seqs.max()).bit_length())
+        gk, gq = st._by_group(keys, seqs)
+        want: dict[int, bytearray] = {}
+        for q, g, tag, suffix in zip(gq.tolist(), st._group_of(gk).tolist(),
+                                     (st._tag_kind(gk) > 0).tolist(),
+                                     st._suffix_of(gk).tolist(), strict=True):
+            sbits = st._TAG_SUFFIX_BITS if tag else st._PLAIN_SUFFIX_BITS
+            row = want.setdefault(g, bytearray([bits]))
+            row += ((suffix << bits) | q).to_bytes((sbits + bits + 7) // 8, "little")
+        assert rows == [(g, bytes(b)) for g, b in sorted(want.items())]
+        back_k, back_q = st._unpack_groups(rows)
+        assert back_k.tolist() == keys.tolist() and back_q.tolist() == seqs.tolist()

@@ -954,20 +954,26 @@ def _pack_groups(keys: np.ndarray, seqs: np.ndarray) -> list[tuple[int, bytes]]:
     groups = _group_of(keys)
     ends = np.cumsum(size)
     begins = ends - size
-    buf = bytearray(int(ends[-1]) if n else 0)
-    raw = np.frombuffer(buf, dtype=np.uint8)
+    raw = np.zeros(int(ends[-1]), dtype=np.uint8)
     rec = value.astype("<u8").view(np.uint8).reshape(n, 8)
     for width in np.unique(size).tolist():
-        mine = size == width
-        at = (begins[mine][:, None] + np.arange(width)[None, :]).ravel()
-        raw[at] = rec[mine, :width].ravel()
+        mine = np.flatnonzero(size == width)
+        lo, hi = int(mine[0]), int(mine[-1]) + 1
+        if hi - lo == len(mine):  # one run (always: a group's entries are all
+            # plain or all tagged, and the tagged groups come last): a strided copy
+            raw[int(begins[lo]) : int(ends[hi - 1])].reshape(hi - lo, width)[:] = (
+                rec[lo:hi, :width])
+        else:
+            at = (begins[mine][:, None] + np.arange(width)[None, :]).ravel()
+            raw[at] = rec[mine, :width].ravel()
     starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-    b0 = begins[starts].tolist()
-    b1 = np.r_[begins[starts[1:]], ends[-1]].tolist()
-    data = bytes(buf)
-    head = bytes([bits])
-    return [(g, head + data[a:b])
-            for g, a, b in zip(groups[starts].tolist(), b0, b1, strict=True)]
+    # each row's head byte goes before its entries: row r then starts r bytes
+    # further on, and its value is one slice
+    data = np.insert(raw, begins[starts], bits).tobytes()
+    shift = np.arange(len(starts), dtype=np.int64)
+    b0 = (begins[starts] + shift).tolist()
+    b1 = (np.r_[begins[starts[1:]], ends[-1]] + shift + 1).tolist()
+    return [(g, data[a:b]) for g, a, b in zip(groups[starts].tolist(), b0, b1, strict=True)]
 
 
 def _little_endian(raw: np.ndarray, size: int) -> np.ndarray:

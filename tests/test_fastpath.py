@@ -394,3 +394,13 @@ def test_name_table_filled_in_on_demand() -> None:
     table = _native.name_table()
     everything = "".join(map(chr, range(0x1D400, 0x1D800)))  # mathematical letters
     assert [bool(table[ord(c)] & 2) for c in everything] == [c.isupper() for c in everything]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(max_codepoint=127), max_size=40)
+                | st.text(alphabet=" \t\n\x0b\x0c\r\x1c\x1f`AbZz'\u2019\u00e9\u00a0", max_size=20),
+                max_size=6))
+def test_normalized_encoded_equals_normalize(texts: list[str]) -> None:
+    # the ASCII texts in one compiled pass (with numba), the others one by one
+    want = [normalize(t).encode("utf-8", "surrogatepass") for t in texts]
+    assert chunks.normalized_encoded(texts) == want

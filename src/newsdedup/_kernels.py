@@ -1029,3 +1029,32 @@ def passage_groups(keys: Any, max_df: int, n: int) -> Any:
                 at += 1
         p = q
     return dd, all_pos, all_end, per_doc
+
+@jit
+def ascii_normalize(buf: Any, ends: Any, lower: Any, space: Any) -> Any:
+    """:func:`newsdedup.normalize.normalize` of ASCII texts (bytes ``buf``, the
+    end of each text in ``ends``): each byte mapped by ``lower`` (lower case,
+    backtick -> quote), runs of bytes that ``space`` marks (``str.split``'s
+    white space) as one space, none at the ends. Returns the normalised bytes
+    and the end of each text in them."""
+    out = np.empty(buf.shape[0], dtype=np.uint8)
+    out_ends = np.empty(ends.shape[0], dtype=np.int64)
+    at = 0
+    start = 0
+    for d in range(ends.shape[0]):
+        first = at
+        gap = False
+        for p in range(start, ends[d]):
+            c = buf[p]
+            if space[c]:
+                gap = True
+            else:
+                if gap and at > first:
+                    out[at] = 32
+                    at += 1
+                gap = False
+                out[at] = lower[c]
+                at += 1
+        out_ends[d] = at
+        start = ends[d]
+    return out[:at], out_ends

@@ -239,6 +239,22 @@ def ascii_line_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndar
     return kernels()["ascii_line_hashes"](buf, ends)  # type: ignore[no-any-return]
 
 
+#: Byte -> itself lower-cased, backtick -> quote; and the bytes ``str.split``
+#: splits ASCII text at (the ASCII part of :func:`newsdedup.normalize.normalize`).
+_ASCII_LOWER = np.frombuffer(bytes(range(128)).replace(b"`", b"'").lower() + bytes(128),
+                             dtype=np.uint8)
+_ASCII_SPACE = np.array([chr(c).isspace() and c < 128 for c in range(256)], dtype=np.bool_)
+
+
+def ascii_normalized(texts: list[str]) -> list[bytes]:
+    """``normalize(t).encode()`` of each ASCII text ``t``, in one compiled pass."""
+    buf, ends = _joined([t.encode("ascii") for t in texts])
+    out, out_ends = kernels()["ascii_normalize"](buf, ends, _ASCII_LOWER, _ASCII_SPACE)
+    raw = out.tobytes()
+    bounds = [0, *out_ends.tolist()]
+    return [raw[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
 def kernels() -> dict[str, Any]:
     """The compiled kernels (compiling them, or loading them from numba's cache, on first use)."""
     if not _KERNELS:
@@ -262,6 +278,7 @@ def kernels() -> dict[str, Any]:
             passage_samples=_kernels.passage_samples,
             passage_groups=_kernels.passage_groups,
             name_counts=_kernels.name_counts,
+            ascii_normalize=_kernels.ascii_normalize,
         )
     return _KERNELS
 
@@ -291,4 +308,5 @@ def warm() -> None:
     k["passage_groups"](np.sort(keys), 50, 1)
     k["passage_pairs"](two, two[:1], two[1:] + 1, two + 1, 0, 2, 2, 0.5)
     name_counts(["Ab CD e"])
+    ascii_normalized(["A `b`\tc"])
 

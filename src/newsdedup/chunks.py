@@ -81,17 +81,29 @@ def _fold_plan() -> tuple[tuple[tuple[str, str], ...], str] | None:
 _PLAN = _fold_plan()
 
 
-def _round(text: str, plan: tuple[tuple[tuple[str, str], ...], str]) -> str:
+def _round(
+    text: str, plan: tuple[tuple[tuple[str, str], ...], str], collapsed: bool = False
+) -> str:
+    """One round of :func:`normalize_fast`. ``collapsed``: ``text`` is a round's
+    output (single spaces between words, none at the ends), so when no step
+    changes it, it is returned as it is (``" ".join(text.split())`` is itself)."""
     folds, invisible = plan
+    same = True
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
+        same = False
     for ch in invisible:
         if ch in text:
             text = text.replace(ch, "")
+            same = False
     for ch, to in folds:
         if ch in text:
             text = text.replace(ch, to)
-    return " ".join(text.casefold().split())
+            same = False
+    folded = text.casefold()
+    if collapsed and same and folded == text:
+        return text
+    return " ".join(folded.split())
 
 
 def normalize_fast(text: str) -> str:
@@ -111,11 +123,31 @@ def normalize_fast(text: str) -> str:
         return normalize(text)
     if text.isascii():
         return normalize(text)  # normalize() has its own ASCII fast path
-    out = text
-    for _ in range(8):
-        prev, out = out, _round(out, plan)
+    out = _round(text, plan)
+    for _ in range(7):
+        prev, out = out, _round(out, plan, collapsed=True)
         if out == prev:
             break
+    return out
+
+
+def normalized_encoded(texts: Sequence[str]) -> list[bytes]:
+    """``normalize_fast(t).encode("utf-8", "surrogatepass")`` of each text: the
+    ASCII texts (most news) in one compiled pass when numba is installed."""
+    from . import _native
+
+    if not _native.available():
+        return [normalize_fast(t).encode("utf-8", "surrogatepass") for t in texts]
+    ascii_at = [k for k, t in enumerate(texts) if t.isascii()]
+    out = [b""] * len(texts)
+    for k, b in zip(ascii_at, _native.ascii_normalized([texts[k] for k in ascii_at]),
+                    strict=True):
+        out[k] = b
+    if len(ascii_at) < len(texts):
+        is_ascii = set(ascii_at)
+        for k, t in enumerate(texts):
+            if k not in is_ascii:
+                out[k] = normalize_fast(t).encode("utf-8", "surrogatepass")
     return out
 
 
@@ -166,7 +198,6 @@ def _prepare_chunk(
     """
     cleaned: list[str] = []
     removed: list[tuple[Removal, ...]] = []
-    norms: list[str] = []
     fulls = [Article(id=rec[0], text=rec[2], title=rec[1]).full_text for rec in records]
     if config.strip:  # the chunk's texts stripped together (strip_many: as one by one)
         items = [(full, rec[3], None) for full, rec in zip(fulls, records, strict=True)]
@@ -180,9 +211,9 @@ def _prepare_chunk(
             stripped = veto(full, stripped, rec[4], body=text)
         cleaned.append(stripped.text)
         removed.append(stripped.removed)
-        norms.append(normalize_fast(stripped.text))
-    keys = [xxhash.xxh3_128_digest(t.encode("utf-8", "surrogatepass")) for t in norms]
-    batch, sigs = Signer(_spec(config)).sign_texts(norms, min_tokens=config.min_words)
+    norms = normalized_encoded(cleaned)
+    keys = [xxhash.xxh3_128_digest(t) for t in norms]
+    batch, sigs = Signer(_spec(config)).sign_encoded(norms, min_tokens=config.min_words)
     lengths = np.fromiter(map(len, cleaned), dtype=np.int64, count=len(cleaned))
     offsets = None
     if spool is not None:

@@ -154,10 +154,23 @@ class Signer:
         if not native:
             batch = Shingler(n).shingle_batch(normalized_texts, min_tokens=min_tokens)
             return batch, self.sign_batch(batch)
+        return self.sign_encoded([t.encode("utf-8", "surrogatepass") for t in normalized_texts],
+                                 min_tokens=min_tokens)
+
+    def sign_encoded(
+        self, encoded: Sequence[bytes], *, min_tokens: int = 0
+    ) -> tuple[ShingleBatch, np.ndarray]:
+        """:meth:`sign_texts` of normalised texts already encoded (UTF-8,
+        ``surrogatepass``); the compiled path (decoded for the plain one
+        without numba)."""
+        from . import _native
+
+        if not _native.available():
+            return self.sign_texts([e.decode("utf-8", "surrogatepass") for e in encoded],
+                                   min_tokens=min_tokens, native=False)
+        n = self.spec.shingle_size
         k = _native.kernels()
-        encoded = [t.encode("utf-8", "surrogatepass") for t in normalized_texts]
-        ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
-        buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        buf, ends = _native._joined(list(encoded))
         starts, lens, n_tokens = k["token_spans"](buf, ends, _native.word_table())
         hashes = k["hash_spans"](buf, starts, lens)
         long_tokens = np.flatnonzero(lens > _native.MAX_NATIVE_TOKEN)

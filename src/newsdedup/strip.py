@@ -1003,17 +1003,19 @@ def strip_many(
     rules = rules_for(language)
     stop = STOPWORDS.get(language, frozenset())
     all_lines = [_lines_with_offsets(text) for text, _s, _t in items]
-    ne_texts = [[ln.text for ln in lines if ln.text.strip()] for lines in all_lines]
+    all_nonempty = [[ln for ln in lines if ln.text.strip()] for lines in all_lines]
+    ne_texts = [[ln.text for ln in lines] for lines in all_nonempty]
     flat = [t for texts in ne_texts for t in texts]
     counts_all = _native.line_counts(flat, stop) if flat else np.zeros((0, 18), np.int64)
     pending: list[_Pending] = []
     at = 0
-    for (_text, source, title), lines, texts in zip(items, all_lines, ne_texts, strict=True):
+    for (_text, source, title), lines, texts, ne in zip(items, all_lines, ne_texts,
+                                                         all_nonempty, strict=True):
         counts = counts_all[at : at + len(texts)]
         at += len(texts)
         learned = model.lines_for(source) if model is not None else None
         nonempty, hits, prefix, title_line = rule_pass(
-            lines, rules, title, learned, n_words=counts[:, 6].tolist()
+            lines, rules, title, learned, n_words=counts[:, 6].tolist(), nonempty=ne
         )
         decision = {ln.start: h for ln, h in zip(nonempty, hits, strict=True) if h is not None}
         job = _model_job(nonempty, hits, decision, language, threshold, counts)
@@ -1133,13 +1135,16 @@ def rule_pass(
     toks: list[list[str]] | None = None,
     *,
     n_words: list[int] | None = None,
+    nonempty: list[_Line] | None = None,
 ) -> tuple[list[_Line], list[str | None], dict[int, int], int | None]:
     """Apply the named rules: (non-empty lines, rule hit per line, prefix cuts, title line).
 
     ``toks`` are the ``\\w+`` tokens of every line of ``lines``, if already known;
-    ``n_words`` their numbers for the non-empty lines only (all the pass needs).
+    ``n_words`` their numbers for the non-empty lines only (all the pass needs);
+    ``nonempty`` the non-empty lines of ``lines``, if already picked out.
     """
-    nonempty = [ln for ln in lines if ln.text.strip()]
+    if nonempty is None:
+        nonempty = [ln for ln in lines if ln.text.strip()]
     if n_words is None:
         if toks is None:
             n_words = [len(_WORD.findall(ln.text)) for ln in nonempty]
@@ -1377,10 +1382,13 @@ def _model_decide(
         # a first line directly followed by a paragraph is the headline of an
         # article text ("headline first"): the classifier does not judge it
         title_line = nonempty[0].start
+    starts = [ln.start for ln in nonempty]
     undecided = [
         j for j, g in enumerate(groups)
-        if any(nonempty[k].start not in decision for k in g)
-        and nonempty[g[0]].start != title_line
+        if starts[g[0]] != title_line and (
+            starts[g[0]] not in decision
+            or len(g) > 1 and any(starts[k] not in decision for k in g[1:])
+        )
     ]
     if undecided and not any(keep[j] for j in undecided):
         # never strip a text to nothing on the model's word alone: keep its

@@ -482,6 +482,40 @@ def _at(cps: Any, p: int, hi: int, text: Any) -> bool:
     return True
 
 
+_HTTP = (104, 116, 116, 112)  # http
+_SEP = (58, 47, 47)  # ://
+_WWW = (119, 119, 119, 46)  # www.
+_COM = (46, 99, 111, 109)  # .com
+_COUK = (46, 99, 111, 46, 117, 107)  # .co.uk
+#: ASCII characters a match of :func:`_url_at` starts with (h, w, ".", "@")
+_URL_FIRST = np.zeros(128, dtype=np.uint8)
+_URL_FIRST[[104, 119, 46, 64]] = 1
+
+
+@jit
+def _url_at(cps: Any, p: int, hi: int, table: Any) -> int:
+    """1 if ``https?://``, ``www.``, ``.com`` or ``.co.uk`` (then no word
+    character) or ``@`` and a word character starts at ``p`` (before ``hi``)."""
+    c = cps[p]
+    if c == 104:
+        if _at(cps, p, hi, _HTTP):
+            r = p + 4
+            if r < hi and cps[r] == 115:
+                r += 1
+            if _at(cps, r, hi, _SEP):
+                return 1
+    elif c == 119:
+        if _at(cps, p, hi, _WWW):
+            return 1
+    elif c == 46:
+        for n, hit in ((4, _at(cps, p, hi, _COM)), (6, _at(cps, p, hi, _COUK))):
+            if hit and (p + n >= hi or not (table[cps[p + n]] & _W)):
+                return 1
+    elif c == 64 and p + 1 < hi and (table[cps[p + 1]] & _W):
+        return 1
+    return 0
+
+
 @jit
 def line_flags(cps: Any, starts: Any, ends: Any, table: Any) -> Any:
     """Per line ``[lo, hi)`` of ``cps``, what strip's features read off each line ``s``
@@ -495,11 +529,6 @@ def line_flags(cps: Any, starts: Any, ends: Any, table: Any) -> Any:
     """
     n = len(starts)
     out = np.zeros((n, 10), dtype=np.int64)
-    http = np.array([104, 116, 116, 112], dtype=np.uint32)  # http
-    sep = np.array([58, 47, 47], dtype=np.uint32)  # ://
-    www = np.array([119, 119, 119, 46], dtype=np.uint32)  # www.
-    com = np.array([46, 99, 111, 109], dtype=np.uint32)  # .com
-    couk = np.array([46, 99, 111, 46, 117, 107], dtype=np.uint32)  # .co.uk
     for k in range(n):
         lo = starts[k]
         hi = ends[k]
@@ -552,24 +581,8 @@ def line_flags(cps: Any, starts: Any, ends: Any, table: Any) -> Any:
                 commas += 1
             elif c == 34 or c == 0x201C:
                 quote = 1
-            if url:
-                continue
-            if c == 104 and _at(cps, p, hi, http):
-                r = p + 4
-                if r < hi and cps[r] == 115:
-                    r += 1
-                if _at(cps, r, hi, sep):
-                    url = 1
-            elif c == 119 and _at(cps, p, hi, www):
-                url = 1
-            elif c == 46:
-                # \.com\b and \.co\.uk\b: the next character is not a word character
-                for tld in (com, couk):
-                    r = p + len(tld)
-                    if _at(cps, p, hi, tld) and (r >= hi or not (table[cps[r]] & _W)):
-                        url = 1
-            elif c == 64 and p + 1 < hi and (table[cps[p + 1]] & _W):
-                url = 1
+            elif c < 128 and _URL_FIRST[c] and not url:
+                url = _url_at(cps, p, hi, table)  # (a call: the loop's body stays small)
         out[k, 2] = url
         out[k, 3] = commas
         out[k, 4] = hi - lo

@@ -180,9 +180,9 @@ def name_counts(texts: list[str]) -> np.ndarray:
     """int64[len(texts), 2]: per text, its words (``re.findall(r"[^\\W\\d_]+")``)
     and how many of them start with a capital and are not all capitals (``w[0].isupper()
     and not w.isupper()``)."""
-    top = max((ord(max(t)) for t in texts if t), default=0)
-    return kernels()["name_counts"](  # type: ignore[no-any-return]
-        *_code_points(texts), name_table(top + 1))
+    cps, starts, ends = _code_points(texts)
+    table = name_table(int(cps.max()) + 1 if len(cps) else 0)
+    return kernels()["name_counts"](cps, starts, ends, table)  # type: ignore[no-any-return]
 
 
 def _code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

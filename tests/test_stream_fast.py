@@ -310,3 +310,55 @@ def test_stored_key_bits_depend_on_every_row_of_a_band() -> None:
     some = rng.integers(0, 2**63, 10_000, dtype=np.int64).astype(np.uint64)
     assert len(np.unique(_mix(some))) == len(np.unique(some))
     assert np.array_equal(_mix(some[:5]), _mix(some[:5].copy()))
+
+
+def test_judge_view_verdicts_are_a_plain_judges() -> None:
+    """The stream's judge (a chunk's new documents and stored ones, whose texts
+    come back from their payloads) gives every verdict, reason and signals
+    included, of a plain Judge over the same documents, for pairs on either
+    side of the key-term prefilter (unrelated stories; rewrites and edits)."""
+    from newsdedup import Config
+    from newsdedup import stream as st
+    from newsdedup.score import PREFILTER_KEY_JACCARD, Judge
+    from newsdedup.store import StoredDoc
+    from tests.conftest import corpus_path, read_jsonl_gz
+
+    recs = [r for r in read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz"))
+            if len(r["text"].split()) > 200][:24]
+    rng = random.Random(4)
+    docs = []
+    for n, r in enumerate(recs):
+        docs.append({"id": f"a{n:02d}", "title": r.get("title"), "text": r["text"]})
+        sents = r["text"].split(". ")
+        if n % 3 == 0:  # a rewrite: every other sentence, and another story's
+            other = recs[(n + 1) % len(recs)]["text"].split(". ")
+            docs.append({"id": f"b{n:02d}", "title": r.get("title"),
+                         "text": ". ".join(sents[::2] + other[1::3])})
+        if n % 4 == 0:  # a light edit
+            words = [w for w in r["text"].split(" ") if rng.random() > 0.03]
+            docs.append({"id": f"c{n:02d}", "title": r.get("title"), "text": " ".join(words)})
+    cfg = Config()
+    items = st._Preparer(cfg)([st.as_article(d) for d in docs])
+    assert all(it.terms is not None for it in items)
+    view = st._JudgeView(cfg)
+    new = [view.add_new(it, -1) for it in items[::2]]
+    stored = [view.add_stored(StoredDoc(
+        seq=seq, id=it.article.id, published=it.published, source=it.article.source,
+        n_words=it.n_words, exact=it.exact, cluster=0, rep=None, shingles=it.shingles,
+        payload=it.payload(), samples=len(it.pkeys)))
+        for seq, it in enumerate(items[1::2], start=1)]
+    plain = Judge(ids=view.ids, texts=view.texts, titles=view.titles,
+                  published=view.published, shingles=view.shingles, n_words=view.n_words,
+                  config=cfg, caps=None, originals=view.originals, sources=view.sources)
+    kinds: set[object] = set()
+    for i in new:
+        for j in stored:
+            got = view.verdict(i, j)
+            a, b = (i, j) if view.ids[i] < view.ids[j] else (j, i)
+            assert got == plain._judge(a, b)
+            kj = got.signals.get("key_jaccard")
+            if kj is not None:
+                kinds.add(kj < PREFILTER_KEY_JACCARD)
+            if got.match.relation != "distinct":
+                kinds.add(got.match.relation)
+    assert {True, False} <= kinds and kinds & {"near_duplicate", "rewrite", "containment"}

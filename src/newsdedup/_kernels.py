@@ -1006,6 +1006,15 @@ def passage_samples(values: Any, offsets: Any, rows: Any, mod: int) -> Any:
     return keys, per
 
 
+@nb.njit(inline="always", cache=True)
+def _run_end(keys: Any, p: int) -> int:
+    """The end of the run of keys with the value (high 32 bits) of ``keys[p]``."""
+    q = p + 1
+    while q < keys.shape[0] and (keys[q] >> U32) == (keys[p] >> U32):
+        q += 1
+    return q
+
+
 @jit
 def passage_groups(keys: Any, max_df: int, n: int) -> Any:
     """From sorted ``value << 32 | document`` keys: the document of each key,
@@ -1019,9 +1028,7 @@ def passage_groups(keys: Any, max_df: int, n: int) -> Any:
     count = 0
     p = 0
     while p < size:
-        q = p + 1
-        while q < size and (keys[q] >> U32) == (keys[p] >> U32):
-            q += 1
+        q = _run_end(keys, p)
         if 2 <= q - p <= max_df:
             count += q - p
         p = q
@@ -1031,9 +1038,7 @@ def passage_groups(keys: Any, max_df: int, n: int) -> Any:
     at = 0
     p = 0
     while p < size:
-        q = p + 1
-        while q < size and (keys[q] >> U32) == (keys[p] >> U32):
-            q += 1
+        q = _run_end(keys, p)
         if 2 <= q - p <= max_df:
             for x in range(p, q):
                 all_pos[at] = x

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -532,16 +533,12 @@ def test_the_merged_level_in_memory_answers_as_the_file_does(
     import numpy as np
 
     from newsdedup import store as st
-    from newsdedup.store import PASSAGE_TAG, REWRITE_TAG, StoredDoc
+    from newsdedup.store import StoredDoc
 
     monkeypatch.setattr(st, "_MERGE_MIN", 3_000)
     monkeypatch.setattr(st, "_MERGED_MAX", cap)
     rng = np.random.default_rng(5)
-    plain = rng.integers(0, 2**63, 3_000, dtype=np.int64).astype(np.uint64)
-    tags = np.array([PASSAGE_TAG, REWRITE_TAG], dtype=np.uint64)[rng.integers(0, 2, 3_000)]
-    tagged = (tags << np.uint64(48)) | (rng.integers(0, 2**32, 3_000).astype(np.uint64)
-                                        << np.uint64(16))
-    pool = np.concatenate([plain, tagged])
+    pool = _key_pool(rng, 3_000, 3_000)
     path = tmp_path / "m.db"
     store, plain_reader = SQLiteStore(path), SQLiteStore(path)
     plain_reader._bits_off = True  # every lookup from the file
@@ -607,16 +604,12 @@ def test_a_merge_keeps_the_merged_level_in_memory_as_the_file_holds_it(
     import numpy as np
 
     from newsdedup import store as st
-    from newsdedup.store import PASSAGE_TAG, REWRITE_TAG, StoredDoc
+    from newsdedup.store import StoredDoc
 
     monkeypatch.setattr(st, "_MERGE_MIN", 2_000)
     monkeypatch.setattr(st, "_MERGED_MAX", cap)
     rng = np.random.default_rng(11)
-    plain = rng.integers(0, 2**63, 4_000, dtype=np.int64).astype(np.uint64)
-    tags = np.array([PASSAGE_TAG, REWRITE_TAG], dtype=np.uint64)[rng.integers(0, 2, 2_000)]
-    tagged = (tags << np.uint64(48)) | (rng.integers(0, 2**32, 2_000).astype(np.uint64)
-                                        << np.uint64(16))
-    pool = np.concatenate([plain, tagged])
+    pool = _key_pool(rng, 4_000, 2_000)
     kept, plain_store = SQLiteStore(tmp_path / "kept.db"), SQLiteStore(tmp_path / "plain.db")
     plain_store._bits_off = True  # merges from the file, keeps nothing
 
@@ -704,3 +697,17 @@ def test_packed_group_rows_are_the_entries_byte_by_byte(seed: int) -> None:
         assert rows == [(g, bytes(b)) for g, b in sorted(want.items())]
         back_k, back_q = st._unpack_groups(rows)
         assert back_k.tolist() == keys.tolist() and back_q.tolist() == seqs.tolist()
+
+
+def _key_pool(rng: Any, n_plain: int, n_tagged: int) -> Any:
+    """Band keys for the merge tests: ``n_plain`` plain 64-bit keys, then
+    ``n_tagged`` passage or rewrite keys (tag in the top 16 bits)."""
+    import numpy as np
+
+    from newsdedup.store import PASSAGE_TAG, REWRITE_TAG
+
+    plain = rng.integers(0, 2**63, n_plain, dtype=np.int64).astype(np.uint64)
+    tags = np.array([PASSAGE_TAG, REWRITE_TAG], dtype=np.uint64)[rng.integers(0, 2, n_tagged)]
+    tagged = (tags << np.uint64(48)) | (rng.integers(0, 2**32, n_tagged).astype(np.uint64)
+                                        << np.uint64(16))
+    return np.concatenate([plain, tagged])

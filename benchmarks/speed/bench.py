@@ -89,6 +89,19 @@ def _tree_pss(root: int) -> int:
     return total
 
 
+def _sample_pause(cost: float) -> float:
+    """Seconds to wait before the next memory sample after one that took ``cost``.
+
+    Reading the PSS of a process tree of a few GiB takes 35-50 ms of CPU
+    (``smaps_rollup`` walks every page table); sampled every 50 ms, that is
+    40 % of a core taken from the tool, which hurts a tool whose workers use
+    both cores and not a one-process tool, which leaves the sampler the other
+    core. So the sampler uses at most a tenth of a core (and samples at least
+    every 50 ms when sampling is cheap): a peak that lasts less than about half
+    a second may be missed."""
+    return max(0.05, 9 * cost)
+
+
 def run_once(tool: str, path: Path, groups_out: Path, timeout: float) -> dict:
     py = VENVS[tool] / "bin" / "python"
     if not py.exists():
@@ -104,13 +117,14 @@ def run_once(tool: str, path: Path, groups_out: Path, timeout: float) -> dict:
                             start_new_session=True)
     peak = 0
     while proc.poll() is None:
+        s0 = time.perf_counter()
         peak = max(peak, _tree_pss(proc.pid))
         if time.perf_counter() - t0 > timeout:
             os.killpg(proc.pid, 9)  # the tool and every worker it started
             proc.wait()
             return {"tool": tool, "error": f"timeout: stopped after {timeout:.0f} s",
                     "wall": time.perf_counter() - t0}
-        time.sleep(0.05)
+        time.sleep(_sample_pause(time.perf_counter() - s0))
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)

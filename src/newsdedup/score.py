@@ -576,7 +576,8 @@ def passage_candidates(
     # codes, forked workers take ranges of _PAIR_BLOCK / (2 workers) codes each
     # (each worker also copies its range's positions: together they hold less
     # than one process did). Ranges are concatenated in order: the result does
-    # not depend on the split.
+    # not depend on the split. (The compiled count, _kernels.passage_pairs,
+    # holds no codes: the ranges then only share the work out.)
     first_doc = dd[all_pos]
     total = int(per_doc.sum())
     workers = worker_count() if total >= PASSAGE_PARALLEL_MIN_CODES else 1

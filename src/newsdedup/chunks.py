@@ -144,9 +144,8 @@ def normalized_encoded(texts: Sequence[str]) -> list[bytes]:
                     strict=True):
         out[k] = b
     if len(ascii_at) < len(texts):
-        is_ascii = set(ascii_at)
         for k, t in enumerate(texts):
-            if k not in is_ascii:
+            if not t.isascii():
                 out[k] = normalize_fast(t).encode("utf-8", "surrogatepass")
     return out
 

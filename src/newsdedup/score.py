@@ -15,6 +15,7 @@ cleaned text) are found before LSH and have score 1.0.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -995,15 +996,15 @@ class TermTable:
         if r < 0:
             return None
         lo, hi = int(self.offsets[r]), int(self.offsets[r + 1])
-        vocab = self.vocab
         ids = self.ids[lo:hi]
-        names = [vocab[g] for g in ids.tolist()]
+        names = list(map(self.vocab.__getitem__, ids.tolist()))
         weights = self.weights[lo:hi]
         key = self.key[lo:hi]
         if cap is not None:
-            weights = np.minimum(weights, cap[ids])
-            key = key & (cap[ids] >= KEY_MIN_CAP)
-        keys = frozenset(t for t, k in zip(names, key.tolist(), strict=True) if k)
+            term_cap = cap[ids]
+            weights = np.minimum(weights, term_cap)
+            key = key & (term_cap >= KEY_MIN_CAP)
+        keys = frozenset(itertools.compress(names, key.tolist()))
         return dict(zip(names, weights.tolist(), strict=True)), keys
 
     def cap_array(self, caps: Mapping[str, float] | None) -> np.ndarray | None:

@@ -263,10 +263,12 @@ def caps_from_df(df: Mapping[str, int], n: int) -> dict[str, float] | None:
 
 def figure_share(terms: Mapping[str, float]) -> float:
     """Share of a text's content weight carried by figures (``#`` terms)."""
-    total = sum(terms.values())
+    # math.fsum: exact sums, so the result does not depend on the terms' order
+    # (a set's order, which changes with the process's string hashing)
+    total = math.fsum(terms.values())
     if total <= 0:
         return 0.0
-    return sum(w for t, w in terms.items() if t.startswith("#")) / total
+    return math.fsum(w for t, w in terms.items() if t.startswith("#")) / total
 
 
 def capped(
@@ -431,8 +433,10 @@ def weighted_jaccard(a: dict[str, float], b: dict[str, float]) -> float:
     """Weighted Jaccard of two term->weight maps (min weight of shared terms)."""
     if not a or not b:
         return 0.0
-    inter = sum(min(w, b[t]) for t, w in a.items() if t in b)
-    total = sum(a.values()) + sum(b.values()) - inter
+    # math.fsum: exact sums, the same whatever the order of the terms (the order
+    # of a set of chunks, which changes from process to process with str hashing)
+    inter = math.fsum(min(w, b[t]) for t, w in a.items() if t in b)
+    total = math.fsum(a.values()) + math.fsum(b.values()) - inter
     return inter / total if total > 0 else 0.0
 
 

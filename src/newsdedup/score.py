@@ -562,7 +562,8 @@ def passage_candidates(
     ignored. Returns an (m, 2) int64 array of index pairs (i < j), sorted.
     """
     n = len(shingle_arrays)
-    if _native.available():
+    compiled = _native.available()
+    if compiled:
         grouped = _sample_groups_compiled(shingle_arrays, sample, max_df)
     else:
         grouped = _sample_groups(shingle_arrays, sample, max_df)
@@ -579,7 +580,7 @@ def passage_candidates(
     # than one process did). Ranges are concatenated in order: the result does
     # not depend on the split. (The compiled count, _kernels.passage_pairs,
     # holds no codes: the ranges then only share the work out.)
-    first_doc = dd[all_pos]
+    first_doc = None if compiled else dd[all_pos]  # (the compiled count does not read it)
     total = int(per_doc.sum())
     workers = worker_count() if total >= PASSAGE_PARALLEL_MIN_CODES else 1
     block = max(1, _PAIR_BLOCK // (2 * workers) if workers > 1 else _PAIR_BLOCK)
@@ -719,7 +720,7 @@ class _PassageState(NamedTuple):
     dd: np.ndarray  # document of each sample, grouped by sample hash
     all_pos: np.ndarray  # positions in groups of 2..max_df documents
     all_end: np.ndarray  # the end of each such position's group
-    first_doc: np.ndarray  # dd[all_pos]
+    first_doc: np.ndarray | None  # dd[all_pos]; None: counted by _kernels.passage_pairs
     n: int
     n_samp: np.ndarray  # samples per document
     min_shared: int
@@ -729,7 +730,7 @@ class _PassageState(NamedTuple):
 def _passage_range(st: _PassageState, bounds: tuple[int, int]) -> np.ndarray:
     """The passage candidates whose first document is in ``bounds`` [lo, hi)."""
     lo, hi = bounds
-    if _native.available():  # counted per first document, without sorting pair codes
+    if st.first_doc is None:  # counted per first document, without sorting pair codes
         return _native.kernels()["passage_pairs"](  # type: ignore[no-any-return]
             st.dd, st.all_pos, st.all_end, st.n_samp, lo, hi, st.min_shared, st.min_share)
     whole = lo == 0 and hi == st.n

@@ -154,20 +154,28 @@ class Signer:
         if not native:
             batch = Shingler(n).shingle_batch(normalized_texts, min_tokens=min_tokens)
             return batch, self.sign_batch(batch)
-        return self.sign_encoded([t.encode("utf-8", "surrogatepass") for t in normalized_texts],
-                                 min_tokens=min_tokens)
+        return self._sign_compiled(
+            [t.encode("utf-8", "surrogatepass") for t in normalized_texts], min_tokens)
 
     def sign_encoded(
         self, encoded: Sequence[bytes], *, min_tokens: int = 0
     ) -> tuple[ShingleBatch, np.ndarray]:
         """:meth:`sign_texts` of normalised texts already encoded (UTF-8,
-        ``surrogatepass``); the compiled path (decoded for the plain one
-        without numba)."""
+        ``surrogatepass``): compiled when numba is installed, else decoded for
+        the plain path."""
         from . import _native
 
         if not _native.available():
             return self.sign_texts([e.decode("utf-8", "surrogatepass") for e in encoded],
                                    min_tokens=min_tokens, native=False)
+        return self._sign_compiled(encoded, min_tokens)
+
+    def _sign_compiled(
+        self, encoded: Sequence[bytes], min_tokens: int
+    ) -> tuple[ShingleBatch, np.ndarray]:
+        """The compiled pass of :meth:`sign_texts` (numba must be installed)."""
+        from . import _native
+
         n = self.spec.shingle_size
         k = _native.kernels()
         buf, ends = _native._joined(list(encoded))

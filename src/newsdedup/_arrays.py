@@ -21,3 +21,28 @@ def unique_sorted(values: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(out[1:], out[:-1], out=keep[1:])
     return out[keep]
+
+
+class Growing:
+    """A 1-d array that values are appended to, in amortised constant time per
+    value (capacity doubles): :attr:`view` is the values so far."""
+
+    def __init__(self, dtype: np.typing.DTypeLike):
+        self._data = np.zeros(16, dtype=dtype)
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def view(self) -> np.ndarray:
+        return self._data[: self._n]
+
+    def extend(self, values: np.ndarray) -> None:
+        need = self._n + len(values)
+        if need > len(self._data):
+            data = np.zeros(max(need, 2 * len(self._data)), dtype=self._data.dtype)
+            data[: self._n] = self._data[: self._n]
+            self._data = data
+        self._data[self._n : need] = values
+        self._n = need

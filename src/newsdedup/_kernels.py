@@ -1076,3 +1076,189 @@ def ascii_normalize(buf: Any, ends: Any, lower: Any, space: Any) -> Any:
         out_ends[d] = at
         start = ends[d]
     return out[:at], out_ends
+
+
+@nb.njit(inline="always", cache=True)
+def _space_len(buf: Any, p: int, end: int) -> int:
+    """Bytes of the character at ``p`` of UTF-8 ``buf`` if ``str.split()``
+    splits on it (``str.isspace``), else 0."""
+    c = buf[p]
+    if c < 0x80:
+        return 1 if c == 32 or 9 <= c <= 13 or 28 <= c <= 31 else 0
+    if c == 0xC2:
+        return 2 if p + 1 < end and (buf[p + 1] == 0x85 or buf[p + 1] == 0xA0) else 0
+    if c < 0xE1 or c > 0xE3 or p + 2 >= end:
+        return 0
+    c1, c2 = buf[p + 1], buf[p + 2]
+    if c == 0xE1:
+        return 3 if c1 == 0x9A and c2 == 0x80 else 0
+    if c == 0xE3:
+        return 3 if c1 == 0x80 and c2 == 0x80 else 0
+    if c1 == 0x80 and (c2 <= 0x8A or c2 == 0xA8 or c2 == 0xA9 or c2 == 0xAF):
+        return 3  # U+2000-U+200A, U+2028, U+2029, U+202F (c2 >= 0x80: continuation)
+    return 3 if c1 == 0x81 and c2 == 0x9F else 0
+
+
+FNV_OFFSET = u64(0xCBF29CE484222325)
+FNV_PRIME = u64(0x100000001B3)
+
+
+@jit
+def chunk_hashes(buf: Any, ends: Any, space: Any) -> Any:
+    """The distinct whitespace-separated chunks (``set(text.split())``) of each
+    UTF-8 text ``buf[ends[d-1]:ends[d]]``, in the order they first appear: a
+    64-bit hash of each (FNV-1a, then xxh64's avalanche) with the byte span of
+    its first occurrence, and each text's end among them. ``space[c]``: 1 for an
+    ASCII whitespace byte, 2 for a byte that may start a multi-byte one."""
+    n = len(ends)
+    longest = 0
+    lo = 0
+    for d in range(n):
+        longest = max(longest, ends[d] - lo)
+        lo = ends[d]
+    cap = 16
+    while cap < longest + 2:
+        cap *= 2
+    mask = cap - 1
+    slot_hash = np.zeros(cap, dtype=np.uint64)
+    slot_doc = np.zeros(cap, dtype=np.int64)  # d + 1 where slot_hash is text d's
+    size = len(buf) // 2 + n
+    hashes = np.empty(size, dtype=np.uint64)
+    starts = np.empty(size, dtype=np.int64)
+    lens = np.empty(size, dtype=np.int64)
+    out_ends = np.empty(n, dtype=np.int64)
+    k = 0
+    lo = 0
+    for d in range(n):
+        end = ends[d]
+        p = lo
+        while p < end:
+            c = buf[p]
+            cls = space[c]
+            w = 1 if cls == 1 else (_space_len(buf, p, end) if cls == 2 else 0)
+            if w:
+                p += w
+                continue
+            cs = p
+            h = FNV_OFFSET
+            while True:
+                h = (h ^ u64(c)) * FNV_PRIME
+                p += 1
+                if p >= end:
+                    break
+                c = buf[p]
+                cls = space[c]
+                if cls == 1 or (cls == 2 and _space_len(buf, p, end)):
+                    break
+            h = xxh64_avalanche(h ^ u64(p - cs))
+            s = np.int64(h & u64(mask))
+            while True:
+                if slot_doc[s] != d + 1:
+                    slot_doc[s] = d + 1
+                    slot_hash[s] = h
+                    hashes[k] = h
+                    starts[k] = cs
+                    lens[k] = p - cs
+                    k += 1
+                    break
+                if slot_hash[s] == h:
+                    break
+                s = (s + 1) & mask
+        out_ends[d] = k
+        lo = end
+    return hashes[:k], starts[:k], lens[:k], out_ends
+
+
+@jit
+def table_find(keys: Any, vals: Any, hashes: Any) -> Any:
+    """The value of each of ``hashes`` in the open-addressing table ``keys`` /
+    ``vals`` (power-of-two size; ``vals`` -1: empty slot), -1 where absent."""
+    mask = len(keys) - 1
+    out = np.empty(len(hashes), dtype=np.int64)
+    for i in range(len(hashes)):
+        h = hashes[i]
+        s = np.int64(h & u64(mask))
+        while True:
+            v = vals[s]
+            if v < 0 or keys[s] == h:
+                out[i] = v
+                break
+            s = (s + 1) & mask
+    return out
+
+
+@jit
+def table_put(keys: Any, vals: Any, hashes: Any, ids: Any) -> None:
+    """Put ``hashes`` -> ``ids`` into the table of :func:`table_find` (which
+    must keep a free slot)."""
+    mask = len(keys) - 1
+    for i in range(len(hashes)):
+        h = hashes[i]
+        s = np.int64(h & u64(mask))
+        while vals[s] >= 0 and keys[s] != h:
+            s = (s + 1) & mask
+        keys[s] = h
+        vals[s] = ids[i]
+
+
+@jit
+def reduce_terms(chunks: Any, ends: Any, c_start: Any, c_len: Any, c_ent: Any, e_term: Any,
+                 e_w: Any, e_k: Any, stamp: Any, at: Any, mark: int) -> Any:
+    """Per text (its chunks ``chunks[ends[d-1]:ends[d]]``; a chunk's entries are
+    ``c_ent[c_start[c]:c_start[c] + c_len[c]]``, entry ids into ``e_term``,
+    ``e_w``, ``e_k``): each term once, in the order it first appears, with its
+    largest weight and whether any of its entries is a key term; and how many
+    terms each text has. ``stamp`` and ``at`` are scratch arrays over the
+    terms whose ``stamp`` values are all below ``mark``; the texts use the
+    stamps ``mark`` to ``mark + len(ends) - 1``."""
+    total = 0
+    for c in chunks:
+        total += c_len[c]
+    terms = np.empty(total, dtype=np.int64)
+    weights = np.empty(total, dtype=np.float64)
+    key = np.empty(total, dtype=np.bool_)
+    sizes = np.empty(len(ends), dtype=np.int64)
+    k = 0
+    lo = 0
+    for d in range(len(ends)):
+        m = mark + d
+        before = k
+        for q in range(lo, ends[d]):
+            c = chunks[q]
+            for x in c_ent[c_start[c] : c_start[c] + c_len[c]]:
+                t = e_term[x]
+                if stamp[t] != m:
+                    stamp[t] = m
+                    at[t] = k
+                    terms[k] = t
+                    weights[k] = e_w[x]
+                    key[k] = e_k[x]
+                    k += 1
+                else:
+                    p = at[t]
+                    if e_w[x] > weights[p]:
+                        weights[p] = e_w[x]
+                    if e_k[x]:
+                        key[p] = True
+        sizes[d] = k - before
+        lo = ends[d]
+    return terms[:k], weights[:k], key[:k], sizes
+
+
+@jit
+def first_seen(values: Any, stamp: Any, at: Any, mark: int) -> Any:
+    """The distinct ``values`` in the order they first appear, and each value's
+    rank in that order (scratch ``stamp`` and ``at`` as :func:`reduce_terms`'s,
+    with the one stamp ``mark``)."""
+    order = np.empty(len(values), dtype=np.int64)
+    rank = np.empty(len(values), dtype=np.uint32)
+    k = 0
+    for q in range(len(values)):
+        v = values[q]
+        if stamp[v] != mark:
+            stamp[v] = mark
+            at[v] = k
+            order[k] = v
+            k += 1
+        rank[q] = at[v]
+    return order[:k], rank

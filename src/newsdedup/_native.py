@@ -27,6 +27,7 @@ Importing this module never imports numba; the kernels compile on first use
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -255,6 +256,56 @@ def ascii_normalized(texts: list[str]) -> list[bytes]:
     return [raw[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
+#: Byte -> 1 if it is an ASCII whitespace character (``str.isspace``), 2 if it
+#: may start a multi-byte one (U+0085, U+00A0, U+1680, U+2000-U+3000), else 0.
+_UTF8_SPACE = np.zeros(256, dtype=np.uint8)
+_UTF8_SPACE[[c for c in range(128) if chr(c).isspace()]] = 1
+_UTF8_SPACE[[0xC2, 0xE1, 0xE2, 0xE3]] = 2
+
+
+def chunk_hashes(
+    texts: Sequence[str],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct chunks of each text (``set(text.split())``), from its UTF-8
+    bytes, in the order they first appear: (64-bit hashes, byte start and
+    length of each in ``buf``, each text's end among the hashes, ``buf``)."""
+    buf, ends = _joined([t.encode("utf-8", "surrogatepass") for t in texts])
+    hashes, starts, lens, out_ends = kernels()["chunk_hashes"](buf, ends, _UTF8_SPACE)
+    return hashes, starts, lens, out_ends, buf
+
+
+class HashTable:
+    """uint64 key -> int64 value (>= 0), in an open-addressing table that the
+    compiled kernels probe: many keys found or put in one call."""
+
+    def __init__(self, capacity: int = 1 << 16):
+        self.keys = np.zeros(capacity, dtype=np.uint64)
+        self.vals = np.full(capacity, -1, dtype=np.int64)
+        self.size = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """The value of each key, -1 where absent."""
+        return kernels()["table_find"](self.keys, self.vals, keys)  # type: ignore[no-any-return]
+
+    def put(self, keys: np.ndarray, vals: np.ndarray) -> None:
+        """Add distinct keys that are not in the table yet."""
+        need = self.size + len(keys)
+        if 2 * need > len(self.keys):
+            cap = len(self.keys)
+            while 2 * need > cap:
+                cap *= 2
+            used = self.vals >= 0
+            old_keys, old_vals = self.keys[used], self.vals[used]
+            self.keys = np.zeros(cap, dtype=np.uint64)
+            self.vals = np.full(cap, -1, dtype=np.int64)
+            kernels()["table_put"](self.keys, self.vals, old_keys, old_vals)
+        kernels()["table_put"](self.keys, self.vals, keys, vals)
+        self.size = need
+
+
 def kernels() -> dict[str, Any]:
     """The compiled kernels (compiling them, or loading them from numba's cache, on first use)."""
     if not _KERNELS:
@@ -279,6 +330,11 @@ def kernels() -> dict[str, Any]:
             passage_groups=_kernels.passage_groups,
             name_counts=_kernels.name_counts,
             ascii_normalize=_kernels.ascii_normalize,
+            chunk_hashes=_kernels.chunk_hashes,
+            table_find=_kernels.table_find,
+            table_put=_kernels.table_put,
+            reduce_terms=_kernels.reduce_terms,
+            first_seen=_kernels.first_seen,
         )
     return _KERNELS
 
@@ -309,4 +365,11 @@ def warm() -> None:
     k["passage_pairs"](two, two[:1], two[1:] + 1, two + 1, 0, 2, 2, 0.5)
     name_counts(["Ab CD e"])
     ascii_normalized(["A `b`\tc"])
+    chunk_hashes(["a b\u00a0a"])
+    found = HashTable()
+    found.put(np.ones(1, dtype=np.uint64), one)
+    found.find(np.ones(1, dtype=np.uint64))
+    k["reduce_terms"](one - 1, one, one - 1, one, one - 1, one - 1, np.ones(1), one > 0,
+                      one - 1, one - 1, 1)
+    k["first_seen"](one, one - 1, one - 1, 1)
 

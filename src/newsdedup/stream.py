@@ -99,7 +99,13 @@ from .forked import paused_gc
 from .index import LSHParams, band_keys, choose_params
 from .load import article_from_record
 from .pipeline import lsh_params, signature_spec
-from .rewrite import CORPUS_MIN_DOCS, KEY_MIN_CAP, MAX_WEIGHT, content_terms, key_hashes
+from .rewrite import (
+    CORPUS_MIN_DOCS,
+    KEY_MIN_CAP,
+    MAX_WEIGHT,
+    content_terms_many,
+    key_hashes,
+)
 from .score import PREFILTER_KEY_JACCARD, Judge, Verdict, rewrite_spec
 from .sign import Signer
 from .store import (
@@ -369,9 +375,10 @@ class _Preparer:
         if not cfg.rewrite:
             return out
         rows, hashes = [], []
-        for i, (text, nw) in enumerate(zip(cleaned, n_words, strict=True)):
-            if terms[i] is None:
-                terms[i] = content_terms(text)
+        todo = [i for i, t in enumerate(terms) if t is None]
+        for i, t in zip(todo, content_terms_many([cleaned[i] for i in todo]), strict=True):
+            terms[i] = t
+        for i, (_text, nw) in enumerate(zip(cleaned, n_words, strict=True)):
             keyset = terms[i][1]  # type: ignore[index]
             h = key_hashes(keyset)
             if hashes_out is not None:
@@ -843,6 +850,16 @@ class _JudgeView:
             self.prime_rewrite_keys([doc])
         return self._rfull[doc.seq]
 
+    def prime_terms(self, positions: Sequence[int]) -> None:
+        """Content terms of documents to be judged, in one call (the judge
+        would otherwise compute them one by one; no caps, as the judge's)."""
+        judge = self.judge
+        if not self.config.rewrite:
+            return
+        todo = [p for p in dict.fromkeys(positions) if p not in judge._terms]
+        for p, t in zip(todo, content_terms_many([self.texts[p] for p in todo]), strict=True):
+            judge._terms[p] = t
+
     def samples(self, doc: StoredDoc) -> int:
         """How many passage samples a stored document has."""
         if doc.samples >= 0:
@@ -1165,7 +1182,7 @@ class Stream:
             a, b = sorted((art.id, lead.id))
             exact = Match(a=a, b=b, relation="exact", score=1.0, jaccard=1.0, containment=1.0)
             return [(exact, lead)], False
-        found = []
+        judged: list[tuple[StoredDoc, int]] = []
         for other in leaders.values():
             s = other.seq
             if s not in copy_c:
@@ -1189,7 +1206,11 @@ class Stream:
                     if not ok or set(it.rfull.tolist()).isdisjoint(
                             view.rewrite_keys(other).tolist()):
                         continue
-            j = view.add_stored(other)
+            judged.append((other, view.add_stored(other)))
+        if judged:
+            view.prime_terms([i] + [j for _o, j in judged])
+        found = []
+        for other, j in judged:
             if not adding and other.exact == it.exact and np.array_equal(
                 other.shingle_set(), it.shingles
             ):

@@ -596,14 +596,20 @@ ALIGN_SHARE = 0.4
 ALIGN_MIN_WEIGHT = 4.0
 
 
-def weighted_jaccard(a: dict[str, float], b: dict[str, float]) -> float:
-    """Weighted Jaccard of two term->weight maps (min weight of shared terms)."""
+def weighted_jaccard(
+    a: dict[str, float], b: dict[str, float],
+    total_a: float | None = None, total_b: float | None = None,
+) -> float:
+    """Weighted Jaccard of two term->weight maps (min weight of shared terms);
+    ``total_a`` and ``total_b`` are ``math.fsum`` of each map's weights, if known."""
     if not a or not b:
         return 0.0
-    # math.fsum: exact sums, the same whatever the order of the terms (the order
-    # of a set of chunks, which changes from process to process with str hashing)
-    inter = math.fsum(min(w, b[t]) for t, w in a.items() if t in b)
-    total = math.fsum(a.values()) + math.fsum(b.values()) - inter
+    # math.fsum: exact sums, the same whatever the order of the terms (the
+    # shared terms come in a set's order)
+    inter = math.fsum(min(a[t], b[t]) for t in a.keys() & b.keys())
+    ta = math.fsum(a.values()) if total_a is None else total_a
+    tb = math.fsum(b.values()) if total_b is None else total_b
+    total = ta + tb - inter
     return inter / total if total > 0 else 0.0
 
 
@@ -653,17 +659,19 @@ def _order(aligned: Sequence[tuple[int, int, float]]) -> float:
     return conc / (conc + disc) if conc + disc else 1.0
 
 
-def rewrite_score(a: RewriteDoc, b: RewriteDoc) -> RewriteScore:
+def rewrite_score(a: RewriteDoc, b: RewriteDoc, wj: float | None = None) -> RewriteScore:
     """Score ``a`` against ``b`` as rewrites of one story (symmetric).
 
     ``score = 0.4 * sqrt(coverage_a * coverage_b) + 0.2 * min(1, 2 * weighted_jaccard)
     + 0.2 * min(1, 2 * key_jaccard) + 0.2 * min(1, 2 * entity_jaccard)``: aligned
     sentences, shared weighted vocabulary, shared rare words and figures, shared
     names. Each part saturates at half overlap, since a rewrite keeps about half.
+    ``wj``: the weighted Jaccard of the two documents' terms, if known.
     """
     cov_a, aligned = _support(a, b)
     cov_b, _ = _support(b, a)
-    wj = weighted_jaccard(a.terms, b.terms)
+    if wj is None:
+        wj = weighted_jaccard(a.terms, b.terms)
     kj = _jaccard(a.keys, b.keys)
     ej = _jaccard(a.facts.entities, b.facts.entities)
     cov = math.sqrt(cov_a * cov_b)

@@ -16,6 +16,7 @@ cleaned text) are found before LSH and have score 1.0.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -265,6 +266,8 @@ class Judge:
         self._chunk_sets: dict[int, frozenset[str]] = {}
         self._leads: dict[int, frozenset[str]] = {}
         self._name_shares: dict[int, float] = {}
+        #: per document: the sum of its term weights, its figures' share of it
+        self._term_sums: dict[int, tuple[float, float]] = {}
         self.shingles, self.n_words, self.config, self.caps = shingles, n_words, config, caps
         self._rw: dict[int, RewriteDoc] = {}
         self._terms: dict[int, tuple[dict[str, float], frozenset[str]]] = {}
@@ -297,6 +300,15 @@ class Judge:
             self._terms[i] = t
         return t
 
+    def term_sums(self, i: int) -> tuple[float, float]:
+        """``math.fsum`` of document ``i``'s term weights, and
+        :func:`~newsdedup.rewrite.figure_share` of its terms."""
+        got = self._term_sums.get(i)
+        if got is None:
+            terms = self.terms(i)[0]
+            got = self._term_sums[i] = (math.fsum(terms.values()), figure_share(terms))
+        return got
+
     def facts(self, i: int) -> Facts:
         """Key facts of document ``i``: from its cleaned text and its headline.
 
@@ -320,8 +332,8 @@ class Judge:
 
     def forget(self, i: int) -> None:
         """Drop what was derived from document ``i`` (recomputed if asked again)."""
-        for cache in (self._facts, self._rw, self._terms, self._leads,
-                      self._bodies, self._name_shares, self._origins, self._chunk_sets):
+        for cache in (self._facts, self._rw, self._terms, self._leads, self._bodies,
+                      self._name_shares, self._origins, self._chunk_sets, self._term_sums):
             cache.pop(i, None)
 
     def lead_keys(self, i: int) -> frozenset[str]:
@@ -429,7 +441,9 @@ class Judge:
                 need = max(need, cfg.same_source_rewrite_threshold)
             ta, tb = self.terms(i), self.terms(j)
             kj = _set_jaccard(ta[1], tb[1])
-            wj = weighted_jaccard(ta[0], tb[0]) if kj >= PREFILTER_KEY_JACCARD else 0.0
+            (sum_a, fig_a), (sum_b, fig_b) = self.term_sums(i), self.term_sums(j)
+            wj = (weighted_jaccard(ta[0], tb[0], sum_a, sum_b) if kj >= PREFILTER_KEY_JACCARD
+                  else 0.0)
             signals.update(key_jaccard=kj, weighted_jaccard=wj)
             if kj < PREFILTER_KEY_JACCARD or wj < PREFILTER_WEIGHTED_JACCARD:
                 return Verdict(
@@ -439,7 +453,7 @@ class Judge:
                     f"{PREFILTER_KEY_JACCARD} and {PREFILTER_WEIGHTED_JACCARD})",
                     signals=signals,
                 )
-            fig = max(figure_share(ta[0]), figure_share(tb[0]))
+            fig = max(fig_a, fig_b)
             if fig > MAX_FIGURE_SHARE:
                 return Verdict(
                     match=_match(a, b, "distinct", 0.0, ov),
@@ -447,7 +461,7 @@ class Judge:
                     f"price list, above {MAX_FIGURE_SHARE:.0%}): not compared as a rewrite",
                     signals=signals,
                 )
-            rs = rewrite_score(self.rewrite_doc(i), self.rewrite_doc(j))
+            rs = rewrite_score(self.rewrite_doc(i), self.rewrite_doc(j), wj)
             signals.update(
                 rewrite_score=rs.score, coverage_a=rs.coverage_a, coverage_b=rs.coverage_b,
                 weighted_jaccard=rs.weighted_jaccard, key_jaccard=rs.key_jaccard,

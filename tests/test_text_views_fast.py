@@ -228,7 +228,18 @@ def test_content_terms_and_sentences_equal_reference(
         assert got == sentence_terms_reference(text, doc.terms)
 
 
-def test_support_equal_reference(texts: list[tuple[str, str | None]]) -> None:
+@pytest.mark.parametrize("native", [True, False])
+def test_support_equal_reference(
+    texts: list[tuple[str, str | None]], native: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``_support`` (the compiled kernel on term-id arrays, and the plain
+    loop) gives the reference's coverage and alignments to the last bit."""
+    from newsdedup import _native
+
+    if not native:
+        monkeypatch.setattr(_native, "available", lambda: False)
+    elif not _native.available():
+        pytest.skip("numba is not installed")
     docs = [R.rewrite_doc(t, ti) for t, ti in texts[: 2 * len(ODD) + 300]]
     rnd = random.Random(3)
     pairs = [(i, i + 1) for i in range(len(docs) - 1)]
@@ -239,6 +250,29 @@ def test_support_equal_reference(texts: list[tuple[str, str | None]]) -> None:
         assert got == support_reference(docs[i], docs[j])
         aligned += bool(got[1])
     assert aligned > 0
+
+
+def test_support_after_the_term_ids_start_again(
+    texts: list[tuple[str, str | None]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Term ids are dropped past ``TERM_IDS_MAX`` terms: arrays made before are
+    made again, so documents built on either side still align as the reference."""
+    from newsdedup import _native
+
+    if not _native.available():
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(R, "_TERM_IDS", {})
+    monkeypatch.setattr(R, "_TERM_IDS_GENERATION", [0])
+    monkeypatch.setattr(R, "TERM_IDS_MAX", 300)
+    docs = [R.rewrite_doc(t, ti) for t, ti in texts[len(ODD) : len(ODD) + 80]]
+    aligned = 0
+    for i in range(len(docs)):
+        for j in (i - 1, i + 1, len(docs) - 1 - i):
+            if 0 <= j < len(docs):
+                got = R._support(docs[i], docs[j])
+                assert got == support_reference(docs[i], docs[j])
+                aligned += bool(got[1])
+    assert R._TERM_IDS_GENERATION[0] >= 3 and aligned > 0
 
 
 _ALPHABET = st.sampled_from(

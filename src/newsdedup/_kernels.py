@@ -1262,3 +1262,64 @@ def first_seen(values: Any, stamp: Any, at: Any, mark: int) -> Any:
             k += 1
         rank[q] = at[v]
     return order[:k], rank
+
+
+@jit
+def sentence_support(src_ptr: Any, src_ids: Any, src_w: Any, src_sw: Any, dst_terms: Any,
+                     dst_ptr: Any, dst_sent: Any, dst_w: Any, dst_sw: Any,
+                     min_weight: float, share: float) -> Any:
+    """``rewrite._support`` on arrays, with the same float operations in the
+    same order. Source sentence ``i`` has the terms ``src_ids[src_ptr[i]:
+    src_ptr[i + 1]]`` (in its order) with the document weights ``src_w``; the
+    destination's sorted terms ``dst_terms`` are in the sentences
+    ``dst_sent[dst_ptr[k]:dst_ptr[k + 1]]`` and weigh ``dst_w``; ``src_sw`` and
+    ``dst_sw`` are the sentences' weights. Returns (covered, total, and the
+    aligned (i, j, similarity) as three arrays)."""
+    n_src = len(src_sw)
+    n_dst = len(dst_sw)
+    acc = np.zeros(n_dst, dtype=np.float64)
+    touched = np.zeros(n_dst, dtype=np.bool_)
+    al_i = np.empty(n_src, dtype=np.int64)
+    al_j = np.empty(n_src, dtype=np.int64)
+    al_s = np.empty(n_src, dtype=np.float64)
+    n_al = 0
+    covered = 0.0
+    total = 0.0
+    for i in range(n_src):
+        w_s = src_sw[i]
+        total += w_s
+        any_t = False
+        for q in range(src_ptr[i], src_ptr[i + 1]):
+            t = src_ids[q]
+            k = np.searchsorted(dst_terms, t)
+            if k >= len(dst_terms) or dst_terms[k] != t:
+                continue
+            m = min(src_w[q], dst_w[k])
+            for p in range(dst_ptr[k], dst_ptr[k + 1]):
+                j = dst_sent[p]
+                if touched[j]:
+                    acc[j] += m
+                else:
+                    touched[j] = True
+                    acc[j] = 0.0 + m
+                any_t = True
+        if not any_t:
+            continue
+        best_j = -1
+        best = 0.0
+        for j in range(n_dst):
+            if touched[j]:
+                if best_j < 0 or acc[j] > best:
+                    best_j = j
+                    best = acc[j]
+                touched[j] = False
+        if best < min_weight:
+            continue
+        sim = best / min(w_s, dst_sw[best_j])
+        if sim >= share:
+            covered += w_s * min(1.0, sim / (2 * share))
+            al_i[n_al] = i
+            al_j[n_al] = best_j
+            al_s[n_al] = min(1.0, sim)
+            n_al += 1
+    return covered, total, al_i[:n_al], al_j[:n_al], al_s[:n_al]

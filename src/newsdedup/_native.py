@@ -335,6 +335,7 @@ def kernels() -> dict[str, Any]:
             table_put=_kernels.table_put,
             reduce_terms=_kernels.reduce_terms,
             first_seen=_kernels.first_seen,
+            sentence_support=_kernels.sentence_support,
         )
     return _KERNELS
 
@@ -372,4 +373,6 @@ def warm() -> None:
     k["reduce_terms"](one - 1, one, one - 1, one, one - 1, one - 1, np.ones(1), one > 0,
                       one - 1, one - 1, 1)
     k["first_seen"](one, one - 1, one - 1, 1)
+    w = np.ones(1)
+    k["sentence_support"](two, one - 1, w, w, one - 1, two, one - 1, w, w, 1.0, 0.5)
 

@@ -470,6 +470,14 @@ class Sentence:
         return sum(self.terms.values())
 
 
+#: Term -> id, for :meth:`RewriteDoc.support_arrays` (emptied past
+#: :data:`TERM_IDS_MAX` terms; the generation counts the times, so that arrays
+#: made before are made again).
+_TERM_IDS: dict[str, int] = {}
+_TERM_IDS_GENERATION = [0]
+TERM_IDS_MAX = 4_000_000
+
+
 @dataclass(slots=True)
 class RewriteDoc:
     """The rewrite-family view of one article.
@@ -488,6 +496,45 @@ class RewriteDoc:
     hashes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint32))
     _index: dict[str, list[int]] | None = None
     _weights: list[float] | None = None
+    _arrays: tuple[np.ndarray, ...] | None = None
+    _generation: int = -1
+
+    def support_arrays(self) -> tuple[np.ndarray, ...]:
+        """The sentences as the compiled ``_support`` reads them (term ids of
+        :data:`_TERM_IDS`): as a source (CSR of each sentence's terms, in its
+        order, and their weights) and as a destination (sorted term ids, CSR of
+        the sentences holding each, its weight), and the sentence weights."""
+        if self._arrays is None or self._generation != _TERM_IDS_GENERATION[0]:
+            ids = _TERM_IDS
+            if len(ids) > TERM_IDS_MAX:
+                ids.clear()
+                _TERM_IDS_GENERATION[0] += 1
+            counts, flat, weights, doc_weights = [], [], [], []
+            doc_weight = self.terms.__getitem__
+            for sent in self.sentences:
+                counts.append(len(sent.terms))
+                for t, w in sent.terms.items():
+                    k = ids.get(t)
+                    if k is None:
+                        k = ids[t] = len(ids)
+                    flat.append(k)
+                    weights.append(w)
+                    doc_weights.append(doc_weight(t))
+            src_ids = np.array(flat, dtype=np.int64)
+            src_w = np.array(weights, dtype=np.float64)
+            ptr = np.zeros(len(counts) + 1, dtype=np.int64)
+            np.cumsum(counts, out=ptr[1:])
+            order = np.argsort(src_ids, kind="stable")  # by term, then sentence
+            by_term = src_ids[order]
+            starts = np.flatnonzero(np.r_[True, by_term[1:] != by_term[:-1]]) if len(
+                by_term) else order
+            dst_ptr = np.append(starts, len(by_term)).astype(np.int64)
+            sent_of = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+            self._arrays = (ptr, src_ids, src_w, by_term[starts], dst_ptr, sent_of[order],
+                            np.array(doc_weights, dtype=np.float64)[order][starts],
+                            np.array(self.sentence_index()[1], dtype=np.float64))
+            self._generation = _TERM_IDS_GENERATION[0]
+        return self._arrays
 
     def sentence_index(self) -> tuple[dict[str, list[int]], list[float]]:
         """Term -> indices of the sentences holding it, and each sentence's weight
@@ -614,6 +661,24 @@ def weighted_jaccard(
 
 
 def _support(src: RewriteDoc, dst: RewriteDoc) -> tuple[float, list[tuple[int, int, float]]]:
+    """The weighted share of ``src``'s sentences with a counterpart in ``dst``,
+    and the aligned (i, j, similarity): compiled when numba is there (the same
+    float operations in the same order), else :func:`_support_plain`."""
+    if not _native.available():
+        return _support_plain(src, dst)
+    a = src.support_arrays()
+    b = dst.support_arrays()
+    if src._generation != dst._generation:  # the term ids started again meanwhile
+        a = src.support_arrays()
+    covered, total, al_i, al_j, al_s = _native.kernels()["sentence_support"](
+        a[0], a[1], a[2], a[7], b[3], b[4], b[5], b[6], b[7], ALIGN_MIN_WEIGHT, ALIGN_SHARE)
+    aligned = list(zip(al_i.tolist(), al_j.tolist(), al_s.tolist(), strict=True))
+    return (covered / total if total > 0 else 0.0), aligned
+
+
+def _support_plain(
+    src: RewriteDoc, dst: RewriteDoc,
+) -> tuple[float, list[tuple[int, int, float]]]:
     # A term weighs the same in every sentence of a document (its weight in
     # ``terms``), so what a shared term adds is one number per pair of documents.
     index, dst_weights = dst.sentence_index()

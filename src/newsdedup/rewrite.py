@@ -509,17 +509,14 @@ class RewriteDoc:
             if len(ids) > TERM_IDS_MAX:
                 ids.clear()
                 _TERM_IDS_GENERATION[0] += 1
-            counts, flat, weights, doc_weights = [], [], [], []
-            doc_weight = self.terms.__getitem__
-            for sent in self.sentences:
-                counts.append(len(sent.terms))
-                for t, w in sent.terms.items():
-                    k = ids.get(t)
-                    if k is None:
-                        k = ids[t] = len(ids)
-                    flat.append(k)
-                    weights.append(w)
-                    doc_weights.append(doc_weight(t))
+            sent_terms = [sent.terms for sent in self.sentences]
+            counts = list(map(len, sent_terms))
+            names = list(itertools.chain.from_iterable(sent_terms))
+            for t in set(names).difference(ids):
+                ids[t] = len(ids)
+            flat = list(map(ids.__getitem__, names))
+            weights = list(itertools.chain.from_iterable(st.values() for st in sent_terms))
+            doc_weights = list(map(self.terms.__getitem__, names))
             src_ids = np.array(flat, dtype=np.int64)
             src_w = np.array(weights, dtype=np.float64)
             ptr = np.zeros(len(counts) + 1, dtype=np.int64)
@@ -532,7 +529,8 @@ class RewriteDoc:
             sent_of = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
             self._arrays = (ptr, src_ids, src_w, by_term[starts], dst_ptr, sent_of[order],
                             np.array(doc_weights, dtype=np.float64)[order][starts],
-                            np.array(self.sentence_index()[1], dtype=np.float64))
+                            np.array([sum(st.values()) for st in sent_terms],  # Sentence.weight
+                                     dtype=np.float64))
             self._generation = _TERM_IDS_GENERATION[0]
         return self._arrays
 

@@ -216,9 +216,22 @@ def test_same_words_rule_equal_reference(texts: list[tuple[str, str | None]]) ->
     assert checked > 0  # some pairs do reach the "same words" rule
 
 
+@pytest.mark.parametrize("native", [True, False])
 def test_content_terms_and_sentences_equal_reference(
-    texts: list[tuple[str, str | None]],
+    texts: list[tuple[str, str | None]], native: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Content terms, sentences and each sentence's terms (with their order) as
+    the reference reads them: with the compiled sentence terms (chunk registry,
+    ``_kernels.sentence_terms``) and without; the support arrays the compiled
+    path makes are those made again from the sentences."""
+    import numpy as np
+
+    from newsdedup import _native
+
+    if not native:
+        monkeypatch.setattr(_native, "available", lambda: False)
+    elif not _native.available():
+        pytest.skip("numba is not installed")
     for text, title in texts:
         terms = R.content_terms(text)
         assert terms == content_terms_reference(text)
@@ -226,6 +239,11 @@ def test_content_terms_and_sentences_equal_reference(
         doc = R.rewrite_doc(text, title)
         got = [(s.start, s.end, list(s.terms.items())) for s in doc.sentences]
         assert got == sentence_terms_reference(text, doc.terms)
+        if native:
+            made = doc.support_arrays()
+            doc._arrays = None
+            again = doc.support_arrays()
+            assert all(np.array_equal(x, y) for x, y in zip(made, again, strict=True))
 
 
 @pytest.mark.parametrize("native", [True, False])
@@ -255,15 +273,16 @@ def test_support_equal_reference(
 def test_support_after_the_term_ids_start_again(
     texts: list[tuple[str, str | None]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Term ids are dropped past ``TERM_IDS_MAX`` terms: arrays made before are
-    made again, so documents built on either side still align as the reference."""
+    """The chunk registry (whose term ids the arrays use) starts again past
+    ``LIMIT`` chunks: arrays made before are made again, so documents built on
+    either side still align as the reference."""
     from newsdedup import _native
 
     if not _native.available():
         pytest.skip("numba is not installed")
-    monkeypatch.setattr(R, "_TERM_IDS", {})
-    monkeypatch.setattr(R, "_TERM_IDS_GENERATION", [0])
-    monkeypatch.setattr(R, "TERM_IDS_MAX", 300)
+    registry = R._ChunkRegistry()
+    monkeypatch.setattr(R, "_REGISTRY", registry)
+    monkeypatch.setattr(R._ChunkRegistry, "LIMIT", 300)
     docs = [R.rewrite_doc(t, ti) for t, ti in texts[len(ODD) : len(ODD) + 80]]
     aligned = 0
     for i in range(len(docs)):
@@ -272,7 +291,7 @@ def test_support_after_the_term_ids_start_again(
                 got = R._support(docs[i], docs[j])
                 assert got == support_reference(docs[i], docs[j])
                 aligned += bool(got[1])
-    assert R._TERM_IDS_GENERATION[0] >= 3 and aligned > 0
+    assert registry.generation >= 3 and aligned > 0
 
 
 _ALPHABET = st.sampled_from(

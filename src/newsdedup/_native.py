@@ -336,6 +336,7 @@ def kernels() -> dict[str, Any]:
             reduce_terms=_kernels.reduce_terms,
             first_seen=_kernels.first_seen,
             sentence_support=_kernels.sentence_support,
+            sentence_terms=_kernels.sentence_terms,
         )
     return _KERNELS
 
@@ -375,4 +376,5 @@ def warm() -> None:
     k["first_seen"](one, one - 1, one - 1, 1)
     w = np.ones(1)
     k["sentence_support"](two, one - 1, w, w, one - 1, two, one - 1, w, w, 1.0, 0.5)
+    k["sentence_terms"](one - 1, one, one - 1, one, one - 1, one - 1, one, w, 1, one - 1, 1)
 

@@ -244,6 +244,8 @@ class _ChunkRegistry:
         self.reset()
 
     def reset(self) -> None:
+        #: how many times the registry started again (term ids made before are void)
+        self.generation = getattr(self, "generation", -1) + 1
         self.known = _native.HashTable()  # chunk hash -> chunk
         self.c_start = Growing(np.int64)  # per chunk: its entries in c_ent
         self.c_len = Growing(np.int64)
@@ -252,6 +254,8 @@ class _ChunkRegistry:
         # scratch arrays over the terms for the kernels (stamps below ``mark``)
         self.stamp = np.zeros(0, dtype=np.int64)
         self.at = np.zeros(0, dtype=np.int64)
+        self.value = np.zeros(0, dtype=np.float64)  # a document's term weights ...
+        self.value_stamp = np.zeros(0, dtype=np.int64)  # ... where this is its stamp
         self.mark = 1
 
     def _scratch(self, stamps: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -262,6 +266,8 @@ class _ChunkRegistry:
             grow = max(grow, len(self.stamp))
             self.stamp = np.concatenate([self.stamp, np.zeros(grow, dtype=np.int64)])
             self.at = np.concatenate([self.at, np.zeros(grow, dtype=np.int64)])
+            self.value = np.concatenate([self.value, np.zeros(grow, dtype=np.float64)])
+            self.value_stamp = np.concatenate([self.value_stamp, np.zeros(grow, dtype=np.int64)])
         mark = self.mark
         self.mark += stamps
         return self.stamp, self.at, mark
@@ -294,7 +300,18 @@ class _ChunkRegistry:
         self.c_ent.extend(np.array(ents, dtype=np.int64))
         self.known.put(hashes, np.arange(first, len(self.c_len), dtype=np.int64))
 
-    def _batch(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def term_ids(self, names: list[str]) -> list[int]:
+        """The id of each term (a term new to the vocabulary gets the next)."""
+        ent = self.entries
+        new = set(names).difference(ent.vocab)
+        if new:
+            for t in sorted(new):
+                ent.vocab[t] = len(ent.names)
+                ent.names.append(t)
+        return list(map(ent.vocab.__getitem__, names))
+
+    def _chunks(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Each text's distinct chunks (registry ids), and each text's end among them."""
         hashes, starts, lens, ends, buf = _native.chunk_hashes(texts)
         chunk = self.known.find(hashes)
         miss = np.flatnonzero(chunk < 0)
@@ -303,6 +320,41 @@ class _ChunkRegistry:
             at = miss[first]
             self._add(new, starts[at], lens[at], buf.tobytes())
             chunk = self.known.find(hashes)
+        return chunk, ends
+
+    def sentences(
+        self, text: str, spans: list[tuple[int, int]], term_w: dict[str, float],
+    ) -> tuple[list[Sentence], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """:func:`rewrite_doc`'s sentences, and their terms as (term ids,
+        weights, terms per sentence)."""
+        if len(self.known) > self.LIMIT:
+            self.reset()
+        chunk, ends = self._chunks([text[s:e] for s, e in spans])
+        stamp, _at, mark = self._scratch(len(spans) + 1)
+        w_stamp, w_mark = self.value_stamp, mark + len(spans)
+        known = self.entries.vocab
+        ids = np.fromiter((known.get(t, -1) for t in term_w), dtype=np.int64, count=len(term_w))
+        ok = ids >= 0  # (a term no sentence chunk has is not in the vocabulary)
+        w_stamp[ids[ok]] = w_mark
+        self.value[ids[ok]] = np.fromiter(term_w.values(), dtype=np.float64,
+                                          count=len(term_w))[ok]
+        terms, weights, sizes = _native.kernels()["sentence_terms"](
+            chunk, ends, self.c_start.view, self.c_len.view, self.c_ent.view,
+            self.entries.arrays()[0], w_stamp, self.value, w_mark, stamp, mark)
+        names = self.entries.names
+        term_names = list(map(names.__getitem__, terms.tolist()))
+        w = weights.tolist()
+        out = []
+        at = 0
+        for (s, e), n in zip(spans, sizes.tolist(), strict=True):
+            if n:
+                out.append(Sentence(start=s, end=e, terms=dict(
+                    zip(term_names[at : at + n], w[at : at + n], strict=True))))
+                at += n
+        return out, (terms, weights, sizes[sizes > 0])
+
+    def _batch(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        chunk, ends = self._chunks(texts)
         return _native.kernels()["reduce_terms"](  # type: ignore[no-any-return]
             chunk, ends, self.c_start.view, self.c_len.view, self.c_ent.view,
             *self.entries.arrays(), *self._scratch(len(texts)))
@@ -470,14 +522,6 @@ class Sentence:
         return sum(self.terms.values())
 
 
-#: Term -> id, for :meth:`RewriteDoc.support_arrays` (emptied past
-#: :data:`TERM_IDS_MAX` terms; the generation counts the times, so that arrays
-#: made before are made again).
-_TERM_IDS: dict[str, int] = {}
-_TERM_IDS_GENERATION = [0]
-TERM_IDS_MAX = 4_000_000
-
-
 @dataclass(slots=True)
 class RewriteDoc:
     """The rewrite-family view of one article.
@@ -500,39 +544,41 @@ class RewriteDoc:
     _generation: int = -1
 
     def support_arrays(self) -> tuple[np.ndarray, ...]:
-        """The sentences as the compiled ``_support`` reads them (term ids of
-        :data:`_TERM_IDS`): as a source (CSR of each sentence's terms, in its
-        order, and their weights) and as a destination (sorted term ids, CSR of
-        the sentences holding each, its weight), and the sentence weights."""
-        if self._arrays is None or self._generation != _TERM_IDS_GENERATION[0]:
-            ids = _TERM_IDS
-            if len(ids) > TERM_IDS_MAX:
-                ids.clear()
-                _TERM_IDS_GENERATION[0] += 1
+        """The sentences as the compiled ``_support`` reads them (term ids of the
+        chunk registry's vocabulary): as a source (CSR of each sentence's terms,
+        in its order, and their weights) and as a destination (sorted term ids,
+        CSR of the sentences holding each, its weight), and the sentence weights."""
+        if self._arrays is None or self._generation != _REGISTRY.generation:
             sent_terms = [sent.terms for sent in self.sentences]
-            counts = list(map(len, sent_terms))
             names = list(itertools.chain.from_iterable(sent_terms))
-            for t in set(names).difference(ids):
-                ids[t] = len(ids)
-            flat = list(map(ids.__getitem__, names))
-            weights = list(itertools.chain.from_iterable(st.values() for st in sent_terms))
-            doc_weights = list(map(self.terms.__getitem__, names))
-            src_ids = np.array(flat, dtype=np.int64)
-            src_w = np.array(weights, dtype=np.float64)
-            ptr = np.zeros(len(counts) + 1, dtype=np.int64)
-            np.cumsum(counts, out=ptr[1:])
-            order = np.argsort(src_ids, kind="stable")  # by term, then sentence
-            by_term = src_ids[order]
-            starts = np.flatnonzero(np.r_[True, by_term[1:] != by_term[:-1]]) if len(
-                by_term) else order
-            dst_ptr = np.append(starts, len(by_term)).astype(np.int64)
-            sent_of = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-            self._arrays = (ptr, src_ids, src_w, by_term[starts], dst_ptr, sent_of[order],
-                            np.array(doc_weights, dtype=np.float64)[order][starts],
-                            np.array([sum(st.values()) for st in sent_terms],  # Sentence.weight
-                                     dtype=np.float64))
-            self._generation = _TERM_IDS_GENERATION[0]
+            self.set_support_arrays(
+                np.array(_REGISTRY.term_ids(names), dtype=np.int64),
+                np.fromiter(itertools.chain.from_iterable(st.values() for st in sent_terms),
+                            dtype=np.float64, count=len(names)),
+                np.fromiter(map(len, sent_terms), dtype=np.int64, count=len(sent_terms)),
+                np.fromiter(map(self.terms.__getitem__, names), dtype=np.float64,
+                            count=len(names)))
+        assert self._arrays is not None
         return self._arrays
+
+    def set_support_arrays(self, src_ids: np.ndarray, src_w: np.ndarray, counts: np.ndarray,
+                           doc_w: np.ndarray | None = None) -> None:
+        """:meth:`support_arrays` from the sentences' term ids (of the registry,
+        as it is now), their weights (``doc_w``: their weights in :attr:`terms`,
+        when they may differ) and how many terms each sentence has."""
+        ptr = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=ptr[1:])
+        order = np.argsort(src_ids, kind="stable")  # by term, then sentence
+        by_term = src_ids[order]
+        starts = np.flatnonzero(np.r_[True, by_term[1:] != by_term[:-1]]) if len(
+            by_term) else order
+        dst_ptr = np.append(starts, len(by_term)).astype(np.int64)
+        sent_of = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+        weights = np.array([sum(sent.terms.values()) for sent in self.sentences],  # .weight
+                           dtype=np.float64)
+        self._arrays = (ptr, src_ids, src_w, by_term[starts], dst_ptr, sent_of[order],
+                        (src_w if doc_w is None else doc_w)[order][starts], weights)
+        self._generation = _REGISTRY.generation
 
     def sentence_index(self) -> tuple[dict[str, list[int]], list[float]]:
         """Term -> indices of the sentences holding it, and each sentence's weight
@@ -585,6 +631,15 @@ def rewrite_doc(
         facts_: the article's key facts, if computed (else read from ``text``).
     """
     term_w, keys = terms if terms is not None else capped(*content_terms(text), caps)
+    if facts_ is None:
+        facts_ = facts(text, title)
+    if _native.available():
+        sentences, (ids, weights, counts) = _REGISTRY.sentences(
+            text, split_sentences(text), term_w)
+        doc = RewriteDoc(terms=term_w, keys=keys, sentences=sentences, facts=facts_,
+                         hashes=key_hashes(keys))
+        doc.set_support_arrays(ids, weights, counts)
+        return doc
     sentences = []
     get = _CHUNK_CACHE.get
     for s, e in split_sentences(text):
@@ -599,8 +654,6 @@ def rewrite_doc(
                     st[term] = w
         if st:
             sentences.append(Sentence(start=s, end=e, terms=st))
-    if facts_ is None:
-        facts_ = facts(text, title)
     return RewriteDoc(terms=term_w, keys=keys, sentences=sentences, facts=facts_,
                       hashes=key_hashes(keys))
 
@@ -666,7 +719,7 @@ def _support(src: RewriteDoc, dst: RewriteDoc) -> tuple[float, list[tuple[int, i
         return _support_plain(src, dst)
     a = src.support_arrays()
     b = dst.support_arrays()
-    if src._generation != dst._generation:  # the term ids started again meanwhile
+    if src._generation != dst._generation:  # the registry started again meanwhile
         a = src.support_arrays()
     covered, total, al_i, al_j, al_s = _native.kernels()["sentence_support"](
         a[0], a[1], a[2], a[7], b[3], b[4], b[5], b[6], b[7], ALIGN_MIN_WEIGHT, ALIGN_SHARE)

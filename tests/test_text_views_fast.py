@@ -222,7 +222,7 @@ def test_content_terms_and_sentences_equal_reference(
 ) -> None:
     """Content terms, sentences and each sentence's terms (with their order) as
     the reference reads them: with the compiled sentence terms (chunk registry,
-    ``_kernels.sentence_terms``) and without; the support arrays the compiled
+    ``_kernels.reduce_terms`` with document weights) and without; the support arrays the compiled
     path makes are those made again from the sentences."""
     import numpy as np
 

@@ -1203,14 +1203,19 @@ def table_put(keys: Any, vals: Any, hashes: Any, ids: Any) -> None:
 
 @jit
 def reduce_terms(chunks: Any, ends: Any, c_start: Any, c_len: Any, c_ent: Any, e_term: Any,
-                 e_w: Any, e_k: Any, stamp: Any, at: Any, mark: int) -> Any:
+                 e_w: Any, e_k: Any, stamp: Any, at: Any, mark: int, w_stamp: Any, w_val: Any,
+                 w_mark: int) -> Any:
     """Per text (its chunks ``chunks[ends[d-1]:ends[d]]``; a chunk's entries are
     ``c_ent[c_start[c]:c_start[c] + c_len[c]]``, entry ids into ``e_term``,
     ``e_w``, ``e_k``): each term once, in the order it first appears, with its
     largest weight and whether any of its entries is a key term; and how many
     terms each text has. ``stamp`` and ``at`` are scratch arrays over the
     terms whose ``stamp`` values are all below ``mark``; the texts use the
-    stamps ``mark`` to ``mark + len(ends) - 1``."""
+    stamps ``mark`` to ``mark + len(ends) - 1``.
+
+    With ``w_mark`` > 0 (``rewrite_doc``'s sentences) a term weighs its
+    document weight instead, ``w_val[t]`` where ``w_stamp[t] == w_mark`` (else
+    0), and only terms weighing more than 0 are kept."""
     total = 0
     for c in chunks:
         total += c_len[c]
@@ -1227,17 +1232,22 @@ def reduce_terms(chunks: Any, ends: Any, c_start: Any, c_len: Any, c_ent: Any, e
             c = chunks[q]
             for x in c_ent[c_start[c] : c_start[c] + c_len[c]]:
                 t = e_term[x]
+                w = e_w[x]
+                if w_mark > 0:
+                    w = w_val[t] if w_stamp[t] == w_mark else 0.0
+                    if not w > 0.0:
+                        continue
                 if stamp[t] != m:
                     stamp[t] = m
                     at[t] = k
                     terms[k] = t
-                    weights[k] = e_w[x]
+                    weights[k] = w
                     key[k] = e_k[x]
                     k += 1
                 else:
                     p = at[t]
-                    if e_w[x] > weights[p]:
-                        weights[p] = e_w[x]
+                    if w > weights[p]:
+                        weights[p] = w
                     if e_k[x]:
                         key[p] = True
         sizes[d] = k - before
@@ -1323,39 +1333,3 @@ def sentence_support(src_ptr: Any, src_ids: Any, src_w: Any, src_sw: Any, dst_te
             al_s[n_al] = min(1.0, sim)
             n_al += 1
     return covered, total, al_i[:n_al], al_j[:n_al], al_s[:n_al]
-
-
-@jit
-def sentence_terms(chunks: Any, ends: Any, c_start: Any, c_len: Any, c_ent: Any, e_term: Any,
-                   w_stamp: Any, w_val: Any, w_mark: int, stamp: Any, mark: int) -> Any:
-    """``rewrite_doc``'s sentence terms on arrays. Sentence ``d`` has the chunks
-    ``chunks[ends[d-1]:ends[d]]`` (entries as in :func:`reduce_terms`); a term
-    is kept, once per sentence and in the order it first appears, when its
-    document weight (``w_val[t]`` where ``w_stamp[t] == w_mark``, else 0) is
-    above 0. ``stamp`` as :func:`reduce_terms`'s (stamps ``mark`` to
-    ``mark + len(ends) - 1``). Returns (term ids, weights, terms per sentence)."""
-    total = 0
-    for c in chunks:
-        total += c_len[c]
-    terms = np.empty(total, dtype=np.int64)
-    weights = np.empty(total, dtype=np.float64)
-    sizes = np.empty(len(ends), dtype=np.int64)
-    k = 0
-    lo = 0
-    for d in range(len(ends)):
-        m = mark + d
-        before = k
-        for q in range(lo, ends[d]):
-            c = chunks[q]
-            for x in c_ent[c_start[c] : c_start[c] + c_len[c]]:
-                t = e_term[x]
-                if stamp[t] != m and w_stamp[t] == w_mark:
-                    w = w_val[t]
-                    if w > 0.0:
-                        stamp[t] = m
-                        terms[k] = t
-                        weights[k] = w
-                        k += 1
-        sizes[d] = k - before
-        lo = ends[d]
-    return terms[:k], weights[:k], sizes

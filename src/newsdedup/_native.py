@@ -336,7 +336,6 @@ def kernels() -> dict[str, Any]:
             reduce_terms=_kernels.reduce_terms,
             first_seen=_kernels.first_seen,
             sentence_support=_kernels.sentence_support,
-            sentence_terms=_kernels.sentence_terms,
         )
     return _KERNELS
 
@@ -372,9 +371,8 @@ def warm() -> None:
     found.put(np.ones(1, dtype=np.uint64), one)
     found.find(np.ones(1, dtype=np.uint64))
     k["reduce_terms"](one - 1, one, one - 1, one, one - 1, one - 1, np.ones(1), one > 0,
-                      one - 1, one - 1, 1)
+                      one - 1, one - 1, 1, one - 1, np.ones(1), 0)
     k["first_seen"](one, one - 1, one - 1, 1)
     w = np.ones(1)
     k["sentence_support"](two, one - 1, w, w, one - 1, two, one - 1, w, w, 1.0, 0.5)
-    k["sentence_terms"](one - 1, one, one - 1, one, one - 1, one - 1, one, w, 1, one - 1, 1)
 

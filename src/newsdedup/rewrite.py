@@ -232,20 +232,23 @@ class _ChunkEntries(dict[str, tuple[int, ...]]):
 
 
 class _ChunkRegistry:
-    """The compiled path of :func:`content_term_arrays`: chunks are found and
-    hashed in a compiled pass (:func:`~newsdedup._native.chunk_hashes`), and a
-    chunk hash is looked up on arrays (sorted hashes -> chunk -> its entries);
-    only a chunk never seen in this process is decoded and classified in
-    Python. Holds up to :attr:`LIMIT` chunks (then starts again empty)."""
+    """The compiled path of :func:`content_term_arrays`, :func:`content_terms_many`
+    and :func:`rewrite_doc`'s sentences: chunks are found and hashed in a
+    compiled pass (:func:`~newsdedup._native.chunk_hashes`) and looked up in a
+    hash table (chunk hash -> chunk -> its entries, in arrays); only a chunk
+    never seen in this process is decoded and classified in Python. Holds up
+    to :attr:`LIMIT` chunks, then starts again empty at the next call (its
+    :attr:`generation` counts the times: term ids made before are void)."""
 
     LIMIT = 2_000_000
 
     def __init__(self) -> None:
+        #: how many times the registry started again (term ids made before are void)
+        self.generation = -1
         self.reset()
 
     def reset(self) -> None:
-        #: how many times the registry started again (term ids made before are void)
-        self.generation = getattr(self, "generation", -1) + 1
+        self.generation += 1
         self.known = _native.HashTable()  # chunk hash -> chunk
         self.c_start = Growing(np.int64)  # per chunk: its entries in c_ent
         self.c_len = Growing(np.int64)
@@ -338,9 +341,9 @@ class _ChunkRegistry:
         w_stamp[ids[ok]] = w_mark
         self.value[ids[ok]] = np.fromiter(term_w.values(), dtype=np.float64,
                                           count=len(term_w))[ok]
-        terms, weights, sizes = _native.kernels()["sentence_terms"](
+        terms, weights, _key, sizes = _native.kernels()["reduce_terms"](
             chunk, ends, self.c_start.view, self.c_len.view, self.c_ent.view,
-            self.entries.arrays()[0], w_stamp, self.value, w_mark, stamp, mark)
+            *self.entries.arrays(), stamp, _at, mark, w_stamp, self.value, w_mark)
         names = self.entries.names
         term_names = list(map(names.__getitem__, terms.tolist()))
         w = weights.tolist()
@@ -357,7 +360,7 @@ class _ChunkRegistry:
         chunk, ends = self._chunks(texts)
         return _native.kernels()["reduce_terms"](  # type: ignore[no-any-return]
             chunk, ends, self.c_start.view, self.c_len.view, self.c_ent.view,
-            *self.entries.arrays(), *self._scratch(len(texts)))
+            *self.entries.arrays(), *self._scratch(len(texts)), self.value_stamp, self.value, 0)
 
     def term_dicts(self, texts: list[str]) -> list[tuple[dict[str, float], frozenset[str]]]:
         """:func:`content_terms` of each text."""

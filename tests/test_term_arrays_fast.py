@@ -145,3 +145,34 @@ def test_content_terms_many_equals_content_terms(monkeypatch: pytest.MonkeyPatch
                        for t in R.content_terms_many(texts[i : i + size])]
                 assert [list(d.items()) for d, _k in got] == [list(d.items()) for d, _k in want]
                 assert [k for _d, k in got] == [k for _d, k in want]
+
+
+def test_registry_calls_from_threads_give_the_plain_results(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The registry is shared by the process and its kernels release the GIL:
+    four threads at once (term arrays, term dicts, rewrite views) give what the
+    plain path gives."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    registry = R._ChunkRegistry()
+    monkeypatch.setattr(R, "_REGISTRY", registry)
+    monkeypatch.setattr(R, "TERM_BATCH_DOCS", 25)
+    texts = _texts()
+    parts = [texts[k::4] for k in range(4)]
+    want = [_plain(p, monkeypatch) for p in parts]
+    want_dicts = [[R.content_terms(t) for t in p] for p in parts]
+
+    def work(k: int) -> None:
+        for _ in range(3):
+            _same(R.content_term_arrays(parts[k]), want[k])
+            got = R.content_terms_many(parts[k])
+            assert [list(d.items()) for d, _ in got] == [list(d.items()) for d, _ in
+                                                         want_dicts[k]]
+            for text in parts[k][:20]:
+                doc = R.rewrite_doc(text)
+                R._support(doc, doc)
+
+    with ThreadPoolExecutor(4) as pool:
+        for f in [pool.submit(work, k) for k in range(4)]:
+            f.result()

@@ -25,11 +25,14 @@ places, the figures and the rare words. So:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 import xxhash
@@ -231,6 +234,21 @@ class _ChunkEntries(dict[str, tuple[int, ...]]):
         return ids
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _locked(method: _F) -> _F:
+    """Run a :class:`_ChunkRegistry` method under the registry's lock (its
+    kernels release the GIL, and a call changes several arrays in turn)."""
+
+    @functools.wraps(method)
+    def run(self: _ChunkRegistry, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return run  # type: ignore[return-value]
+
+
 class _ChunkRegistry:
     """The compiled path of :func:`content_term_arrays`, :func:`content_terms_many`
     and :func:`rewrite_doc`'s sentences: chunks are found and hashed in a
@@ -245,6 +263,7 @@ class _ChunkRegistry:
     def __init__(self) -> None:
         #: how many times the registry started again (term ids made before are void)
         self.generation = -1
+        self.lock = threading.Lock()  # one call at a time, from any thread
         self.reset()
 
     def reset(self) -> None:
@@ -303,6 +322,7 @@ class _ChunkRegistry:
         self.c_ent.extend(np.array(ents, dtype=np.int64))
         self.known.put(hashes, np.arange(first, len(self.c_len), dtype=np.int64))
 
+    @_locked
     def term_ids(self, names: list[str]) -> list[int]:
         """The id of each term (a term new to the vocabulary gets the next)."""
         ent = self.entries
@@ -325,6 +345,7 @@ class _ChunkRegistry:
             chunk = self.known.find(hashes)
         return chunk, ends
 
+    @_locked
     def sentences(
         self, text: str, spans: list[tuple[int, int]], term_w: dict[str, float],
     ) -> tuple[list[Sentence], tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -362,6 +383,7 @@ class _ChunkRegistry:
             chunk, ends, self.c_start.view, self.c_len.view, self.c_ent.view,
             *self.entries.arrays(), *self._scratch(len(texts)), self.value_stamp, self.value, 0)
 
+    @_locked
     def term_dicts(self, texts: list[str]) -> list[tuple[dict[str, float], frozenset[str]]]:
         """:func:`content_terms` of each text."""
         if len(self.known) > self.LIMIT:
@@ -378,6 +400,7 @@ class _ChunkRegistry:
             at += n
         return out
 
+    @_locked
     def term_arrays(
         self, texts: Iterable[str],
     ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -1,4 +1,5 @@
-"""newsdedup._arrays.unique_sorted is np.unique for the integer arrays it is used on."""
+"""newsdedup._arrays: unique_sorted is np.unique for the integer arrays it is used
+on; Growing keeps what is appended."""
 
 from __future__ import annotations
 
@@ -31,3 +32,17 @@ def test_unique_sorted_equals_np_unique(dtype: type, size: int) -> None:
     assert got.dtype == want.dtype and np.array_equal(got, want)
     assert np.array_equal(unique_sorted(a.reshape(-1, 1)), want)  # flattened like np.unique
     assert a.size == size  # the input is left as it was (sorted copy)
+
+
+def test_growing_keeps_every_value_appended() -> None:
+    from newsdedup._arrays import Growing
+
+    rnd = np.random.default_rng(1)
+    grow = Growing(np.int64)
+    want: list[int] = []
+    for size in [0, 1, 15, 16, 17, 300, 0, 5000, 3]:
+        values = rnd.integers(-(2**40), 2**40, size=size)
+        grow.extend(values)
+        want += values.tolist()
+        assert len(grow) == len(want)
+        assert grow.view.dtype == np.int64 and grow.view.tolist() == want

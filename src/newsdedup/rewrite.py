@@ -153,6 +153,7 @@ def content_terms(text: str) -> tuple[dict[str, float], frozenset[str]]:
     return terms, frozenset(keys)
 
 
+#: :func:`content_term_arrays` reduces this many texts' entries at a time.
 TERM_BATCH_DOCS = 1000
 
 
@@ -191,20 +192,19 @@ class _Entries:
         self._weight = Growing(np.float64)
         self._key = Growing(bool)
 
+    def term_id(self, name: str) -> int:
+        """The id of a term (a term new to the vocabulary gets the next)."""
+        t = self.vocab.setdefault(name, len(self.vocab))
+        if t == len(self.names):
+            self.names.append(name)
+        return t
+
     def extend(self, new: list[tuple[str, float, bool]]) -> None:
         """Add the arrays of the entries made since (``new``, in id order)."""
         if not new:
             return
-        vocab, names = self.vocab, self.names
-
-        def term_id(name: str) -> int:
-            t = vocab.setdefault(name, len(vocab))
-            if t == len(names):
-                names.append(name)
-            return t
-
-        self._term.extend(np.fromiter((term_id(name) for name, _w, _k in new), dtype=np.int64,
-                                      count=len(new)))
+        self._term.extend(np.fromiter((self.term_id(name) for name, _w, _k in new),
+                                      dtype=np.int64, count=len(new)))
         self._weight.extend(np.fromiter((w for _t, w, _k in new), dtype=np.float64,
                                         count=len(new)))
         self._key.extend(np.fromiter((k for _t, _w, k in new), dtype=bool, count=len(new)))
@@ -239,11 +239,14 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 def _locked(method: _F) -> _F:
     """Run a :class:`_ChunkRegistry` method under the registry's lock (its
-    kernels release the GIL, and a call changes several arrays in turn)."""
+    kernels release the GIL, and a call changes several arrays in turn), the
+    registry started again first when it holds more than ``LIMIT`` chunks."""
 
     @functools.wraps(method)
     def run(self: _ChunkRegistry, *args: Any, **kwargs: Any) -> Any:
         with self.lock:
+            if len(self.known) > self.LIMIT:
+                self.reset()
             return method(self, *args, **kwargs)
 
     return run  # type: ignore[return-value]
@@ -326,11 +329,8 @@ class _ChunkRegistry:
     def term_ids(self, names: list[str]) -> list[int]:
         """The id of each term (a term new to the vocabulary gets the next)."""
         ent = self.entries
-        new = set(names).difference(ent.vocab)
-        if new:
-            for t in sorted(new):
-                ent.vocab[t] = len(ent.names)
-                ent.names.append(t)
+        for t in sorted(set(names).difference(ent.vocab)):
+            ent.term_id(t)
         return list(map(ent.vocab.__getitem__, names))
 
     def _chunks(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -351,10 +351,8 @@ class _ChunkRegistry:
     ) -> tuple[list[Sentence], tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """:func:`rewrite_doc`'s sentences, and their terms as (term ids,
         weights, terms per sentence)."""
-        if len(self.known) > self.LIMIT:
-            self.reset()
         chunk, ends = self._chunks([text[s:e] for s, e in spans])
-        stamp, _at, mark = self._scratch(len(spans) + 1)
+        stamp, positions, mark = self._scratch(len(spans) + 1)
         w_stamp, w_mark = self.value_stamp, mark + len(spans)
         known = self.entries.vocab
         ids = np.fromiter((known.get(t, -1) for t in term_w), dtype=np.int64, count=len(term_w))
@@ -364,7 +362,7 @@ class _ChunkRegistry:
                                           count=len(term_w))[ok]
         terms, weights, _key, sizes = _native.kernels()["reduce_terms"](
             chunk, ends, self.c_start.view, self.c_len.view, self.c_ent.view,
-            *self.entries.arrays(), stamp, _at, mark, w_stamp, self.value, w_mark)
+            *self.entries.arrays(), stamp, positions, mark, w_stamp, self.value, w_mark)
         names = self.entries.names
         term_names = list(map(names.__getitem__, terms.tolist()))
         w = weights.tolist()
@@ -386,8 +384,6 @@ class _ChunkRegistry:
     @_locked
     def term_dicts(self, texts: list[str]) -> list[tuple[dict[str, float], frozenset[str]]]:
         """:func:`content_terms` of each text."""
-        if len(self.known) > self.LIMIT:
-            self.reset()
         terms, weights, key, sizes = self._batch(texts)
         names = list(map(self.entries.names.__getitem__, terms.tolist()))
         w, k = weights.tolist(), key.tolist()
@@ -404,8 +400,6 @@ class _ChunkRegistry:
     def term_arrays(
         self, texts: Iterable[str],
     ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        if len(self.known) > self.LIMIT:
-            self.reset()
         parts = []
         batch: list[str] = []
         for text in texts:
@@ -600,8 +594,7 @@ class RewriteDoc:
             by_term) else order
         dst_ptr = np.append(starts, len(by_term)).astype(np.int64)
         sent_of = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-        weights = np.array([sum(sent.terms.values()) for sent in self.sentences],  # .weight
-                           dtype=np.float64)
+        weights = np.array([sent.weight for sent in self.sentences], dtype=np.float64)
         self._arrays = (ptr, src_ids, src_w, by_term[starts], dst_ptr, sent_of[order],
                         (src_w if doc_w is None else doc_w)[order][starts], weights)
         self._generation = _REGISTRY.generation

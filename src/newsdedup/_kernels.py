@@ -1080,11 +1080,10 @@ def ascii_normalize(buf: Any, ends: Any, lower: Any, space: Any) -> Any:
 
 @nb.njit(inline="always", cache=True)
 def _space_len(buf: Any, p: int, end: int) -> int:
-    """Bytes of the character at ``p`` of UTF-8 ``buf`` if ``str.split()``
-    splits on it (``str.isspace``), else 0."""
+    """Bytes of the multi-byte character at ``p`` of UTF-8 ``buf`` (its lead byte
+    one of 0xC2, 0xE1-0xE3; ASCII white space is found by a table) if
+    ``str.split()`` splits on it (``str.isspace``), else 0."""
     c = buf[p]
-    if c < 0x80:
-        return 1 if c == 32 or 9 <= c <= 13 or 28 <= c <= 31 else 0
     if c == 0xC2:
         return 2 if p + 1 < end and (buf[p + 1] == 0x85 or buf[p + 1] == 0xA0) else 0
     if c < 0xE1 or c > 0xE3 or p + 2 >= end:

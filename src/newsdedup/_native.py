@@ -258,8 +258,7 @@ def ascii_normalized(texts: list[str]) -> list[bytes]:
 
 #: Byte -> 1 if it is an ASCII whitespace character (``str.isspace``), 2 if it
 #: may start a multi-byte one (U+0085, U+00A0, U+1680, U+2000-U+3000), else 0.
-_UTF8_SPACE = np.zeros(256, dtype=np.uint8)
-_UTF8_SPACE[[c for c in range(128) if chr(c).isspace()]] = 1
+_UTF8_SPACE = _ASCII_SPACE.astype(np.uint8)
 _UTF8_SPACE[[0xC2, 0xE1, 0xE2, 0xE3]] = 2
 
 

@@ -5,11 +5,24 @@
 #
 #   bash benchmarks/speed/setup.sh
 #
-# text-dedup needs Python >= 3.12; the script looks for python3.12+ (PEER_PY312).
+# text-dedup needs Python >= 3.12; the script looks for python3.12+ on PATH, then
+# in pyenv's versions (or takes PEER_PY312).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY="${PYTHON:-python3}"
-PY312="${PEER_PY312:-$(command -v python3.12 || command -v python3.13 || true)}"
+# A python3.12+ on PATH, else one that pyenv installed but has not activated
+# (its shims fail with "command not found" for an inactive version).
+find_py312() {
+  local v p
+  for v in python3.12 python3.13; do
+    p="$(command -v "$v" 2>/dev/null)" && "$p" -c "" >/dev/null 2>&1 && { echo "$p"; return; }
+  done
+  for p in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python3; do
+    [ -x "$p" ] && "$p" -c "" >/dev/null 2>&1 && { echo "$p"; return; }
+  done
+  true
+}
+PY312="${PEER_PY312:-$(find_py312)}"
 PIP_FLAGS="--disable-pip-version-check -q"
 
 mkvenv() {  # name python import-check packages...

@@ -23,6 +23,7 @@ for inputs of at most :data:`KEEP_ARTICLES_MAX` documents.
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import shutil
@@ -171,6 +172,14 @@ def _spec(config: Config) -> SignatureSpec:
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _signer(spec: SignatureSpec) -> Signer:
+    """A :class:`~newsdedup.sign.Signer` of ``spec``, made once (it is read-only;
+    drawing its permutations took 75 us of every call, which a streamed ``add``
+    of one document makes)."""
+    return Signer(spec)
+
+
 def prepare_chunk(
     records: Sequence[tuple[Any, ...]], config: Config,
     spool: str | None = None, model: Any = None,
@@ -212,7 +221,7 @@ def _prepare_chunk(
         removed.append(stripped.removed)
     norms = normalized_encoded(cleaned)
     keys = [xxhash.xxh3_128_digest(t) for t in norms]
-    batch, sigs = Signer(_spec(config)).sign_encoded(norms, min_tokens=config.min_words)
+    batch, sigs = _signer(_spec(config)).sign_encoded(norms, min_tokens=config.min_words)
     lengths = np.fromiter(map(len, cleaned), dtype=np.int64, count=len(cleaned))
     offsets = None
     if spool is not None:

@@ -20,3 +20,24 @@ def test_workers_give_the_same_decisions() -> None:
         (x.id, x.cluster_id, x.duplicate_of, x.relation, x.score, x.matches) for x in two
     ]
     assert sum(not x.is_representative for x in one) >= 40
+
+
+def test_worker_batches_keep_order_and_the_callers_articles() -> None:
+    from newsdedup.stream import _BATCH_CHUNK, as_article
+
+    docs = make_corpus(4, stories=160)
+    articles = [as_article(d) for d in docs]
+    with Deduper(workers=2) as d:
+        stream = d._streamer()
+        batches = list(stream._prepared_chunks(articles))
+        assert stream._pool is not None
+    assert all(0 < len(b) <= _BATCH_CHUNK // 2 for b in batches)
+    items = [it for b in batches for it in b]
+    # every document once, in order, with the caller's own Article (the workers
+    # do not send articles back)
+    assert len(items) == len(articles)
+    assert all(it.article is a for it, a in zip(items, articles, strict=True))
+    one = Deduper()._streamer()._prep(articles)
+    assert [(it.exact, it.keys.tolist(), it.cleaned) for it in items] == [
+        (it.exact, it.keys.tolist(), it.cleaned) for it in one
+    ]

@@ -449,9 +449,21 @@ def _worker_use(prep: _Preparer) -> None:
 
 
 def _worker_prepare(articles: list[Article]) -> list[_Item]:
+    """Prepared items of ``articles``, without their articles (the caller has
+    them: not sent back, see :func:`_with_articles`)."""
     if _WORKER is None:  # pragma: no cover (the initializer always runs first)
         raise RuntimeError("worker not initialised")
-    return _WORKER(articles)
+    items = _WORKER(articles)
+    for it in items:
+        it.article = None  # type: ignore[assignment]
+    return items
+
+
+def _with_articles(items: list[_Item], articles: list[Article]) -> list[_Item]:
+    """``items`` from :func:`_worker_prepare` with their ``articles`` back."""
+    for it, art in zip(items, articles, strict=True):
+        it.article = art
+    return items
 
 
 def _when(p: float | None) -> datetime | None:
@@ -932,12 +944,14 @@ class Stream:
         chunks = [articles[i : i + _WORK_CHUNK] for i in range(0, len(articles), _WORK_CHUNK)]
         # Workers prepare small chunks (so that they start early and stay busy);
         # the index takes them in batches of up to _BATCH_CHUNK / 2 (its cost per
-        # call, SQL round trips included, is then shared by many documents).
+        # call, SQL round trips included, is then shared by many documents). The
+        # batches do not depend on timing: the key-term caps are the index's at
+        # the start of a batch, so where batches start can change decisions.
         ahead = 4 * self.workers
         futures = [self._pool.submit(_worker_prepare, c) for c in chunks[:ahead]]
         buf: list[_Item] = []
         for n in range(len(chunks)):
-            buf += futures[n].result()
+            buf += _with_articles(futures[n].result(), chunks[n])
             if n + ahead < len(chunks):
                 futures.append(self._pool.submit(_worker_prepare, chunks[n + ahead]))
             if len(buf) >= _BATCH_CHUNK // 2 or n == len(chunks) - 1:

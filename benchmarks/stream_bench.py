@@ -5,7 +5,11 @@ in ../shared/corpora): each article is 11-20 sentences drawn at random (about
 the BBC mean of ~350 words), and one in ten is a lightly edited copy (3% of words replaced or
 dropped, sometimes cut to 85%) of an earlier article, so the index sees the
 duplicates a news stream has. Deterministic by ``--seed``; written to
-``--workdir`` (outside the repository), never shipped.
+``--workdir`` (outside the repository), never shipped. ``--articles PATH``
+streams a JSONL of articles instead, in file order: with the speed benchmark's
+corpus (``benchmarks/speed/corpus.py``: BBC and Reuters stories, 35 % of the
+documents lightly edited copies of an earlier story) the index sees
+syndication rather than sentence mixes.
 
 Phases, per backend:
 
@@ -302,6 +306,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--single", type=int, default=1_000)
     ap.add_argument("--queries", type=int, default=1_000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--articles", type=Path, default=None,
+                    help="stream this JSONL of articles instead of the sentence mixes (e.g. "
+                         "benchmarks/speed/corpus.py's news-N-s1.jsonl: real stories, each "
+                         "with lightly edited copies)")
     ap.add_argument("--strip", action="store_true", help="strip boilerplate inside add")
     ap.add_argument("--no-rewrite", action="store_true",
                     help="rewrite=False: the copy tier only (no rewrite bands or judging)")
@@ -317,7 +325,11 @@ def main(argv: list[str] | None = None) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     total = args.size + 2 * args.sustained + args.single + args.queries
     t = time.perf_counter()
-    arts = load_articles(build_articles(total, args.seed, args.workdir), total)
+    source = args.articles or build_articles(total, args.seed, args.workdir)
+    arts = load_articles(source, total)
+    if len(arts) < total:
+        raise SystemExit(f"{source} has {len(arts)} articles; this run needs {total} "
+                         "(--size + 2 x --sustained + --single + --queries)")
     words = [len(a["text"].split()) for a in arts[:5000]]
     import newsdedup
 
@@ -329,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         "versions": {"newsdedup": newsdedup.__version__, "python": platform.python_version(),
                      "numpy": np.__version__, "sqlite": sqlite3.sqlite_version},
         "articles": {"total": total, "mean_words": float(np.mean(words)),
+                     "source": str(args.articles) if args.articles else "sentence mixes",
                      "build_s": time.perf_counter() - t},
         "strip": args.strip,
         "load_average_at_start": os.getloadavg(),

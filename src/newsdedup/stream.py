@@ -941,20 +941,27 @@ class Stream:
                 max_workers=self.workers, mp_context=ctx,
                 initializer=init[0], initargs=init[1],
             )
-        chunks = [articles[i : i + _WORK_CHUNK] for i in range(0, len(articles), _WORK_CHUNK)]
-        # Workers prepare small chunks (so that they start early and stay busy);
-        # the index takes them in batches of up to _BATCH_CHUNK / 2 (its cost per
-        # call, SQL round trips included, is then shared by many documents). The
-        # batches do not depend on timing: the key-term caps are the index's at
-        # the start of a batch, so where batches start can change decisions.
-        ahead = 4 * self.workers
+        # The index takes the documents in the in-process path's batches
+        # (_BATCH_CHUNK each, its cost per call shared by many documents): the
+        # key-term caps are the index's at the start of a batch, so other
+        # batches could change decisions. Workers prepare each batch in small
+        # chunks (they start early and stay busy), up to a batch ahead of the
+        # one being indexed.
+        chunks: list[list[Article]] = []
+        last: list[bool] = []  # whether a chunk ends its batch
+        for b in range(0, len(articles), _BATCH_CHUNK):
+            end = min(b + _BATCH_CHUNK, len(articles))
+            for i in range(b, end, _WORK_CHUNK):
+                chunks.append(articles[i : min(i + _WORK_CHUNK, end)])
+                last.append(i + _WORK_CHUNK >= end)
+        ahead = max(4 * self.workers, -(-_BATCH_CHUNK // _WORK_CHUNK))
         futures = [self._pool.submit(_worker_prepare, c) for c in chunks[:ahead]]
         buf: list[_Item] = []
         for n in range(len(chunks)):
             buf += _with_articles(futures[n].result(), chunks[n])
             if n + ahead < len(chunks):
                 futures.append(self._pool.submit(_worker_prepare, chunks[n + ahead]))
-            if len(buf) >= _BATCH_CHUNK // 2 or n == len(chunks) - 1:
+            if last[n]:
                 yield buf
                 buf = []
 

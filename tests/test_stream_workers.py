@@ -1,7 +1,10 @@
 """Streaming with worker processes: documents prepared by two workers (and
-indexed in merged batches) give the same decisions as in-process preparation."""
+indexed in the in-process path's batches) give the same decisions as
+in-process preparation."""
 
 from __future__ import annotations
+
+import pytest
 
 from newsdedup import Deduper
 
@@ -22,23 +25,24 @@ def test_workers_give_the_same_decisions() -> None:
     assert sum(not x.is_representative for x in one) >= 40
 
 
-def test_worker_batches_keep_order_and_the_callers_articles(monkeypatch) -> None:
+def test_worker_batches_keep_order_and_the_callers_articles(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from newsdedup import stream as stream_mod
     from newsdedup.stream import as_article
 
-    # batches that worker chunks (64 documents) do not divide
-    monkeypatch.setattr(stream_mod, "_BATCH_CHUNK", 90)
-    _BATCH_CHUNK = 90
+    batch = 90  # batches that worker chunks (64 documents) do not divide
+    monkeypatch.setattr(stream_mod, "_BATCH_CHUNK", batch)
     docs = make_corpus(4, stories=160)
     articles = [as_article(d) for d in docs]
-    assert len(articles) > 3 * _BATCH_CHUNK
+    assert len(articles) > 3 * batch
     with Deduper(workers=2) as d:
         stream = d._streamer()
         batches = list(stream._prepared_chunks(articles))
         assert stream._pool is not None
     # the in-process path's batches (where a batch starts can change decisions)
     assert [len(b) for b in batches] == [
-        len(articles[i : i + _BATCH_CHUNK]) for i in range(0, len(articles), _BATCH_CHUNK)]
+        len(articles[i : i + batch]) for i in range(0, len(articles), batch)]
     items = [it for b in batches for it in b]
     # every document once, in order, with the caller's own Article (the workers
     # do not send articles back)

@@ -11,13 +11,26 @@ from newsdedup import Deduper
 from .test_stream import make_corpus
 
 
-def test_workers_give_the_same_decisions() -> None:
+def test_workers_give_the_same_decisions(monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsdedup.stream import _JudgeView
+
     docs = make_corpus(4, stories=160)
     assert len(docs) >= 4 * 64  # several worker chunks, merged into index batches
-    one = Deduper().add_many(docs)
+    half = len(docs) // 2  # (the second call's documents have indexed candidates)
+    with Deduper() as d:
+        one = d.add_many(docs[:half]) + d.add_many(docs[half:])
+    ahead: list[int] = []  # pairs judged ahead, in this process and the workers
+    judge_ahead = _JudgeView.judge_ahead
+
+    def spy(self: _JudgeView, pairs: list[tuple[int, int]], pool: object, parts: int) -> None:
+        ahead.append(len(pairs))
+        judge_ahead(self, pairs, pool, parts)
+
+    monkeypatch.setattr(_JudgeView, "judge_ahead", spy)
     with Deduper(workers=2) as d:
-        two = d.add_many(docs)
+        two = d.add_many(docs[:half]) + d.add_many(docs[half:])
         assert d._streamer()._pool is not None  # the workers did prepare them
+    assert sum(ahead) >= 20  # and judged pairs
     key = [(x.id, x.cluster_id, x.duplicate_of, x.relation, x.score, x.matches) for x in one]
     assert key == [
         (x.id, x.cluster_id, x.duplicate_of, x.relation, x.score, x.matches) for x in two
@@ -52,3 +65,30 @@ def test_worker_batches_keep_order_and_the_callers_articles(
     assert [(it.exact, it.keys.tolist(), it.cleaned) for it in items] == [
         (it.exact, it.keys.tolist(), it.cleaned) for it in one
     ]
+
+
+def test_verdicts_judged_elsewhere_are_the_views_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker's verdicts (rebuilt from :meth:`_JudgeView.doc_state`) equal the
+    view's own, reasons, signals and rewrite evidence included."""
+    from newsdedup import stream as stream_mod
+    from newsdedup.config import Config
+
+    from .conftest import SEED_000, SEED_001
+
+    config = Config()
+    prep = stream_mod._Preparer(config)
+    monkeypatch.setattr(stream_mod, "_WORKER", prep)
+    docs = make_corpus(6, stories=8) + [
+        {"id": p.stem, "text": p.read_text(encoding="utf-8")} for p in (SEED_000, SEED_001)]
+    items = prep([stream_mod.as_article(d) for d in docs])
+    view = stream_mod._JudgeView(config)
+    pos = [view.add_new(it, n) for n, it in enumerate(items) if it.exact is not None]
+    pairs = [(a, b) for a in pos for b in pos if a != b]
+    mine = [view.verdict(i, j) for i, j in pairs]
+    theirs = stream_mod._worker_verdicts([view.doc_state(p) for p in range(len(view.ids))],
+                                         pairs)
+    assert theirs == mine
+    relations = {v.match.relation for v in mine}
+    assert {"rewrite", "near_duplicate", "distinct"} <= relations
+    assert any(v.rewrite is not None and v.rewrite.aligned for v in mine)
+

@@ -185,13 +185,14 @@ class Config:
         source_match: streaming: match documents from ``any`` sources, only
             from ``different`` sources (an unknown source differs from all), or
             only from the ``same`` (known) source. The batch run ignores it.
-        workers: streaming: processes that prepare documents (strip, shingle,
-            sign) for ``add_many`` and ``filter`` while the index works; 1 runs
-            everything in the calling process. They prepare the next batch of
-            1,000 documents while one is indexed, so they help calls of more than
-            one batch (real news, calls of 5,000: 6-8 % faster with 2) and not
-            smaller ones (a batch is indexed once it is wholly prepared; where
-            batches start can change decisions, so they do not depend on timing).
+        workers: streaming: worker processes for ``add_many`` and ``filter``
+            calls of 128 documents or more; 1 runs everything in the calling
+            process. They prepare documents (strip, shingle, sign), the next
+            batch of 1,000 while one is indexed, and judge a batch's documents
+            against their indexed candidates beside the calling process (the
+            same verdicts). With 2, at 100,000 indexed articles, calls of 500 ran
+            18-19 % faster; batches never depend on timing (where one starts can
+            change decisions).
     """
 
     threshold: float = 0.5

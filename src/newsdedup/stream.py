@@ -106,7 +106,7 @@ from .rewrite import (
     content_terms_many,
     key_hashes,
 )
-from .score import PREFILTER_KEY_JACCARD, Judge, Verdict, rewrite_spec
+from .score import PREFILTER_KEY_JACCARD, Judge, Verdict, _pair_blocks, rewrite_spec
 from .sign import Signer
 from .store import (
     INDEX_FORMAT,
@@ -459,6 +459,18 @@ def _worker_prepare(articles: list[Article]) -> list[_Item]:
     return items
 
 
+def _worker_verdicts(docs: list[tuple[Any, ...]], pairs: list[tuple[int, int]]) -> list[Verdict]:
+    """:meth:`_JudgeView.verdict` of ``pairs`` over ``docs`` (:meth:`_JudgeView.doc_state`),
+    in a worker process."""
+    if _WORKER is None:  # pragma: no cover (the initializer always runs first)
+        raise RuntimeError("worker not initialised")
+    view = _JudgeView(_WORKER.config)
+    for d in docs:
+        view._append(*d)
+    view.prime_terms([p for pair in pairs for p in pair])
+    return [view.verdict(i, j) for i, j in pairs]
+
+
 def _with_articles(items: list[_Item], articles: list[Article]) -> list[_Item]:
     """``items`` from :func:`_worker_prepare` with their ``articles`` back."""
     for it, art in zip(items, articles, strict=True):
@@ -787,6 +799,8 @@ class _JudgeView:
         self.sample = np.uint32(config.passage_sample)
         self._samples: dict[int, int] = {}
         self._sets: dict[int, tuple[frozenset[int], frozenset[int]]] = {}
+        #: verdicts computed ahead (:meth:`judge_ahead`), by the pair asked
+        self.ahead: dict[tuple[int, int], Verdict] = {}
         self.judge = Judge(
             ids=self.ids, texts=self.texts, titles=self.titles, published=self.published,
             shingles=self.shingles, n_words=self.n_words, config=config, caps=None,
@@ -794,21 +808,23 @@ class _JudgeView:
         )
 
     def _append(self, ident: str, title: str | None, original: str, cleaned: str,
-                published: float | None, shingles: np.ndarray, n_words: int,
+                published: datetime | None, shingles: np.ndarray, n_words: int,
                 source: str | None) -> int:
         self.ids.append(ident)
         self.texts.append(cleaned)
         self.titles.append(title)
         self.originals.append(original)
-        self.published.append(_when(published))
+        self.published.append(published)
         self.shingles.append(shingles)
         self.n_words.append(n_words)
         self.sources.append(source)
         return len(self.ids) - 1
 
     def add_new(self, it: _Item, seq: int) -> int:
+        if seq >= 0 and seq in self.local:
+            return self.local[seq]  # (added already, see Stream._verdicts_ahead)
         art = it.article
-        pos = self._append(art.id, art.title, art.full_text, it.cleaned, it.published,
+        pos = self._append(art.id, art.title, art.full_text, it.cleaned, _when(it.published),
                            it.shingles, it.n_words, art.source)
         if it.terms is not None:
             self.judge._terms[pos] = it.terms  # already computed (no caps: as is)
@@ -821,8 +837,8 @@ class _JudgeView:
         if pos is None:
             title, original, cleaned = decode_payload(doc.payload) if doc.payload else (
                 None, "", "")
-            pos = self._append(doc.id, title, original, cleaned, doc.published, doc.shingle_set(),
-                               doc.n_words, doc.source)
+            pos = self._append(doc.id, title, original, cleaned, _when(doc.published),
+                               doc.shingle_set(), doc.n_words, doc.source)
             self.local[doc.seq] = pos
         return pos
 
@@ -884,10 +900,52 @@ class _JudgeView:
 
     def verdict(self, i: int, j: int) -> Verdict:
         """The Judge's verdict, oriented as the batch run orients it (the
-        document with the smaller id first), so scores agree to the last bit."""
+        document with the smaller id first), so scores agree to the last bit;
+        one computed ahead (:meth:`judge_ahead`) when there is one."""
+        ahead = self.ahead.pop((i, j), None)
+        if ahead is not None:
+            return ahead
         if self.ids[i] > self.ids[j]:
             i, j = j, i
         return self.judge._judge(i, j)
+
+    def doc_state(self, pos: int) -> tuple[Any, ...]:
+        """What :meth:`_append` took for document ``pos`` (to rebuild it elsewhere)."""
+        return (self.ids[pos], self.titles[pos], self.originals[pos], self.texts[pos],
+                self.published[pos], self.shingles[pos], self.n_words[pos], self.sources[pos])
+
+    def judge_ahead(self, pairs: list[tuple[int, int]], pool: Any, parts: int) -> None:
+        """Compute the verdicts of ``pairs`` (positions, as :meth:`verdict` will
+        be asked) in ``parts`` shares: this process judges one, ``pool``'s worker
+        processes the others (each on a copy of its documents), shared out as
+        the batch run shares out its blocks (:func:`~newsdedup.score._pair_blocks`:
+        the documents joined by pairs together, so that their views are built
+        once, and the shares balanced by their numbers of pairs). The verdicts are the ones
+        :meth:`verdict` would compute (the judge's work depends only on the two
+        documents: no corpus caps here)."""
+        if not pairs:
+            return
+        arr = np.array(pairs, dtype=np.int64)
+        share_of = _pair_blocks(len(self.ids), np.zeros((0, 2), dtype=np.int64), arr,
+                                parts)[arr[:, 0]]
+        shares = [[pairs[x] for x in np.flatnonzero(share_of == k).tolist()]
+                  for k in range(parts)]
+        futures = []
+        for share in shares[1:]:
+            if not share:
+                continue
+            docs = sorted({p for pair in share for p in pair})
+            local = {p: k for k, p in enumerate(docs)}
+            futures.append((share, pool.submit(
+                _worker_verdicts, [self.doc_state(p) for p in docs],
+                [(local[i], local[j]) for i, j in share])))
+        mine = shares[0]
+        self.prime_terms([p for pair in mine for p in pair])
+        for i, j in mine:
+            self.ahead[(i, j)] = self.verdict(i, j)
+        for share, fut in futures:
+            for pair, v in zip(share, fut.result(), strict=True):
+                self.ahead[pair] = v
 
 
 class Stream:
@@ -1179,31 +1237,74 @@ class Stream:
         if it.exact is None:
             return [], True
         art = it.article
-        cfg = self.config
-        copy_c, rewrite_c, passage = gathered
-        n_samp = len(it.pkeys)
-        others = []
-        for c in sorted(copy_c | rewrite_c | passage.keys()):
-            other = known.get(c)
-            if other is None or other.id == art.id or other.exact is None:
-                continue  # removed meanwhile (another worker), or itself (query)
-            if pair_allowed(it.published, art.source, other.published, other.source, cfg):
-                others.append(other)
-        # Exact groups: only the first-seen member takes part (the batch leader).
-        leaders: dict[int, StoredDoc] = {}
-        for other in others:
-            leaders.setdefault(other.exact, other)  # type: ignore[arg-type]
+        leaders, lead = self._leaders(it, gathered, known, adding)
         i = view.add_new(it, seq)
-        if not adding:
-            leaders = {other.seq: other for other in others}
-        lead = leaders.get(it.exact) if adding else None
-        if lead is not None and np.array_equal(lead.shingle_set(), it.shingles):
+        if lead is not None:
             if view.judge._conflict(i, view.add_stored(lead), "copy") is not None:
                 return [], False  # a template look-alike: the same text after stripping
             a, b = sorted((art.id, lead.id))
             exact = Match(a=a, b=b, relation="exact", score=1.0, jaccard=1.0, containment=1.0)
             return [(exact, lead)], False
-        judged: list[tuple[StoredDoc, int]] = []
+        judged = [(other, view.add_stored(other))
+                  for other in self._to_judge(it, leaders, gathered, view, caps, verdicts, n)]
+        todo = [j for _o, j in judged if (i, j) not in view.ahead]
+        if todo:
+            view.prime_terms([i, *todo])
+        found = []
+        for other, j in judged:
+            if not adding and other.exact == it.exact and np.array_equal(
+                other.shingle_set(), it.shingles
+            ):
+                if view.judge._conflict(i, j, "copy") is None:
+                    a, b = sorted((art.id, other.id))
+                    found.append((Match(a=a, b=b, relation="exact", score=1.0, jaccard=1.0,
+                                        containment=1.0), other))
+                continue
+            v = view.verdict(i, j)
+            if v.match.relation != "distinct":
+                found.append((v.match, other))
+        return found, True
+
+    def _leaders(
+        self, it: _Item, gathered: tuple[set[int], set[int], dict[int, int]],
+        known: dict[int, StoredDoc], adding: bool,
+    ) -> tuple[dict[int, StoredDoc], StoredDoc | None]:
+        """The candidates :meth:`_match` compares a document with (when
+        ``adding``, the first-seen member of each exact group: the batch
+        leader), and the leader of the document's own exact group when it is
+        an exact copy of it (then nothing else is judged)."""
+        art = it.article
+        copy_c, rewrite_c, passage = gathered
+        others = []
+        for c in sorted(copy_c | rewrite_c | passage.keys()):
+            other = known.get(c)
+            if other is None or other.id == art.id or other.exact is None:
+                continue  # removed meanwhile (another worker), or itself (query)
+            if pair_allowed(it.published, art.source, other.published, other.source,
+                            self.config):
+                others.append(other)
+        if not adding:
+            return {other.seq: other for other in others}, None
+        # Exact groups: only the first-seen member takes part (the batch leader).
+        leaders: dict[int, StoredDoc] = {}
+        for other in others:
+            leaders.setdefault(other.exact, other)  # type: ignore[arg-type]
+        lead = leaders.get(it.exact)  # type: ignore[arg-type]
+        if lead is not None and np.array_equal(lead.shingle_set(), it.shingles):
+            return leaders, lead
+        return leaders, None
+
+    def _to_judge(
+        self, it: _Item, leaders: dict[int, StoredDoc],
+        gathered: tuple[set[int], set[int], dict[int, int]], view: _JudgeView,
+        caps: _Caps | None, verdicts: dict[tuple[int, int], bool] | None, n: int,
+    ) -> list[StoredDoc]:
+        """Which of ``leaders`` :meth:`_match` judges against the document: copy
+        candidates, passage members sharing enough samples, and rewrite-only
+        candidates that pass the prefilter and share a whole rewrite band key."""
+        copy_c, rewrite_c, passage = gathered
+        n_samp = len(it.pkeys)
+        judged: list[StoredDoc] = []
         for other in leaders.values():
             s = other.seq
             if s not in copy_c:
@@ -1227,23 +1328,35 @@ class Stream:
                     if not ok or set(it.rfull.tolist()).isdisjoint(
                             view.rewrite_keys(other).tolist()):
                         continue
-            judged.append((other, view.add_stored(other)))
-        if judged:
-            view.prime_terms([i] + [j for _o, j in judged])
-        found = []
-        for other, j in judged:
-            if not adding and other.exact == it.exact and np.array_equal(
-                other.shingle_set(), it.shingles
-            ):
-                if view.judge._conflict(i, j, "copy") is None:
-                    a, b = sorted((art.id, other.id))
-                    found.append((Match(a=a, b=b, relation="exact", score=1.0, jaccard=1.0,
-                                        containment=1.0), other))
+            judged.append(other)
+        return judged
+
+    def _verdicts_ahead(
+        self, items: Sequence[_Item], first: int, view: _JudgeView, look: _Lookup,
+        known: dict[int, StoredDoc], caps: _Caps | None,
+        verdicts: dict[tuple[int, int], bool],
+    ) -> None:
+        """With worker processes: the verdicts of each new document against the
+        stored documents :meth:`_match` will judge it with, computed before the
+        chunk's documents are decided one by one, in this process and the
+        workers (:meth:`_JudgeView.judge_ahead`). Documents of the chunk decided
+        before a document can change only which stored ones it is judged with
+        (an exact copy among them; a bucket they crowd): a verdict not computed
+        here is computed when asked, one computed for nothing is not used."""
+        empty: dict[int, list[int]] = {}
+        pairs: list[tuple[int, int]] = []
+        for n, it in enumerate(items):
+            if it.exact is None:
                 continue
-            v = view.verdict(i, j)
-            if v.match.relation != "distinct":
-                found.append((v.match, other))
-        return found, True
+            gathered = look.gathered(n, empty)
+            leaders, lead = self._leaders(it, gathered, known, True)
+            if lead is not None:
+                continue  # an exact copy: linked to its group's leader, nothing judged
+            others = self._to_judge(it, leaders, gathered, view, caps, verdicts, n)
+            if others:
+                i = view.add_new(it, first + n)
+                pairs += [(i, view.add_stored(other)) for other in others]
+        view.judge_ahead(pairs, self._pool, self.workers + 1)
 
     # ---------------------------------------------------------------- API
 
@@ -1319,6 +1432,8 @@ class Stream:
         known, look, bucket_map, verdicts = self._lookup(items, caps, True)
         view = _JudgeView(self.config, self._prep.band)
         view.prime_rewrite_keys([known[s] for (_d, s), ok in verdicts.items() if ok and s in known])
+        if self._pool is not None and look is not None:
+            self._verdicts_ahead(items, first, view, look, known, caps, verdicts)
         pending: dict[int, list[int]] = {}
         new_docs: list[StoredDoc] = []
         new_keys: list[np.ndarray] = []

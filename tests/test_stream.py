@@ -385,6 +385,25 @@ def test_cli_filter_marks_and_keeps_fields(monkeypatch: pytest.MonkeyPatch,
     assert len(lines) == kept and all(json.loads(x)["is_representative"] for x in lines)
 
 
+def test_cli_filter_with_workers_writes_the_same_lines(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Any,
+) -> None:
+    docs = make_corpus(12, stories=200)
+    assert len(docs) > 2 * 150  # batches the workers take part in (128 or more)
+    outs = []
+    for extra in ([], ["--workers", "2"]):
+        index = str(tmp_path / f"index{len(extra)}.db")
+        code, lines, err = _run(["filter", "--index", index, "--batch", "150", *extra],
+                                _jsonl(docs), monkeypatch, capsys)
+        assert code == 0, err
+        outs.append(lines)
+    assert outs[0] == outs[1]
+    assert sum(json.loads(x)["duplicate_of"] is not None for x in outs[0]) > 20
+    code, _lines, err = _run(["filter", "--workers", "0"], _jsonl(docs[:3]), monkeypatch,
+                             capsys)
+    assert code != 0 and "workers" in err
+
+
 def test_cli_filter_stops_at_a_malformed_line(monkeypatch: pytest.MonkeyPatch,
                                               capsys: pytest.CaptureFixture[str],
                                               tmp_path: Any) -> None:

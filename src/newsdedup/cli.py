@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "untouched with a warning")
     p.add_argument("--batch", type=int, default=256, metavar="N",
                    help="lines per committed batch (default 256)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="processes that prepare and judge batches of 128 lines or more "
+                   "beside this one (default 1: none; the output is the same)")
 
     p = sub.add_parser(
         "compare", help="compare two articles and explain the verdict",
@@ -340,6 +343,8 @@ def _cmd_filter(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         options["window"] = args.window
     if args.source_match is not None:
         options["source_match"] = args.source_match
+    if args.workers is not None:
+        options["workers"] = args.workers
     deduper = Deduper.open(args.index, **options) if args.index else Deduper(**options)
     run = _FilterRun(deduper._streamer(), out, sys.stderr, args)
     status = 0

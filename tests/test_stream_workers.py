@@ -4,6 +4,8 @@ in-process preparation."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from newsdedup import Deduper
@@ -92,3 +94,38 @@ def test_verdicts_judged_elsewhere_are_the_views_own(monkeypatch: pytest.MonkeyP
     assert {"rewrite", "near_duplicate", "distinct"} <= relations
     assert any(v.rewrite is not None and v.rewrite.aligned for v in mine)
 
+
+
+def test_a_killed_worker_stops_the_call_and_the_next_call_starts_new_ones(
+    tmp_path: Any,
+) -> None:
+    """A worker killed between calls: the next call raises WorkerError and keeps
+    nothing of its documents (SQLite rolls the transaction back); the call after
+    it starts new workers and decides as a run that never lost one."""
+    import os
+    import signal
+    import time
+
+    from newsdedup import WorkerError
+
+    docs = make_corpus(8, stories=200)
+    first, second = docs[:150], docs[150:300]
+    with Deduper() as d:
+        d.add_many(first)
+        want = d.add_many(second)
+    with Deduper.open(str(tmp_path / "index.db"), workers=2) as d:
+        d.add_many(first)
+        stream = d._streamer()
+        assert stream._pool is not None
+        os.kill(next(iter(stream._pool._processes)), signal.SIGKILL)
+        time.sleep(0.5)  # (the pool notices the death)
+        with pytest.raises(WorkerError, match="worker process ended"):
+            d.add_many(second)
+        assert len(stream) == len(first)  # none of the second call's documents
+        assert stream._pool is None
+        got = d.add_many(second)
+        assert stream._pool is not None  # new workers
+    key = [(x.id, x.cluster_id, x.duplicate_of, x.relation, x.score, x.matches) for x in want]
+    assert key == [
+        (x.id, x.cluster_id, x.duplicate_of, x.relation, x.score, x.matches) for x in got
+    ]

@@ -21,6 +21,7 @@ from .errors import (
     InputError,
     MissingDependencyError,
     NewsDedupError,
+    WorkerError,
 )
 from .explain import Explanation, compare
 from .index import LSHParams
@@ -71,6 +72,7 @@ __all__ = [
     "Skipped",
     "SkippedInputWarning",
     "Stripped",
+    "WorkerError",
     "__version__",
     "cluster",
     "compare",

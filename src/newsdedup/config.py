@@ -192,7 +192,9 @@ class Config:
             against their indexed candidates beside the calling process (the
             same verdicts). With 2, at 100,000 indexed articles, calls of 500 ran
             18-19 % faster; batches never depend on timing (where one starts can
-            change decisions).
+            change decisions). A worker that dies (killed, out of memory) stops
+            the call with :class:`~newsdedup.WorkerError`; the next call starts
+            new ones.
     """
 
     threshold: float = 0.5

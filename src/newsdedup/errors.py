@@ -37,6 +37,10 @@ class IncompatibleSignatureError(NewsDedupError, ValueError):
     """Signatures or indexes built with different specifications were mixed."""
 
 
+class WorkerError(NewsDedupError, RuntimeError):
+    """A worker process ended before its work was done (killed, or out of memory)."""
+
+
 class MissingDependencyError(NewsDedupError, ImportError):
     """An optional dependency is needed for this feature and is not installed."""
 

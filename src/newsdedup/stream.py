@@ -85,6 +85,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -94,7 +95,7 @@ import numpy as np
 from ._arrays import unique_sorted
 from ._version import __version__
 from .config import Config
-from .errors import ConfigError, InputError
+from .errors import ConfigError, InputError, WorkerError
 from .forked import paused_gc
 from .index import LSHParams, band_keys, choose_params
 from .load import article_from_record
@@ -1379,21 +1380,36 @@ class Stream:
             seen.add(i)
         store = self.store
         out: list[Decision] = []
-        with store.transaction():
-            taken = store.seqs_of(ids)
-            if taken:
-                raise DuplicateIdError(
-                    f"document id {next(iter(taken))!r} is already in the index"
-                )
-            done = 0
-            for items in self._prepared_chunks(articles):
-                # deciding and inserting a chunk makes no reference cycles (see
-                # forked.paused_gc): at 100,000 documents in the default
-                # configuration the collector's passes took 0.65 ms per document
-                with paused_gc():
-                    out += self._index_chunk(items, originals[done : done + len(items)])
-                done += len(items)
+        done = 0
+        try:
+            with store.transaction():
+                taken = store.seqs_of(ids)
+                if taken:
+                    raise DuplicateIdError(
+                        f"document id {next(iter(taken))!r} is already in the index"
+                    )
+                for items in self._prepared_chunks(articles):
+                    # deciding and inserting a chunk makes no reference cycles (see
+                    # forked.paused_gc): at 100,000 documents in the default
+                    # configuration the collector's passes took 0.65 ms per document
+                    with paused_gc():
+                        out += self._index_chunk(items, originals[done : done + len(items)])
+                    done += len(items)
+        except BrokenExecutor as err:
+            self._drop_pool()
+            raise WorkerError(
+                f"a worker process ended before its work was done (killed, or out of "
+                f"memory?): this call of {len(articles)} documents stopped after its "
+                f"first {done} (an SQLite index keeps none of them: its transaction was "
+                "rolled back); the next call starts new workers"
+            ) from err
         return out
+
+    def _drop_pool(self) -> None:
+        """Let go of a broken worker pool (the next call that needs one starts it)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def _gather(
         self, it: _Item, stored: dict[int, list[int]], pending: dict[int, list[int]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from typing import Any
 
 import pytest
@@ -27,6 +28,52 @@ def test_fork_map_equals_map_and_uses_workers() -> None:
     assert [s for _, s in parallel] == [s for _, s in serial]
     assert {pid for pid, _ in serial} == {os.getpid()}
     assert os.getpid() not in {pid for pid, _ in parallel}
+
+
+def _die_on_seven(state: int, block: list[int]) -> int:
+    if 7 in block:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer would
+    return state + sum(block)
+
+
+@needs_fork
+def test_a_worker_killed_in_fork_map_raises_worker_error() -> None:
+    from newsdedup import WorkerError
+
+    blocks = [[k] for k in range(10)]
+    with pytest.raises(WorkerError, match="_die_on_seven ended before its work was done"):
+        forked.fork_map(_die_on_seven, 1, blocks, workers=2)
+    # the same blocks without the killing one still run
+    assert forked.fork_map(_die_on_seven, 1, blocks[:7], workers=2) == [1 + k for k in range(7)]
+
+
+class _DYING:  # what _dying_prepare needs (set by the test; forked workers inherit it)
+    parent = 0
+    real: Any = None
+
+
+def _dying_prepare(records: Any, *args: Any, **kwargs: Any) -> Any:
+    if os.getpid() != _DYING.parent and any(r[0] == "doc-0120" for r in records):
+        os.kill(os.getpid(), signal.SIGKILL)  # a worker, never the test's process
+    return _DYING.real(records, *args, **kwargs)
+
+
+@needs_fork
+def test_a_worker_killed_while_preparing_raises_worker_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from newsdedup import WorkerError, chunks
+    from newsdedup.config import Config
+
+    monkeypatch.setattr(_DYING, "parent", os.getpid())
+    monkeypatch.setattr(_DYING, "real", chunks.prepare_chunk)
+    monkeypatch.setattr(chunks, "prepare_chunk", _dying_prepare)
+    monkeypatch.setattr(chunks, "chunk_size", lambda size, workers: 50)
+    arts = [newsdedup.Article(id=f"doc-{i:04d}", text=f"story {i} " + "word " * 40)
+            for i in range(300)]
+    with pytest.raises(WorkerError, match="preparing documents"):
+        chunks.prepare_stream(arts, Config(), workers=2)
+    assert len(chunks.prepare_stream(arts[:100], Config(), workers=2).chunks) == 2
 
 
 def _signature(res: Any) -> tuple[Any, ...]:

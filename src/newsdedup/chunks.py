@@ -30,6 +30,7 @@ import shutil
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,7 @@ import numpy as np
 import xxhash
 
 from .config import Config
+from .errors import WorkerError
 from .forked import paused_gc
 from .html import veto
 from .normalize import normalize
@@ -500,8 +502,11 @@ def prepare_stream(
                 submit(chunk)
                 drain(2 * workers)  # bounded: at most 2 chunks per worker in flight
             drain(0)
-    except BaseException:
+    except BaseException as err:
         shutil.rmtree(meta.spool_dir, ignore_errors=True)
+        if isinstance(err, BrokenExecutor):
+            raise WorkerError("a worker process preparing documents ended before its work "
+                              "was done (killed, or out of memory?)") from err
         raise
     finally:
         if fork_ok:

@@ -16,9 +16,11 @@ import multiprocessing as mp
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
+
+from .errors import WorkerError
 
 S = TypeVar("S")
 B = TypeVar("B")
@@ -82,7 +84,13 @@ def fork_map(
     try:
         ctx = mp.get_context("fork")
         with ProcessPoolExecutor(max_workers=min(workers, len(blocks)), mp_context=ctx) as pool:
-            return list(pool.map(_call, blocks))
+            try:
+                return list(pool.map(_call, blocks))
+            except BrokenExecutor as err:
+                raise WorkerError(
+                    f"a worker process running {getattr(fn, '__name__', fn)!s} ended before "
+                    "its work was done (killed, or out of memory?)"
+                ) from err
     finally:
         gc.unfreeze()
         _STATE = None

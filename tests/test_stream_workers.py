@@ -119,7 +119,7 @@ def test_a_killed_worker_stops_the_call_and_the_next_call_starts_new_ones(
         assert stream._pool is not None
         os.kill(next(iter(stream._pool._processes)), signal.SIGKILL)
         time.sleep(0.5)  # (the pool notices the death)
-        with pytest.raises(WorkerError, match="worker process ended"):
+        with pytest.raises(WorkerError, match="worker process of the stream ended before"):
             d.add_many(second)
         assert len(stream) == len(first)  # none of the second call's documents
         assert stream._pool is None

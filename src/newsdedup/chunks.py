@@ -505,8 +505,7 @@ def prepare_stream(
     except BaseException as err:
         shutil.rmtree(meta.spool_dir, ignore_errors=True)
         if isinstance(err, BrokenExecutor):
-            raise WorkerError("a worker process preparing documents ended before its work "
-                              "was done (killed, or out of memory?)") from err
+            raise WorkerError("preparing documents") from err
         raise
     finally:
         if fork_ok:

@@ -38,7 +38,13 @@ class IncompatibleSignatureError(NewsDedupError, ValueError):
 
 
 class WorkerError(NewsDedupError, RuntimeError):
-    """A worker process ended before its work was done (killed, or out of memory)."""
+    """A worker process ended before its work was done (killed, or out of memory).
+
+    ``doing`` says what the worker was doing, ``after`` what became of the call."""
+
+    def __init__(self, doing: str, after: str = ""):
+        super().__init__(f"a worker process {doing} ended before its work was done (killed, "
+                         f"or out of memory?){after}")
 
 
 class MissingDependencyError(NewsDedupError, ImportError):

@@ -87,10 +87,7 @@ def fork_map(
             try:
                 return list(pool.map(_call, blocks))
             except BrokenExecutor as err:
-                raise WorkerError(
-                    f"a worker process running {getattr(fn, '__name__', fn)!s} ended before "
-                    "its work was done (killed, or out of memory?)"
-                ) from err
+                raise WorkerError(f"running {getattr(fn, '__name__', fn)!s}") from err
     finally:
         gc.unfreeze()
         _STATE = None

@@ -1398,9 +1398,8 @@ class Stream:
         except BrokenExecutor as err:
             self._drop_pool()
             raise WorkerError(
-                f"a worker process ended before its work was done (killed, or out of "
-                f"memory?): this call of {len(articles)} documents stopped after its "
-                f"first {done} (an SQLite index keeps none of them: its transaction was "
+                "of the stream", f": this call of {len(articles)} documents stopped with {done} "
+                "of them decided (an SQLite index keeps none of them: its transaction was "
                 "rolled back); the next call starts new workers"
             ) from err
         return out

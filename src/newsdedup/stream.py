@@ -23,6 +23,12 @@ as :func:`~newsdedup.score.passage_candidates` requires) and rewrite-family band
 prefilter). An exact copy of an indexed document links to the first of its
 exact group only, as the batch run links an exact group through its leader.
 
+With ``workers`` > 1, worker processes prepare the documents of a call in
+batches of 1,000 (the batches the calling process would make) and judge each
+batch's new documents against their indexed candidates beside the calling
+process, which then decides the documents one by one as it would alone: the
+results do not depend on the number of workers.
+
 Equivalence with :func:`newsdedup.cluster` (default options included): fed in
 the batch run's order (by id), the stream reports the same pairs with the same
 relations and scores, hence the same clusters, except where:

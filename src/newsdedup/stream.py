@@ -455,12 +455,17 @@ def _worker_use(prep: _Preparer) -> None:
     _WORKER = prep
 
 
+def _worker() -> _Preparer:
+    """This worker process's preparer."""
+    if _WORKER is None:  # pragma: no cover (the initializer always runs first)
+        raise RuntimeError("worker not initialised")
+    return _WORKER
+
+
 def _worker_prepare(articles: list[Article]) -> list[_Item]:
     """Prepared items of ``articles``, without their articles (the caller has
     them: not sent back, see :func:`_with_articles`)."""
-    if _WORKER is None:  # pragma: no cover (the initializer always runs first)
-        raise RuntimeError("worker not initialised")
-    items = _WORKER(articles)
+    items = _worker()(articles)
     for it in items:
         it.article = None  # type: ignore[assignment]
     return items
@@ -469,13 +474,10 @@ def _worker_prepare(articles: list[Article]) -> list[_Item]:
 def _worker_verdicts(docs: list[tuple[Any, ...]], pairs: list[tuple[int, int]]) -> list[Verdict]:
     """:meth:`_JudgeView.verdict` of ``pairs`` over ``docs`` (:meth:`_JudgeView.doc_state`),
     in a worker process."""
-    if _WORKER is None:  # pragma: no cover (the initializer always runs first)
-        raise RuntimeError("worker not initialised")
-    view = _JudgeView(_WORKER.config)
+    view = _JudgeView(_worker().config)
     for d in docs:
         view._append(*d)
-    view.prime_terms([p for pair in pairs for p in pair])
-    return [view.verdict(i, j) for i, j in pairs]
+    return view.verdicts(pairs)
 
 
 def _with_articles(items: list[_Item], articles: list[Article]) -> list[_Item]:
@@ -916,6 +918,11 @@ class _JudgeView:
             i, j = j, i
         return self.judge._judge(i, j)
 
+    def verdicts(self, pairs: list[tuple[int, int]]) -> list[Verdict]:
+        """:meth:`verdict` of each of ``pairs`` (their documents' terms in one call)."""
+        self.prime_terms([p for pair in pairs for p in pair])
+        return [self.verdict(i, j) for i, j in pairs]
+
     def doc_state(self, pos: int) -> tuple[Any, ...]:
         """What :meth:`_append` took for document ``pos`` (to rebuild it elsewhere)."""
         return (self.ids[pos], self.titles[pos], self.originals[pos], self.texts[pos],
@@ -946,10 +953,7 @@ class _JudgeView:
             futures.append((share, pool.submit(
                 _worker_verdicts, [self.doc_state(p) for p in docs],
                 [(local[i], local[j]) for i, j in share])))
-        mine = shares[0]
-        self.prime_terms([p for pair in mine for p in pair])
-        for i, j in mine:
-            self.ahead[(i, j)] = self.verdict(i, j)
+        self.ahead.update(zip(shares[0], self.verdicts(shares[0]), strict=True))
         for share, fut in futures:
             for pair, v in zip(share, fut.result(), strict=True):
                 self.ahead[pair] = v

@@ -136,6 +136,30 @@ def test_binary_file(tmp_path: Path) -> None:
         list(iter_articles(str(p)))
 
 
+def test_jsonl_line_separators_inside_strings_are_text(tmp_path: Path) -> None:
+    # U+2028, U+2029 and U+0085 may stand unescaped in a JSON string
+    # (json.dumps(..., ensure_ascii=False) writes them so): one record each,
+    # the characters kept. Records end at "\n", "\r\n" or "\r".
+    body = "Kabul\u2028Panjshir valley\u2029fighting\x85resumes"
+    recs = [{"id": "a", "text": body}, {"id": "b", "text": "Second."},
+            {"id": "c", "text": "Third."}, {"id": "d", "text": "Fourth."}]
+    lines = [json.dumps(r, ensure_ascii=False) for r in recs]
+    data = "\ufeff" + lines[0] + "\n" + lines[1] + "\r\n" + lines[2] + "\r" + lines[3] + "\n"
+    p1 = tmp_path / "sep.jsonl"
+    p1.write_bytes(data.encode("utf-8"))
+    p2 = tmp_path / "sep.jsonl.gz"
+    p2.write_bytes(gzip.compress(data.encode("utf-8")))
+    for path in (p1, p2):
+        arts = list(iter_articles(str(path)))
+        assert [a.id for a in arts] == ["a", "b", "c", "d"]
+        assert arts[0].text == body
+    # line numbers still count the records' lines
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes((lines[0] + "\r\n{oops}\n").encode("utf-8"))
+    with pytest.raises(InputError, match=r"bad\.jsonl:2: not valid JSON"):
+        list(iter_articles(str(bad)))
+
+
 def test_invalid_utf8_names_line_and_byte(tmp_path: Path) -> None:
     p = tmp_path / "latin.txt"
     p.write_bytes(b"Title\nline two\nprice \xa3 5\n")

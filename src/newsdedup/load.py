@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import glob
 import gzip
+import io
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -298,16 +299,16 @@ def _check_jsonl(path: str) -> None:
 
 
 def _jsonl_lines(path: str) -> Iterator[str]:
-    """The lines of a checked JSONL file, one at a time: the same lines, in the
-    same numbering, as ``_decode(data).splitlines()``."""
-    with _open_binary(path) as fh:
-        first = True
-        for raw in fh:
-            text = raw.decode("utf-8-sig" if first else "utf-8")
-            first = False
-            # Each piece ends at a "\n", a complete line boundary, so splitting
-            # piece by piece gives exactly the lines of the whole text.
-            yield from text.splitlines()
+    """The lines of a checked JSONL file, one at a time, without their line ends.
+
+    Lines end at "\\n", "\\r\\n" or "\\r" (universal newlines, as the ``filter``
+    command reads its input), not at every character ``str.splitlines`` breaks
+    at: U+2028, U+2029 and U+0085 may stand unescaped inside a JSON string (as
+    ``json.dumps(..., ensure_ascii=False)`` writes them, and scraped news text
+    has them), and such a record is one line."""
+    with _open_binary(path) as fh, io.TextIOWrapper(fh, encoding="utf-8-sig", newline=None) as text:
+        for line in text:
+            yield line[:-1] if line.endswith("\n") else line
 
 
 def _iter_jsonl(path: str, errors: str, on_skip: OnSkip) -> Iterator[Article]:

@@ -174,9 +174,13 @@ def run(
     size = None  # the number of articles, once they are all read
     learned = None
     if config.strip and config.boilerplate == "auto":
-        # Learning per-source boilerplate needs the whole input first.
-        pending = list(source)
-        learned = learn_for_run(pending, config)
+        # Learning per-source boilerplate needs the whole input first. Reading
+        # makes records and articles, no reference cycles: the cyclic collector's
+        # passes over the growing input only cost time (1M articles read
+        # 16.3 -> 12.5 s; see forked.paused_gc).
+        with paused_gc():
+            pending = list(source)
+            learned = learn_for_run(pending, config)
         release_freed_memory()  # what learning held (every line of every article)
         size = len(pending)
         source = _drain(pending)

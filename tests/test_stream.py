@@ -4,6 +4,7 @@ equivalence with the batch cluster()."""
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import io
 import json
 import random
@@ -438,6 +439,71 @@ def test_cli_filter_reports_a_repeated_id_with_its_line(
     assert code == 1
     assert f"{path}:{len(docs) + 1}: document id {docs[0]['id']!r} is already" in err
     assert len(lines) == len(docs)
+
+
+def test_cli_filter_reads_files_as_cluster_does(monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str],
+                                               tmp_path: Path) -> None:
+    # A byte-order mark, a .gz file, CRLF line ends and a line separator
+    # (U+2028) inside a JSON string: the same output as the plain file.
+    docs = make_corpus(9, stories=3)
+    docs[1]["text"] = docs[1]["text"].replace(" ", "\u2028", 1)
+    plain = "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs)
+    paths = [tmp_path / "plain.jsonl", tmp_path / "bom.jsonl", tmp_path / "crlf.jsonl",
+             tmp_path / "packed.jsonl.gz"]
+    paths[0].write_bytes(plain.encode("utf-8"))
+    paths[1].write_bytes(b"\xef\xbb\xbf" + plain.encode("utf-8"))
+    paths[2].write_bytes(plain.replace("\n", "\r\n").encode("utf-8"))
+    paths[3].write_bytes(gzip.compress(plain.encode("utf-8")))
+    outputs = []
+    for path in paths:
+        out = io.StringIO()
+        assert main(["filter", str(path)], stdout=out) == 0, capsys.readouterr().err
+        outputs.append(out.getvalue().split("\n")[:-1])  # (not splitlines: U+2028)
+    assert len(outputs[0]) == len(docs)
+    assert json.loads(outputs[0][1])["text"] == docs[1]["text"]
+    assert all(out == outputs[0] for out in outputs[1:])
+
+
+def test_cli_filter_stops_at_or_passes_through_a_line_that_is_not_utf8(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    docs = make_corpus(4, stories=2)
+    bad = b'{"id": "latin", "text": "price \xa3 5"}'
+    data = (_jsonl(docs[:2]).encode("utf-8") + bad + b"\n" + _jsonl(docs[2:]).encode("utf-8"))
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(data)
+    code, lines, err = _run(["filter", str(path)], "", monkeypatch, capsys)
+    assert code == 1
+    at = bad.index(b"\xa3")
+    assert f"{path}:3: invalid UTF-8 at byte {at} of the line (byte 0xa3)" in err
+    assert [json.loads(x)["id"] for x in lines] == [d["id"] for d in docs[:2]]
+    # skip: the line's very bytes are written through, from a file or stdin
+    for argv, stdin in ((["filter", "--on-error", "skip", str(path)], b""),
+                        (["filter", "--on-error", "skip"], data)):
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"))
+        out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+        assert main(argv, stdout=out) == 0
+        out.flush()
+        written = out.buffer.getvalue().split(b"\n")  # type: ignore[attr-defined]
+        assert written[2] == bad
+        assert [json.loads(x)["id"] for x in written[:2] + written[3:-1]] == [
+            d["id"] for d in docs]
+        err = capsys.readouterr().err
+        assert "invalid UTF-8" in err and "passed through untouched" in err
+        assert _counts(err) == (len(docs) + 1, len(docs) + 1, _counts(err)[2], 0)
+
+
+def test_cli_filter_reports_a_damaged_gzip_file(monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str],
+                                                tmp_path: Path) -> None:
+    docs = make_corpus(3, stories=1)
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(gzip.compress(_jsonl(docs).encode("utf-8"))[:-12])
+    code, _lines, err = _run(["filter", str(path)], "", monkeypatch, capsys)
+    assert code == 1
+    assert f"{path}: not a valid gzip file" in err
+    assert "Traceback" not in err
 
 
 # ----------------------------------------------------------------------------- default options

@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from ._version import __version__
 from .errors import InputError, NewsDedupError
@@ -50,9 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
         "filter", help="mark (or drop) duplicates in a JSONL stream, against a persistent index",
         description="Read JSONL articles (stdin when no file is given), write each line to "
         "stdout with cluster_id, duplicate_of, relation, score and is_representative added "
-        "(every input field kept). Counts go to stderr.",
+        "(every input field kept). Counts go to stderr. Files ending in .gz are read "
+        "decompressed; a line that is not valid JSON, not UTF-8 or not an article is "
+        "malformed (see --on-error).",
     )
-    p.add_argument("inputs", nargs="*", metavar="INPUT.jsonl", help="JSONL files (default: stdin)")
+    p.add_argument("inputs", nargs="*", metavar="INPUT.jsonl",
+                   help="JSONL files, .jsonl.gz too (default: stdin)")
     p.add_argument("--index", default=None, metavar="PATH|URL",
                    help="SQLite index file or redis://host:port/db URL (default: in memory, "
                    "for this run only)")
@@ -247,10 +250,24 @@ class _FilterRun:
     def __init__(self, stream: Any, out: TextIO, err: TextIO, args: argparse.Namespace):
         self.stream, self.out, self.err, self.args = stream, out, err, args
         # (raw line, record or None for a passed-through bad line, article, where)
-        self.pending: list[tuple[str, dict[str, Any] | None, Any, str]] = []
+        self.pending: list[tuple[str | bytes, dict[str, Any] | None, Any, str]] = []
         self.read = self.kept = self.marked = self.dropped = self.passed = 0
 
-    def bad_line(self, raw: str, where: str, problem: str) -> bool:
+    def _write_raw(self, raw: str | bytes) -> None:
+        """Write an input line through as it was read: a line that is not UTF-8
+        as its very bytes (to the output's byte stream when it has one)."""
+        if isinstance(raw, str):
+            self.out.write(raw)
+            return
+        binary = getattr(self.out, "buffer", None)
+        if binary is not None:
+            self.out.flush()
+            binary.write(raw)
+            binary.flush()
+        else:
+            self.out.write(raw.decode("utf-8", "surrogateescape"))
+
+    def bad_line(self, raw: str | bytes, where: str, problem: str) -> bool:
         """Handle a malformed line; return False when the run must stop."""
         if self.args.on_error == "stop":
             if not self.flush():
@@ -292,7 +309,7 @@ class _FilterRun:
             if d is None:
                 self.kept += 1
                 self.passed += 1
-                self.out.write(raw if raw.endswith("\n") else raw + "\n")
+                self._write_raw(raw)
             elif d.is_representative or not self.args.drop_duplicates:
                 self.kept += 1
                 self.marked += 0 if d.is_representative else 1
@@ -314,19 +331,70 @@ class _FilterRun:
         )
 
 
-def _iter_lines(args: argparse.Namespace, stdin: TextIO) -> Any:
+class _Line(NamedTuple):
+    """One input line of ``filter``: where it is, its text (None when it is not
+    valid UTF-8: then ``problem`` says why) and what passing it through writes."""
+
+    name: str
+    lineno: int
+    text: str | None
+    raw: str | bytes
+    problem: str = ""
+
+
+def _split_lines(fh: Any) -> Iterator[bytes]:
+    """The lines of a binary stream without their ends: lines end at "\\n",
+    "\\r\\n" or "\\r" (universal newlines, as :func:`newsdedup.load` reads JSONL)."""
+    for piece in fh:  # each piece ends at a "\n" (or the end of the stream)
+        if piece.endswith(b"\r\n"):
+            piece = piece[:-2]
+        elif piece.endswith(b"\n"):
+            piece = piece[:-1]
+        if b"\r" in piece:
+            yield from piece.split(b"\r")
+        else:
+            yield piece
+
+
+def _decoded_lines(name: str, fh: Any) -> Iterator[_Line]:
+    """The lines of a binary stream as UTF-8 text (a leading byte-order mark
+    dropped); a line that is not UTF-8 comes with its bytes and the problem."""
+    for lineno, data in enumerate(_split_lines(fh), 1):
+        if lineno == 1 and data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            yield _Line(name, lineno, None, data + b"\n",
+                        f"invalid UTF-8 at byte {err.start} of the line "
+                        f"(byte 0x{data[err.start]:02x})")
+            continue
+        yield _Line(name, lineno, text, text + "\n")
+
+
+def _iter_lines(args: argparse.Namespace, stdin: TextIO) -> Iterator[_Line]:
+    """The input lines of ``filter``: the files named (gzip-compressed for
+    ``.gz``, as ``cluster`` reads them), else standard input."""
     if not args.inputs:
-        for n, line in enumerate(stdin, 1):
-            yield "<stdin>", n, line
+        binary = getattr(stdin, "buffer", None)
+        if binary is not None:
+            yield from _decoded_lines("<stdin>", binary)
+            return
+        for n, line in enumerate(stdin, 1):  # a text stream without bytes (tests)
+            body = line[:-1] if line.endswith("\n") else line
+            yield _Line("<stdin>", n, body, body + "\n")
         return
+    from .load import _open_binary
+
     for path in args.inputs:
         try:
-            fh = open(path, encoding="utf-8")  # noqa: SIM115 (closed below)
-        except OSError as err:
-            raise InputError(f"cannot read file: {err.strerror or err}", source=path) from None
-        with fh:
-            for n, line in enumerate(fh, 1):
-                yield path, n, line
+            with _open_binary(path) as fh:
+                yield from _decoded_lines(path, fh)
+        except InputError:
+            raise
+        except (OSError, EOFError) as err:  # a damaged .gz file, a read error
+            what = "not a valid gzip file" if path.lower().endswith(".gz") else "cannot read file"
+            raise InputError(f"{what}: {err}", source=path) from None
 
 
 def _cmd_filter(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
@@ -348,18 +416,39 @@ def _cmd_filter(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     deduper = Deduper.open(args.index, **options) if args.index else Deduper(**options)
     run = _FilterRun(deduper._streamer(), out, sys.stderr, args)
     status = 0
+    lines = _iter_lines(args, stdin)
     try:
-        for name, lineno, raw in _iter_lines(args, stdin):
-            if not raw.strip():
+        while True:
+            try:
+                line = next(lines)
+            except StopIteration:
+                if not run.flush():
+                    status = 1
+                break
+            except InputError as err:
+                # the input cannot be read on (a damaged .gz file): what was read
+                # before is added and written first, then the run stops
+                if run.flush():
+                    run.err.write(f"newsdedup: error: {err}\n")
+                status = 1
+                break
+            raw = line.raw
+            where = f"{line.name}:{line.lineno}"
+            if line.text is None:
+                if not run.bad_line(raw, where, line.problem):
+                    status = 1
+                    break
                 continue
-            where = f"{name}:{lineno}"
+            if not line.text.strip():
+                continue
             try:
                 try:
-                    record = json.loads(raw)
+                    record = json.loads(line.text)
                 except json.JSONDecodeError as err:
                     raise InputError(f"not valid JSON ({err.msg})") from None
                 article = article_from_record(
-                    record, source=name, line=lineno, default_id=f"{name}:{lineno}"
+                    record, source=line.name, line=line.lineno,
+                    default_id=f"{line.name}:{line.lineno}",
                 )
             except InputError as err:
                 if not run.bad_line(raw, where, err.problem):
@@ -370,9 +459,6 @@ def _cmd_filter(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
             if len(run.pending) >= args.batch and not run.flush():
                 status = 1
                 break
-        else:
-            if not run.flush():
-                status = 1
     finally:
         run.report()
         deduper.close()

@@ -200,3 +200,24 @@ def test_learned_lookup_of_non_ascii_and_odd_lines() -> None:
     ref = S.strip_with_reference(text, source="s", model=model)
     assert fast == ref
     assert sum(r.rule == "learned_boilerplate" for r in fast.removed) >= 4
+
+
+def test_a_text_repeated_in_a_chunk_is_stripped_per_source() -> None:
+    # prepare_chunk strips a repeated text once per set of learned lines: the
+    # copies from a source that learned "serving the valley since 1887" lose that line,
+    # those from another source keep it, exactly as stripping each alone.
+    from newsdedup.chunks import prepare_chunk
+    from newsdedup.config import Config
+
+    learned = frozenset({"serving the valley since 1887"})
+    model = B.BoilerplateModel(sources={"learned.example": learned})
+    text = ("The council approved the new budget on Tuesday after a long debate about "
+            "funding for schools, roads and the public library system.\n"
+            "Serving the valley since 1887")
+    sources = ["learned.example", "other.example", "learned.example", None, "other.example"]
+    records = [(f"d{k}", None, text, src) for k, src in enumerate(sources)]
+    state = prepare_chunk(records, Config(), None, model)
+    alone = [S.strip(text, source=src, model=model) for src in sources]
+    assert state.removed == [s.removed for s in alone]
+    assert [len(r) for r in state.removed] == [1, 0, 1, 0, 0]
+    assert state.texts == [s.text for s in alone]

@@ -326,3 +326,22 @@ def test_passage_candidates_on_csr_rows_equal_list(monkeypatch: pytest.MonkeyPat
     for compiled in sorted({_native.available(), False}):
         monkeypatch.setattr(_native, "available", lambda c=compiled: c)
         assert np.array_equal(passage_candidates(view, sample=4, max_df=30), want), compiled
+
+
+def test_identical_untitled_texts_whose_first_line_is_cut_mid_word_are_linked() -> None:
+    # Without a title the first line (up to 200 characters) stands for the
+    # headline; cut inside "growth" it gave the rare "word" "gr", which neither
+    # text mentions, and the template guard refused two identical texts.
+    from newsdedup import Deduper, cluster, compare
+
+    s = ("A The central bank raised its main interest rate by a quarter point on Wednesday, "
+         "citing persistent inflation in services and a tight labour market, and said further "
+         "increases were possible if wage growth did not slow in the coming months, according "
+         "to a statement released after the meeting.")
+    assert s[199].isalpha() and s[200].isalpha()  # the cut falls inside a word
+    assert [c.members for c in cluster([s, s]).clusters] == [("0", "1")]
+    assert compare(s, s + " Reporting by A. Writer.").linked
+    d = Deduper()
+    assert d.add({"id": "a", "text": s}) == []
+    (m,) = d.add({"id": "b", "text": s})
+    assert m.relation == "exact"

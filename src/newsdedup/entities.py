@@ -261,7 +261,7 @@ def facts(text: str, title: str | None = None, chunks: frozenset[str] | None = N
                     entities.update(c.inner_names)
                 if c.lead_name is not None and k and parts[k - 1][-1] not in _SENTENCE_END:
                     entities.add(c.lead_name)
-    head = title if title else text.lstrip().split("\n", 1)[0][:200]
+    head = title if title else _words_prefix(text.lstrip().split("\n", 1)[0], HEAD_CHARS)
     head_keys = set()
     for t, _ in _tokens(head or ""):
         low = t.lower()
@@ -352,6 +352,27 @@ LEAD_RARE_ZIPF = 3.0
 LEAD_MIN_KEYS = 3
 
 
+#: Without a headline, the first line of a text stands for it, up to this many
+#: characters (a one-paragraph text's first line is its whole body) ...
+HEAD_CHARS = 200
+#: ... and a lead with no sentence end is read up to this many.
+LEAD_CHARS = 300
+
+
+def _words_prefix(text: str, limit: int) -> str:
+    """``text`` up to ``limit`` characters, without a chunk the cut would split:
+    the fragment ("gr" of "growth") would read as a rare headline word that the
+    other article never mentions (two identical untitled texts were refused as
+    template look-alikes: "headlines name different things: gr vs gr")."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    if text[limit].isspace() or cut[-1].isspace():
+        return cut
+    parts = cut.rsplit(None, 1)  # drop the split chunk (the whole text's chunks stay whole)
+    return parts[0] if len(parts) == 2 else cut
+
+
 def _unpossessive(word: str) -> str:
     for suf in ("'s", "\u2019s"):
         if word.endswith(suf):
@@ -366,7 +387,7 @@ def lead_keys(text: str, title: str | None) -> frozenset[str]:
         lines = lines[1:]
     body = " ".join(lines)
     m = _LEAD_END_RE.search(body)
-    lead = [title or "", body[: m.end()] if m else body[:300]]
+    lead = [title or "", body[: m.end()] if m else _words_prefix(body, LEAD_CHARS)]
     keys = set()
     for part in lead:
         caps_line = _caps_line(part)

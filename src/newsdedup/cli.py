@@ -400,6 +400,7 @@ def _iter_lines(args: argparse.Namespace, stdin: TextIO) -> Iterator[_Line]:
 def _cmd_filter(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from .load import article_from_record
     from .pipeline import Deduper
+    from .store import _check_storable
 
     if args.batch < 1:
         sys.stderr.write(f"newsdedup: error: --batch must be at least 1, got {args.batch}\n")
@@ -450,6 +451,7 @@ def _cmd_filter(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
                     record, source=line.name, line=line.lineno,
                     default_id=f"{line.name}:{line.lineno}",
                 )
+                _check_storable([article], "an index")
             except InputError as err:
                 if not run.bad_line(raw, where, err.problem):
                     status = 1
@@ -468,6 +470,11 @@ def _cmd_filter(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 input error, 2 usage)."""
     out = stdout if stdout is not None else sys.stdout
+    if out is sys.stdout and hasattr(out, "reconfigure"):
+        # A lone surrogate (a JSON "\\ud83d": half of a cut emoji) cannot be
+        # encoded: it is written as that very escape, which JSON reads back as it
+        # was (it only ever stands inside a string), instead of ending the run.
+        out.reconfigure(errors="backslashreplace")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -140,7 +140,9 @@ class Clusters:
 
     def to_jsonl(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`to_records` as JSON lines to ``path``."""
-        with open(path, "w", encoding="utf-8") as fh:
+        # A lone surrogate (possible in an id or title read from JSON) is written
+        # as its JSON escape ("\\ud83d"), which reads back as it was.
+        with open(path, "w", encoding="utf-8", errors="backslashreplace") as fh:
             for rec in self.to_records():
                 fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
 

@@ -67,7 +67,12 @@ import numpy as np
 
 from ._arrays import unique_sorted
 from ._zdict import ZDICT
-from .errors import IncompatibleSignatureError, MissingDependencyError, NewsDedupError
+from .errors import (
+    IncompatibleSignatureError,
+    InputError,
+    MissingDependencyError,
+    NewsDedupError,
+)
 
 #: Version of the stored layout (tables, keys, record and shingle coding).
 INDEX_FORMAT = 9
@@ -793,6 +798,35 @@ REWRITE_TAG = 0x5A5A
 _TAG_SUFFIX_BITS = 15  # 14 bits of the key, then 1: PASSAGE_TAG
 _TAG_GROUPS = 1 << (32 - _TAG_SUFFIX_BITS + 1)
 _ALL_GROUPS = (1 << _GROUP_BITS) + _TAG_GROUPS
+
+
+#: Ids looked up per statement (SQLite allows 32,766 parameters since 3.32).
+_IDS_PER_QUERY = 500
+
+
+def _storable(text: str) -> bool:
+    """Whether ``text`` can be stored as text (UTF-8): not when it holds a lone
+    surrogate (a JSON string may escape one, e.g. half of a cut emoji)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_storable(docs: Sequence[Any], index: str) -> None:
+    """Raise InputError naming the first document (a StoredDoc or an Article)
+    whose id or source cannot be stored in a persistent index (``index``: what kind)."""
+    for d in docs:
+        for what, value in (("id", d.id), ("source", d.source)):
+            if value is not None and not _storable(value):
+                doc = "" if what == "id" else f"document {d.id!r}: "
+                raise InputError(
+                    f"{doc}{what} {value!r} holds a lone surrogate (not valid Unicode): "
+                    f"it cannot be stored in {index}"
+                )
 
 
 _TAIL_MAX = 20_000  # recent entries kept in a dict before they join the sorted arrays
@@ -1673,15 +1707,21 @@ class SQLiteStore(IndexStore):
         return {s: k or b"" for s, k in self._column_of("keys", seqs).items()}
 
     def seqs_of(self, ids: Sequence[str]) -> dict[str, int]:
-        if not ids:
-            return {}
-        rows = self._con.execute(
-            "SELECT id, seq FROM docs WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps(list(ids)),),
-        )
-        return dict(rows.fetchall())
+        # Ids are bound as parameters, not sent through json_each: SQLite's JSON
+        # functions end a string at an escaped NUL ("a\u0000b" read as "a"),
+        # which found (and removed) another document.
+        out: dict[str, int] = {}
+        wanted = [i for i in dict.fromkeys(ids) if _storable(i)]
+        for lo in range(0, len(wanted), _IDS_PER_QUERY):
+            part = wanted[lo : lo + _IDS_PER_QUERY]
+            rows = self._con.execute(
+                f"SELECT id, seq FROM docs WHERE id IN ({','.join('?' * len(part))})", part
+            )
+            out.update(rows.fetchall())
+        return out
 
     def insert(self, docs: Sequence[StoredDoc], keys: Sequence[np.ndarray]) -> None:
+        _check_storable(docs, "an SQLite index")
         con = self._con
         with self.transaction():
             try:
@@ -2117,6 +2157,7 @@ class RedisStore(IndexStore):
         return {s: decode_record(v) for s, v in pairs if isinstance(v, bytes)}
 
     def seqs_of(self, ids: Sequence[str]) -> dict[str, int]:
+        ids = [i for i in ids if _storable(i)]  # (one that is not was never stored)
         if not ids:
             return {}
         with self._io():
@@ -2132,6 +2173,7 @@ class RedisStore(IndexStore):
     def insert(self, docs: Sequence[StoredDoc], keys: Sequence[np.ndarray]) -> None:
         if not docs:
             return
+        _check_storable(docs, "a Redis index")
         argv: list[Any] = [len(docs)]
         band_keys: list[bytes] = []
         for d, ks in zip(docs, keys, strict=True):

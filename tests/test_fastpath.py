@@ -404,3 +404,33 @@ def test_normalized_encoded_equals_normalize(texts: list[str]) -> None:
     # the ASCII texts in one compiled pass (with numba), the others one by one
     want = [normalize(t).encode("utf-8", "surrogatepass") for t in texts]
     assert chunks.normalized_encoded(texts) == want
+
+
+@pytest.mark.skipif(not _native.available(), reason="numba is not installed")
+def test_kernels_load_without_a_writable_cache_place(tmp_path: Any) -> None:
+    # As another user with no home, numba finds no writable place for the
+    # kernels' disk cache (the package's __pycache__ is not theirs) and refused
+    # to make them: every cluster() failed with "cannot cache function".
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    setpriv = shutil.which("setpriv")
+    if not hasattr(os, "getuid") or os.getuid() != 0 or setpriv is None:
+        pytest.skip("needs root and setpriv to run a process as another user")
+    code = ("import newsdedup; r = newsdedup.cluster(['The city council approved the new "
+            "budget on Tuesday.', 'The city council approved the new budget on Tuesday.']); "
+            "print(len(r.clusters))")
+    env = {**os.environ, "HOME": "/nonexistent"}
+    env.pop("NUMBA_CACHE_DIR", None)
+    as_nobody = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
+    os.chmod(tmp_path, 0o777)
+    pre = subprocess.run([*as_nobody, "-c", "import newsdedup._native"], capture_output=True,
+                         text=True, env=env, cwd=str(tmp_path), timeout=120, check=False)
+    if pre.returncode != 0:
+        pytest.skip(f"the package cannot be read as uid 65534 here: {pre.stderr[-300:]}")
+    run = subprocess.run([*as_nobody, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=str(tmp_path), timeout=600, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == "1"

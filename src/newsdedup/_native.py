@@ -26,6 +26,7 @@ Importing this module never imports numba; the kernels compile on first use
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -305,10 +306,34 @@ class HashTable:
         self.size = need
 
 
+def _import_kernels() -> Any:
+    """The :mod:`newsdedup._kernels` module. Its kernels are cached on disk
+    (``cache=True``), and numba refuses to make such a kernel when it finds no
+    writable place for its cache (the package's ``__pycache__`` and the user's
+    cache directory both read-only: a container running as another user, no
+    home): then the cache goes to a directory of this user's in the temporary
+    directory (``NUMBA_CACHE_DIR`` chooses another)."""
+    try:
+        from . import _kernels
+    except RuntimeError as err:
+        if "cannot cache function" not in str(err):
+            raise
+        import tempfile
+
+        from numba.core import config
+
+        uid = os.getuid() if hasattr(os, "getuid") else 0
+        path = os.path.join(tempfile.gettempdir(), f"newsdedup-numba-{uid}")
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        config.CACHE_DIR = path  # type: ignore[attr-defined]
+        from . import _kernels
+    return _kernels
+
+
 def kernels() -> dict[str, Any]:
     """The compiled kernels (compiling them, or loading them from numba's cache, on first use)."""
     if not _KERNELS:
-        from . import _kernels
+        _kernels = _import_kernels()
 
         _KERNELS.update(
             token_spans=_kernels.token_spans,

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Sequence
 from typing import Any
 
@@ -325,6 +326,10 @@ def _import_kernels() -> Any:
         uid = os.getuid() if hasattr(os, "getuid") else 0
         path = os.path.join(tempfile.gettempdir(), f"newsdedup-numba-{uid}")
         os.makedirs(path, mode=0o700, exist_ok=True)
+        st = os.lstat(path)
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != uid or st.st_mode & 0o022:
+            # not this user's own directory: its cache files could be anyone's
+            path = tempfile.mkdtemp(prefix="newsdedup-numba-")
         config.CACHE_DIR = path  # type: ignore[attr-defined]
         from . import _kernels
     return _kernels

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from datetime import datetime
 from types import SimpleNamespace
 
@@ -221,6 +222,41 @@ def test_chain_guard_splits_a_weak_chain() -> None:
     scores[(0, 2)] = 0.5
     groups, refused = guarded_groups(3, edges, _StubJudge(scores), link_threshold=0.4)
     assert groups == [[0, 1, 2]] and not refused
+
+
+def test_chain_guard_decides_by_content_whatever_the_ids() -> None:
+    # Two stories of 12 versions each (A0..A11, B0..B11), each held together by
+    # strong links, and one weak rewrite link between them. A full version of
+    # one story scores 0.6 against a full version of the other, a truncated one
+    # (every fourth) 0.1: the mean over all 144 cross pairs is 0.38, below 0.4.
+    # The guard judged the first 64 of them in index order, so which versions
+    # got low ids decided: renaming the documents joined or split the stories
+    # (two outcomes over these 12 renamings). Judged on pairs spread over the
+    # groups in content order, the decision is the same under every renaming.
+    labels = [f"{story}{k}" for story in "AB" for k in range(12)]
+
+    def short(label: str) -> bool:
+        return int(label[1:]) % 4 == 3
+
+    outcomes = set()
+    for seed in range(12):
+        perm = list(labels)
+        random.Random(seed).shuffle(perm)  # index -> content label
+        at = {lab: i for i, lab in enumerate(perm)}
+        scores = {}
+        for x in labels:
+            for y in labels:
+                if x[0] == "A" and y[0] == "B":
+                    scores[(min(at[x], at[y]), max(at[x], at[y]))] = (
+                        0.1 if short(x) or short(y) else 0.6)
+        edges = [(at[f"{s}0"], at[f"{s}{k}"], 0.9, True) for s in "AB" for k in range(1, 12)]
+        edges.append((at["A0"], at["B0"], 0.5, False))
+        groups, _refused = guarded_groups(24, edges, _StubJudge(scores), link_threshold=0.4,
+                                          order=lambda i, perm=perm: perm[i])
+        outcomes.add(frozenset(frozenset(perm[i] for i in g) for g in groups))
+    assert len(outcomes) == 1
+    (partition,) = outcomes
+    assert len(partition) == 2  # the spread sample's mean, 0.38, < 0.4: kept apart
 
 
 def test_chain_guard_keeps_strong_links() -> None:

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import numpy as np
+import xxhash
 
 from . import _native
 from ._arrays import unique_sorted
@@ -852,24 +853,69 @@ def passage_candidates_reference(
 # Chain guard.
 
 
+def _spread(members: list[int], k: int) -> list[int]:
+    """``k`` of ``members`` spread evenly over them (all when ``k`` >= their number)."""
+    m = len(members)
+    if k >= m:
+        return members
+    return [members[(t * m) // k] for t in range(k)]
+
+
+def cross_sample(gi: list[int], gj: list[int], max_pairs: int) -> list[tuple[int, int]]:
+    """At most ``max_pairs`` pairs of a member of ``gi`` and one of ``gj``: all of
+    them when there are no more, else members spread evenly over each group
+    (about the square root of ``max_pairs`` of each, more of the larger when
+    the other is small), so the sample stands for the whole groups.
+
+    >>> len(cross_sample(list(range(25)), list(range(23)), 64))
+    64
+    >>> cross_sample([0, 1], [5, 6, 7], 64)[:3]
+    [(0, 5), (0, 6), (0, 7)]
+    """
+    if len(gi) * len(gj) <= max_pairs:
+        return [(x, y) for x in gi for y in gj]
+    root = max(1, math.isqrt(max_pairs))
+    if len(gi) <= len(gj):
+        na = min(len(gi), root)
+        nb = min(len(gj), max_pairs // na)
+    else:
+        nb = min(len(gj), root)
+        na = min(len(gi), max_pairs // nb)
+    return [(x, y) for x in _spread(gi, na) for y in _spread(gj, nb)]
+
+
 def guarded_groups(
     n: int, edges: Sequence[tuple[int, int, float, bool]], judge: Judge | None, *,
     link_threshold: float, max_pairs: int = 64,
+    order: Callable[[int], Any] | None = None,
 ) -> tuple[list[list[int]], list[tuple[int, int, str]]]:
     """Union-find with a chain guard.
 
     ``edges`` are (i, j, score, strong). Strong edges (exact, near-duplicate and
     containment copies, and rewrites scoring at least :data:`STRONG_REWRITE`)
     are merged first. A weak edge then merges two groups only if the groups agree as
-    a whole: the mean verdict score over all cross pairs (up to ``max_pairs``,
-    judged on demand) is at least ``link_threshold``. So a chain A-B-C of weak
+    a whole: the mean verdict score over their cross pairs (all of them, or
+    ``max_pairs`` spread over both groups, :func:`cross_sample`; judged on
+    demand) is at least ``link_threshold``. So a chain A-B-C of weak
     links with A and C unrelated does not glue A to C; the edge that would have
     is reported as refused (i, j, reason).
+
+    ``order`` gives each document a sort key that says where it stands in its
+    group for the sample (by content, so that the sample, and so the decision,
+    does not depend on the documents' ids or input order; default: the index).
     """
     uf = UnionFind(n)
     for i, j, _s, strong in edges:
         if strong:
             uf.union(i, j)
+    keys: dict[int, Any] = {}
+
+    def ranked(x: int) -> Any:
+        k = keys.get(x)
+        if k is None:
+            k = keys[x] = order(x) if order is not None else x
+        return k
+
     refused: list[tuple[int, int, str]] = []
     weak = sorted((e for e in edges if not e[3]),
                   key=lambda e: (-e[2], min(e[0], e[1]), max(e[0], e[1])))
@@ -882,7 +928,9 @@ def guarded_groups(
             continue
         gi, gj = members[ri], members[rj]
         if len(gi) > 1 or len(gj) > 1:
-            cross = [(x, y) for x in gi for y in gj][:max_pairs]
+            if order is not None:
+                gi, gj = sorted(gi, key=ranked), sorted(gj, key=ranked)
+            cross = cross_sample(gi, gj, max_pairs)
             if judge is None:
                 mean = 0.0
             else:
@@ -1297,7 +1345,12 @@ def link(
         if v.match.relation != "distinct":
             strong = v.match.relation != "rewrite" or v.match.score >= STRONG_REWRITE
             edges.append((i, j, v.match.score, strong or not config.chain_guard))
-    groups, refused_idx = guarded_groups(n, edges, judge, link_threshold=config.rewrite_threshold)
+    # (in a group, documents stand by content for the guard's sample: a hash of
+    # their shingle sets, then the index)
+    groups, refused_idx = guarded_groups(
+        n, edges, judge, link_threshold=config.rewrite_threshold,
+        order=lambda i: (xxhash.xxh3_64_intdigest(np.ascontiguousarray(shingles[i]).tobytes()), i),
+    )
     matches = [
         Match(a=min(ids[i], ids[j]), b=max(ids[i], ids[j]), relation="exact", score=1.0,
               jaccard=1.0, containment=1.0)

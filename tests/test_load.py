@@ -233,3 +233,16 @@ def test_date_formats_and_date_field_fallback(tmp_path: Path) -> None:
     assert got["s"] == datetime(2022, 3, 1, 10, tzinfo=timezone.utc)
     assert got["u"] is None
     assert got["v"] == datetime(2024, 5, 1)
+
+
+def test_date_with_a_huge_year_is_not_a_date(tmp_path: Path) -> None:
+    # RFC 2822 parsing of a year too large for a C long raised OverflowError.
+    huge = "1 Jan 10000000000000000000000 10:00"
+    p = write(tmp_path / "d.jsonl", json.dumps({"id": "a", "text": "t", "date": huge}) + "\n")
+    (art,) = list(iter_articles(str(p)))
+    assert art.published is None  # `date` is ignored when it is not a date
+    p2 = write(tmp_path / "p.jsonl", json.dumps({"id": "a", "text": "t", "published": huge}) + "\n")
+    with pytest.raises(InputError, match=r"p\.jsonl:1: field 'published' is not an ISO 8601 date"):
+        list(iter_articles(str(p2)))
+    with pytest.raises(InputError, match="field 'published'"):
+        newsdedup.Deduper().add({"id": "a", "text": "t", "published": huge})

@@ -88,7 +88,7 @@ def parse_date_text(text: str) -> datetime | None:
             continue
     try:
         return parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # Overflow: a huge year
         return None
 
 

@@ -4,6 +4,7 @@ import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -246,3 +247,32 @@ def test_date_with_a_huge_year_is_not_a_date(tmp_path: Path) -> None:
         list(iter_articles(str(p2)))
     with pytest.raises(InputError, match="field 'published'"):
         newsdedup.Deduper().add({"id": "a", "text": "t", "published": huge})
+
+
+def _unreadable_dir(monkeypatch: pytest.MonkeyPatch, bad: Path) -> None:
+    """Make listing ``bad`` fail as it does without read permission (permissions
+    are not enforced for root, so os.scandir is patched)."""
+    real = os.scandir
+
+    def scandir(path: Any = ".") -> Any:
+        if os.fspath(path) == str(bad):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def test_unreadable_subdirectory_is_an_error_not_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "a.txt", "T\nbody")
+    write(tmp_path / "locked" / "b.txt", "T\nbody")
+    write(tmp_path / "z.txt", "T\nbody")
+    _unreadable_dir(monkeypatch, tmp_path / "locked")
+    with pytest.raises(InputError, match=r"locked: permission denied: the directory cannot"):
+        list(iter_articles(str(tmp_path)))
+    arts, skipped = load(str(tmp_path), errors="skip")
+    assert [a.id for a in arts] == [str(tmp_path / "a.txt"), str(tmp_path / "z.txt")]
+    assert [(s.source, s.reason) for s in skipped] == [
+        (str(tmp_path / "locked"), "permission denied: the directory cannot be read")
+    ]

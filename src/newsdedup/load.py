@@ -330,17 +330,29 @@ def _iter_jsonl(path: str, errors: str, on_skip: OnSkip) -> Iterator[Article]:
             on_skip(Skipped(source=path, line=lineno, reason=err.problem))
 
 
-def _expand_path(item: str) -> Iterator[tuple[str, bool]]:
-    """Yield (file path, explicitly named) for a path, directory or glob."""
+def _dir_problem(err: OSError) -> str:
+    if isinstance(err, PermissionError):
+        return "permission denied: the directory cannot be read"
+    return f"cannot read directory: {err.strerror or err}"
+
+
+def _expand_path(item: str) -> Iterator[tuple[str, bool, str | None]]:
+    """Yield (file path, explicitly named, None) for a path, directory or glob,
+    and (directory, False, problem) for a directory that could not be read."""
     if os.path.isdir(item):
-        found: list[str] = []
-        for root, dirs, files in os.walk(item):
+        found: list[tuple[str, str | None]] = []
+
+        def unreadable(err: OSError) -> None:  # os.walk would drop the directory silently
+            found.append((err.filename if isinstance(err.filename, str) else item,
+                          _dir_problem(err)))
+
+        for root, dirs, files in os.walk(item, onerror=unreadable):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            found.extend(os.path.join(root, f) for f in files if not f.startswith("."))
-        for f in sorted(found):
-            yield f, False
+            found.extend((os.path.join(root, f), None) for f in files if not f.startswith("."))
+        for f, problem in sorted(found, key=lambda t: t[0]):
+            yield f, False, problem
     elif os.path.exists(item) or not (_GLOB_CHARS & set(item)):
-        yield item, True
+        yield item, True, None
     else:
         matches = sorted(glob.glob(item, recursive=True))
         if not matches:
@@ -349,7 +361,7 @@ def _expand_path(item: str) -> Iterator[tuple[str, bool]]:
             if os.path.isdir(m):
                 yield from _expand_path(m)
             else:
-                yield m, False
+                yield m, False, None
 
 
 def _iter_file(path: str, explicit: bool, errors: str, on_skip: OnSkip) -> Iterator[Article]:
@@ -387,7 +399,12 @@ def _iter_paths(paths: Iterable[str], errors: str, on_skip: OnSkip) -> Iterator[
                 raise
             on_skip(Skipped(source=item, line=None, reason=err.problem))
             continue
-        for path, explicit in expanded:
+        for path, explicit, problem in expanded:
+            if problem is not None:  # a directory that could not be read
+                if errors == "raise":
+                    raise InputError(problem, source=path)
+                on_skip(Skipped(source=path, line=None, reason=problem))
+                continue
             try:
                 yield from _iter_file(path, explicit, errors, on_skip)
             except InputError as err:

@@ -2,6 +2,7 @@ import builtins
 import gzip
 import json
 import os
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -276,3 +277,46 @@ def test_unreadable_subdirectory_is_an_error_not_dropped(
     assert [(s.source, s.reason) for s in skipped] == [
         (str(tmp_path / "locked"), "permission denied: the directory cannot be read")
     ]
+
+
+def _without_hanging(fn: Any, fifo: Path) -> Any:
+    """fn() in a thread; fail (after unblocking it) if it waits on ``fifo``."""
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            out["value"] = fn()
+        except BaseException as err:  # re-raised below
+            out["error"] = err
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(20)
+    if worker.is_alive():
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # the blocked open() returns
+        worker.join(20)
+        pytest.fail(f"reading the input waited for a writer of the FIFO {fifo}")
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_fifo_is_not_opened(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "T\nbody")
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    # Found in a directory: skipped and reported (as unsupported files are).
+    arts, skipped = _without_hanging(lambda: load(str(tmp_path)), fifo)
+    assert [a.id for a in arts] == [str(tmp_path / "a.txt")]
+    assert [(s.source, s.reason) for s in skipped] == [
+        (str(fifo), "not a regular file (a named pipe)")
+    ]
+    with pytest.warns(SkippedInputWarning, match="pipe.txt: not a regular file"):
+        result = _without_hanging(lambda: newsdedup.cluster(str(tmp_path)), fifo)
+    assert [c.members for c in result.clusters] == [(str(tmp_path / "a.txt"),)]
+    # Named explicitly: an error (a reported skip under errors="skip").
+    with pytest.raises(InputError, match=r"pipe\.txt: not a regular file \(a named pipe\)"):
+        _without_hanging(lambda: list(iter_articles(str(fifo))), fifo)
+    arts, skipped = _without_hanging(lambda: load([str(fifo)], errors="skip"), fifo)
+    assert arts == [] and [s.source for s in skipped] == [str(fifo)]

@@ -26,6 +26,7 @@ import gzip
 import io
 import json
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -364,6 +365,15 @@ def _expand_path(item: str) -> Iterator[tuple[str, bool, str | None]]:
                 yield m, False, None
 
 
+def _file_type(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return name
+    return "a special file"
+
+
 def _iter_file(path: str, explicit: bool, errors: str, on_skip: OnSkip) -> Iterator[Article]:
     kind = _kind(path)
     if kind is None:
@@ -374,8 +384,16 @@ def _iter_file(path: str, explicit: bool, errors: str, on_skip: OnSkip) -> Itera
             raise InputError(reason, source=path)
         on_skip(Skipped(source=path, line=None, reason=reason))
         return
-    if not os.path.exists(path):
-        raise InputError("no such file or directory", source=path)
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):  # as os.path.exists
+        raise InputError("no such file or directory", source=path) from None
+    if not stat.S_ISREG(mode):  # opening a FIFO would wait for a writer forever
+        reason = f"not a regular file ({_file_type(mode)})"
+        if explicit:
+            raise InputError(reason, source=path)
+        on_skip(Skipped(source=path, line=None, reason=reason))
+        return
     if kind == "jsonl":
         yield from _iter_jsonl(path, errors, on_skip)
     elif kind == "txt":

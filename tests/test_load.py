@@ -320,3 +320,31 @@ def test_fifo_is_not_opened(tmp_path: Path) -> None:
         _without_hanging(lambda: list(iter_articles(str(fifo))), fifo)
     arts, skipped = _without_hanging(lambda: load([str(fifo)], errors="skip"), fifo)
     assert arts == [] and [s.source for s in skipped] == [str(fifo)]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"id": 5}, r"Article 5: field 'id' must be a str, got int"),
+        ({"text": None}, r"Article 'a': field 'text' must be a str, got NoneType"),
+        ({"published": "2021-09-06"},
+         r"Article 'a': field 'published' must be a datetime or None .*got str '2021-09-06'"),
+        ({"source": 5}, r"Article 'a': field 'source' must be a str or None, got int"),
+        ({"title": b"T"}, r"Article 'a': field 'title' must be a str or None, got bytes"),
+        ({"url": 1.5}, r"Article 'a': field 'url' must be a str or None, got float"),
+    ],
+)
+def test_article_fields_are_type_checked(fields: dict[str, Any], message: str) -> None:
+    # Articles given to cluster() or Deduper.add() were used as they came: a wrong
+    # type failed deep inside a stage (TypeError, AttributeError 'tzinfo', ...).
+    with pytest.raises(InputError, match=message):
+        newsdedup.cluster([Article(**{"id": "a", "text": "one two three four", **fields})])
+    with pytest.raises(InputError, match=message):
+        newsdedup.Deduper().add(Article(**{"id": "a", "text": "one two three four", **fields}))
+
+
+def test_well_typed_articles_are_accepted() -> None:
+    art = Article(id="a", text="one two three four five six", title=None, source="s",
+                  published=datetime(2021, 9, 6, tzinfo=timezone.utc), url=None)
+    assert [c.members for c in newsdedup.cluster([art]).clusters] == [("a",)]
+    assert newsdedup.Deduper().add(art) == []

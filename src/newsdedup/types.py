@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from .errors import InputError
+
 Relation = Literal["exact", "near_duplicate", "containment", "rewrite", "distinct"]
 RELATIONS: tuple[str, ...] = ("exact", "near_duplicate", "containment", "rewrite", "distinct")
 LINKED_RELATIONS: tuple[str, ...] = ("exact", "near_duplicate", "containment", "rewrite")
@@ -36,12 +38,42 @@ class Article:
     url: str | None = None
     agreed: tuple[bool, ...] | None = None
 
+    def __post_init__(self) -> None:
+        # Type checks only (an Article is made per document): a wrong type given
+        # through the Python API failed later, deep in a stage, naming neither.
+        if not (
+            isinstance(self.id, str) and isinstance(self.text, str)
+            and (self.title is None or isinstance(self.title, str))
+            and (self.source is None or isinstance(self.source, str))
+            and (self.published is None or isinstance(self.published, datetime))
+            and (self.url is None or isinstance(self.url, str))
+        ):
+            _reject(self)
+
     @property
     def full_text(self) -> str:
         """Headline and body as one text: what stripping and shingling see."""
         if self.title:
             return f"{self.title}\n{self.text}" if self.text else self.title
         return self.text
+
+
+def _reject(article: Article) -> None:
+    """Raise the InputError naming the article and its first mistyped field."""
+    for name in ("id", "text", "title", "source", "published", "url"):
+        value = getattr(article, name)
+        if name == "published":
+            if value is None or isinstance(value, datetime):
+                continue
+            expected = "a datetime or None (parse date strings first)"
+        elif isinstance(value, str) or (value is None and name not in ("id", "text")):
+            continue
+        else:
+            expected = "a str" if name in ("id", "text") else "a str or None"
+        raise InputError(
+            f"Article {article.id!r:.60}: field {name!r} must be {expected}, "
+            f"got {type(value).__name__} {value!r:.60}"
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -134,6 +134,19 @@ def _opt_str(record: Mapping[str, Any], name: str, *, source: str, line: int | N
     return value
 
 
+def record_id(
+    raw_id: Any, *, source: str | None, line: int | None, what: str = "field 'id'"
+) -> str:
+    """A document id as records give it: a string, or an integer (made a string)."""
+    if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
+        raise InputError(
+            f"{what} must be a string or an integer, got {type(raw_id).__name__}",
+            source=source,
+            line=line,
+        )
+    return str(raw_id)
+
+
 def article_from_record(
     record: Mapping[str, Any], *, source: str, line: int | None, default_id: str
 ) -> Article:
@@ -147,13 +160,7 @@ def article_from_record(
             source=source,
             line=line,
         )
-    raw_id = record.get("id", default_id)
-    if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
-        raise InputError(
-            f"field 'id' must be a string or an integer, got {type(raw_id).__name__}",
-            source=source,
-            line=line,
-        )
+    doc_id = record_id(record.get("id", default_id), source=source, line=line)
     text = record.get("text")
     title = _opt_str(record, "title", source=source, line=line)
     agreed = None
@@ -170,7 +177,7 @@ def article_from_record(
             f"field 'text' must be a string, got {type(text).__name__}", source=source, line=line
         )
     return Article(
-        id=str(raw_id),
+        id=doc_id,
         text=text,
         title=title,
         source=_opt_str(record, "source", source=source, line=line),

@@ -364,8 +364,9 @@ class Deduper:
         """The verified matches of a document with the index, without indexing it."""
         return self._streamer().query_many([doc])[0]  # type: ignore[no-any-return]
 
-    def remove(self, doc_id: str) -> bool:
-        """Remove a document from the index; False when it was not indexed."""
+    def remove(self, doc_id: str | int) -> bool:
+        """Remove a document from the index (an integer id as records give it:
+        7 is "7"); False when it was not indexed."""
         return bool(self._streamer().remove([doc_id]))
 
     def expire(self, *, before: datetime) -> int:

@@ -1538,9 +1538,14 @@ class Stream:
             out.append([m for m, _ in found])
         return out
 
-    def remove(self, ids: Sequence[str]) -> int:
-        """Remove documents by id; return how many were indexed."""
-        seqs = self.store.seqs_of(list(ids))
+    def remove(self, ids: Sequence[str | int]) -> int:
+        """Remove documents by id (an integer id as records give it: 7 is "7");
+        return how many were indexed."""
+        from .load import record_id
+
+        seqs = self.store.seqs_of(
+            [record_id(i, source=None, line=None, what="document id") for i in ids]
+        )
         if not seqs:
             return 0
         docs = list(self.store.fetch(sorted(seqs.values())).values())

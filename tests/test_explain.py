@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -51,6 +52,38 @@ def test_compare_says_why_not() -> None:
 def test_compare_rejects_other_types() -> None:
     with pytest.raises(TypeError, match="compare"):
         newsdedup.compare(b"bytes", STORY)
+
+
+def test_compare_takes_records() -> None:
+    e = newsdedup.compare({"id": "x", "text": STORY},
+                          {"id": "y", "text": STORY + " Reporting by A. Writer."})
+    assert (e.a, e.b, e.relation) == ("x", "y", "near_duplicate")
+    e = newsdedup.compare({"text": STORY, "title": "Budget"}, STORY)  # no id: "a"
+    assert (e.a, e.b) == ("a", "b") and e.text_a.startswith("Budget\n")
+    with pytest.raises(newsdedup.InputError, match="compare.. argument a: record has no 'text'"):
+        newsdedup.compare({"id": "x"}, STORY)
+
+
+def test_compare_path_that_is_not_a_file_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A typo'd path or a directory was compared as the article text "seeds/...".
+    typo = str(SEED_000.parent / "000_typo.txt")
+    with pytest.raises(newsdedup.InputError, match=r"000_typo\.txt: no such file"):
+        newsdedup.compare(typo, SEED_001)
+    with pytest.raises(newsdedup.InputError, match="no such file"):
+        newsdedup.compare(STORY, "report.txt")
+    with pytest.raises(newsdedup.InputError, match="is a directory"):
+        newsdedup.compare(str(tmp_path), SEED_001)
+    with pytest.raises(newsdedup.InputError, match="is a directory"):
+        newsdedup.compare(tmp_path, SEED_001)
+    assert main(["compare", typo, str(SEED_001)]) == 1
+    assert "000_typo.txt: no such file" in capsys.readouterr().err
+    # One-line texts with a "/", a "?" or a file name in them are still texts.
+    for text in ("Prices rose 3/4 of a point on Monday in early trade on the exchange",
+                 "Who won the election in the northern district this year?",
+                 "See the full list of the results in the attached report.txt"):
+        assert newsdedup.compare(text, text).relation == "exact"
 
 
 def test_clusters_explain_uses_the_run_verdict_and_removals() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -229,24 +230,40 @@ def shared_passages(
 
 
 def _as_article(x: Any, default_id: str) -> Article:
-    from .load import iter_articles
+    from .errors import InputError
+    from .load import article_from_record, iter_articles, looks_like_path
 
     if isinstance(x, Article):
         return x
-    if isinstance(x, os.PathLike) or (
-        isinstance(x, str) and "\n" not in x and len(x) < 4096 and os.path.isfile(x)
-    ):
-        arts = list(iter_articles([os.fspath(x)]))
-        if len(arts) != 1:
-            from .errors import InputError
-
-            raise InputError(f"compare() expects one article per path; {x} holds {len(arts)}")
-        return arts[0]
+    if isinstance(x, Mapping):
+        return article_from_record(
+            x, source=f"compare() argument {default_id}", line=None, default_id=default_id
+        )
     if isinstance(x, str):
-        return Article(id=default_id, text=x)
-    raise TypeError(
-        f"compare() expects article texts, Articles or paths, got {type(x).__name__}"
-    )
+        one_line = "\n" not in x and len(x) < 4096
+        # A one-word string that reads as a path (a "/", a glob character, a file
+        # extension) is one even when there is no such file (a typo): it is never
+        # compared as an article text.
+        if not one_line or not (
+            os.path.exists(x) or (looks_like_path(x) and not any(c.isspace() for c in x))
+        ):
+            return Article(id=default_id, text=x)
+    elif not isinstance(x, os.PathLike):
+        raise TypeError(
+            "compare() expects article texts, records, Articles or paths, "
+            f"got {type(x).__name__}"
+        )
+    path = os.fspath(x)
+    if os.path.isdir(path):
+        raise InputError("is a directory; compare() takes one article file per side",
+                         source=str(path))
+    if not os.path.exists(path):
+        raise InputError("no such file (compare() reads a one-word string with a '/', "
+                         "a glob character or a file extension as a path)", source=str(path))
+    arts = list(iter_articles([path]))
+    if len(arts) != 1:
+        raise InputError(f"compare() expects one article per path; {x} holds {len(arts)}")
+    return arts[0]
 
 
 def explain_pair(a: Article, b: Article, config: Config, verdict: Any = None,
@@ -327,8 +344,11 @@ def compare(a: Any, b: Any, **options: Any) -> Explanation:
     """Compare two articles and explain the verdict.
 
     Args:
-        a, b: article texts, :class:`~newsdedup.Article` objects or paths of
-            article files (one article each).
+        a, b: article texts, record dicts (the JSONL fields), :class:`~newsdedup.Article`
+            objects or paths of article files (one article each). A one-line
+            string is a path when it names an existing file or directory, or has
+            no whitespace and contains a "/" or a glob character or ends in a
+            supported file extension; a path that is no file is an InputError.
         **options: any :class:`~newsdedup.Config` option.
 
     Returns:

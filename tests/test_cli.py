@@ -70,3 +70,33 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 def test_no_command_prints_help() -> None:
     code, out = run([])
     assert code == 2 and "cluster" in out
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [("infd", ""), ("1e400d", ""), ("nand", ""), ("0d", ""),
+     ("1e12d", " (longer than 999999999 days)"), ("1000000000d", " (longer than 999999999 days)"),
+     ("0.0000001s", " (shorter than a microsecond)")],
+)
+def test_filter_window_out_of_range_is_a_usage_error(
+    value: str, why: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run(["filter", "--window", value, "unused.jsonl"])
+    err = capsys.readouterr().err
+    assert code == 2 and out == ""
+    assert err.endswith(
+        "newsdedup filter: error: argument --window: the window must be a positive, finite "
+        f"duration such as 3d, 12h, 90m: got {value!r}{why}\n"
+    )
+    assert "Traceback" not in err
+
+
+def test_filter_window_extremes_that_fit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "in.jsonl"
+    data.write_text('{"id": "a", "text": "one two three four five six"}\n')
+    for value in ("999999999d", "0.000001s", "2w"):
+        code, out = run(["filter", "--window", value, str(data)])
+        assert code == 0 and json.loads(out)["id"] == "a"
+    capsys.readouterr()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -109,7 +110,8 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def _duration(text: str) -> timedelta:
-    """A duration such as ``3d``, ``12h``, ``90m``, ``30s`` or ``2w``."""
+    """A duration such as ``3d``, ``12h``, ``90m``, ``30s`` or ``2w``: positive,
+    at least a microsecond and at most ``timedelta.max`` (999,999,999 days)."""
     value, unit = text.strip()[:-1], text.strip()[-1:].lower()
     try:
         seconds = float(value) * _UNITS[unit]
@@ -117,9 +119,16 @@ def _duration(text: str) -> timedelta:
         raise argparse.ArgumentTypeError(
             f"not a duration: {text!r} (use a number and a unit s, m, h, d or w, e.g. 3d)"
         ) from None
-    if not seconds > 0:
-        raise argparse.ArgumentTypeError(f"the duration must be positive, got {text!r}")
-    return timedelta(seconds=seconds)
+    bad = f"the window must be a positive, finite duration such as 3d, 12h, 90m: got {text!r}"
+    if not 0 < seconds < math.inf:  # also NaN
+        raise argparse.ArgumentTypeError(bad)
+    try:
+        window = timedelta(seconds=seconds)
+    except OverflowError:
+        raise argparse.ArgumentTypeError(f"{bad} (longer than 999999999 days)") from None
+    if not window:
+        raise argparse.ArgumentTypeError(f"{bad} (shorter than a microsecond)")
+    return window
 
 
 #: The table explains every linked pair of clusters up to this size.

@@ -2060,6 +2060,25 @@ return n
 """
 
 
+def _check_redis_url(url: str) -> None:
+    """Reject a ``redis://`` / ``rediss://`` URL whose path is not a database
+    number: redis-py ignores such a path and uses database 0."""
+    from urllib.parse import unquote, urlsplit
+
+    if url.startswith("unix://"):
+        return  # the path is the socket's; the database is ?db=N
+    try:
+        path = unquote(urlsplit(url).path)
+    except ValueError as err:  # an unclosed "[" of an IPv6 host
+        raise IndexConnectionError(f"not a valid Redis URL {url!r}: {err}") from None
+    db = path[1:] if path.startswith("/") else path
+    if db and not (db.isascii() and db.isdigit()):
+        raise IndexConnectionError(
+            f"not a valid Redis URL {url!r}: the path must be a database number "
+            f"(redis://host:port/0), got {path!r}"
+        )
+
+
 class RedisStore(IndexStore):
     """The index in a Redis database, shared by any number of worker processes.
 
@@ -2081,11 +2100,18 @@ class RedisStore(IndexStore):
             raise MissingDependencyError("redis", "redis", "a Redis index") from None
         self.location = url
         self._prefix = prefix.encode("utf-8")
-        self._client = redis.Redis.from_url(
-            url, socket_connect_timeout=timeout, socket_timeout=max(timeout, 30.0)
-        )
+        _check_redis_url(url)
+        try:
+            self._client = redis.Redis.from_url(
+                url, socket_connect_timeout=timeout, socket_timeout=max(timeout, 30.0)
+            )
+        except ValueError as err:  # a port that is not a number, a bad ?option= value
+            raise IndexConnectionError(f"not a valid Redis URL {url!r}: {err}") from None
         try:
             self._client.ping()
+        except TypeError as err:  # an unknown ?option= (given to the connection class)
+            self._client.close()
+            raise IndexConnectionError(f"not a valid Redis URL {url!r}: {err}") from None
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as err:
             self._client.close()
             raise IndexConnectionError(f"cannot reach Redis at {url}: {err}") from None

@@ -1,0 +1,51 @@
+"""Bad input gets a clear newsdedup error naming the input, never a traceback
+from deep inside a dependency."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from newsdedup import Deduper
+from newsdedup.cli import main
+from newsdedup.store import IndexConnectionError
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("redis://host:notaport/0", "Port could not be cast to integer"),
+        ("redis://127.0.0.1:99999/0", "Port out of range"),
+        ("rediss://127.0.0.1:abc/0", "Port could not be cast to integer"),
+        ("redis://[::1", "Invalid IPv6 URL"),
+        ("redis://127.0.0.1:1/0?socket_timeout=abc", "Invalid value for 'socket_timeout'"),
+        ("redis://127.0.0.1:1/0?nosuchoption=1", "unexpected keyword argument 'nosuchoption'"),
+        # redis-py ignores a path that is not a number and uses database 0
+        ("redis://127.0.0.1:1/abc", "the path must be a database number"),
+        ("redis://127.0.0.1:1/1.5", "the path must be a database number"),
+        ("redis://127.0.0.1:1/-1", "the path must be a database number"),
+    ],
+)
+def test_bad_redis_url_names_the_url(url: str, problem: str) -> None:
+    pytest.importorskip("redis")
+    with pytest.raises(IndexConnectionError) as info:
+        Deduper.open(url)
+    assert str(info.value).startswith(f"not a valid Redis URL {url!r}: ")
+    assert problem in str(info.value)
+
+
+def test_bad_redis_url_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("redis")
+    code = main(["filter", "--index", "redis://host:notaport/0", "unused.jsonl"],
+                stdout=io.StringIO())
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err == ("newsdedup: error: not a valid Redis URL 'redis://host:notaport/0': "
+                   "Port could not be cast to integer value as 'notaport'\n")
+
+
+def test_unreachable_redis_is_still_a_connection_error() -> None:
+    pytest.importorskip("redis")
+    with pytest.raises(IndexConnectionError, match="cannot reach Redis at redis://127.0.0.1:1/0"):
+        Deduper.open("redis://127.0.0.1:1/0")

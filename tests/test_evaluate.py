@@ -77,3 +77,69 @@ def test_cli_eval(tmp_path, capsys) -> None:
     assert "recall near_duplicate    1.0000" in out
     assert main(["eval", "--truth", str(truth), str(data), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["ari"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ({"clusters": [], "negatives": 5},
+         "'negatives' must be an object of name -> list of groups of document ids, got 5"),
+        ({"clusters": [], "negatives": {"x": "ab"}},
+         "negatives['x'] must be a list of groups of document ids, got 'ab'"),
+        ({"clusters": [], "negatives": {"x": ["ab"]}},
+         "negatives['x'][0] must be a list of document ids (strings), got 'ab'"),
+        ({"clusters": [], "negatives": {"x": [["a", 1]]}},
+         "negatives['x'][0] must be a list of document ids (strings), got ['a', 1]"),
+        ({"clusters": [], "relations": ["a"]},
+         "'relations' must be an object of document id -> relation kind, got ['a']"),
+        ({"clusters": [], "relations": {"a": 1}},
+         "relations['a'] must be a relation kind (a string), got 1"),
+        ([["s0-00", "s0-00"]], "clusters[0] lists 's0-00' twice"),
+        ([["a"], ["b", "a"]],
+         "document 'a' is in more than one cluster: clusters[0] and clusters[1]"),
+        ([["a"], []], "clusters[1] is empty"),
+        ([["a"], "b"], "clusters[1] must be a list of document ids (strings), got 'b'"),
+        ({"clusters": {"a": 1}},
+         "a truth file must be a list of clusters or an object with 'clusters' (a list of "
+         "clusters), got {'clusters': {'a': 1}}"),
+    ],
+)
+def test_truth_structure_errors_name_the_file_and_the_problem(
+    tmp_path, capsys, data: object, problem: str
+) -> None:
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps(data))
+    with pytest.raises(InputError) as info:
+        Truth.load(truth)
+    assert str(info.value) == f"{truth}: {problem}"
+    assert info.value.source == str(truth)
+    with pytest.raises(InputError) as info:
+        Truth.from_json(data)
+    assert str(info.value) == f"<truth>: {problem}"
+    assert main(["eval", "--truth", str(truth), str(tmp_path / "unused.jsonl")]) == 1
+    assert capsys.readouterr().err == f"newsdedup: error: {truth}: {problem}\n"
+
+
+def test_unreadable_truth_file_is_named(tmp_path, capsys) -> None:
+    bad_utf8 = tmp_path / "latin1.json"
+    bad_utf8.write_bytes(b'[["caf\xe9"]]')
+    not_json = tmp_path / "broken.json"
+    not_json.write_text('[["a"]')
+    cases = [
+        (tmp_path / "missing.json", "cannot read the truth file: no such file or directory"),
+        (tmp_path, "the truth file is a directory, not a file"),
+        (bad_utf8, "the truth file is not UTF-8 (byte 0xe9 at byte 6)"),
+        (not_json, "not valid JSON: Expecting ',' delimiter: line 1 column 7 (char 6)"),
+    ]
+    for path, problem in cases:
+        with pytest.raises(InputError) as info:
+            Truth.load(path)
+        assert str(info.value) == f"{path}: {problem}"
+        assert main(["eval", "--truth", str(path), str(tmp_path / "unused.jsonl")]) == 1
+        assert capsys.readouterr().err == f"newsdedup: error: {path}: {problem}\n"
+
+
+def test_truth_file_with_byte_order_mark(tmp_path) -> None:
+    truth = tmp_path / "truth.json"
+    truth.write_bytes(b"\xef\xbb\xbf" + json.dumps([["a", "b"]]).encode())
+    assert Truth.load(truth).clusters == (("a", "b"),)

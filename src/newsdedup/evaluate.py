@@ -13,16 +13,32 @@ or an object::
       "negatives": {"same_topic": [["w1", "w2", "w3"]], "template": [["r1", "r2"]]}
     }
 
-* ``clusters``: every cluster of the truth (documents of the input missing
-  from it count as singletons; ids in the truth missing from the input are
-  ignored and counted).
+* ``clusters``: every cluster of the truth, each a non-empty list of
+  document ids (strings); a document is in one cluster only, and listed once
+  (documents of the input missing from the truth count as singletons; ids in
+  the truth missing from the input are ignored and counted).
 * ``relations`` (optional): for a document, the kind of its relation to the
-  *first* member of its cluster (the source). Recall per kind is the share of
-  (source, document) pairs of that kind that the prediction puts together.
+  *first* member of its cluster (the source): an object of id -> kind
+  (strings). Recall per kind is the share of (source, document) pairs of that
+  kind that the prediction puts together.
 * ``negatives`` (optional): named lists of groups of documents that are all
-  different stories (e.g. same-topic articles, template look-alikes). The link
+  different stories (e.g. same-topic articles, template look-alikes): an
+  object of name -> list of groups, each a list of document ids. The link
   rate of a name is the share of pairs inside its groups that the prediction
   puts in one cluster.
+
+A file that cannot be read, is not UTF-8 JSON or does not have this structure
+is an :class:`~newsdedup.errors.InputError` naming the file (``<truth>`` for
+:meth:`Truth.from_json` without ``source``) and the problem::
+
+    >>> Truth.from_json([["a", "b", "a"]])
+    Traceback (most recent call last):
+    ...
+    newsdedup.errors.InputError: <truth>: clusters[0] lists 'a' twice
+    >>> Truth.from_json({"clusters": [["a", "b"]], "negatives": {"x": ["ab"]}})
+    Traceback (most recent call last):
+    ...
+    newsdedup.errors.InputError: <truth>: negatives['x'][0] must be a list of document ids ...
 """
 
 from __future__ import annotations
@@ -47,38 +63,94 @@ class Truth:
     negatives: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
 
     @classmethod
-    def from_json(cls, data: Any) -> Truth:
-        """Build from the parsed JSON of a truth file (see the module docs)."""
+    def from_json(cls, data: Any, *, source: str = "<truth>") -> Truth:
+        """Build from the parsed JSON of a truth file (see the module docs);
+        ``source`` names the file in errors."""
+
+        def bad(problem: str) -> InputError:
+            return InputError(problem, source=source)
+
         if isinstance(data, list):
             data = {"clusters": data}
         if not isinstance(data, dict) or not isinstance(data.get("clusters"), list):
-            raise InputError("truth must be a list of clusters or an object with 'clusters'")
+            raise bad("a truth file must be a list of clusters or an object with 'clusters' "
+                      f"(a list of clusters), got {_short(data)}")
         clusters = []
-        seen: set[str] = set()
-        for c in data["clusters"]:
+        where: dict[str, int] = {}  # id -> its cluster
+        for k, c in enumerate(data["clusters"]):
             if not isinstance(c, list) or not all(isinstance(x, str) for x in c):
-                raise InputError(f"truth cluster must be a list of string ids, got {c!r}")
-            dup = seen.intersection(c)
-            if dup or len(set(c)) != len(c):
-                raise InputError(f"truth: document(s) in more than one cluster: {sorted(dup)[:5]}")
-            seen.update(c)
+                raise bad(f"clusters[{k}] must be a list of document ids (strings), "
+                          f"got {_short(c)}")
+            if not c:
+                raise bad(f"clusters[{k}] is empty")
+            for d in c:
+                if d in where:
+                    if where[d] == k:
+                        raise bad(f"clusters[{k}] lists {d!r} twice")
+                    raise bad(f"document {d!r} is in more than one cluster: "
+                              f"clusters[{where[d]}] and clusters[{k}]")
+                where[d] = k
             clusters.append(tuple(c))
         relations = data.get("relations") or {}
-        negatives = {
-            name: tuple(tuple(g) for g in groups)
-            for name, groups in (data.get("negatives") or {}).items()
-        }
+        if not isinstance(relations, dict):
+            raise bad("'relations' must be an object of document id -> relation kind, "
+                      f"got {_short(relations)}")
+        for d, kind in relations.items():
+            if not isinstance(kind, str):
+                raise bad(f"relations[{d!r}] must be a relation kind (a string), "
+                          f"got {_short(kind)}")
+        negatives_in = data.get("negatives") or {}
+        if not isinstance(negatives_in, dict):
+            raise bad("'negatives' must be an object of name -> list of groups of document "
+                      f"ids, got {_short(negatives_in)}")
+        negatives = {}
+        for name, groups in negatives_in.items():
+            if not isinstance(groups, list):
+                raise bad(f"negatives[{name!r}] must be a list of groups of document ids, "
+                          f"got {_short(groups)}")
+            for k, g in enumerate(groups):
+                if not isinstance(g, list) or not all(isinstance(x, str) for x in g):
+                    raise bad(f"negatives[{name!r}][{k}] must be a list of document ids "
+                              f"(strings), got {_short(g)}")
+            negatives[name] = tuple(tuple(g) for g in groups)
         return cls(clusters=tuple(clusters), relations=dict(relations), negatives=negatives)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Truth:
-        """Read a truth file."""
-        with open(path, encoding="utf-8") as fh:
-            try:
-                data = json.load(fh)
-            except json.JSONDecodeError as err:
-                raise InputError(f"{os.fspath(path)}: not valid JSON: {err}") from None
-        return cls.from_json(data)
+        """Read a truth file (UTF-8 JSON; a byte-order mark is allowed)."""
+        name = os.fspath(path)
+        try:
+            with open(name, "rb") as fh:
+                raw = fh.read()
+        except FileNotFoundError:
+            raise InputError("cannot read the truth file: no such file or directory",
+                             source=name) from None
+        except IsADirectoryError:
+            raise InputError("the truth file is a directory, not a file", source=name) from None
+        except PermissionError:
+            raise InputError("cannot read the truth file: permission denied",
+                             source=name) from None
+        except OSError as err:
+            raise InputError(f"cannot read the truth file: {err.strerror or err}",
+                             source=name) from None
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise InputError(
+                f"the truth file is not UTF-8 (byte 0x{raw[err.start]:02x} at byte {err.start})",
+                source=name,
+            ) from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise InputError(f"not valid JSON: {err}", source=name) from None
+        return cls.from_json(data, source=name)
+
+
+def _short(value: Any) -> str:
+    """The repr of a value, cut to 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,7 +9,9 @@ import pytest
 
 from newsdedup import Deduper
 from newsdedup.cli import main
-from newsdedup.store import IndexConnectionError
+from newsdedup.store import IndexClosedError, IndexConnectionError
+
+from .test_store_sqlite import _after_close
 
 
 @pytest.mark.parametrize(
@@ -49,3 +51,15 @@ def test_unreachable_redis_is_still_a_connection_error() -> None:
     pytest.importorskip("redis")
     with pytest.raises(IndexConnectionError, match="cannot reach Redis at redis://127.0.0.1:1/0"):
         Deduper.open("redis://127.0.0.1:1/0")
+
+
+@pytest.mark.parametrize("opened", [False, True])
+def test_a_closed_in_memory_index_raises_as_the_others_do(opened: bool) -> None:
+    d = Deduper.open(":memory:") if opened else Deduper()
+    d.add({"id": "a", "text": "the quick brown fox jumps over the lazy dog once more"})
+    d.close()
+    d.close()  # idempotent
+    for name, call in _after_close(d).items():
+        with pytest.raises(IndexClosedError, match="^the in-memory index is closed"):
+            call()
+        assert name

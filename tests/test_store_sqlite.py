@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from newsdedup import Deduper, IncompatibleSignatureError
-from newsdedup.store import INDEX_FORMAT, IndexConnectionError, SQLiteStore
+from newsdedup.store import INDEX_FORMAT, IndexClosedError, IndexConnectionError, SQLiteStore
 from tests.test_stream import make_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -711,3 +711,34 @@ def _key_pool(rng: Any, n_plain: int, n_tagged: int) -> Any:
     tagged = (tags << np.uint64(48)) | (rng.integers(0, 2**32, n_tagged).astype(np.uint64)
                                         << np.uint64(16))
     return np.concatenate([plain, tagged])
+
+
+def _after_close(d: Deduper) -> dict[str, Any]:
+    """Every index operation of a closed Deduper, to be called."""
+    from datetime import datetime, timezone
+
+    doc = {"id": "new", "text": "words enough to be shingled and compared here"}
+    return {
+        "add": lambda: d.add(doc),
+        "add_many": lambda: d.add_many([doc]),
+        "query": lambda: d.query(doc),
+        "remove": lambda: d.remove("a"),
+        "expire": lambda: d.expire(before=datetime(2100, 1, 1, tzinfo=timezone.utc)),
+        "filter": lambda: list(d.filter([doc])),
+    }
+
+
+def test_a_closed_sqlite_index_raises_a_clear_error(tmp_path: Path) -> None:
+    db = tmp_path / "index.db"
+    d = Deduper.open(db)
+    d.add({"id": "a", "text": "the quick brown fox jumps over the lazy dog once more"})
+    d.close()
+    d.close()  # idempotent
+    for name, call in _after_close(d).items():
+        with pytest.raises(IndexClosedError) as info:
+            call()
+        assert str(info.value) == (
+            f"the index {str(db)!r} is closed: open it again (Deduper.open) to use it"
+        ), name
+    with Deduper.open(db) as again:  # nothing was changed
+        assert again.remove("a") and not again.remove("new")

@@ -87,6 +87,32 @@ class DuplicateIdError(NewsDedupError, ValueError):
     """A document id is already in the index (remove it first to replace it)."""
 
 
+class IndexClosedError(NewsDedupError, ValueError):
+    """The index was closed (:meth:`IndexStore.close`, ``Deduper.close``) and then used."""
+
+
+class _Closed:
+    """What a closed store holds instead of its connection (its tables, in
+    memory): any use of it raises :class:`IndexClosedError` with ``message``."""
+
+    __slots__ = ("_message",)
+
+    def __init__(self, message: str):
+        self._message = message
+
+    def _fail(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise IndexClosedError(self._message)
+
+    def __getattr__(self, name: str) -> Any:
+        self._fail()
+
+    __call__ = __getitem__ = __setitem__ = __delitem__ = __contains__ = __iter__ = __len__ = _fail
+
+
+def _closed(location: str) -> _Closed:
+    return _Closed(f"the index {location!r} is closed: open it again (Deduper.open) to use it")
+
+
 # --------------------------------------------------------------------------- coding
 
 
@@ -599,7 +625,8 @@ class IndexStore(ABC):
     def __len__(self) -> int: ...
 
     def close(self) -> None:  # noqa: B027 (optional hook)
-        """Release the connection (idempotent)."""
+        """Release the connection (idempotent). Every store raises
+        :class:`IndexClosedError` when it is used after it was closed."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.location}>"
@@ -609,7 +636,10 @@ class IndexStore(ABC):
 
 
 class MemoryStore(IndexStore):
-    """In-process dictionaries (the default for a plain ``Deduper()``)."""
+    """In-process dictionaries (the default for a plain ``Deduper()``).
+
+    :meth:`close` drops the documents: using the store after it raises
+    :class:`IndexClosedError`, as the other stores do."""
 
     def __init__(self) -> None:
         self.location = ":memory:"
@@ -703,6 +733,11 @@ class MemoryStore(IndexStore):
 
     def __len__(self) -> int:
         return len(self._docs)
+
+    def close(self) -> None:
+        closed = _Closed("the in-memory index is closed (its documents were dropped): "
+                         "make a new Deduper to index again")
+        self._docs = self._ids = self._bands = self._df = self._hot = closed  # type: ignore[assignment]
 
 
 # --------------------------------------------------------------------------- SQLite
@@ -1968,9 +2003,9 @@ class SQLiteStore(IndexStore):
 
     def close(self) -> None:
         con = getattr(self, "_con", None)
-        if con is not None:
+        if con is not None and not isinstance(con, _Closed):
             con.close()
-            self._con = None  # type: ignore[assignment]
+            self._con = _closed(self.location)  # type: ignore[assignment]
 
 
 # --------------------------------------------------------------------------- Redis
@@ -2276,9 +2311,10 @@ class RedisStore(IndexStore):
 
     def close(self) -> None:
         client = getattr(self, "_client", None)
-        if client is not None:
+        if client is not None and not isinstance(client, _Closed):
             client.close()
-            self._client = None  # type: ignore[assignment]
+            closed = _closed(self.location)
+            self._client = self._insert = self._delete = closed  # type: ignore[assignment]
 
 
 def open_store(location: str | os.PathLike[str]) -> IndexStore:

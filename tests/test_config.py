@@ -2,6 +2,7 @@ import dataclasses
 
 import pytest
 
+import newsdedup
 from newsdedup import Config, ConfigError, Deduper
 from newsdedup.config import _LIMITS
 
@@ -78,3 +79,39 @@ def test_unreachable_recall_is_reported() -> None:
 def test_options_are_keyword_only() -> None:
     with pytest.raises(TypeError):
         Config(0.5)  # type: ignore[misc]
+
+
+def test_too_few_permutations_are_rejected_when_the_config_is_made() -> None:
+    rewrite = (
+        "The 'rewrite_lsh_threshold' parameter of Config (0.25) cannot reach "
+        "recall_at_threshold=0.95 with num_perm=7: the best banding (7 bands x 1 row) gives "
+        "0.8665. Raise num_perm to at least 11, raise rewrite_lsh_threshold, or lower "
+        "recall_at_threshold."
+    )
+    for make in (lambda: Config(num_perm=7), lambda: Deduper(num_perm=7),
+                 lambda: Deduper(num_perm=7, rewrite=False),
+                 lambda: newsdedup.cluster(["one two three four five six"] * 3, num_perm=7)):
+        with pytest.raises(ConfigError) as info:
+            make()
+        assert str(info.value) == rewrite
+    with pytest.raises(ConfigError, match=r"^The 'threshold' parameter of Config \(0.5\) cannot "
+                       r"reach recall_at_threshold=0.95 with num_perm=4: .* gives 0.9375. Raise "
+                       "num_perm to at least 5, raise threshold, or lower"):
+        Config(num_perm=4)
+    with pytest.raises(ConfigError, match=r"Even num_perm=8192 \(the most allowed\) is not "
+                       "enough: raise threshold"):
+        Config(threshold=0.0)
+    d = Deduper(num_perm=11)  # the fewest that are enough at the defaults
+    doc = {"id": "a", "text": "one two three four five six seven eight"}
+    assert d.add(doc) == [] and d.add(dict(doc, id="b"))[0].relation == "exact"
+
+
+def test_explicit_bands_and_rows_set_the_copy_banding_only() -> None:
+    d = Deduper(num_perm=7, bands=7, rows=1, rewrite_lsh_threshold=0.4)
+    assert (d.lsh.bands, d.lsh.rows) == (7, 1)
+    doc = {"id": "a", "text": "one two three four five six seven eight"}
+    assert d.add(doc) == [] and d.add(dict(doc, id="b"))[0].relation == "exact"
+    assert Config(threshold=0.0, bands=32, rows=4).threshold == 0.0
+    with pytest.raises(ConfigError, match=r"'rewrite_lsh_threshold' .* with num_perm=7 \(the "
+                       r"rewrite family's banding; bands and rows set the copy family's only\)"):
+        Config(num_perm=7, bands=7, rows=1)

@@ -115,6 +115,38 @@ def validate_param(owner: str, name: str, value: Any) -> None:
         )
 
 
+def _banding_problem(
+    name: str, threshold: float, num_perm: int, recall: float, note: str = ""
+) -> str | None:
+    """Why no LSH banding within ``num_perm`` permutations makes a pair at
+    Jaccard ``threshold`` a candidate with probability ``recall`` (None when
+    one does; the most recall comes from ``num_perm`` bands of one row, which
+    :func:`newsdedup.index.choose_params` tries last)."""
+    from .index import LSHParams
+
+    def best(n: int) -> float:
+        return LSHParams(bands=n, rows=1, threshold=threshold).recall_at_threshold
+
+    got = best(num_perm)
+    if got >= recall:
+        return None
+    top = int(_LIMITS["num_perm"][2] or 0)
+    if best(top) < recall:
+        fix = f"Even num_perm={top} (the most allowed) is not enough: raise {name}"
+    else:
+        # the fewest permutations that are enough (best() grows with n)
+        low, high = num_perm + 1, top
+        while low < high:
+            mid = (low + high) // 2
+            low, high = (mid + 1, high) if best(mid) < recall else (low, mid)
+        fix = f"Raise num_perm to at least {low}, raise {name}"
+    return (
+        f"The {name!r} parameter of Config ({threshold}) cannot reach "
+        f"recall_at_threshold={recall} with num_perm={num_perm}{note}: the best banding "
+        f"({num_perm} bands x 1 row) gives {got:.4f}. {fix}, or lower recall_at_threshold."
+    )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Config:
     """Every option of the pipeline, validated on construction.
@@ -129,11 +161,16 @@ class Config:
         min_containment_words: a contained article must have at least this many
             words to be linked by containment (a headline-only stub is not a copy).
         shingle_size: words per shingle.
-        num_perm: MinHash permutations.
+        num_perm: MinHash permutations: enough that both ``threshold`` (unless
+            ``bands`` and ``rows`` are given) and ``rewrite_lsh_threshold`` can
+            reach ``recall_at_threshold`` (at the defaults, at least 11), else
+            :class:`~newsdedup.errors.ConfigError` names the one that cannot.
         seed: MinHash seed (datasketch-compatible).
         recall_at_threshold: wanted candidate probability at ``threshold``.
-        bands, rows: explicit LSH banding; both or neither (then chosen from
-            ``threshold`` and ``recall_at_threshold``).
+        bands, rows: explicit LSH banding of the copy family; both or neither
+            (then chosen from ``threshold`` and ``recall_at_threshold``). The
+            rewrite family's banding is always chosen from
+            ``rewrite_lsh_threshold`` and ``recall_at_threshold``.
         min_words: articles with fewer words (after stripping) are too short to
             compare: each stays its own singleton. Never below ``shingle_size``
             in effect (an article with no shingle cannot be compared).
@@ -240,6 +277,22 @@ class Config:
                     "The 'bands' * 'rows' of Config must be at most num_perm "
                     f"({self.num_perm}). Got {self.bands} * {self.rows} = {product} instead."
                 )
+        # Both signature families must find a banding that reaches the recall:
+        # the copy family (unless bands and rows are given) and the rewrite
+        # family (always: a streaming index bands it even with rewrite=False).
+        problem = None
+        if self.bands is None:
+            problem = _banding_problem(
+                "threshold", self.threshold, self.num_perm, self.recall_at_threshold
+            )
+        problem = problem or _banding_problem(
+            "rewrite_lsh_threshold", self.rewrite_lsh_threshold, self.num_perm,
+            self.recall_at_threshold,
+            " (the rewrite family's banding; bands and rows set the copy family's only)"
+            if self.bands is not None else "",
+        )
+        if problem:
+            raise ConfigError(problem)
 
     @classmethod
     def from_options(cls, **options: Any) -> Config:

@@ -7,6 +7,7 @@ import io
 
 import pytest
 
+import newsdedup
 from newsdedup import Deduper
 from newsdedup.cli import main
 from newsdedup.store import IndexClosedError, IndexConnectionError
@@ -63,3 +64,20 @@ def test_a_closed_in_memory_index_raises_as_the_others_do(opened: bool) -> None:
         with pytest.raises(IndexClosedError, match="^the in-memory index is closed"):
             call()
         assert name
+
+
+def test_choose_params_names_the_option_its_threshold_comes_from() -> None:
+    from newsdedup.errors import ConfigError
+    from newsdedup.index import choose_params
+
+    with pytest.raises(ConfigError, match=r"'rewrite_lsh_threshold' parameter \(0.25\)"):
+        choose_params(0.25, 7, 0.95, name="rewrite_lsh_threshold")
+
+
+def test_a_closed_deduper_that_never_indexed_raises_too() -> None:
+    d = newsdedup.Deduper()
+    d.close()
+    with pytest.raises(newsdedup.IndexClosedError, match="closed"):
+        d.add({"id": "a", "text": "The council approved the budget on Tuesday."})
+    assert len(d.cluster(["one text", "another text"]).clusters) == 2  # keeps no index
+    d.close()  # idempotent

@@ -28,7 +28,7 @@ from .index import LSHParams
 from .normalize import normalize
 from .pipeline import Deduper, SkippedInputWarning
 from .result import Clusters
-from .store import DuplicateIdError, IndexConnectionError
+from .store import DuplicateIdError, IndexClosedError, IndexConnectionError
 from .stream import Decision
 from .strip import strip
 from .types import Article, Cluster, Match, Removal, Skipped, Stripped
@@ -62,6 +62,7 @@ __all__ = [
     "DuplicateIdError",
     "Explanation",
     "IncompatibleSignatureError",
+    "IndexClosedError",
     "IndexConnectionError",
     "InputError",
     "LSHParams",

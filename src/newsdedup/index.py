@@ -44,9 +44,11 @@ class LSHParams:
 
 def choose_params(
     threshold: float, num_perm: int, recall: float = 0.95, *, bands: int | None = None,
-    rows: int | None = None,
+    rows: int | None = None, name: str = "threshold",
 ) -> LSHParams:
     """Choose (bands, rows) so that P(candidate | J = threshold) >= recall.
+
+    ``name`` is the option the threshold comes from (for the error message).
 
     Raises:
         ConfigError: no banding within ``num_perm`` reaches the recall.
@@ -62,9 +64,9 @@ def choose_params(
     if best is None:
         top = LSHParams(bands=num_perm, rows=1, threshold=threshold)
         raise ConfigError(
-            f"The 'threshold' parameter ({threshold}) cannot reach recall_at_threshold={recall} "
+            f"The {name!r} parameter ({threshold}) cannot reach recall_at_threshold={recall} "
             f"with num_perm={num_perm}: the best banding ({top.bands} x {top.rows}) gives "
-            f"{top.recall_at_threshold:.3f}. Raise num_perm or threshold, or lower "
+            f"{top.recall_at_threshold:.3f}. Raise num_perm or {name}, or lower "
             "recall_at_threshold."
         )
     return best

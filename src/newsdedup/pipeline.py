@@ -309,6 +309,7 @@ class Deduper:
         self.config = config if config is not None else Config.from_options(**options)
         self.lsh = lsh_params(self.config)
         self._stream: Any = None
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"Deduper({self.config!r})"
@@ -345,8 +346,12 @@ class Deduper:
 
     def _streamer(self) -> Any:
         if self._stream is None:
-            from .store import MemoryStore
+            from .store import IndexClosedError, MemoryStore
             from .stream import Stream
+
+            if self._closed:  # closed before it indexed anything
+                raise IndexClosedError("the in-memory index is closed: make a new Deduper "
+                                       "to index again")
 
             self._stream = Stream(self.config, MemoryStore())
         return self._stream
@@ -381,7 +386,10 @@ class Deduper:
         return self._streamer().filter(docs, drop_duplicates=drop_duplicates, batch=batch)
 
     def close(self) -> None:
-        """Close the streaming index (idempotent)."""
+        """Close the streaming index (idempotent): adding, querying or removing
+        afterwards raises :class:`~newsdedup.IndexClosedError` (``cluster()``,
+        which keeps no index, still runs)."""
+        self._closed = True
         if self._stream is not None:
             self._stream.close()
 

@@ -1260,7 +1260,7 @@ def link(
             rows = np.flatnonzero(ok)
             sigs = Signer(spec).sign(table.key_hash_sets(key_offsets, key_vals, rows))
             params = choose_params(config.rewrite_lsh_threshold, config.num_perm,
-                                   config.recall_at_threshold)
+                                   config.recall_at_threshold, name="rewrite_lsh_threshold")
             rp = candidate_pairs(sigs, params, max_bucket=config.max_bucket)
             if len(rp):
                 rp = leaders[rows[rp]]

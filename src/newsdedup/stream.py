@@ -267,7 +267,7 @@ def fingerprint(config: Config) -> dict[str, Any]:
 def rewrite_lsh_params(config: Config) -> LSHParams:
     """The banding of the rewrite family (as in :func:`newsdedup.score.link`)."""
     return choose_params(config.rewrite_lsh_threshold, config.num_perm,
-                         config.recall_at_threshold)
+                         config.recall_at_threshold, name="rewrite_lsh_threshold")
 
 
 def passage_keys(shingles: np.ndarray, sample: int) -> np.ndarray:

@@ -188,9 +188,16 @@ def test_bad_published(tmp_path: Path) -> None:
 
 
 def test_duplicate_ids(tmp_path: Path) -> None:
-    p = write(tmp_path / "r.jsonl", '{"id": "a", "text": "one"}\n{"id": "a", "text": "two"}\n')
-    with pytest.raises(InputError, match="duplicate document id 'a'"):
+    p = write(tmp_path / "r.jsonl", '{"id": "a", "text": "one"}\n\n{"id": "a", "text": "two"}\n')
+    # the error names where the repeated id is (file and line, or the record)
+    with pytest.raises(InputError, match=r"r\.jsonl:3: duplicate document id 'a'"):
         list(iter_articles(str(p)))
+    with pytest.raises(InputError, match=r"<records>:3: duplicate document id '7'"):
+        list(iter_articles([{"id": 7, "text": "x"}, {"id": 8, "text": "y"},
+                            {"id": "7", "text": "z"}]))
+    t1, t2 = write(tmp_path / "d" / "one.txt", "T\nbody"), write(tmp_path / "e" / "one.txt", "U\nb")
+    arts = list(iter_articles([str(t1), str(t2)]))  # file ids are their paths: no repeat
+    assert len(arts) == 2
 
 
 def test_wrong_argument_types() -> None:
@@ -215,10 +222,10 @@ def test_skip_mode_warns_and_records(tmp_path: Path) -> None:
     with pytest.warns(SkippedInputWarning):
         result = newsdedup.cluster([str(p), str(bad), str(tmp_path / "gone.txt")], errors="skip")
     reasons = sorted((s.source.rsplit("/", 1)[-1], s.line, s.reason) for s in result.skipped)
-    assert [r[0] for r in reasons] == ["a", "bin.txt", "gone.txt", "r.jsonl", "r.jsonl"]
+    assert [r[0] for r in reasons] == ["bin.txt", "gone.txt", "r.jsonl", "r.jsonl", "r.jsonl"]
     assert any("not valid JSON" in r[2] and r[1] == 2 for r in reasons)
     assert any("no 'text'" in r[2] and r[1] == 4 for r in reasons)
-    assert any("duplicate document id" in r[2] for r in reasons)
+    assert any("duplicate document id" in r[2] and r[1] == 3 for r in reasons)
     assert [c.members for c in result.clusters] == [("a",)]
 
 

@@ -319,7 +319,11 @@ def _jsonl_lines(path: str) -> Iterator[str]:
             yield line[:-1] if line.endswith("\n") else line
 
 
-def _iter_jsonl(path: str, errors: str, on_skip: OnSkip) -> Iterator[Article]:
+#: Where the article an iterator yielded last came from: [source, line].
+_Where = list[Any]
+
+
+def _iter_jsonl(path: str, errors: str, on_skip: OnSkip, where: _Where) -> Iterator[Article]:
     _check_jsonl(path)
     for lineno, line in enumerate(_jsonl_lines(path), start=1):
         if not line.strip():
@@ -329,9 +333,11 @@ def _iter_jsonl(path: str, errors: str, on_skip: OnSkip) -> Iterator[Article]:
                 record = json.loads(line)
             except json.JSONDecodeError as err:
                 raise InputError(f"not valid JSON ({err.msg})", source=path, line=lineno) from None
-            yield article_from_record(
+            article = article_from_record(
                 record, source=path, line=lineno, default_id=f"{path}:{lineno}"
             )
+            where[0], where[1] = path, lineno
+            yield article
         except InputError as err:
             if errors == "raise":
                 raise
@@ -381,7 +387,9 @@ def _file_type(mode: int) -> str:
     return "a special file"
 
 
-def _iter_file(path: str, explicit: bool, errors: str, on_skip: OnSkip) -> Iterator[Article]:
+def _iter_file(
+    path: str, explicit: bool, errors: str, on_skip: OnSkip, where: _Where
+) -> Iterator[Article]:
     kind = _kind(path)
     if kind is None:
         reason = (
@@ -402,14 +410,16 @@ def _iter_file(path: str, explicit: bool, errors: str, on_skip: OnSkip) -> Itera
         on_skip(Skipped(source=path, line=None, reason=reason))
         return
     if kind == "jsonl":
-        yield from _iter_jsonl(path, errors, on_skip)
-    elif kind == "txt":
-        yield _load_txt(path)
-    else:
-        yield _load_html(path)
+        yield from _iter_jsonl(path, errors, on_skip, where)
+        return
+    article = _load_txt(path) if kind == "txt" else _load_html(path)
+    where[0], where[1] = path, None
+    yield article
 
 
-def _iter_paths(paths: Iterable[str], errors: str, on_skip: OnSkip) -> Iterator[Article]:
+def _iter_paths(
+    paths: Iterable[str], errors: str, on_skip: OnSkip, where: _Where
+) -> Iterator[Article]:
     for item in paths:
         if not os.path.exists(item) and not (_GLOB_CHARS & set(item)):
             err = InputError("no such file or directory", source=item)
@@ -431,7 +441,7 @@ def _iter_paths(paths: Iterable[str], errors: str, on_skip: OnSkip) -> Iterator[
                 on_skip(Skipped(source=path, line=None, reason=problem))
                 continue
             try:
-                yield from _iter_file(path, explicit, errors, on_skip)
+                yield from _iter_file(path, explicit, errors, on_skip, where)
             except InputError as err:
                 if errors == "raise":
                     raise
@@ -461,20 +471,23 @@ def iter_articles(
     """
     sink: OnSkip = on_skip if on_skip is not None else (lambda s: None)
     seen: set[str] = set()
-    for article in _iter_inputs(inputs, errors, sink):
+    where: _Where = [None, None]  # (source, line) of the article yielded last
+    for article in _iter_inputs(inputs, errors, sink, where):
         if article.id in seen:
-            err = InputError(f"duplicate document id {article.id!r}", source=article.id)
+            source, line = where
+            err = InputError(f"duplicate document id {article.id!r} (an earlier document has it)",
+                             source=source if source is not None else article.id, line=line)
             if errors == "raise":
                 raise err
-            sink(Skipped(source=article.id, line=None, reason=err.problem))
+            sink(Skipped(source=err.source or article.id, line=line, reason=err.problem))
             continue
         seen.add(article.id)
         yield article
 
 
-def _iter_inputs(inputs: Any, errors: str, sink: OnSkip) -> Iterator[Article]:
+def _iter_inputs(inputs: Any, errors: str, sink: OnSkip, where: _Where) -> Iterator[Article]:
     if isinstance(inputs, (str, os.PathLike)):
-        yield from _iter_paths([os.fspath(inputs)], errors, sink)
+        yield from _iter_paths([os.fspath(inputs)], errors, sink, where)
         return
     if isinstance(inputs, (bytes, bytearray, memoryview)):
         raise TypeError(
@@ -492,9 +505,10 @@ def _iter_inputs(inputs: Any, errors: str, sink: OnSkip) -> Iterator[Article]:
     if items and all(isinstance(x, (str, os.PathLike)) for x in items):
         strs = [os.fspath(x) for x in items]
         if all(isinstance(x, os.PathLike) for x in items) or all(looks_like_path(s) for s in strs):
-            yield from _iter_paths(strs, errors, sink)
+            yield from _iter_paths(strs, errors, sink, where)
             return
     for pos, item in enumerate(items):
+        where[0], where[1] = "<records>", pos + 1
         if isinstance(item, Article):
             yield item
         elif isinstance(item, str):
@@ -509,7 +523,7 @@ def _iter_inputs(inputs: Any, errors: str, sink: OnSkip) -> Iterator[Article]:
                     raise
                 sink(Skipped(source="<records>", line=pos + 1, reason=err.problem))
         elif isinstance(item, (os.PathLike,)):
-            yield from _iter_paths([os.fspath(item)], errors, sink)
+            yield from _iter_paths([os.fspath(item)], errors, sink, where)
         else:
             raise TypeError(
                 f"item {pos} of the inputs is a {_describe(item)}; expected a path, "

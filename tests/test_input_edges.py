@@ -31,3 +31,13 @@ def test_remove_takes_an_integer_id_as_add_does(tmp_path: Path, where: str) -> N
     finally:
         if where == "sqlite":
             d.close()
+
+
+def test_stream_record_errors_name_the_position_in_the_call() -> None:
+    import newsdedup
+
+    d = newsdedup.Deduper()
+    with pytest.raises(newsdedup.InputError, match=r"<records>:2: record has no 'text' field"):
+        d.add_many([{"id": "a", "text": "x y z"}, {"id": "b"}])
+    with pytest.raises(newsdedup.InputError, match=r"<records>:3: record has no 'id' field"):
+        d.add_many([{"id": "a", "text": "x"}, {"id": "b", "text": "y"}, {"text": "no id"}])

@@ -308,18 +308,22 @@ def pair_allowed(
     return True
 
 
-def as_article(item: Any, pos: int | None = None) -> Article:
-    """An Article from an Article, a record dict, or (with a position) a plain text."""
+def as_article(item: Any, pos: int | None = None, *, at: int | None = None) -> Article:
+    """An Article from an Article, a record dict, or (with a position) a plain text.
+
+    ``pos``: the item's position, which is also a record's or text's default id;
+    ``at``: its position in the call, for error messages only (records then need
+    an id)."""
     if isinstance(item, Article):
         return item
     if isinstance(item, Mapping):
         default = str(pos) if pos is not None else None
+        where = pos if pos is not None else at
+        line = None if where is None else where + 1
         if default is None and "id" not in item:
-            raise InputError("record has no 'id' field", source="<records>")
-        return article_from_record(
-            item, source="<records>", line=None if pos is None else pos + 1,
-            default_id=default or "",
-        )
+            raise InputError("record has no 'id' field", source="<records>", line=line)
+        return article_from_record(item, source="<records>", line=line,
+                                   default_id=default or "")
     if isinstance(item, str) and pos is not None:
         return Article(id=str(pos), text=item)
     expected = "an Article or a record dict" + (" or a str text" if pos is not None else "")
@@ -1375,7 +1379,8 @@ class Stream:
         """Insert documents (in one transaction) and decide each against what
         was indexed before it, earlier documents of the same call included."""
         originals = list(docs)
-        return self.add_articles([as_article(d) for d in originals], originals)
+        return self.add_articles([as_article(d, at=k) for k, d in enumerate(originals)],
+                                 originals)
 
     def add_articles(self, articles: list[Article], originals: list[Any]) -> list[Decision]:
         """:meth:`add_many` for documents already read into Articles; each
@@ -1519,7 +1524,7 @@ class Stream:
     def query_many(self, docs: Iterable[Any]) -> list[list[Match]]:
         """The verified matches of each document against the index (nothing
         inserted; an indexed document with the same id is not a match)."""
-        articles = [as_article(d) for d in docs]
+        articles = [as_article(d, at=k) for k, d in enumerate(docs)]
         if not articles:
             return []
         items = self._prepare(articles)

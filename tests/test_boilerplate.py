@@ -199,7 +199,10 @@ def test_config_accepts_a_model_and_rejects_other_values() -> None:
 
 def _corpus() -> tuple[list[dict[str, str]], tuple[str, str]]:
     """Four sites, each with a long prose footer on every story; one story syndicated
-    from site 0 to site 1 (each copy with its own site's footer)."""
+    from site 0 to site 1 (each copy with its own site's footer). A footer is 62 of
+    a story's 90 words (0.69): long enough to make a site's stories look alike, and
+    under MAX_LEARNED_SHARE (0.7), so it is learned (at 0.76, with 12-word stories,
+    a site's stories would be taken for copies of one story)."""
     rng = random.Random(7)
     footers = [  # site names in lower case: no names or figures that differ between copies
         f"{FOOTER} our {tag} edition is printed overnight. {FOOTER2}"
@@ -213,7 +216,7 @@ def _corpus() -> tuple[list[dict[str, str]], tuple[str, str]]:
                     "id": f"s{k}-{i:02d}",
                     "source": f"site{k}",
                     "title": f"Report on the {rng.choice(WORDS)} and the {rng.choice(WORDS)}",
-                    "text": f"{_story(rng, 12)}\n{footers[k]}",
+                    "text": f"{_story(rng, 20)}\n{footers[k]}",
                 }
             )
     shared = _story(rng, 60)
@@ -267,3 +270,93 @@ def test_auto_learning_skips_inputs_without_a_repeated_source() -> None:
                for a in arts]
     model = learn_for_run(sourced, Config())
     assert model is not None and len(model) >= 1
+
+
+def _copies(rng: random.Random, n: int = 5) -> tuple[str, list[str]]:
+    """A long story (a title and ten paragraphs) and ``n`` copies of it from one
+    source, each with a long line of its own: copy ``i`` has paragraph ``i``
+    edited (an update) and its own footer naming the site it ran on."""
+    title = "Rescue teams search the flooded valley through the night"
+    body = [_story(rng, 30) for _ in range(10)]
+    copies = []
+    for i in range(n):
+        lines = list(body)
+        lines[i] += f" This paragraph was updated at {10 + i} o'clock with new figures."
+        site = ["Daily Bugle", "Metro Times", "Gazette", "Herald", "Courier", "Tribune"][i % 6]
+        lines.append(f"Follow the {site} on social media for more updates from the region.")
+        copies.append("\n".join(lines))
+    return title, copies
+
+
+def test_copies_of_one_story_with_lines_of_their_own_are_not_boilerplate() -> None:
+    """Each copy has a long line no other has, so each is a story of its own to the
+    story guard; the story's lines are then in five "stories" but make up most of
+    every document they are in: they are not learned, and the copies cluster."""
+    rng = random.Random(8)
+    title, copies = _copies(rng)
+    docs: list[dict[str, str]] = [
+        {"id": f"copy-{i}", "source": "agency", "title": title, "text": text}
+        for i, text in enumerate(copies)
+    ]
+    docs += [{"id": f"other-{i}", "text": _story(rng, 25)} for i in range(AUTO_MIN_DOCS)]
+    assert learn_boilerplate(docs).lines_for("agency") is None
+    result = newsdedup.cluster(docs)
+    assert result.cluster_of("copy-0").members == tuple(f"copy-{i}" for i in range(5))
+    assert all(d.removed == () or all(r.rule != "learned_boilerplate" for r in d.removed)
+               for d in result.documents.values())
+
+
+def test_copies_in_one_directory_cluster(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A file's source is its directory: sites' copies of one wire story saved in
+    one directory beside unrelated articles are found as copies."""
+    rng = random.Random(9)
+    title, copies = _copies(rng, 6)
+    folder = tmp_path / "wire"
+    folder.mkdir()
+    for i, text in enumerate(copies):
+        (folder / f"copy_{i}.txt").write_text(f"{title}\n{text}\n", encoding="utf-8")
+    for i in range(AUTO_MIN_DOCS):
+        (folder / f"other_{i:02d}.txt").write_text(f"Headline {i}\n{_story(rng, 40)}\n",
+                                                   encoding="utf-8")
+    result = newsdedup.cluster(str(folder))
+    first = str(folder / "copy_0.txt")
+    assert len(result.cluster_of(first).members) == 6
+    assert result.documents[first].removed == () or all(
+        r.rule != "learned_boilerplate" for r in result.documents[first].removed)
+
+
+def test_a_footer_shared_by_different_stories_is_learned_beside_copies() -> None:
+    """The guard drops lines that make up most of their documents, not a footer:
+    a source's footer under many different stories is learned even when the
+    source also sends copies of one story (whose lines are not learned), and
+    under briefs half its length too (it is 2/3 of each brief)."""
+    rng = random.Random(10)
+    title, copies = _copies(rng)
+    docs = [{"id": f"copy-{i}", "source": "courier", "title": title, "text": f"{t}\n{FOOTER}"}
+            for i, t in enumerate(copies)]
+    docs += _site_docs(rng, "courier", 8, FOOTER)
+    n_footer = len(newsdedup.normalize(FOOTER2).split())  # 30 words
+    briefs = [{"id": f"brief-{i}", "source": "herald",
+               "text": " ".join(rng.choice(WORDS) for _ in range(n_footer // 2)) + f"\n{FOOTER2}"}
+              for i in range(6)]
+    model = learn_boilerplate(docs + briefs)
+    assert model.lines_for("courier") == frozenset({newsdedup.normalize(FOOTER)})
+    assert model.lines_for("herald") == frozenset({newsdedup.normalize(FOOTER2)})
+
+
+def test_the_learned_share_bound() -> None:
+    """Around MAX_LEARNED_SHARE: briefs of 10 words under a 20-word footer (2/3 of
+    each) teach it; briefs of 5 words (0.8 of each) do not."""
+    from newsdedup.boilerplate import MAX_LEARNED_SHARE
+
+    footer = ("Subscribe to the Harbour Gazette today and read every story we publish "
+              "online in print and in our weekly newsletter")
+    assert len(footer.split()) == 20
+    assert 2 / 3 < MAX_LEARNED_SHARE < 0.8
+    rng = random.Random(11)
+    for n_words, learned in ((10, True), (5, False)):
+        docs = [{"id": f"b{i}", "source": "gazette",
+                 "text": " ".join(rng.choice(WORDS) for _ in range(n_words)) + f"\n{footer}"}
+                for i in range(6)]
+        got = learn_boilerplate(docs).lines_for("gazette")
+        assert (got == frozenset({newsdedup.normalize(footer)})) if learned else got is None

@@ -128,6 +128,74 @@ def test_learner_equals_reference_on_sites_with_footers() -> None:
     assert len(model) > 0  # type: ignore[arg-type]
 
 
+_POOL = [" ".join(f"w{k}" for k in range(j, j + n)) for j, n in
+         enumerate((1, 2, 3, 5, 8, 8, 9, 12, 15, 20, 30, 40))]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", None]),
+            st.lists(st.tuples(st.sampled_from(_POOL),
+                               st.sampled_from([True, True, True, True, False])),
+                     min_size=1, max_size=8),
+            st.integers(min_value=0, max_value=30),
+        ),
+        min_size=0, max_size=30,
+    ),
+    st.integers(min_value=2, max_value=4),
+)
+@settings(max_examples=200, deadline=None)
+def test_learner_equals_reference_when_learned_lines_cover_most_of_documents(
+    docs: list[tuple[str | None, list[tuple[str, bool]], int]], min_docs: int
+) -> None:
+    """Documents made of repeated lines of 1 to 40 words (most of them marked
+    with the document's source, so not syndicated) and a line of their own (0 to
+    30 words), so the learned lines cover anything from none to all of a
+    document's words: the MAX_LEARNED_SHARE check is decided both ways (it
+    changes the model in about a fifth of such corpora)."""
+    arts = []
+    for i, (src, lines, own) in enumerate(docs):
+        text = [f"{src} {x}" if mark else x for x, mark in lines]
+        text.append(" ".join(f"d{i}x{k}" for k in range(own)))
+        arts.append(Article(id=f"d{i}", text="\n".join(text), source=src))
+    _same_model(arts, min_docs=min_docs, min_share=0.0, syndication_min_words=2)
+
+
+def test_learner_equals_reference_on_copies_beside_footers() -> None:
+    """Sites whose stories share a footer, and whose copies of one story each carry
+    an edited paragraph: the same model, with the footers learned and the copied
+    stories' lines not (which they would be without the MAX_LEARNED_SHARE check)."""
+    rng = random.Random(5)
+    words = ["council", "budget", "river", "storm", "court", "police", "school", "market",
+             "strike", "train", "bridge", "harvest", "airport", "union", "league"]
+
+    def para(n: int) -> str:
+        return " ".join(rng.choice(words) for _ in range(n)).capitalize() + "."
+
+    arts = []
+    for site in ("planet", "globe", "herald"):
+        footer = f"Follow the {site} on social media for all the news from the valley"
+        for i in range(30):
+            arts.append(Article(id=f"{site}-{i}", text=f"{para(rng.randint(5, 60))}\n{footer}",
+                                source=site))
+        for s in range(3):
+            body = [para(25) for _ in range(6)]
+            for c in range(4):
+                lines = list(body)
+                lines[c] += f" Updated with figures number {c} from the {site} desk."
+                arts.append(Article(id=f"{site}-s{s}-c{c}", title=f"Story {s} of the {site}",
+                                    text="\n".join([*lines, footer]), source=site))
+    model = _same_model(arts, forked=True)
+    for site in ("planet", "globe", "herald"):
+        assert model.sources[site] == {  # type: ignore[attr-defined]
+            normalize(f"Follow the {site} on social media for all the news from the valley")}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(B, "MAX_LEARNED_SHARE", 1.0)  # no document is covered more than all of it
+        unguarded = _same_model(arts)
+    assert len(unguarded) > len(model) + 3 * 3 * 4  # type: ignore[arg-type]
+
+
 def _l3s_articles() -> list[Article]:
     path = corpus_path("l3s-gn1", "l3s-gn1-blocks.jsonl.gz")
     return [Article(id=r["id"], text=r["page_text"], title=r.get("title"), url=r["url"])

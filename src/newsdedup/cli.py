@@ -135,15 +135,21 @@ def _duration(text: str) -> timedelta:
 _EXPLAIN_MAX_MEMBERS = 4
 
 
-def _print_explanations(result: Clusters, members: Sequence[str], out: TextIO) -> None:
-    inside = set(members)
-    for m in result.pairs:
-        if m.a in inside and m.b in inside:
-            lines = str(result.explain(m.a, m.b)).split("\n")
-            out.write(f"    why {m.a} ~ {m.b}: {lines[1].strip()}\n")
-            for line in lines[2:]:
-                if not line.lstrip().startswith(("stripped from", "note:")):
-                    out.write(f"    {line}\n")
+def _print_explanations(result: Clusters, pairs: Sequence[Any], out: TextIO) -> None:
+    """The "why" lines of a cluster's linked ``pairs``: the full explanation when
+    the result kept the articles' texts, else the verdict's reason (a run of
+    more than 50,000 documents keeps no texts to show passages from)."""
+    for m in pairs:
+        if m.a not in result.articles or m.b not in result.articles:
+            v = result.verdicts.get((m.a, m.b))
+            reason = v.reason if v is not None else f"{m.relation} {m.score:.2f}"
+            out.write(f"    why {m.a} ~ {m.b}: {reason}\n")
+            continue
+        lines = str(result.explain(m.a, m.b)).split("\n")
+        out.write(f"    why {m.a} ~ {m.b}: {lines[1].strip()}\n")
+        for line in lines[2:]:
+            if not line.lstrip().startswith(("stripped from", "note:")):
+                out.write(f"    {line}\n")
 
 
 def _cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
@@ -182,6 +188,12 @@ def _print_table(result: Clusters, out: TextIO, show_all: bool) -> None:
         f"{lsh.recall_at_threshold:.3f}\n"
     )
     best = result._best_match()
+    # each cluster's linked pairs, found once (not by a pass over every pair per cluster)
+    pairs_of: dict[int, list[Any]] = {}
+    for pair in result.pairs:
+        cid = result.cluster_of(pair.a).id
+        if cid == result.cluster_of(pair.b).id:
+            pairs_of.setdefault(cid, []).append(pair)
     for c in result.clusters:
         if len(c.members) == 1 and not show_all and len(result.clusters) > 20:
             continue
@@ -200,7 +212,7 @@ def _print_table(result: Clusters, out: TextIO, show_all: bool) -> None:
                 text = r.text if len(r.text) <= 70 else r.text[:67] + "..."
                 out.write(f"        stripped [{r.rule}] {text!r}\n")
         if 1 < len(c.members) <= _EXPLAIN_MAX_MEMBERS:
-            _print_explanations(result, c.members, out)
+            _print_explanations(result, pairs_of.get(c.id, []), out)
     if result.skipped:
         out.write(f"\nskipped {len(result.skipped)} inputs:\n")
         for s in result.skipped:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import Config
+from .errors import NewsDedupError
 from .index import LSHParams
 from .types import Article, Cluster, DocumentInfo, Match, Skipped
 
@@ -171,12 +172,24 @@ class Clusters:
 
         Raises:
             KeyError: an id is not in this result.
+            NewsDedupError: the result kept no texts to explain from (inputs of
+                more than :data:`~newsdedup.chunks.KEEP_ARTICLES_MAX` documents).
         """
+        from .chunks import KEEP_ARTICLES_MAX
         from .explain import explain_pair
 
         for d in (id_a, id_b):
-            if d not in self.articles:
+            if d not in self.documents:
                 raise KeyError(f"no document with id {d!r} in this result")
+        for d in (id_a, id_b):
+            if d not in self.articles:
+                raise NewsDedupError(
+                    f"no explanation of {id_a!r} ~ {id_b!r}: this result did not keep the "
+                    f"articles' texts (a run of more than {KEEP_ARTICLES_MAX:,} documents "
+                    "keeps none); "
+                    "newsdedup.compare() explains two articles given again, and "
+                    "Clusters.verdicts holds this run's verdict of every compared pair"
+                )
         key = (min(id_a, id_b), max(id_a, id_b))
         verdict = self.verdicts.get(key)
         notes = []

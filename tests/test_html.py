@@ -279,3 +279,33 @@ def test_cluster_strips_html_records_as_html_to_text_does() -> None:
     items = _Preparer(Config(rewrite=False, boilerplate="off"))(arts)
     for rec, it in zip(recs, items, strict=True):
         assert len(it.cleaned) == res.documents[rec["id"]].cleaned_length, rec["id"]
+
+
+def test_html_files_in_legacy_encodings_are_read(tmp_path: Any) -> None:
+    # A page that declares its charset (or carries a byte-order mark) is valid
+    # HTML: it was rejected as "invalid UTF-8" (or as binary, for UTF-16).
+    from newsdedup.load import iter_articles
+
+    body = ("<p>María López, the mayor of Cádiz, said on Tuesday that the council had "
+            "approved the new budget for schools, roads and the public library.</p>")
+    pages = {
+        "latin1.html": ('<html><head><meta charset="iso-8859-1"><title>Budget</title></head>'
+                        f"<body>{body}</body></html>").encode("latin-1"),
+        "cp1252.html": ('<html><head><meta http-equiv="Content-Type" content="text/html; '
+                        'charset=windows-1252"><title>Budget</title></head>'
+                        f"<body>{body}</body></html>").encode("cp1252"),
+        "utf16.html": f"<html><head><title>Budget</title></head><body>{body}</body></html>"
+                      .encode("utf-16"),
+    }
+    for name, data in pages.items():
+        (tmp_path / name).write_bytes(data)
+        (art,) = iter_articles(str(tmp_path / name))
+        assert "María López" in art.text and "Cádiz" in art.text, name
+    undeclared = tmp_path / "undeclared.html"
+    undeclared.write_bytes(f"<html><body>{body}</body></html>".encode("latin-1"))
+    with pytest.raises(newsdedup.InputError, match=r"invalid UTF-8 .*declare it"):
+        list(iter_articles(str(undeclared)))
+    unknown = tmp_path / "unknown.html"
+    unknown.write_bytes(b'<meta charset="x-nonesuch">' + body.encode("latin-1"))
+    with pytest.raises(newsdedup.InputError, match="'x-nonesuch' is not one Python knows"):
+        list(iter_articles(str(unknown)))

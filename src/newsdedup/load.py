@@ -21,11 +21,13 @@ directory when a directory is expanded); the ``id`` field for records (or
 
 from __future__ import annotations
 
+import codecs
 import glob
 import gzip
 import io
 import json
 import os
+import re
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -233,10 +235,52 @@ def _load_txt(path: str) -> Article:
     return Article(id=path, text=body, title=title)
 
 
+#: A byte-order mark and the codec it stands for (UTF-32 before UTF-16: its
+#: little-endian mark starts with UTF-16's).
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
+         (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+#: <meta charset="..."> or <meta http-equiv="Content-Type" content="...; charset=...">
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""",
+                           re.IGNORECASE)
+
+
+def _decode_html(data: bytes, path: str) -> str:
+    """An HTML file's text: by its byte-order mark, else UTF-8, else the charset
+    its ``<meta>`` declares in the first 4 KB (iso-8859-1, windows-1252,
+    shift_jis, ...; a page in a legacy encoding is valid HTML)."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as err:
+                raise InputError(f"invalid {codec.upper()} at byte {err.start} "
+                                 "(the byte-order mark says so)", source=path) from None
+    try:
+        return _decode(data, path)
+    except InputError as utf8_error:
+        m = _META_CHARSET.search(data[:4096])
+        if m is None:
+            raise InputError(f"{utf8_error.problem}; an HTML file in another encoding must "
+                             "declare it (<meta charset=...>)", source=path,
+                             line=utf8_error.line) from None
+        name = m.group(1).decode("ascii")
+        try:
+            codec = codecs.lookup(name).name
+        except LookupError:
+            raise InputError(f"{utf8_error.problem}, and the declared charset {name!r} is "
+                             "not one Python knows", source=path) from None
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError as err:
+            raise InputError(f"not valid {name} (the declared charset) at byte {err.start}",
+                             source=path) from None
+
+
 def _load_html(path: str) -> Article:
     from .html import extract
 
-    ex = extract(_decode(_read_bytes(path), path), url=None)
+    ex = extract(_decode_html(_read_bytes(path), path), url=None)
     return Article(id=path, text=ex.text, title=ex.title, agreed=ex.agreed)
 
 

@@ -81,3 +81,4 @@ def test_cli_writes_lone_surrogates_as_escapes_and_names_unstorable_ids(
         run = _cli("cluster", str(path), "--format", fmt)
         assert run.returncode == 0, run.stderr
         assert b"Traceback" not in run.stderr
+

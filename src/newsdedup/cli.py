@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import math
 import sys
@@ -273,6 +274,7 @@ class _FilterRun:
         # (raw line, record or None for a passed-through bad line, article, where)
         self.pending: list[tuple[str | bytes, dict[str, Any] | None, Any, str]] = []
         self.read = self.kept = self.marked = self.dropped = self.passed = 0
+        self.unwritten: collections.deque[str] = collections.deque()
 
     def _write_raw(self, raw: str | bytes) -> None:
         """Write an input line through as it was read: a line that is not UTF-8
@@ -324,6 +326,9 @@ class _FilterRun:
             [a for _i, a in good], [batch[i][1] for i, _a in good]
         )
         by_line = dict(zip((i for i, _a in good), decisions, strict=True))
+        # committed, not yet written: what report() names if the run ends here
+        # (Ctrl-C, a closed output pipe)
+        self.unwritten = collections.deque(batch[i][3] for i, _a in good)
         for i, (raw, _rec, _a, _w) in enumerate(batch[:stop_at]):
             self.read += 1
             d = by_line.get(i)
@@ -331,13 +336,16 @@ class _FilterRun:
                 self.kept += 1
                 self.passed += 1
                 self._write_raw(raw)
-            elif d.is_representative or not self.args.drop_duplicates:
+                continue
+            if d.is_representative or not self.args.drop_duplicates:
                 self.kept += 1
                 self.marked += 0 if d.is_representative else 1
                 self.out.write(json.dumps(d.to_record(), ensure_ascii=False) + "\n")
             else:
                 self.dropped += 1
+            self.unwritten.popleft()
         self.out.flush()
+        self.unwritten.clear()
         if stop_at < len(batch):
             self.err.write(f"newsdedup: error: {batch[stop_at][3]}: document id "
                            f"{batch[stop_at][2].id!r} is already in the index\n")
@@ -345,6 +353,13 @@ class _FilterRun:
         return True
 
     def report(self) -> None:
+        if self.unwritten:
+            n = len(self.unwritten)
+            span = (self.unwritten[0] if n == 1
+                    else f"{self.unwritten[0]} to {self.unwritten[-1]}")
+            self.err.write(f"newsdedup: warning: {n} document{'s' if n != 1 else ''} "
+                           f"({span}) went into the index but not to the output: the run "
+                           "ended while writing them\n")
         passed = f", {self.passed} malformed passed through" if self.passed else ""
         self.err.write(
             f"newsdedup filter: read {self.read}, kept {self.kept} ({self.marked} marked as "
@@ -488,6 +503,18 @@ def _cmd_filter(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return status
 
 
+def _interrupted(err: BaseException) -> bool:
+    """Whether ``err`` is, or was caused by, a KeyboardInterrupt."""
+    seen: BaseException | None = err
+    for _ in range(16):
+        if seen is None:
+            return False
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 input error, 2 usage)."""
     out = stdout if stdout is not None else sys.stdout
@@ -522,6 +549,14 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
     except BrokenPipeError:  # output piped into e.g. `head`: not an error
         sys.stderr.close()
         return 0
+    except (KeyboardInterrupt, SystemError) as err:
+        # Ctrl-C (numba wraps one that arrives inside a compiled kernel in a
+        # SystemError); what was committed stays committed (filter has reported
+        # its counts on the way out)
+        if not _interrupted(err):
+            raise
+        sys.stderr.write("newsdedup: interrupted\n")
+        return 130
     parser.error(f"unknown command {args.command!r}")
     return 2
 

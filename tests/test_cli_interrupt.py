@@ -16,7 +16,8 @@ def test_cli_filter_interrupted_says_so_and_names_what_was_not_written(tmp_path:
     # Ctrl-C printed a KeyboardInterrupt traceback (through numba, a SystemError
     # chain); and a batch committed to the index but cut off while being written
     # went unreported.
-    words = "council budget school road library vote mayor tax plan city river bridge".split()
+    words = ["council", "budget", "school", "road", "library", "vote", "mayor", "tax",
+             "plan", "city", "river", "bridge"]
     path = tmp_path / "in.jsonl"
     with path.open("w", encoding="utf-8") as fh:
         for i in range(6000):

@@ -4,6 +4,9 @@ from deep inside a dependency."""
 from __future__ import annotations
 
 import io
+import json
+import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +84,33 @@ def test_a_closed_deduper_that_never_indexed_raises_too() -> None:
         d.add({"id": "a", "text": "The council approved the budget on Tuesday."})
     assert len(d.cluster(["one text", "another text"]).clusters) == 2  # keeps no index
     d.close()  # idempotent
+
+
+def test_a_locked_sqlite_index_on_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another writer holds the index's write lock longer than the timeout: one
+    error line naming the file, not a traceback of sqlite3.OperationalError."""
+    monkeypatch.setattr("newsdedup.store.SQLITE_TIMEOUT", 0.2)
+    db = tmp_path / "index.db"
+    text = "the quick brown fox jumps over the lazy dog near the river bank today"
+    with Deduper.open(db) as d:
+        d.add({"id": "a", "text": text})
+    records = tmp_path / "in.jsonl"
+    records.write_text(json.dumps({"id": "b", "text": text}) + "\n", encoding="utf-8")
+    holder = sqlite3.connect(db, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        code = main(["filter", "--index", str(db), str(records)], stdout=io.StringIO())
+    finally:
+        holder.rollback()
+        holder.close()
+    err = capsys.readouterr().err.splitlines()
+    assert code == 1
+    # (the filter's summary line comes first)
+    assert [line for line in err if "error" in line] == [
+        f"newsdedup: error: cannot write to index {str(db)!r}: it was locked by another "
+        "writer (another connection or process writing the file) for longer than the "
+        "timeout (0.2 s); try again once that writer is done"
+    ]
+    assert "Traceback" not in "\n".join(err)

@@ -742,3 +742,55 @@ def test_a_closed_sqlite_index_raises_a_clear_error(tmp_path: Path) -> None:
         ), name
     with Deduper.open(db) as again:  # nothing was changed
         assert again.remove("a") and not again.remove("new")
+
+
+def test_a_write_lock_held_too_long_is_a_clear_error_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer holding the file's write lock for longer than the timeout:
+    every write path (add, add_many, filter, remove, expire, a merge) raises
+    IndexConnectionError naming the file, not sqlite3's "database is locked";
+    once the lock is released the same Deduper works again."""
+    from datetime import datetime
+
+    monkeypatch.setattr("newsdedup.store.SQLITE_TIMEOUT", 0.2)
+    monkeypatch.setattr("newsdedup.store._MERGE_MIN", 50)  # the next add_many merges
+    docs = make_corpus(25, stories=8)
+    db = tmp_path / "index.db"
+    with Deduper.open(db) as d:
+        d.add_many(docs[:-1])
+        holder = sqlite3.connect(db, isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            cutoff = datetime.fromisoformat(docs[2]["published"])
+            calls = {
+                "add": lambda: d.add(docs[-1]),
+                "add_many": lambda: d.add_many(docs[-1:]),
+                "filter": lambda: list(d.filter(docs[-1:])),
+                "remove": lambda: d.remove(docs[0]["id"]),
+                "expire": lambda: d.expire(before=cutoff),
+            }
+            for name, call in calls.items():
+                started = time.monotonic()
+                with pytest.raises(IndexConnectionError) as info:
+                    call()
+                assert time.monotonic() - started < 5, name
+                assert str(info.value) == (
+                    f"cannot write to index {str(db)!r}: it was locked by another writer "
+                    "(another connection or process writing the file) for longer than the "
+                    "timeout (0.2 s); try again once that writer is done"
+                ), name
+        finally:
+            holder.rollback()
+            holder.close()
+        assert len(d._stream.store) == len(docs) - 1  # nothing was written
+        d.add(docs[-1])  # works again (and merges: see _MERGE_MIN above)
+        assert [m.b for m in d.query(dict(docs[-1], id="probe"))].count(docs[-1]["id"]) == 1
+        assert d.remove(docs[0]["id"])
+        assert d.expire(before=cutoff) == 1  # docs[1]
+    store = SQLiteStore(db)
+    try:
+        assert len(store) == len(docs) - 2 and store.integrity() == []
+        assert store._con.execute("SELECT count(*) FROM bands").fetchone()[0] > 0
+    finally:
+        store.close()

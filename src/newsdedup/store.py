@@ -778,6 +778,10 @@ CREATE TABLE IF NOT EXISTS bands_new (seq INTEGER PRIMARY KEY, keys BLOB NOT NUL
 # larger than those in ``bands``.
 _MERGE_MIN = 500_000
 _MERGE_FRACTION = 4
+#: Seconds an SQLite write transaction waits for another connection's (another
+#: process's) write transaction to end before it fails with
+#: :class:`IndexConnectionError` (the ``timeout`` of :class:`SQLiteStore`).
+SQLITE_TIMEOUT = 30.0
 # ... and at most this many (16 bytes each in every connection's memory: 256 MiB;
 # reached from about 1 million documents in the default configuration, beyond
 # which merges come more often than every quarter of the merged level).
@@ -1350,6 +1354,14 @@ def _gather_levels(
     return BucketTable(full[keep], offs, out)
 
 
+def _is_locked(err: sqlite3.Error) -> bool:
+    """Whether SQLite gave up waiting for another connection's lock (SQLITE_BUSY)."""
+    code = getattr(err, "sqlite_errorcode", None)
+    if code is not None:
+        return bool(code & 0xFF == 5)  # SQLITE_BUSY and its extended codes
+    return "database is locked" in str(err)
+
+
 def _row_doc(row: tuple[Any, ...]) -> StoredDoc:
     seq, ident, pub, source, n_words, exact, cluster, rep, blob, keys, texts, lead, samples = row
     payload = (keys or b"") if texts is None else (keys or _EMPTY_KEYS) + texts
@@ -1365,7 +1377,9 @@ class SQLiteStore(IndexStore):
 
     Each :meth:`transaction` is one ``BEGIN IMMEDIATE ... COMMIT``: a batch is
     stored completely or not at all, and several processes may write the same
-    file (one at a time). ``synchronous=NORMAL``: a committed transaction
+    file (one at a time: a write waits up to ``timeout`` seconds, default
+    :data:`SQLITE_TIMEOUT`, for another writer's transaction to end, then raises
+    :class:`IndexConnectionError` naming the file). ``synchronous=NORMAL``: a committed transaction
     survives the process being killed; after a power loss the last few
     transactions may be lost, the file stays consistent.
 
@@ -1376,8 +1390,10 @@ class SQLiteStore(IndexStore):
     and 8 MiB of row offsets; about 38 MB at 100,000 documents in the copy tier).
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0):
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float | None = None):
         self.location = os.fspath(path)
+        self._timeout = SQLITE_TIMEOUT if timeout is None else timeout
+        timeout = self._timeout
         try:
             self._con = sqlite3.connect(
                 self.location, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -1410,6 +1426,8 @@ class SQLiteStore(IndexStore):
                 )
         except sqlite3.DatabaseError as err:
             self._con.close()
+            if _is_locked(err):
+                raise self._locked("cannot open") from None
             raise IndexConnectionError(
                 f"cannot open index {self.location!r}: {err}"
             ) from None
@@ -1539,7 +1557,14 @@ class SQLiteStore(IndexStore):
             finally:
                 self._depth -= 1
             return
-        self._con.execute("BEGIN IMMEDIATE")
+        try:
+            self._con.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as err:
+            if _is_locked(err):
+                raise self._locked("cannot write to") from None
+            raise IndexConnectionError(
+                f"cannot write to index {self.location!r}: {err}"
+            ) from None
         self._depth = 1
         try:
             yield
@@ -1553,6 +1578,13 @@ class SQLiteStore(IndexStore):
             raise
         self._depth = 0
         self._con.execute("COMMIT")
+
+    def _locked(self, doing: str) -> IndexConnectionError:
+        return IndexConnectionError(
+            f"{doing} index {self.location!r}: it was locked by another writer (another "
+            f"connection or process writing the file) for longer than the timeout "
+            f"({self._timeout:g} s); try again once that writer is done"
+        )
 
     def reserve(self, n: int) -> int:
         with self.transaction():

@@ -185,3 +185,39 @@ def test_default_options_match_batch_on_redis(url: str) -> None:
     from tests.test_stream import check_default_parity
 
     check_default_parity(Deduper.open(url))
+
+
+def test_errors_the_server_answers_with_name_the_url_and_the_problem(
+    url: str, redis_port: int
+) -> None:
+    """Out of memory (maxmemory with noeviction) and WRONGTYPE (a key of the
+    index's prefix holding another type) are IndexConnectionErrors naming the
+    URL and the server's message, not raw redis.exceptions."""
+    docs = make_corpus(34, stories=3)
+    client = redis.Redis(port=redis_port, db=3)
+    saved = client.config_get("maxmemory*")
+    try:
+        with Deduper.open(url) as d:
+            d.add(docs[0])
+            client.config_set("maxmemory-policy", "noeviction")
+            client.config_set("maxmemory", 1)  # every write is over the limit
+            with pytest.raises(IndexConnectionError) as info:
+                d.add(docs[1])
+            assert str(info.value) == (
+                f"Redis at {url} refused a command of the index (newsdedup:*): "
+                "command not allowed when used memory > 'maxmemory'.")
+            client.config_set("maxmemory", saved["maxmemory"])
+            client.config_set("maxmemory-policy", saved["maxmemory-policy"])
+            assert d.add(docs[1]) is not None and len(d._stream.store) == 2
+        client.delete("newsdedup:ids")
+        client.set("newsdedup:ids", "not a hash")
+        with Deduper.open(url) as d:
+            with pytest.raises(IndexConnectionError) as info:
+                d.add(docs[2])
+            assert str(info.value) == (
+                f"Redis at {url} refused a command of the index (newsdedup:*): "
+                "WRONGTYPE Operation against a key holding the wrong kind of value")
+    finally:
+        client.config_set("maxmemory", saved["maxmemory"])
+        client.config_set("maxmemory-policy", saved["maxmemory-policy"])
+        client.close()

@@ -2211,6 +2211,14 @@ class RedisStore(IndexStore):
             ) from None
         except self._errors.TimeoutError as err:
             raise IndexConnectionError(f"Redis at {self.location} timed out: {err}") from None
+        except self._errors.RedisError as err:
+            # an error the server answered with (out of memory under maxmemory,
+            # WRONGTYPE: a key of the index's prefix holding another type, READONLY:
+            # a replica, ...)
+            raise IndexConnectionError(
+                f"Redis at {self.location} refused a command of the index "
+                f"({self._prefix.decode('utf-8', 'replace')}*): {err}"
+            ) from None
 
     def fingerprint(self) -> dict[str, Any] | None:
         with self._io():

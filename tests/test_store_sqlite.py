@@ -794,3 +794,53 @@ def test_a_write_lock_held_too_long_is_a_clear_error_naming_the_file(
         assert store._con.execute("SELECT count(*) FROM bands").fetchone()[0] > 0
     finally:
         store.close()
+
+
+def test_the_boilerplate_model_is_part_of_the_configuration(tmp_path: Path) -> None:
+    """A model changes the stored shingle sets: an index built with one is refused
+    without it or with another (an equal model read back from JSON is the same);
+    an index whose fingerprint predates the entry counts as built without one."""
+    import json
+    import random
+
+    from newsdedup import BoilerplateModel, learn_boilerplate
+    from tests.test_stream import _vocab, make_text
+
+    rng = random.Random(26)
+    vocab = _vocab(rng)
+    footer = "Follow the Daily Planet for more local news every day and night"
+    model = learn_boilerplate([
+        {"id": f"p{i}", "source": "planet", "text": make_text(rng, vocab, 80) + "\n" + footer}
+        for i in range(6)
+    ])
+    assert len(model) == 1
+    other = BoilerplateModel(sources={"planet": frozenset({"another learned line here"})})
+    body = make_text(rng, vocab, 40)  # short: the footer weighs on its shingles
+    story = {"id": "a", "source": "planet", "text": body + "\n" + footer}
+    db = tmp_path / "index.db"
+    with Deduper.open(db, boilerplate=model) as d:
+        d.add(story)
+    for options, now in (({}, "None"), ({"boilerplate": other}, "'sha256:")):
+        with pytest.raises(IncompatibleSignatureError) as info:
+            Deduper.open(db, **options)
+        assert "boilerplate: index has 'sha256:" in str(info.value)
+        assert f"this Deduper has {now}" in str(info.value)
+        assert str(db) in str(info.value)
+    same = BoilerplateModel.from_json(model.to_json())  # another object, same lines
+    with Deduper.open(db, boilerplate=same) as d:
+        assert [(m.relation, m.score) for m in d.add(dict(story, id="b"))] == [("exact", 1.0)]
+    # An index made before the fingerprint had a boilerplate entry: no model.
+    old = tmp_path / "old.db"
+    with Deduper.open(old) as d:
+        d.add(story)
+    con = sqlite3.connect(old)
+    fp = json.loads(con.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()[0])
+    assert fp.pop("boilerplate") is None
+    with con:
+        con.execute("UPDATE meta SET value = ? WHERE key = 'fingerprint'", (json.dumps(fp),))
+    con.close()
+    with Deduper.open(old) as d:
+        assert [m.relation for m in d.add(dict(story, id="b"))] == ["exact"]
+    with pytest.raises(IncompatibleSignatureError,
+                       match="boilerplate: index has None, this Deduper has 'sha256:"):
+        Deduper.open(old, boilerplate=model)

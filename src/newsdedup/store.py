@@ -11,7 +11,8 @@ Stored formats are versioned and self-describing, never pickled:
 * shingle sets are Elias-Fano coded (:func:`encode_shingles`): about
   ``2 + log2(2**32 / n)`` bits per shingle instead of 32;
 * every store records :data:`INDEX_FORMAT` and the configuration fingerprint
-  (shingling, hashing, num_perm, seed, bands/rows, library version); opening it
+  (shingling, hashing, num_perm, seed, bands/rows, library version, a hash of
+  the boilerplate model: ``stream.boilerplate_fingerprint``); opening it
   with another configuration raises
   :class:`~newsdedup.errors.IncompatibleSignatureError` naming the differences.
 

@@ -89,6 +89,8 @@ the labels they were given.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import BrokenExecutor
@@ -261,7 +263,31 @@ def fingerprint(config: Config) -> dict[str, Any]:
         "rewrite": config.rewrite, "rewrite_bands": rlsh.bands, "rewrite_rows": rlsh.rows,
         "min_rewrite_words": config.min_rewrite_words,
         "passage_sample": config.passage_sample,
+        "boilerplate": boilerplate_fingerprint(config),
     }
+
+
+def boilerplate_fingerprint(config: Config) -> str | None:
+    """The fingerprint entry of the boilerplate model the stream strips with
+    (``config.boilerplate`` when it is a BoilerplateModel and ``strip`` is on):
+    a SHA-256 of its learned lines per source and its learning parameters (not
+    of the object, nor of ``documents``), or None when there is no model.
+
+    An index whose stored fingerprint has no ``boilerplate`` entry (made before
+    it was recorded) reads as made without a model: it opens without one and is
+    refused with one."""
+    from .boilerplate import configured_boilerplate
+
+    model = configured_boilerplate(config) if config.strip else None
+    if model is None:
+        return None
+    spec = {
+        "sources": {k: sorted(v) for k, v in sorted(model.sources.items())},
+        "min_docs": model.min_docs, "min_share": model.min_share,
+        "syndication_min_words": model.syndication_min_words,
+    }
+    raw = json.dumps(spec, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
 def rewrite_lsh_params(config: Config) -> LSHParams:

@@ -22,6 +22,9 @@ paths of :func:`newsdedup.score.link`: copy-LSH bands, passage samples (shared
 as :func:`~newsdedup.score.passage_candidates` requires) and rewrite-family bands (then the key-term
 prefilter). An exact copy of an indexed document links to the first of its
 exact group only, as the batch run links an exact group through its leader.
+When a group's first-seen member is removed or expired, its earliest remaining
+member takes over as leader (it is stored again with every kind of key), as the
+batch run on the remaining documents would lead the group with it.
 
 With ``workers`` > 1, worker processes prepare the documents of a call in
 batches of 1,000 (the batches the calling process would make) and judge each
@@ -1268,8 +1271,13 @@ class Stream:
         whether it leads its exact group (is not an exact copy of an earlier one).
 
         When ``adding``, an exact copy of an earlier document links to the first
-        of its exact group only (the batch leader) and nothing else, as in batch;
-        a query reports every indexed copy and judges every candidate.
+        of its exact group only (the batch leader) and nothing else, as in batch.
+        A query judges every candidate it finds, an exact group's other members
+        included; but those are stored with their copy-LSH keys only, so they
+        are found for an exact copy or a copy-LSH candidate (a query then
+        reports every indexed copy, where cluster() on the index and the query
+        would report the link to the leader only) and not for an excerpt or a
+        rewrite (reported against the leader only, as cluster() reports it).
 
         ``gathered``: the copy candidates, rewrite candidates and passage
         members (with their shared-sample counts) of the document
@@ -1581,8 +1589,64 @@ class Stream:
             return 0
         docs = list(self.store.fetch(sorted(seqs.values())).values())
         with self.store.transaction():
-            self.store.delete(docs, self.keys_of(docs))
+            self._delete(docs)
         return len(docs)
+
+    def _delete(self, docs: list[StoredDoc]) -> None:
+        """Delete stored documents (inside the caller's transaction); an exact
+        group whose leader (first-seen member) is among them is then led by its
+        earliest remaining member (:meth:`_hand_over`)."""
+        self.store.delete(docs, self.keys_of(docs))
+        self._hand_over(docs)
+
+    def _hand_over(self, gone: Sequence[StoredDoc]) -> None:
+        """For each exact group whose leader was deleted (``gone``): its earliest
+        remaining member, stored as an exact copy (its copy-LSH keys only),
+        becomes the leader: it is stored again, with the same seq, as a
+        first-seen document (every kind of key, passage samples and rewrite
+        bands included; counted in the key-term document frequencies), so
+        that the group is found as the batch run finds it through its leader
+        (the first by id of the remaining documents). A group that still has
+        a leader (one stored so under ``window`` / ``source_match``, which were
+        not allowed with the deleted one) is left as it is.
+
+        The remaining members are found through the deleted leader's copy-LSH
+        keys (identical shingle sets have identical keys): the documents in
+        every one of its buckets."""
+        leads = [d for d in gone if d.lead and d.exact is not None and len(d.shingle_set())]
+        if not leads:
+            return
+        gone_seqs = {d.seq for d in gone}
+        sigs = self._signer.sign([d.shingle_set() for d in leads])
+        keys = copy_keys(band_keys(sigs, self.lsh))
+        table = self.store.buckets(unique_sorted(keys.reshape(-1)), len(self.store) + 1)
+        wanted: set[int] = set()
+        for row in keys:
+            members: set[int] | None = None
+            for k in row.tolist():
+                found = set(table.get(k, ()))
+                members = found if members is None else members & found
+                if not members:
+                    break
+            wanted |= (members or set()) - gone_seqs
+        if not wanted:
+            return
+        stored = self.store.fetch(sorted(wanted))
+        promote: dict[int, StoredDoc] = {}
+        for lead in leads:
+            group = [stored[s] for s in sorted(stored)
+                     if stored[s].exact == lead.exact
+                     and np.array_equal(stored[s].shingle_set(), lead.shingle_set())]
+            if group and not any(d.lead for d in group):
+                promote[group[0].seq] = group[0]
+        if not promote:
+            return
+        docs = list(promote.values())
+        keys_of = self.keys_of(docs)  # (deleting the keys it was not stored under: no-ops)
+        self.store.delete(docs, keys_of)
+        for d in docs:
+            d.lead = True
+        self.store.insert(docs, keys_of)
 
     def expire(self, before: datetime) -> int:
         """Remove every document published before ``before``; return how many.
@@ -1598,7 +1662,7 @@ class Stream:
                 chunk = self.store.published_before(t, 1000)
                 if not chunk:
                     break
-                self.store.delete(chunk, self.keys_of(chunk))
+                self._delete(chunk)
                 total += len(chunk)
         return total
 

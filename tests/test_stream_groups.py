@@ -1,0 +1,162 @@
+"""Streaming exact groups: who leads a group once its first-seen member is
+removed or expired, and what the batch cluster() gives on the same documents."""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsdedup import Deduper, cluster
+from tests.test_stream import _seeds, edit
+
+if importlib.util.find_spec("redis") is not None:
+    from tests.test_store_redis import redis_port, url  # noqa: F401 (fixtures)
+
+T0 = datetime(2024, 3, 1, 8, 0, tzinfo=timezone.utc)
+BACKENDS = ["memory", "sqlite", "redis"]
+
+
+def _open(backend: str, tmp_path: Path, request: pytest.FixtureRequest,
+          **options: Any) -> Deduper:
+    if backend == "memory":
+        return Deduper(**options)
+    if backend == "sqlite":
+        return Deduper.open(tmp_path / "x.db", **options)
+    if importlib.util.find_spec("redis") is None:
+        pytest.skip("the redis client is not installed (extra 'redis')")
+    return Deduper.open(request.getfixturevalue("url"), **options)
+
+
+def _body() -> str:
+    r = random.Random(1)
+    w = ["council", "budget", "school", "road", "library", "vote", "mayor", "tax", "plan",
+         "city", "river", "bridge", "park", "police", "fire", "water", "health", "hospital"]
+    return "\n".join(" ".join(r.choice(w) for _ in range(15)) + "." for _ in range(30))
+
+
+def _key(m: Any) -> tuple[Any, ...]:
+    return (m.a, m.b, m.relation, m.score, m.jaccard, m.containment)
+
+
+def _group_and_new() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """An exact group of three (``1-a`` first) of a long story and of a seed
+    story, and the documents added after its leader is gone: an excerpt
+    (passage samples), the seed's rewrite (rewrite bands), an exact copy and a
+    light edit (copy LSH), in id order, published an hour apart."""
+    body = _body()
+    seed, rewrite = _seeds()
+    first = [
+        {"id": "1-a", "text": body}, {"id": "1-b", "text": seed["text"]},
+        {"id": "2-a", "text": body}, {"id": "2-b", "text": seed["text"]},
+        {"id": "3-a", "text": body}, {"id": "3-b", "text": seed["text"]},
+    ]
+    new = [
+        {"id": "4-excerpt", "text": "\n".join(body.split("\n")[:4])},
+        {"id": "5-rewrite", "text": rewrite["text"]},
+        {"id": "6-copy", "text": body},
+        {"id": "7-edit", "text": edit(random.Random(3), body, 0.03)},
+        {"id": "8-seed-excerpt", "text": " ".join(seed["text"].split(" ")[30:110])},
+    ]
+    for i, d in enumerate(first + new):
+        d["published"] = (T0 + timedelta(hours=i)).isoformat()
+    return first, new
+
+
+def _batch_pairs_of_new(docs: list[dict[str, Any]], new: set[str]) -> list[tuple[Any, ...]]:
+    """cluster()'s pairs with a document of ``new``, and the weak rewrite links
+    its chain guard refused (a whole-cluster decision: the stream reports them,
+    see the stream module's docs). The stream cannot link the remaining
+    members of a group again (they were linked to the leader that is gone)."""
+    batch = cluster(docs, progress=False)
+    refused = [batch.verdicts[(a, b)].match for a, b, _r in batch.refused]
+    assert all(m.relation == "rewrite" for m in refused)
+    return sorted(_key(m) for m in [*batch.pairs, *refused] if m.a in new or m.b in new)
+
+
+def _check_handover(d: Deduper, drop: Callable[[Deduper], None], gone: set[str]) -> None:
+    first, new = _group_and_new()
+    with d:
+        before = d.add_many(first)
+        drop(d)
+        assert d._streamer().store.term_docs() == 2  # the new leaders count
+        queried = {x["id"]: d.query(dict(x, id="9-" + x["id"])) for x in new[:2]}
+        after = d.add_many(new)
+    assert all(m.relation == "exact" for x in before for m in x.matches)
+    streamed = {_key(m) for x in after for m in x.matches}
+    kept = [x for x in first if x["id"] not in gone] + new
+    assert sorted(streamed) == _batch_pairs_of_new(kept, {x["id"] for x in new})
+    relations = {m[2] for m in streamed}
+    assert {"exact", "containment", "rewrite"} <= relations
+    # a query finds the group through its new leader as well
+    assert [(m.a, m.b, m.relation) for m in queried["4-excerpt"]] == [
+        ("2-a", "9-4-excerpt", "containment")]
+    assert [(m.a, m.b, m.relation) for m in queried["5-rewrite"]][:1] == [
+        ("2-b", "9-5-rewrite", "rewrite")]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_removing_a_group_leader_hands_the_group_to_its_next_member(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    _check_handover(_open(backend, tmp_path, request),
+                    lambda d: d.remove("1-a") and d.remove("1-b"), {"1-a", "1-b"})
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_expiring_a_group_leader_hands_the_group_to_its_next_member(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # 1-a and 1-b (the first two hours) expire
+    _check_handover(_open(backend, tmp_path, request),
+                    lambda d: d.expire(before=T0 + timedelta(hours=1, minutes=30)),
+                    {"1-a", "1-b"})
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_removing_two_leaders_in_turn(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # the group passes from 1-a to 2-a, then to 3-a
+    def drop(d: Deduper) -> None:
+        assert d.remove("1-a") and d.remove("1-b")
+        assert d.remove("2-a") and d.remove("2-b")
+
+    first, new = _group_and_new()
+    gone = {"1-a", "1-b", "2-a", "2-b"}
+    with _open(backend, tmp_path, request) as d:
+        d.add_many(first)
+        drop(d)
+        after = d.add_many(new)
+    streamed = {_key(m) for x in after for m in x.matches}
+    kept = [x for x in first if x["id"] not in gone] + new
+    assert sorted(streamed) == _batch_pairs_of_new(kept, {x["id"] for x in new})
+    assert ("3-a", "4-excerpt", "containment") in {m[:3] for m in streamed}
+
+
+def test_query_reports_an_excerpt_of_a_group_against_its_leader_only() -> None:
+    """As cluster() on the index and the query: an excerpt links to the exact
+    group's leader (the other members are linked through it)."""
+    first, new = _group_and_new()
+    excerpt = dict(new[0], id="9")
+    d = Deduper()
+    d.add_many(first)
+    batch = cluster([*first, excerpt], progress=False)
+    got = [(m.a, m.b, m.relation) for m in d.query(excerpt)]
+    assert got == [(m.a, m.b, m.relation) for m in batch.pairs if "9" in (m.a, m.b)]
+    assert got == [("1-a", "9", "containment")]
+
+
+def test_another_sqlite_connection_sees_the_new_leader(tmp_path: Path) -> None:
+    first, new = _group_and_new()
+    excerpt = dict(new[0], id="9")
+    with Deduper.open(tmp_path / "x.db") as reader, Deduper.open(tmp_path / "x.db") as writer:
+        writer.add_many(first)
+        assert [(m.a, m.relation) for m in reader.query(excerpt)] == [("1-a", "containment")]
+        writer.remove("1-a")
+        assert [(m.a, m.relation) for m in reader.query(excerpt)] == [("2-a", "containment")]

@@ -160,3 +160,24 @@ def test_another_sqlite_connection_sees_the_new_leader(tmp_path: Path) -> None:
         assert [(m.a, m.relation) for m in reader.query(excerpt)] == [("1-a", "containment")]
         writer.remove("1-a")
         assert [(m.a, m.relation) for m in reader.query(excerpt)] == [("2-a", "containment")]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_dates_at_the_edges_of_datetime_range_stream_as_in_batch(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A publication time whose UTC date is outside datetime's range (year
+    10000, year 0) is compared as cluster() compares it."""
+    text = ("The city council approved the new budget on Tuesday after a long debate "
+            "about funding for schools, roads and the public library, officials said.")
+    docs = [
+        {"id": "a", "text": text, "published": "9999-12-31T23:00:00-05:00"},
+        {"id": "b", "text": text + " More to follow.", "published": "0001-01-01T00:00:00+05:00"},
+        {"id": "c", "text": text, "published": "0001-01-01T00:00:00+05:00"},
+        {"id": "d", "text": text + " More to follow.", "published": "9999-12-31T23:59:59.999999"},
+    ]
+    with _open(backend, tmp_path, request) as d:
+        streamed = sorted(_key(m) for x in d.add_many(docs) for m in x.matches)
+        assert [_key(m) for m in d.query(dict(docs[1], id="e"))]
+    assert streamed == sorted(_key(m) for m in cluster(docs, progress=False).pairs)
+    assert len(streamed) >= 3

@@ -98,7 +98,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
@@ -520,8 +520,25 @@ def _with_articles(items: list[_Item], articles: list[Article]) -> list[_Item]:
     return items
 
 
+# Time zones for a publication time whose UTC date is outside datetime's range
+# (a date at its edge with an offset, e.g. 9999-12-31T23:00:00-05:00): the
+# same instant in a zone where it is in the range (as the input gave it)
+_LATE_ZONE = timezone(-timedelta(hours=23, minutes=59))
+_EARLY_ZONE = timezone(timedelta(hours=23, minutes=59))
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def _when(p: float | None) -> datetime | None:
-    return None if p is None else datetime.fromtimestamp(p, tz=timezone.utc)
+    """The aware datetime of POSIX seconds (in UTC, or, at the edges of
+    datetime's range, in the zone a day off UTC where the instant can be
+    represented: only differences of times are used)."""
+    if p is None:
+        return None
+    try:
+        return datetime.fromtimestamp(p, tz=timezone.utc)
+    except (OverflowError, ValueError, OSError):
+        zone = _LATE_ZONE if p > 0 else _EARLY_ZONE
+        return _EPOCH.astimezone(zone) + timedelta(seconds=p)
 
 
 def _passage_need(small: int) -> int:

@@ -181,3 +181,22 @@ def test_dates_at_the_edges_of_datetime_range_stream_as_in_batch(
         assert [_key(m) for m in d.query(dict(docs[1], id="e"))]
     assert streamed == sorted(_key(m) for m in cluster(docs, progress=False).pairs)
     assert len(streamed) >= 3
+
+
+@pytest.mark.parametrize("options", [
+    {"window": timedelta(days=1)}, {"source_match": "different"}])
+def test_an_exact_copy_links_to_one_allowed_member_of_its_group(options: dict[str, Any]) -> None:
+    """The documented limitation (stream module docs): under window /
+    source_match an exact copy links to the first member of its group it may
+    match, as cluster() (which ignores both) links a group through its leader
+    only; a member stored as a leader of its own is not linked to it."""
+    text = ("The city council approved the new budget on Tuesday after a long debate "
+            "about schools and roads.")
+    docs = [{"id": "a", "text": text, "published": "2024-01-01T00:00:00Z", "source": "x"},
+            {"id": "b", "text": text, "published": "2024-01-02T12:00:00Z", "source": "x"},
+            {"id": "c", "text": text, "published": "2024-01-01T22:00:00Z", "source": "y"}]
+    d = Deduper(**options)
+    assert [m.a for m in d.add(docs[0]) + d.add(docs[1])] == []  # not allowed together
+    assert [(m.a, m.b) for m in d.add(docs[2])] == [("a", "c")]
+    assert [(m.a, m.b) for m in cluster(docs, progress=False, **options).pairs] == [
+        ("a", "b"), ("a", "c")]

@@ -81,7 +81,13 @@ relations and scores, hence the same clusters, except where:
   at 100,000 indexed documents) make a candidate the batch run would not
   judge (a random pair: judged distinct) and share one bucket in the
   ``max_bucket`` rule;
-* the news constraints ``window`` / ``source_match`` apply here only.
+* the news constraints ``window`` / ``source_match`` apply here only. An exact
+  copy still links to one member of its exact group only: the first-seen one
+  it is allowed to match (the batch run, which has no constraints, links a group
+  through its leader alone). A member that was not allowed with that one and
+  was stored as a leader of its own (``b`` 36 hours after ``a`` with a one-day
+  window) is not linked to the copy even when it is allowed (``c`` between
+  them, within a day of both: ``a~c`` only, and ``b`` stays apart).
 
 A story's representative here is its first-seen document (a stream cannot
 take back what it has already passed on); ``cluster_id`` is the index

@@ -114,3 +114,44 @@ def test_a_locked_sqlite_index_on_the_command_line(
         "timeout (0.2 s); try again once that writer is done"
     ]
     assert "Traceback" not in "\n".join(err)
+
+
+def test_deduper_arguments_and_empty_locations_are_named() -> None:
+    from newsdedup import Config, IndexConnectionError
+
+    with pytest.raises(TypeError, match=r"Deduper\.open\(location\)"):
+        Deduper("index.db")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"unknown option\(s\) 'thresold'; valid options: .*"
+                                        r"threshold"):
+        Deduper(Config(), thresold=1)
+    with pytest.raises(IndexConnectionError, match="location is empty"):
+        Deduper.open("")
+
+
+def test_record_html_field_of_the_wrong_type_is_named() -> None:
+    with pytest.raises(newsdedup.InputError, match="field 'html' must be a string, got int"):
+        newsdedup.cluster([{"id": "h", "html": 5}])
+
+
+def test_singleton_only_html_table_says_how_many_are_not_shown() -> None:
+    result = newsdedup.cluster([f"Text number {i} about nothing in particular {i * 3}."
+                                for i in range(60)])
+    assert not result.duplicates
+    assert "... 10 more singletons" in result._repr_html_(max_rows=50)
+
+
+def test_filter_writes_the_id_it_gave_a_record_without_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    text = "The council approved the new budget on Tuesday after a long debate about roads."
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps({"text": text}) + "\n"
+                                                 + json.dumps({"text": text}) + "\n"))
+    out = io.StringIO()
+    assert main(["filter"], stdout=out) == 0
+    first, second = (json.loads(x) for x in out.getvalue().splitlines())
+    assert second["duplicate_of"] == first["id"] == "<stdin>:1"
+    monkeypatch.setattr("sys.stdin", None)
+    assert main(["filter"], stdout=io.StringIO()) == 1
+    assert "standard input is closed" in capsys.readouterr().err

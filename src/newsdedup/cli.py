@@ -340,7 +340,10 @@ class _FilterRun:
             if d.is_representative or not self.args.drop_duplicates:
                 self.kept += 1
                 self.marked += 0 if d.is_representative else 1
-                self.out.write(json.dumps(d.to_record(), ensure_ascii=False) + "\n")
+                rec = d.to_record()
+                if "id" not in rec:  # the id it got, which others' duplicate_of names
+                    rec = {"id": d.id, **rec}
+                self.out.write(json.dumps(rec, ensure_ascii=False) + "\n")
             else:
                 self.dropped += 1
             self.unwritten.popleft()
@@ -412,6 +415,9 @@ def _iter_lines(args: argparse.Namespace, stdin: TextIO) -> Iterator[_Line]:
     """The input lines of ``filter``: the files named (gzip-compressed for
     ``.gz``, as ``cluster`` reads them), else standard input."""
     if not args.inputs:
+        if stdin is None:  # started with standard input closed
+            raise InputError("standard input is closed: give JSONL files to read",
+                             source="<stdin>")
         binary = getattr(stdin, "buffer", None)
         if binary is not None:
             yield from _decoded_lines("<stdin>", binary)

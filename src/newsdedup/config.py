@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -297,6 +298,11 @@ class Config:
     @classmethod
     def from_options(cls, **options: Any) -> Config:
         """Build a Config from keyword options, rejecting unknown names."""
+        cls._known(options)
+        return cls(**options)
+
+    @classmethod
+    def _known(cls, options: Mapping[str, Any]) -> None:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(options) - names)
         if unknown:
@@ -304,8 +310,9 @@ class Config:
                 f"unknown option(s) {', '.join(map(repr, unknown))}; "
                 f"valid options: {', '.join(sorted(names))}"
             )
-        return cls(**options)
 
     def replace(self, **changes: Any) -> Config:
-        """A copy with some options changed (validated again)."""
+        """A copy with some options changed (validated again; unknown names
+        rejected as :meth:`from_options` rejects them)."""
+        self._known(changes)
         return dataclasses.replace(self, **changes)

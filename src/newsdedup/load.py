@@ -166,6 +166,11 @@ def article_from_record(
     text = record.get("text")
     title = _opt_str(record, "title", source=source, line=line)
     agreed = None
+    if text is None and "html" in record and not isinstance(record["html"], str):
+        raise InputError(
+            f"field 'html' must be a string, got {type(record['html']).__name__}",
+            source=source, line=line,
+        )
     if text is None and isinstance(record.get("html"), str):
         from .html import extract
 

@@ -9,6 +9,7 @@ not depend on the order of the input.
 from __future__ import annotations
 
 import logging
+import os
 import time
 import warnings
 from collections.abc import Sequence
@@ -304,6 +305,11 @@ class Deduper:
     """
 
     def __init__(self, config: Config | None = None, **options: Any):
+        if config is not None and not isinstance(config, Config):
+            hint = (" (an index is opened with Deduper.open(location))"
+                    if isinstance(config, (str, os.PathLike)) else "")
+            raise TypeError(f"Deduper() takes a Config or keyword options, got "
+                            f"{type(config).__name__} {config!r}{hint}")
         if config is not None and options:
             config = config.replace(**options)
         self.config = config if config is not None else Config.from_options(**options)

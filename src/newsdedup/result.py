@@ -251,8 +251,10 @@ class Clusters:
                 f"<td>{members}</td></tr>"
             )
         more = ""
-        if len(self.duplicates) > max_rows:
+        if self.duplicates and len(self.duplicates) > max_rows:
             more = f"<p>... {len(self.duplicates) - max_rows} more clusters with duplicates</p>"
+        elif not self.duplicates and len(self.clusters) > max_rows:
+            more = f"<p>... {len(self.clusters) - max_rows} more singletons</p>"
         return (
             f"<div><p>{esc(self.summary())}</p><table><thead><tr><th>cluster</th><th>size</th>"
             f"<th>representative title</th><th>members (representative in bold)</th></tr></thead>"

@@ -2362,6 +2362,11 @@ def open_store(location: str | os.PathLike[str]) -> IndexStore:
     """A store for a location: ``redis://`` / ``rediss://`` / ``unix://`` URLs are
     Redis, ``":memory:"`` is in memory, anything else is an SQLite file path."""
     loc = os.fspath(location)
+    if not loc.strip():
+        # (sqlite3 would make a private temporary database: an index that is
+        # never found again)
+        raise IndexConnectionError("the index location is empty: give an SQLite file "
+                                   "path or a redis:// URL")
     if loc.startswith(("redis://", "rediss://", "unix://")):
         return RedisStore(loc)
     if loc == ":memory:":

@@ -143,3 +143,12 @@ def test_truth_file_with_byte_order_mark(tmp_path) -> None:
     truth = tmp_path / "truth.json"
     truth.write_bytes(b"\xef\xbb\xbf" + json.dumps([["a", "b"]]).encode())
     assert Truth.load(truth).clusters == (("a", "b"),)
+
+
+def test_a_negative_group_listing_an_id_twice_is_rejected() -> None:
+    # (its pair with itself counted as a linked negative: rate 1/3 instead of 0/1)
+    from newsdedup.errors import InputError
+    from newsdedup.evaluate import Truth
+
+    with pytest.raises(InputError, match=r"negatives\['x'\]\[0\] lists 'a' twice"):
+        Truth.from_json({"clusters": [["a"], ["b"]], "negatives": {"x": [["a", "a", "b"]]}})

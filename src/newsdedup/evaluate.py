@@ -112,6 +112,9 @@ class Truth:
                 if not isinstance(g, list) or not all(isinstance(x, str) for x in g):
                     raise bad(f"negatives[{name!r}][{k}] must be a list of document ids "
                               f"(strings), got {_short(g)}")
+                twice = next((d for i, d in enumerate(g) if d in g[:i]), None)
+                if twice is not None:  # (its pair with itself would count as linked)
+                    raise bad(f"negatives[{name!r}][{k}] lists {twice!r} twice")
             negatives[name] = tuple(tuple(g) for g in groups)
         return cls(clusters=tuple(clusters), relations=dict(relations), negatives=negatives)
 

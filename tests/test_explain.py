@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,38 @@ def test_cli_compare_and_cluster_table_show_the_explanation(capsys) -> None:
     assert main(["cluster", str(SEED_000), str(SEED_001), "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "why " in out and "rewrite 0." in out and "shared names" in out
+
+
+def test_shared_passages_never_span_removed_text() -> None:
+    # A passage ran across a line stripping removed ("READ: ..."): its A span held
+    # 22 words against B's 19 and its reported 19.
+    a = ("The council approved the budget on Tuesday after a long debate.\n"
+         "READ: Markets today\nIt will take effect next year, officials said.")
+    b = ("The council approved the budget on Tuesday after a long debate.\n"
+         "It will take effect next year, officials said.")
+    e = newsdedup.compare(a, b)
+    assert [p.words for p in e.passages] == [11, 8]
+    for p in e.passages:
+        span_a, span_b = e.text_a[p.a_start : p.a_end], e.text_b[p.b_start : p.b_end]
+        assert "READ" not in span_a
+        assert len(re.findall(r"\w+", span_a)) == len(re.findall(r"\w+", span_b)) == p.words
+
+
+def test_passages_read_words_as_the_verdict_does() -> None:
+    # An exact copy (fullwidth characters, zero-width characters inside words,
+    # NFD accents) was explained with 0 or partial coverage: the passages
+    # compared case-folded words, the verdict normalised ones.
+    import unicodedata
+
+    w = ("The council of Cádiz approved the budget on Tuesday after a long debate "
+         "about roads and schools.")
+    copies = [
+        "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in w),
+        w.replace("budget", "bud\u00adget").replace("council", "coun\u200bcil"),
+        unicodedata.normalize("NFD", w),
+    ]
+    for copy in copies:
+        e = newsdedup.compare(w, copy)
+        assert e.relation == "exact"
+        assert (e.coverage_a, e.coverage_b) == (1.0, 1.0), copy
+        assert len(e.passages) == 1

@@ -162,16 +162,35 @@ class Explanation:
         return "\n".join(lines)
 
 
-def _words(text: str, removed: tuple[Removal, ...]) -> list[tuple[str, int, int]]:
+#: A word of an original text as the explanation reads it: word characters with
+#: the combining marks and invisible characters that normalisation folds into or
+#: drops from a word (an NFD accent, a zero-width space or soft hyphen inside it).
+_TOKEN_RE = re.compile(
+    "[\\w\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+    "\u00ad\u200b\u200c\u200d\u2060\ufeff]+"
+)
+
+
+def _words(text: str, removed: tuple[Removal, ...]) -> list[tuple[str, int, int, int]]:
+    """The words of ``text`` outside ``removed``, as the verdict's shingles read
+    them (:func:`~newsdedup.normalize.normalize`, then ``\\w+``: a fullwidth or
+    NFD copy, or one with zero-width characters, has the same words), each with
+    its span in ``text`` (a token that normalises to several words gives each
+    the token's span) and its segment: the number of removed spans before it (a
+    passage never runs across removed text)."""
+    from .normalize import normalize
+
     spans = sorted((r.start, r.end) for r in removed)
-    out = []
+    out: list[tuple[str, int, int, int]] = []
     k = 0
-    for m in _WORD_RE.finditer(text):
+    for m in _TOKEN_RE.finditer(text):
         while k < len(spans) and spans[k][1] <= m.start():
             k += 1
         if k < len(spans) and spans[k][0] <= m.start() < spans[k][1]:
             continue
-        out.append((m.group().casefold(), m.start(), m.end()))
+        tok = m.group()
+        words = [tok.lower()] if tok.isascii() else _WORD_RE.findall(normalize(tok))
+        out.extend((w, m.start(), m.end(), k) for w in words)
     return out
 
 
@@ -192,16 +211,18 @@ def shared_passages(
     n = min_words
     if len(wa) < n or len(wb) < n:
         return (), 0.0, 0.0
-    ta, tb = [w for w, _s, _e in wa], [w for w, _s, _e in wb]
+    ta, tb = [w[0] for w in wa], [w[0] for w in wb]
+    sa, sb = [w[3] for w in wa], [w[3] for w in wb]  # segments: no run crosses removed text
     where: dict[tuple[str, ...], list[int]] = {}
     for j in range(len(tb) - n + 1):
-        where.setdefault(tuple(tb[j : j + n]), []).append(j)
+        if sb[j] == sb[j + n - 1]:
+            where.setdefault(tuple(tb[j : j + n]), []).append(j)
     passages = []
     cov_a = [False] * len(ta)
     cov_b = [False] * len(tb)
     i = 0
     while i <= len(ta) - n:
-        starts = where.get(tuple(ta[i : i + n]))
+        starts = where.get(tuple(ta[i : i + n])) if sa[i] == sa[i + n - 1] else None
         if not starts:
             i += 1
             continue
@@ -209,7 +230,8 @@ def shared_passages(
         for j in starts[:20]:
             length = n
             while (i + length < len(ta) and j + length < len(tb)
-                   and ta[i + length] == tb[j + length]):
+                   and ta[i + length] == tb[j + length]
+                   and sa[i + length] == sa[i] and sb[j + length] == sb[j]):
                 length += 1
             if length > best_len:
                 best_j, best_len = j, length
@@ -221,9 +243,9 @@ def shared_passages(
                     b_end=wb[best_j + best_len - 1][2], words=best_len)
         )
         i += best_len
-    grams_a = {tuple(ta[k : k + n]) for k in range(len(ta) - n + 1)}
+    grams_a = {tuple(ta[k : k + n]) for k in range(len(ta) - n + 1) if sa[k] == sa[k + n - 1]}
     for j in range(len(tb) - n + 1):  # B words repeated elsewhere in B also count
-        if not cov_b[j] and tuple(tb[j : j + n]) in grams_a:
+        if not cov_b[j] and sb[j] == sb[j + n - 1] and tuple(tb[j : j + n]) in grams_a:
             for k in range(n):
                 cov_b[j + k] = True
     return tuple(passages), sum(cov_a) / len(ta), sum(cov_b) / len(tb)

@@ -53,6 +53,7 @@ rebuild it.
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import os
@@ -665,11 +666,14 @@ class MemoryStore(IndexStore):
         return first
 
     def buckets(self, keys: np.ndarray, limit: int) -> dict[int, list[int]]:
+        # a bucket's members are kept in seq order (insert, delete): its first
+        # ``limit`` are a slice (sorting the whole bucket on every lookup made
+        # filling the index quadratic in the size of a crowded bucket)
         out = {}
         for k in keys.tolist():
             members = self._bands.get(k)
             if members:
-                out[k] = sorted(members)[:limit]
+                out[k] = members[:limit]
         return out
 
     def fetch(self, seqs: Sequence[int]) -> dict[int, StoredDoc]:
@@ -686,7 +690,11 @@ class MemoryStore(IndexStore):
             self._docs[doc.seq] = doc
             self._ids[doc.id] = doc.seq
             for k in ks.tolist():
-                self._bands.setdefault(k, []).append(doc.seq)
+                members = self._bands.setdefault(k, [])
+                if members and members[-1] > doc.seq:  # (a document stored again)
+                    bisect.insort(members, doc.seq)
+                else:
+                    members.append(doc.seq)
         n, df = term_counts(docs)
         self._leads += n
         for h, c in df.items():
@@ -700,8 +708,11 @@ class MemoryStore(IndexStore):
             self._ids.pop(doc.id, None)
             for k in ks.tolist():
                 members = self._bands.get(k)
-                if members and doc.seq in members:
-                    members.remove(doc.seq)
+                if not members:
+                    continue
+                at = bisect.bisect_left(members, doc.seq)
+                if at < len(members) and members[at] == doc.seq:
+                    del members[at]
                     if not members:
                         del self._bands[k]
         n, df = term_counts(docs)

@@ -381,3 +381,26 @@ def test_identical_untitled_texts_whose_first_line_is_cut_mid_word_are_linked() 
     assert d.add({"id": "a", "text": s}) == []
     (m,) = d.add({"id": "b", "text": s})
     assert m.relation == "exact"
+
+
+def test_articles_longer_than_max_rewrite_words_are_compared_as_copies_only() -> None:
+    # Word salad of tens of thousands of words drawn from one vocabulary: the
+    # texts share most of their rare words, and rewrite scoring linked unrelated
+    # ones (20 texts of 20,000 words: one cluster of 183 "rewrite" pairs), with
+    # a cost that grew with their length.
+    rnd = random.Random(3)
+    vocab = sorted({w for p in sorted(SEED_000.parent.glob("*.txt"))
+                    for w in p.read_text(encoding="utf-8").split()})
+    docs = [{"id": f"L{i}", "text": " ".join(rnd.choice(vocab) for _ in range(15_000))}
+            for i in range(8)]
+    result = newsdedup.cluster(docs, progress=False)
+    assert not result.pairs and len(result.clusters) == 8
+    verdict = next(iter(result.verdicts.values()), None)
+    if verdict is not None:
+        assert "max_rewrite_words" in verdict.reason
+    d = newsdedup.Deduper()
+    assert all(not x.matches for x in d.add_many(docs))
+    loose = newsdedup.cluster(docs, progress=False, max_rewrite_words=100_000)
+    assert {m.relation for m in loose.pairs} == {"rewrite"}  # what the bound keeps out
+    with pytest.raises(newsdedup.ConfigError, match="max_rewrite_words"):
+        newsdedup.Config(max_rewrite_words=50)

@@ -43,6 +43,7 @@ _LIMITS: dict[str, tuple[str, float | None, float | None, tuple[str, ...] | None
     "rewrite_threshold": ("float", 0.0, 1.0, None),
     "rewrite_lsh_threshold": ("float", 0.05, 1.0, None),
     "min_rewrite_words": ("int", 1, None, None),
+    "max_rewrite_words": ("int", 1, None, None),
     "passage_sample": ("int", 1, 1024, None),
     "max_hours_apart": ("float", 0.0, None, None),
     "chain_guard": ("bool", None, None, None),
@@ -199,6 +200,11 @@ class Config:
         min_rewrite_words: both articles need this many words to be compared
             as rewrites: short items (notices, market reports, tables) are where
             template look-alikes live, and too short to show a paraphrase.
+        max_rewrite_words: an article with more words than this is compared as
+            a copy only: rewrite scoring is made for news-length articles (on
+            texts of tens of thousands of words, unrelated documents share
+            enough rare words and sentence matches to pass, at a cost that
+            grows with their length).
         passage_sample: one in this many shingles is indexed for the
             containment candidate path (excerpts far below ``threshold``).
         max_hours_apart: two dated articles further apart than this, whose
@@ -255,6 +261,7 @@ class Config:
     rewrite_threshold: float = 0.4
     rewrite_lsh_threshold: float = 0.25
     min_rewrite_words: int = 100
+    max_rewrite_words: int = 10_000
     passage_sample: int = 8
     max_hours_apart: float = 36.0
     chain_guard: bool = True
@@ -266,6 +273,11 @@ class Config:
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             validate_param("Config", f.name, getattr(self, f.name))
+        if self.max_rewrite_words < self.min_rewrite_words:
+            raise ConfigError(
+                "The 'max_rewrite_words' parameter of Config must be at least "
+                f"min_rewrite_words ({self.min_rewrite_words}). Got {self.max_rewrite_words}."
+            )
         if (self.bands is None) != (self.rows is None):
             raise ConfigError(
                 "The 'bands' and 'rows' parameters of Config must be given together. "

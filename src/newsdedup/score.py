@@ -436,6 +436,14 @@ class Judge:
                     reason=f"template look-alike: {conflict.detail} ({reason})",
                     signals=signals, conflict=conflict,
                 )
+        elif (cfg.rewrite and min(self.n_words[i], self.n_words[j]) >= cfg.min_rewrite_words
+              and max(self.n_words[i], self.n_words[j]) > cfg.max_rewrite_words):
+            return Verdict(
+                match=_match(a, b, "distinct", 0.0, ov),
+                reason=f"{reason}; an article of more than {cfg.max_rewrite_words:,} words "
+                f"(max_rewrite_words) is compared as a copy only, not as a rewrite",
+                signals=signals,
+            )
         elif cfg.rewrite and min(self.n_words[i], self.n_words[j]) >= cfg.min_rewrite_words:
             need = cfg.rewrite_threshold
             if self._same_source(i, j):

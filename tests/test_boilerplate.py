@@ -360,3 +360,21 @@ def test_the_learned_share_bound() -> None:
                 for i in range(6)]
         got = learn_boilerplate(docs).lines_for("gazette")
         assert (got == frozenset({newsdedup.normalize(footer)})) if learned else got is None
+
+
+def test_a_footer_a_network_of_sites_shares_is_learned() -> None:
+    # A long footer under many different stories of many sources is not
+    # syndicated text: it was kept as such, and chained the stories into one
+    # cluster. A passage shared across sources by a few documents stays kept
+    # (test_a_passage_shared_across_sources_is_syndication_and_kept).
+    rng = random.Random(9)
+    footer = ("This story is brought to you by the regional news network of twelve local "
+              "papers, which share their reporting, photographs and opinion pages every "
+              "day across the whole of the valley and the coast.")
+    docs = [{"id": f"n{k}-{i}", "source": f"paper{k}", "text": f"{_story(rng, 45)}\n{footer}"}
+            for k in range(12) for i in range(5)]
+    model = learn_boilerplate(docs)
+    for k in range(12):
+        assert newsdedup.normalize(footer) in (model.lines_for(f"paper{k}") or ())
+    result = newsdedup.cluster(docs, rewrite=False)
+    assert all(len(c.members) == 1 for c in result.clusters)

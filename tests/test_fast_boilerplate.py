@@ -289,3 +289,20 @@ def test_a_text_repeated_in_a_chunk_is_stripped_per_source() -> None:
     assert state.removed == [s.removed for s in alone]
     assert [len(r) for r in state.removed] == [1, 0, 1, 0, 0]
     assert state.texts == [s.text for s in alone]
+
+
+@pytest.mark.parametrize("papers", [9, 10, 11])  # 45, 50, 55 documents with the footer
+def test_fast_and_reference_agree_about_a_network_footer(papers: int) -> None:
+    # SYNDICATION_MAX_DOCS: a long line in several sources is kept as syndication
+    # below 50 documents and learned from 50 on, the same way on both paths.
+    rng = random.Random(11)
+    words = ["river", "council", "budget", "school", "road", "mayor", "vote", "bridge",
+             "park", "water"]
+    footer = ("This story comes from the regional network of local papers that share "
+              "their reporting and photographs every day across the valley.")
+    arts = [Article(id=f"n{k}-{i}", source=f"paper{k}",
+                    text=" ".join(rng.choice(words) for _ in range(40)) + ".\n" + footer)
+            for k in range(papers) for i in range(5)]
+    model = _same_model(arts)
+    learned = model.lines_for("paper0") or frozenset()  # type: ignore[attr-defined]
+    assert (normalize(footer) in learned) == (papers * 5 >= B.SYNDICATION_MAX_DOCS)

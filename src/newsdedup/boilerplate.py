@@ -105,7 +105,8 @@ class BoilerplateModel:
         sources: source key -> normalised lines removed from that source's articles.
         min_docs: the number of distinct stories a line had to appear in.
         min_share: the share of a source's stories it had to appear in.
-        syndication_min_words: lines this long seen in two sources were kept.
+        syndication_min_words: lines this long seen in two sources were kept
+            (unless :data:`SYNDICATION_MAX_DOCS` documents or more had them).
         documents: how many documents the model was learned from.
     """
 
@@ -608,7 +609,9 @@ def learn_boilerplate(
         min_docs: a line must occur in at least this many different stories of a source.
         min_share: ... and in at least this share of the source's stories.
         syndication_min_words: a line of at least this many words that occurs
-            in two or more sources is never learned (syndicated text).
+            in two or more sources is not learned (syndicated text), unless
+            :data:`SYNDICATION_MAX_DOCS` documents or more have it (the footer
+            of a network of sites).
 
     Returns:
         A :class:`BoilerplateModel`; pass it as ``cluster(..., boilerplate=model)``

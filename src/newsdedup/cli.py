@@ -52,9 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
         "filter", help="mark (or drop) duplicates in a JSONL stream, against a persistent index",
         description="Read JSONL articles (stdin when no file is given), write each line to "
         "stdout with cluster_id, duplicate_of, relation, score and is_representative added "
-        "(every input field kept). Counts go to stderr. Files ending in .gz are read "
-        "decompressed; a line that is not valid JSON, not UTF-8 or not an article is "
-        "malformed (see --on-error).",
+        "(every input field kept; blank lines skipped). Counts go to stderr. Files ending "
+        "in .gz are read decompressed; a line that is not valid JSON, not UTF-8 or not an "
+        "article is malformed (see --on-error).",
     )
     p.add_argument("inputs", nargs="*", metavar="INPUT.jsonl",
                    help="JSONL files, .jsonl.gz too (default: stdin)")
@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "the same source")
     p.add_argument("--on-error", choices=("stop", "skip"), default="stop",
                    help="a malformed line stops the run (default) or is passed through "
-                   "untouched with a warning")
+                   "as read (its bytes, ending in a line feed) with a warning")
     p.add_argument("--batch", type=int, default=256, metavar="N",
                    help="lines per committed batch (default 256)")
     p.add_argument("--workers", type=int, default=None, metavar="N",

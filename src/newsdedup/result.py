@@ -47,7 +47,9 @@ class Clusters:
         clusters: largest first (ties by smallest member id); singletons included.
         pairs: every verified linked pair (relation other than ``distinct``),
             sorted by (a, b).
-        skipped: inputs skipped under ``errors="skip"`` (never silently lost).
+        skipped: inputs skipped under ``errors="skip"``, and files a directory or
+            glob holds that are not articles (unsupported, a named pipe), whatever
+            ``errors`` says (never silently lost).
         documents: per-document facts (title, words, what stripping removed).
         config: the configuration used.
         lsh: the LSH banding used (bands, rows, candidate-probability curve).

@@ -3,7 +3,8 @@
 One small interface, :class:`IndexStore`. A store holds, per indexed document,
 a :class:`StoredDoc` (id, a sequence number, published time, source, word count,
 exact-text hash, story label and its exact shingle set) and the LSH band table
-(64-bit band key -> sequence numbers). It does no text processing: the
+(band key -> sequence numbers; a key is looked up by its top 48 bits, of which
+a copy-LSH key keeps 40). It does no text processing: the
 streaming logic (:mod:`newsdedup.stream`) prepares, signs and verifies.
 
 Stored formats are versioned and self-describing, never pickled:
@@ -32,10 +33,10 @@ Stored formats are versioned and self-describing, never pickled:
   whether it leads its exact group;
 * the band table holds three kinds of keys: copy-LSH bands, passage samples
   and rewrite-family bands (:mod:`newsdedup.stream` salts them apart); SQLite
-  keeps a new document's entries as one row (its 48-bit keys, 6 bytes each)
-  and merges them into rows that hold every entry of a key range
-  (:func:`_pack_groups`, 6 bytes per entry, 4 for a passage sample or a
-  rewrite band key: see :data:`PASSAGE_TAG`);
+  keeps a new document's entries as one row (5 bytes per copy key, 6 per
+  tagged one) and merges them into rows that hold every entry of a key range
+  (:func:`_pack_groups`: 5 bytes per copy-key entry up to 262,143 documents,
+  4 for a passage sample or a rewrite band key: see :data:`PASSAGE_TAG`);
 * the key-term document frequencies over the exact-group leads
   (:meth:`IndexStore.term_df`), for the streaming key-term caps.
 
@@ -45,8 +46,11 @@ Format 3 added the key-term part, the frequencies, the sample count and the
 lead flag; format 6 the texts' preset dictionary and raw deflate
 stream, and in SQLite the grouped band rows, one recent-entries row per
 document and the ``texts`` table (formats 4 and 5 were short-lived steps
-towards it); format 7 (this one) tagged passage and rewrite keys, stored in 4
-bytes per merged entry, and Redis bucket names that spread tagged keys. An
+towards it); format 7 tagged passage and rewrite keys, stored in 4 bytes per
+merged entry, and Redis bucket names that spread tagged keys; format 8 kept
+copy keys to 40 bits, headed the payload's key-term part with one varint and
+deflated texts against a 32 KB dictionary; format 9 (this one) keeps part of
+each mixed band key (every bit depends on every row of the band). An
 index of another format is refused with a clear error (:func:`check_fingerprint`):
 rebuild it.
 """

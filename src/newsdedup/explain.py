@@ -387,5 +387,6 @@ def compare(a: Any, b: Any, **options: Any) -> Explanation:
     art_a, art_b = _as_article(a, "a"), _as_article(b, "b")
     if art_a.id == art_b.id:
         art_b = Article(id=art_b.id + "'", text=art_b.text, title=art_b.title,
-                        source=art_b.source, published=art_b.published, url=art_b.url)
+                        source=art_b.source, published=art_b.published, url=art_b.url,
+                        agreed=art_b.agreed)
     return explain_pair(art_a, art_b, config)

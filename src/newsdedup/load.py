@@ -154,7 +154,8 @@ def article_from_record(
 ) -> Article:
     """Build an Article from a JSONL-style record (``id``, ``text``, optional fields).
 
-    A record with an ``html`` field and no ``text`` is extracted with trafilatura.
+    A record with an ``html`` field and no ``text`` (or an empty one) is
+    extracted with trafilatura; a non-empty ``text`` wins over ``html``.
     """
     if not isinstance(record, Mapping):
         raise InputError(
@@ -165,16 +166,20 @@ def article_from_record(
     doc_id = record_id(record.get("id", default_id), source=source, line=line)
     text = record.get("text")
     title = _opt_str(record, "title", source=source, line=line)
+    url = _opt_str(record, "url", source=source, line=line)  # (checked before extraction)
     agreed = None
-    if text is None and "html" in record and not isinstance(record["html"], str):
+    # an empty "text" is what a scraper writes when its own extraction failed:
+    # the page's "html", when there is one, is read instead
+    no_text = text is None or (isinstance(text, str) and not text.strip())
+    if no_text and "html" in record and not isinstance(record["html"], str):
         raise InputError(
             f"field 'html' must be a string, got {type(record['html']).__name__}",
             source=source, line=line,
         )
-    if text is None and isinstance(record.get("html"), str):
+    if no_text and isinstance(record.get("html"), str) and record["html"].strip():
         from .html import extract
 
-        ex = extract(record["html"], url=record.get("url"))
+        ex = extract(record["html"], url=url)
         text, agreed = ex.text, ex.agreed
         title = title or ex.title
     if text is None:
@@ -189,7 +194,7 @@ def article_from_record(
         title=title,
         source=_opt_str(record, "source", source=source, line=line),
         published=_published_of(record, source=source, line=line),
-        url=_opt_str(record, "url", source=source, line=line),
+        url=url,
         agreed=agreed,
     )
 
@@ -250,10 +255,27 @@ _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0
                            re.IGNORECASE)
 
 
+#: Charset labels that browsers decode as a superset (the WHATWG Encoding
+#: Standard): pages labelled iso-8859-1 are written in windows-1252 (curly
+#: quotes and dashes in 0x80-0x9f), gb2312 in GBK, shift_jis in cp932, ...
+#: and labels Python does not know.
+_WHATWG = {
+    "iso-8859-1": "cp1252", "iso8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252",
+    "l1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252", "iso-8859-9": "cp1254",
+    "latin5": "cp1254", "iso-8859-11": "cp874", "tis-620": "cp874", "windows-874": "cp874",
+    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030",
+    "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "x-sjis": "cp932",
+    "windows-31j": "cp932", "ms_kanji": "cp932", "euc-kr": "cp949", "ks_c_5601-1987": "cp949",
+    "x-cp1251": "cp1251", "x-cp1250": "cp1250", "x-mac-roman": "mac_roman",
+    "macintosh": "mac_roman", "x-mac-cyrillic": "mac_cyrillic",
+}
+
+
 def _decode_html(data: bytes, path: str) -> str:
     """An HTML file's text: by its byte-order mark, else UTF-8, else the charset
     its ``<meta>`` declares in the first 4 KB (iso-8859-1, windows-1252,
-    shift_jis, ...; a page in a legacy encoding is valid HTML)."""
+    shift_jis, ...; a page in a legacy encoding is valid HTML), read as browsers
+    read it (:data:`_WHATWG`: iso-8859-1 as windows-1252, gb2312 as GBK, ...)."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
             try:
@@ -271,13 +293,15 @@ def _decode_html(data: bytes, path: str) -> str:
                              line=utf8_error.line) from None
         name = m.group(1).decode("ascii")
         try:
-            codec = codecs.lookup(name).name
+            codec = codecs.lookup(_WHATWG.get(name.lower(), name)).name
         except LookupError:
             raise InputError(f"{utf8_error.problem}, and the declared charset {name!r} is "
                              "not one Python knows", source=path) from None
         try:
             return data.decode(codec)
         except UnicodeDecodeError as err:
+            if codec == "cp1252":  # its five unassigned bytes: C1 controls, as browsers do
+                return data.decode("latin-1")
             raise InputError(f"not valid {name} (the declared charset) at byte {err.start}",
                              source=path) from None
 

@@ -376,7 +376,9 @@ def compare(a: Any, b: Any, **options: Any) -> Explanation:
     Returns:
         An :class:`Explanation`: relation, score, deciding signals, shared
         passages (spans in both original texts), coverage of each side, what
-        stripping removed, and why not, when not linked.
+        stripping removed, and why not, when not linked. Its sides ``a`` and
+        ``b`` are the two articles in id order (as a result's pairs are), so
+        ``a`` is the second argument when that one's id sorts first.
 
     >>> e = compare("The council approved the budget on Tuesday after a long debate.",
     ...             "The council approved the budget on Tuesday after a long debate. More.")

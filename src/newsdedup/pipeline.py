@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 import warnings
 from collections.abc import Sequence
@@ -316,6 +317,7 @@ class Deduper:
         self.lsh = lsh_params(self.config)
         self._stream: Any = None
         self._closed = False
+        self._making = threading.Lock()  # (the first calls of several threads: one stream)
 
     def __repr__(self) -> str:
         return f"Deduper({self.config!r})"
@@ -355,12 +357,29 @@ class Deduper:
             from .store import IndexClosedError, MemoryStore
             from .stream import Stream
 
-            if self._closed:  # closed before it indexed anything
-                raise IndexClosedError("the in-memory index is closed: make a new Deduper "
-                                       "to index again")
-
-            self._stream = Stream(self.config, MemoryStore())
+            with self._making:
+                if self._closed:  # closed before it indexed anything
+                    raise IndexClosedError("the in-memory index is closed: make a new "
+                                           "Deduper to index again")
+                if self._stream is None:
+                    self._stream = Stream(self.config, MemoryStore())
         return self._stream
+
+    def __getstate__(self) -> dict[str, Any]:
+        from .store import MemoryStore
+
+        if self._stream is not None and not isinstance(self._stream.store, MemoryStore):
+            raise TypeError(
+                f"a Deduper with a persistent index ({self._stream.store.location}) cannot "
+                "be pickled: open the index again where it is needed (Deduper.open)"
+            )
+        state = dict(self.__dict__)
+        del state["_making"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._making = threading.Lock()
 
     def add(self, doc: Any) -> list[Match]:
         """Index one document (an Article or a record dict) and return its

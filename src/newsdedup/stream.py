@@ -98,14 +98,16 @@ the labels they were given.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -1015,10 +1017,27 @@ class _JudgeView:
                 self.ahead[pair] = v
 
 
+_T = TypeVar("_T")
+
+
+def _serialised(fn: Callable[..., _T]) -> Callable[..., _T]:
+    """Run a :class:`Stream` method under the stream's lock: one call at a time
+    touches the index (a Deduper shared by threads lost documents: its SQLite
+    transactions interleaved, and memory stores were made twice)."""
+
+    @functools.wraps(fn)
+    def run(self: Any, *args: Any, **kwargs: Any) -> _T:
+        with self._lock:
+            return fn(self, *args, **kwargs)
+
+    return run
+
+
 class Stream:
     """Streaming deduplication over one :class:`~newsdedup.store.IndexStore`."""
 
     def __init__(self, config: Config, store: IndexStore):
+        self._lock = threading.RLock()  # (see _serialised)
         self.config = config
         self.store = store
         self.lsh = lsh_params(config)
@@ -1090,6 +1109,16 @@ class Stream:
                 yield buf
                 buf = []
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_lock"]  # (a lock is not copied: a copy gets its own)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
+    @_serialised
     def close(self) -> None:
         """Stop the worker processes (if any) and close the store."""
         if self._pool is not None:
@@ -1439,6 +1468,7 @@ class Stream:
         return self.add_articles([as_article(d, at=k) for k, d in enumerate(originals)],
                                  originals)
 
+    @_serialised
     def add_articles(self, articles: list[Article], originals: list[Any]) -> list[Decision]:
         """:meth:`add_many` for documents already read into Articles; each
         Decision carries the matching item of ``originals`` as its document."""
@@ -1578,6 +1608,7 @@ class Stream:
             matches=ordered,
         )
 
+    @_serialised
     def query_many(self, docs: Iterable[Any]) -> list[list[Match]]:
         """The verified matches of each document against the index (nothing
         inserted; an indexed document with the same id is not a match)."""
@@ -1600,6 +1631,7 @@ class Stream:
             out.append([m for m, _ in found])
         return out
 
+    @_serialised
     def remove(self, ids: Sequence[str | int]) -> int:
         """Remove documents by id (an integer id as records give it: 7 is "7");
         return how many were indexed."""
@@ -1671,6 +1703,7 @@ class Stream:
             d.lead = True
         self.store.insert(docs, keys_of)
 
+    @_serialised
     def expire(self, before: datetime) -> int:
         """Remove every document published before ``before``; return how many.
         Documents without a published time are never expired."""

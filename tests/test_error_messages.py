@@ -155,3 +155,31 @@ def test_filter_writes_the_id_it_gave_a_record_without_one(
     monkeypatch.setattr("sys.stdin", None)
     assert main(["filter"], stdout=io.StringIO()) == 1
     assert "standard input is closed" in capsys.readouterr().err
+
+
+def test_strip_arguments_and_boilerplate_option_name_what_they_take() -> None:
+    from newsdedup import Config, ConfigError, strip
+
+    for kw, what in (({"model": "model.json"}, "model must be a BoilerplateModel"),
+                     ({"title": 123}, "title must be a str or None"),
+                     ({"source": 5}, "source must be a str or None")):
+        with pytest.raises(TypeError, match=what):
+            strip("Some text.", **kw)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"or a BoilerplateModel \(BoilerplateModel\.load"):
+        Config(boilerplate="model.json")
+
+
+def test_no_progress_bar_by_default_when_stderr_is_not_a_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # a pipeline's log got tqdm's carriage returns for every large input
+    from newsdedup import pipeline
+
+    docs = [f"Text number {i} about nothing much at all {i * 3}." for i in range(10)]
+    old = pipeline.PROGRESS_MIN_DOCS
+    try:
+        pipeline.PROGRESS_MIN_DOCS = 1
+        newsdedup.cluster(docs)
+        assert capsys.readouterr().err == ""
+    finally:
+        pipeline.PROGRESS_MIN_DOCS = old

@@ -86,8 +86,10 @@ def validate_param(owner: str, name: str, value: Any) -> None:
             return
         if value not in allowed_values:
             allowed = ", ".join(repr(c) for c in allowed_values)
+            also = (" or a BoilerplateModel (BoilerplateModel.load(path) reads a saved one)"
+                    if name == "boilerplate" else "")
             raise ConfigError(
-                f"The {name!r} parameter of {owner} must be one of {{{allowed}}}. "
+                f"The {name!r} parameter of {owner} must be one of {{{allowed}}}{also}. "
                 f"Got {value!r} instead."
             )
         return

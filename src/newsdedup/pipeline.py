@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 import warnings
@@ -126,9 +127,17 @@ def _drain(items: list[Any]) -> Any:
         yield items.pop()
 
 
+def _interactive() -> bool:
+    """Whether standard error is a terminal (a pipeline's log file gets no bar)."""
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced or closed
+        return False
+
+
 class _ChunkProgress:
     """A progress bar fed per chunk: shown when asked, or (progress=None) once the
-    input has passed PROGRESS_MIN_DOCS documents."""
+    input has passed PROGRESS_MIN_DOCS documents, on a terminal."""
 
     def __init__(self, progress: bool | None):
         self.progress = progress
@@ -138,7 +147,8 @@ class _ChunkProgress:
     def update(self, k: int) -> None:
         self.done += k
         if self.bar is None and (
-            self.progress or (self.progress is None and self.done >= PROGRESS_MIN_DOCS)
+            self.progress or (self.progress is None and self.done >= PROGRESS_MIN_DOCS
+                              and _interactive())
         ):
             from tqdm import tqdm
 

@@ -948,6 +948,14 @@ def strip(
     """
     if not isinstance(text, str):
         raise TypeError(f"strip() expects a str, got {type(text).__name__}")
+    for name, value in (("source", source), ("title", title)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"strip(): {name} must be a str or None, got {type(value).__name__}")
+    from .boilerplate import BoilerplateModel  # (strip is imported by boilerplate's users)
+
+    if model is not None and not isinstance(model, BoilerplateModel):
+        raise TypeError("strip(): model must be a BoilerplateModel (BoilerplateModel.load(path) "
+                        f"reads a saved one) or None, got {type(model).__name__}")
     return strip_with(text, source=source, title=title, model=model, language=language)
 
 

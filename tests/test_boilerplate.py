@@ -378,3 +378,23 @@ def test_a_footer_a_network_of_sites_shares_is_learned() -> None:
         assert newsdedup.normalize(footer) in (model.lines_for(f"paper{k}") or ())
     result = newsdedup.cluster(docs, rewrite=False)
     assert all(len(c.members) == 1 for c in result.clusters)
+
+
+def test_model_files_with_wrong_values_are_clear_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    good = json.loads(BoilerplateModel(sources={"planet": frozenset({"share this"})}).to_json())
+    for field_name, value in (("min_docs", "abc"), ("min_docs", None), ("min_docs", -5),
+                              ("min_docs", 2.7), ("min_share", [1]), ("min_share", 7),
+                              ("min_share", float("nan")), ("documents", -1),
+                              ("version", True)):
+        bad = dict(good, **{field_name: value})
+        with pytest.raises(InputError, match=f"{field_name}|version"):
+            BoilerplateModel.from_json(json.dumps(bad))
+    # a source key a hand-edited file wrote in capitals is found (lines_for lower-cases)
+    edited = dict(good, sources={"Planet": ["share this"]})
+    assert BoilerplateModel.from_json(json.dumps(edited)).lines_for("planet") == {"share this"}
+    latin = tmp_path / "m.json"
+    latin.write_bytes(b'{"format": "\xff"}')
+    with pytest.raises(InputError, match="invalid UTF-8"):
+        BoilerplateModel.load(latin)

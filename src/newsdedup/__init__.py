@@ -41,7 +41,8 @@ def cluster(inputs: Any, *, progress: bool | None = None, **options: Any) -> Clu
         inputs: a path, directory or glob, or an iterable of paths, article
             texts, records (dicts with ``id``, ``text`` and optional ``title``,
             ``source``, ``published``, ``url``) or :class:`Article` objects.
-        progress: show a progress bar on stderr (default: for large inputs).
+        progress: show a progress bar on stderr (default: for large inputs, when
+            stderr is a terminal).
         **options: any :class:`Config` option, e.g. ``threshold=0.8``.
 
     Returns:

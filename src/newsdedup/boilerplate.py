@@ -160,7 +160,8 @@ class BoilerplateModel:
             raise InputError(f"not a boilerplate model: invalid JSON ({err.msg})") from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise InputError(f"not a boilerplate model (expected format {FORMAT!r})")
-        if data.get("version") != VERSION:
+        version = data.get("version")
+        if isinstance(version, bool) or not isinstance(version, int) or version != VERSION:
             raise InputError(
                 f"boilerplate model version {data.get('version')!r} is not supported "
                 f"(this newsdedup reads version {VERSION})"
@@ -170,12 +171,26 @@ class BoilerplateModel:
             isinstance(v, list) and all(isinstance(x, str) for x in v) for v in sources.values()
         ):
             raise InputError("boilerplate model: 'sources' must map names to lists of lines")
+        def number(name: str, default: float, low: float, high: float, whole: bool) -> Any:
+            v = data.get(name, default)
+            ok = (not isinstance(v, bool) and isinstance(v, int if whole else (int, float))
+                  and low <= v <= high)
+            if not ok:
+                kind = "an integer" if whole else "a number"
+                raise InputError(f"boilerplate model: {name!r} must be {kind} in "
+                                 f"[{low}, {high}], got {v!r}")
+            return v
+
+        by_source: dict[str, frozenset[str]] = {}
+        for k, v in sources.items():
+            key = str(k).strip().lower()  # as lines_for() looks a source up
+            by_source[key] = by_source.get(key, frozenset()) | frozenset(v)
         return cls(
-            sources={str(k): frozenset(v) for k, v in sources.items()},
-            min_docs=int(data.get("min_docs", LEARN_MIN_DOCS)),
-            min_share=float(data.get("min_share", 0.05)),
-            syndication_min_words=int(data.get("syndication_min_words", 5)),
-            documents=int(data.get("documents", 0)),
+            sources=by_source,
+            min_docs=number("min_docs", LEARN_MIN_DOCS, 1, 2**31, True),
+            min_share=float(number("min_share", 0.05, 0.0, 1.0, False)),
+            syndication_min_words=number("syndication_min_words", 5, 1, 2**31, True),
+            documents=number("documents", 0, 0, 2**62, True),
         )
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -185,9 +200,21 @@ class BoilerplateModel:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> BoilerplateModel:
-        """Read a model saved with :meth:`save`."""
-        with open(path, encoding="utf-8") as fh:
-            return cls.from_json(fh.read())
+        """Read a model saved with :meth:`save`.
+
+        Raises:
+            InputError: the file cannot be read, is not UTF-8, or is not a model.
+        """
+        try:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+        except UnicodeDecodeError as err:
+            raise InputError(f"not a boilerplate model: invalid UTF-8 at byte {err.start}",
+                             source=os.fspath(path)) from None
+        except OSError as err:
+            raise InputError(f"cannot read boilerplate model: {err.strerror or err}",
+                             source=os.fspath(path)) from None
+        return cls.from_json(text)
 
 
 class _UnionFind:

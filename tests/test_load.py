@@ -355,3 +355,11 @@ def test_well_typed_articles_are_accepted() -> None:
                   published=datetime(2021, 9, 6, tzinfo=timezone.utc), url=None)
     assert [c.members for c in newsdedup.cluster([art]).clusters] == [("a",)]
     assert newsdedup.Deduper().add(art) == []
+
+
+def test_skip_warnings_point_at_the_callers_line() -> None:
+    # (stacklevel=4 pointed into newsdedup/load.py: filters by module or line
+    # could not match the user's code)
+    with pytest.warns(SkippedInputWarning) as caught:
+        newsdedup.cluster([{"id": "a", "text": "x"}, {"id": "b"}], errors="skip")
+    assert {w.filename for w in caught} == {__file__}

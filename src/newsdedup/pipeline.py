@@ -127,6 +127,21 @@ def _drain(items: list[Any]) -> Any:
         yield items.pop()
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` of a warning that points at the first frame outside
+    newsdedup (the user's call; the depth of the reading stages varies)."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and os.path.dirname(
+            os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR:
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+
+
 def _interactive() -> bool:
     """Whether standard error is a terminal (a pipeline's log file gets no bar)."""
     try:
@@ -177,7 +192,8 @@ def run(
     def on_skip(s: Skipped) -> None:
         skipped.append(s)
         where = f"{s.source}:{s.line}" if s.line is not None else s.source
-        warnings.warn(f"skipped {where}: {s.reason}", SkippedInputWarning, stacklevel=4)
+        warnings.warn(f"skipped {where}: {s.reason}", SkippedInputWarning,
+                      stacklevel=_caller_level())
 
     # Streaming preparation (newsdedup.chunks): chunks of articles are stripped,
     # normalised, shingled and signed in worker processes; only compact state is

@@ -60,3 +60,40 @@ def test_pickling_a_deduper(tmp_path: Path) -> None:
     with (newsdedup.Deduper.open(str(tmp_path / "p.db")) as persistent,
           pytest.raises(TypeError, match=r"persistent index .* cannot be pickled")):
         pickle.dumps(persistent)
+
+
+def _child_adds(d: newsdedup.Deduper, q: object) -> None:
+    import os
+
+    from newsdedup import store
+
+    d.add({"id": "child", "text": BASE.format("child")})
+    found = [m.a for m in d.query({"id": "probe", "text": BASE.format(1)})]
+    st = d._streamer().store
+    q.put((st._pid == os.getpid(), len(store._INHERITED), found))  # type: ignore[attr-defined]
+
+
+def test_a_forked_child_uses_an_sqlite_index_through_its_own_connection(
+    tmp_path: Path,
+) -> None:
+    # A connection used across fork() can corrupt the file (SQLite's advice): a
+    # child now opens its own, and leaves the inherited one alone.
+    import multiprocessing as mp
+
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("no fork start method on this platform")
+    ctx = mp.get_context("fork")
+    path = str(tmp_path / "f.db")
+    with newsdedup.Deduper.open(path) as d:
+        d.add({"id": "parent", "text": BASE.format(1)})
+        q = ctx.Queue()
+        child = ctx.Process(target=_child_adds, args=(d, q))
+        child.start()
+        own, inherited, found = q.get(timeout=60)
+        child.join(timeout=60)
+        assert child.exitcode == 0
+        assert own and inherited == 1 and "parent" in found
+        # the parent's connection is intact and sees the child's document
+        assert len(d._streamer().store) == 2
+        assert d._streamer().store.integrity() == []
+        assert "child" in {m.a for m in d.query({"id": "q", "text": BASE.format("child")})}

@@ -1388,6 +1388,11 @@ def _row_doc(row: tuple[Any, ...]) -> StoredDoc:
     )
 
 
+#: Connections a forked process inherited (see SQLiteStore._con): kept, never used
+#: or closed there.
+_INHERITED: list[Any] = []
+
+
 class SQLiteStore(IndexStore):
     """The index in one SQLite file (standard library; WAL mode).
 
@@ -1409,6 +1414,30 @@ class SQLiteStore(IndexStore):
     def __init__(self, path: str | os.PathLike[str], *, timeout: float | None = None):
         self.location = os.fspath(path)
         self._timeout = SQLITE_TIMEOUT if timeout is None else timeout
+        self._open()
+
+    # A connection must not be used across fork() (SQLite's own advice: locks and
+    # the WAL index are per process, the file can be corrupted). A store used in
+    # a process forked after it was opened opens a connection of its own there,
+    # and leaves the inherited one open and untouched (closing it in the child
+    # could release the parent's locks).
+    @property
+    def _con(self) -> sqlite3.Connection:
+        con = self.__dict__["_connection"]
+        if self._pid != os.getpid() and not isinstance(con, _Closed):
+            _INHERITED.append(con)
+            self._open()
+            con = self.__dict__["_connection"]
+        return con  # type: ignore[no-any-return]
+
+    @_con.setter
+    def _con(self, con: Any) -> None:
+        self.__dict__["_connection"] = con
+
+    def _open(self) -> None:
+        """Connect (and make the file an index when it is new); the per-connection
+        state starts empty."""
+        self._pid = os.getpid()
         timeout = self._timeout
         try:
             self._con = sqlite3.connect(
@@ -2050,10 +2079,11 @@ class SQLiteStore(IndexStore):
         return problems
 
     def close(self) -> None:
-        con = getattr(self, "_con", None)
+        con = self.__dict__.get("_connection")
         if con is not None and not isinstance(con, _Closed):
-            con.close()
-            self._con = _closed(self.location)  # type: ignore[assignment]
+            if self._pid == os.getpid():  # (an inherited connection is left alone)
+                con.close()
+            self._con = _closed(self.location)
 
 
 # --------------------------------------------------------------------------- Redis

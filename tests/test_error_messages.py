@@ -183,3 +183,13 @@ def test_no_progress_bar_by_default_when_stderr_is_not_a_terminal(
         assert capsys.readouterr().err == ""
     finally:
         pipeline.PROGRESS_MIN_DOCS = old
+
+
+def test_a_reopened_index_names_the_option_behind_a_differing_banding(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from newsdedup import IncompatibleSignatureError
+
+    path = str(tmp_path / "fp.db")
+    Deduper.open(path).close()
+    with pytest.raises(IncompatibleSignatureError,
+                       match=r"bands: index has 42, this Deduper has 18 \(from threshold"):
+        Deduper.open(path, threshold=0.8)

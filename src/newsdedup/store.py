@@ -470,8 +470,14 @@ def check_fingerprint(stored: dict[str, Any], wanted: dict[str, Any], where: str
             f"{where} has index format {fmt!r}; this newsdedup reads format {INDEX_FORMAT}. "
             "Rebuild the index."
         )
+    why = {  # the options a derived field comes from
+        "bands": " (from threshold and recall_at_threshold, or given)",
+        "rows": " (from threshold and recall_at_threshold, or given)",
+        "rewrite_bands": " (from rewrite_lsh_threshold and recall_at_threshold)",
+        "rewrite_rows": " (from rewrite_lsh_threshold and recall_at_threshold)",
+    }
     diffs = [
-        f"{k}: index has {stored.get(k)!r}, this Deduper has {wanted.get(k)!r}"
+        f"{k}: index has {stored.get(k)!r}, this Deduper has {wanted.get(k)!r}{why.get(k, '')}"
         for k in sorted(set(stored) | set(wanted))
         if stored.get(k) != wanted.get(k)
     ]

@@ -131,6 +131,11 @@ def test_deduper_arguments_and_empty_locations_are_named() -> None:
 def test_record_html_field_of_the_wrong_type_is_named() -> None:
     with pytest.raises(newsdedup.InputError, match="field 'html' must be a string, got int"):
         newsdedup.cluster([{"id": "h", "html": 5}])
+    # a null html (a JSON exporter's empty column) is no html: the record's text stands
+    (art,) = newsdedup.load.load([{"id": "e", "text": "", "html": None}])[0]
+    assert art.text == ""
+    with pytest.raises(newsdedup.InputError, match="no 'text' field"):
+        newsdedup.cluster([{"id": "n", "html": None}])
 
 
 def test_singleton_only_html_table_says_how_many_are_not_shown() -> None:

@@ -171,7 +171,7 @@ def article_from_record(
     # an empty "text" is what a scraper writes when its own extraction failed:
     # the page's "html", when there is one, is read instead
     no_text = text is None or (isinstance(text, str) and not text.strip())
-    if no_text and "html" in record and not isinstance(record["html"], str):
+    if no_text and record.get("html") is not None and not isinstance(record["html"], str):
         raise InputError(
             f"field 'html' must be a string, got {type(record['html']).__name__}",
             source=source, line=line,

@@ -442,7 +442,7 @@ def _iter_lines(args: argparse.Namespace, stdin: TextIO) -> Iterator[_Line]:
 def _cmd_filter(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from .load import article_from_record
     from .pipeline import Deduper
-    from .store import _check_storable
+    from .store import check_storable
 
     if args.batch < 1:
         sys.stderr.write(f"newsdedup: error: --batch must be at least 1, got {args.batch}\n")
@@ -493,7 +493,7 @@ def _cmd_filter(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
                     record, source=line.name, line=line.lineno,
                     default_id=f"{line.name}:{line.lineno}",
                 )
-                _check_storable([article], "an index")
+                check_storable([article], "an index")
             except InputError as err:
                 if not run.bad_line(raw, where, err.problem):
                     status = 1

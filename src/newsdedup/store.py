@@ -877,7 +877,7 @@ def _storable(text: str) -> bool:
     return True
 
 
-def _check_storable(docs: Sequence[Any], index: str) -> None:
+def check_storable(docs: Sequence[Any], index: str) -> None:
     """Raise InputError naming the first document (a StoredDoc or an Article)
     whose id or source cannot be stored in a persistent index (``index``: what kind)."""
     for d in docs:
@@ -1839,7 +1839,7 @@ class SQLiteStore(IndexStore):
         return out
 
     def insert(self, docs: Sequence[StoredDoc], keys: Sequence[np.ndarray]) -> None:
-        _check_storable(docs, "an SQLite index")
+        check_storable(docs, "an SQLite index")
         con = self._con
         with self.transaction():
             try:
@@ -2326,7 +2326,7 @@ class RedisStore(IndexStore):
     def insert(self, docs: Sequence[StoredDoc], keys: Sequence[np.ndarray]) -> None:
         if not docs:
             return
-        _check_storable(docs, "a Redis index")
+        check_storable(docs, "a Redis index")
         argv: list[Any] = [len(docs)]
         band_keys: list[bytes] = []
         for d, ks in zip(docs, keys, strict=True):

@@ -1166,6 +1166,8 @@ def rule_pass(
     # News repeats lines (copies, headlines, a site's widgets): what a line
     # normalises to and the rule it matches are kept per distinct line.
     norms, found_of = _line_caches(rules)
+    from .chunks import normalize_fast  # normalize(), faster (tests/test_fastpath.py)
+
     learned_counts = _learned_word_counts(learned) if learned is not None else frozenset()
     for k, ln in enumerate(nonempty):
         # normalising is costly: only the top lines and learned lookups need it,
@@ -1178,7 +1180,7 @@ def rule_pass(
         ):
             norm = norms.get(ln.text)  # type: ignore[assignment]
             if norm is None:
-                norm = norms[ln.text] = normalize(ln.text)
+                norm = norms[ln.text] = normalize_fast(ln.text)
             is_learned = learned is not None and norm in learned
         hit = None
         if k == 0 and title_norm is not None and norm == title_norm:

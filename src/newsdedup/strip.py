@@ -1013,8 +1013,11 @@ def strip_many(
     all_lines = [_lines_with_offsets(text) for text, _s, _t in items]
     all_nonempty = [[ln for ln in lines if ln.text.strip()] for lines in all_lines]
     ne_texts = [[ln.text for ln in lines] for lines in all_nonempty]
-    flat = [t for texts in ne_texts for t in texts]
-    counts_all = _native.line_counts(flat, stop) if flat else np.zeros((0, 18), np.int64)
+    # each distinct line counted once (a third of a chunk's lines repeat one of it)
+    first: dict[str, int] = {}
+    where = [first.setdefault(t, len(first)) for texts in ne_texts for t in texts]
+    counts_all = (_native.line_counts(list(first), stop)[np.array(where, dtype=np.int64)]
+                  if where else np.zeros((0, 18), np.int64))
     pending: list[_Pending] = []
     at = 0
     for (_text, source, title), lines, texts, ne in zip(items, all_lines, ne_texts,

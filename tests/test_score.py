@@ -341,9 +341,25 @@ def test_pair_blocks_keep_a_documents_pairs_together() -> None:
         assert np.array_equal(block[rows[:, 0]], block[rows[:, 1]])
     # the large group (more than half a block's share) split over both blocks
     assert set(block[large[:, 0]].tolist()) == {0, 1}
-    load = np.bincount(block[pairs[:, 0]], minlength=2) + np.bincount(block[exact[:, 0]],
-                                                                      minlength=2)
-    assert load.min() > 0.4 * load.sum()
+    # balanced by load: the documents each block needs, and PAIR_COST per pair
+    rows = np.concatenate([exact, pairs])
+    load = [len(set(rows[block[rows[:, 0]] == k].ravel().tolist()))
+            + score_module.PAIR_COST * int((block[rows[:, 0]] == k).sum()) for k in (0, 1)]
+    assert min(load) > 0.4 * sum(load)
+
+
+def test_pair_blocks_cut_a_large_group_where_it_is_thin() -> None:
+    # two stories of 50 documents, every pair of each a candidate, joined by one
+    # pair: one group, too large for one block, cut at its one thin place
+    a, b = np.triu_indices(50, k=1)
+    pairs = np.concatenate([np.stack([a, b], axis=1), np.stack([a, b], axis=1) + 50,
+                            [[49, 50]]]).astype(np.int64)
+    block = score_module._pair_blocks(100, np.zeros((0, 2), dtype=np.int64), pairs, 2)
+    assert len(set(block[:49].tolist())) == 1 and len(set(block[51:].tolist())) == 1
+    assert block[0] != block[99]
+    # documents whose views are needed in both blocks: one of the bridge's
+    needs = [set(pairs[block[pairs[:, 0]] == k].ravel().tolist()) for k in (0, 1)]
+    assert len(needs[0] & needs[1]) == 1 and needs[0] & needs[1] <= {49, 50}
 
 
 def test_passage_candidates_on_csr_rows_equal_list(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,7 +25,7 @@ from newsdedup.score import (
 )
 from newsdedup.shingle import Shingler, tokenize
 
-from .conftest import SEED_000, corpus_path, read_jsonl_gz
+from .conftest import SEED_000, SEED_001, corpus_path, read_jsonl_gz
 
 BODY = (
     "The city council approved the new transport budget on Tuesday after a long debate about "
@@ -420,3 +420,34 @@ def test_articles_longer_than_max_rewrite_words_are_compared_as_copies_only() ->
     assert {m.relation for m in loose.pairs} == {"rewrite"}  # what the bound keeps out
     with pytest.raises(newsdedup.ConfigError, match="max_rewrite_words"):
         newsdedup.Config(max_rewrite_words=50)
+
+
+def test_verdicts_pickle_as_their_fields() -> None:
+    # worker processes send verdicts back pickled (newsdedup._pickle.fast_pickle):
+    # a rewrite (with its RewriteScore), a template look-alike (with its
+    # Conflict) and copies come back equal, field for field
+    import pickle
+
+    from newsdedup.entities import Conflict
+    from newsdedup.rewrite import RewriteScore
+    from newsdedup.types import Match
+
+    r = newsdedup.cluster(
+        [SEED_000, SEED_001,
+         {"id": "1", "title": "E-SYSTEMS INC <ESY> SETS QUARTERLY", "text": DIV},
+         {"id": "2", "title": "TRINITY INDUSTRIES <TRN> SETS QUARTERLY", "text": DIV}],
+        min_words=3)
+    verdicts = list(r.verdicts.values())
+    assert any(v.rewrite is not None for v in verdicts)
+    assert any(v.conflict is not None for v in verdicts)
+    back = pickle.loads(pickle.dumps(verdicts, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == verdicts
+    for v, w in zip(verdicts, back, strict=True):
+        assert type(w.match) is Match and w.match.score == v.match.score
+        assert w.signals == v.signals and w.reason == v.reason
+        if v.rewrite is not None:
+            assert type(w.rewrite) is RewriteScore and w.rewrite.aligned == v.rewrite.aligned
+        if v.conflict is not None:
+            assert type(w.conflict) is Conflict and w.conflict == v.conflict
+    with pytest.raises(AttributeError):
+        back[0].match.score = 0.5  # type: ignore[misc]  # still frozen

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 
+from ._pickle import fast_pickle
+
 #: Headline words at or below this Zipf frequency are key words (names, specific terms).
 RARE_ZIPF = 3.6
 
@@ -464,6 +466,7 @@ def wire_origin(text: str, credits: Iterable[str] = ()) -> str | None:
 HEADLINE_RULE_MAX_SHARED_NAMES = 3
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Conflict:
     """Why two textually similar articles are different stories (or None)."""

@@ -39,6 +39,7 @@ import xxhash
 
 from . import _native
 from ._arrays import Growing, unique_sorted
+from ._pickle import fast_pickle
 from .entities import NUMBER_WORDS, Facts, facts, normalize_number, zipf
 
 #: Words at or below this Zipf frequency are key tokens (the signature set).
@@ -677,6 +678,7 @@ def rewrite_doc(
                       hashes=key_hashes(keys))
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RewriteScore:
     """The rewrite verdict's evidence for one pair (all floats in [0, 1]).

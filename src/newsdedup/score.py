@@ -29,6 +29,7 @@ import xxhash
 
 from . import _native
 from ._arrays import unique_sorted
+from ._pickle import fast_pickle
 from .chunks import Permuted, worker_count
 from .cluster import UnionFind, components
 from .config import Config
@@ -162,6 +163,7 @@ def jaccard_reference(a: set[int], b: set[int]) -> float:
 # Relations with the rewrite signal and the template guard.
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Verdict:
     """A judged pair: the Match, why, and the signals that decided it.

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from ._pickle import fast_pickle
 from .errors import InputError
 
 Relation = Literal["exact", "near_duplicate", "containment", "rewrite", "distinct"]
@@ -101,6 +102,7 @@ class Stripped:
     removed: tuple[Removal, ...] = ()
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Match:
     """A compared pair of documents and its verdict.

@@ -1,0 +1,41 @@
+"""Faster pickling of the frozen, slotted dataclasses that worker processes send back.
+
+A frozen dataclass with slots pickles through ``dataclasses``' own
+``__getstate__``/``__setstate__``, which read ``dataclasses.fields`` on every
+object: a judged block of 133,000 verdicts (each a ``Verdict``, its ``Match``
+and often a ``RewriteScore``) took 1.6 s to unpickle in the parent. Pickled as
+their field values and rebuilt through the slots' own setters, they unpickle
+about four times faster (the same objects: tests/test_score.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import operator
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
+
+
+def _rebuild(cls: type[_T], *values: Any) -> _T:
+    """An instance of ``cls`` with its fields set to ``values`` (in field order)."""
+    obj = object.__new__(cls)
+    for put, value in zip(cls.__pickle_setters__, values, strict=True):  # type: ignore[attr-defined]
+        put(obj, value)
+    return obj
+
+
+def fast_pickle(cls: type[_T]) -> type[_T]:
+    """Class decorator (after ``@dataclass(frozen=True, slots=True)``): pickle
+    instances as their field values (fields with ``init=False`` included)."""
+    names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    cls.__pickle_setters__ = tuple(getattr(cls, n).__set__ for n in names)  # type: ignore[attr-defined]
+    get = operator.attrgetter(*names)
+    if len(names) == 1:
+        def reduce(self: Any) -> tuple[Any, ...]:
+            return (_rebuild, (cls, get(self)))
+    else:
+        def reduce(self: Any) -> tuple[Any, ...]:
+            return (_rebuild, (cls, *get(self)))
+    cls.__reduce__ = reduce  # type: ignore[method-assign]
+    return cls

@@ -175,6 +175,7 @@ def test_term_table_gives_the_same_result_as_terms_per_pair(
     recs = list(read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz")))[:1200]
     docs = [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in recs]
     monkeypatch.setattr(score.TermTable, "capped", lambda self, i, cap: None)
+    monkeypatch.setattr(score.TermTable, "capped_row", lambda self, i, cap: None)
     per_pair = newsdedup.cluster(docs)
     monkeypatch.undo()
     monkeypatch.setattr(score, "PARALLEL_TERMS_MIN", 0)
@@ -195,6 +196,25 @@ def test_term_table_gives_the_same_result_as_terms_per_pair(
     assert table.pairs == per_pair.pairs
     assert {k: (v.match, v.reason) for k, v in table.verdicts.items()} == {
         k: (v.match, v.reason) for k, v in per_pair.verdicts.items()}
+
+
+def test_term_rows_give_the_term_dicts_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rewrite prefilter reads key-term and weighted Jaccards, term sums and
+    figure shares off arrays (``Judge.term_row``): the same floats, bit for bit,
+    as from the term dicts, so the same verdicts with the same signals."""
+    from newsdedup import score
+
+    recs = list(read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz")))[:900]
+    docs = [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in recs]
+    monkeypatch.setenv("NEWSDEDUP_WORKERS", "1")
+    rows = newsdedup.cluster(docs)
+    monkeypatch.setattr(score.Judge, "term_row", lambda self, i: None)
+    dicts = newsdedup.cluster(docs)
+    prefiltered = [k for k, v in rows.verdicts.items() if "weighted_jaccard" in v.signals]
+    assert len(prefiltered) > 100
+    assert any("too little shared vocabulary" in rows.verdicts[k].reason for k in prefiltered)
+    assert {k: (v.match, v.reason, v.signals) for k, v in rows.verdicts.items()} == {
+        k: (v.match, v.reason, v.signals) for k, v in dicts.verdicts.items()}
 
 
 @pytest.mark.parametrize("workers", [1, 2])

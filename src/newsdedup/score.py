@@ -274,6 +274,7 @@ class Judge:
         self.shingles, self.n_words, self.config, self.caps = shingles, n_words, config, caps
         self._rw: dict[int, RewriteDoc] = {}
         self._terms: dict[int, tuple[dict[str, float], frozenset[str]]] = {}
+        self._term_rows: dict[int, _TermRow | None] = {}
         #: content terms computed beforehand (by :func:`link`), or None, and
         #: ``caps`` as an array over its vocabulary
         self.term_table: TermTable | None = None
@@ -312,6 +313,15 @@ class Judge:
             got = self._term_sums[i] = (math.fsum(terms.values()), figure_share(terms))
         return got
 
+    def term_row(self, i: int) -> _TermRow | None:
+        """Document ``i``'s capped terms as arrays (:meth:`TermTable.capped_row`),
+        when the terms were computed beforehand (:attr:`term_table`), else None."""
+        if self.term_table is None:
+            return None
+        if i not in self._term_rows:
+            self._term_rows[i] = self.term_table.capped_row(i, self.term_caps)
+        return self._term_rows[i]
+
     def facts(self, i: int) -> Facts:
         """Key facts of document ``i``: from its cleaned text and its headline.
 
@@ -336,7 +346,8 @@ class Judge:
     def forget(self, i: int) -> None:
         """Drop what was derived from document ``i`` (recomputed if asked again)."""
         for cache in (self._facts, self._rw, self._terms, self._leads, self._bodies,
-                      self._name_shares, self._origins, self._chunk_sets, self._term_sums):
+                      self._name_shares, self._origins, self._chunk_sets, self._term_sums,
+                      self._term_rows):
             cache.pop(i, None)
 
     def lead_keys(self, i: int) -> frozenset[str]:
@@ -450,11 +461,17 @@ class Judge:
             need = cfg.rewrite_threshold
             if self._same_source(i, j):
                 need = max(need, cfg.same_source_rewrite_threshold)
-            ta, tb = self.terms(i), self.terms(j)
-            kj = _set_jaccard(ta[1], tb[1])
-            (sum_a, fig_a), (sum_b, fig_b) = self.term_sums(i), self.term_sums(j)
-            wj = (weighted_jaccard(ta[0], tb[0], sum_a, sum_b) if kj >= PREFILTER_KEY_JACCARD
-                  else 0.0)
+            ra, rb = self.term_row(i), self.term_row(j)
+            if ra is not None and rb is not None:  # the same values, from arrays
+                kj = ra.key_jaccard(rb)
+                (sum_a, fig_a), (sum_b, fig_b) = ra.sums, rb.sums
+                wj = ra.weighted_jaccard(rb) if kj >= PREFILTER_KEY_JACCARD else 0.0
+            else:
+                ta, tb = self.terms(i), self.terms(j)
+                kj = _set_jaccard(ta[1], tb[1])
+                (sum_a, fig_a), (sum_b, fig_b) = self.term_sums(i), self.term_sums(j)
+                wj = (weighted_jaccard(ta[0], tb[0], sum_a, sum_b)
+                      if kj >= PREFILTER_KEY_JACCARD else 0.0)
             signals.update(key_jaccard=kj, weighted_jaccard=wj)
             if kj < PREFILTER_KEY_JACCARD or wj < PREFILTER_WEIGHTED_JACCARD:
                 return Verdict(
@@ -1108,6 +1125,42 @@ def _bfs_order(n: int, edges: np.ndarray) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
+class _TermRow(NamedTuple):
+    """A document's capped content terms as arrays (:meth:`TermTable.capped_row`):
+    what the rewrite prefilter reads, with the values the term dicts give."""
+
+    ids: np.ndarray  # uint32 term ids, sorted
+    weights: np.ndarray  # float64: each term's capped weight
+    keys: np.ndarray  # uint32: the key terms' ids, sorted
+    sums: tuple[float, float]  # Judge.term_sums: fsum of the weights, figure share
+
+    def key_jaccard(self, other: _TermRow) -> float:
+        """``_set_jaccard`` of the two key-term sets."""
+        inter = _intersection_size(self.keys, other.keys)
+        union = len(self.keys) + len(other.keys) - inter
+        return inter / union if union else 0.0
+
+    def weighted_jaccard(self, other: _TermRow) -> float:
+        """:func:`~newsdedup.rewrite.weighted_jaccard` of the two term dicts (the
+        same exact sums: ``math.fsum`` of the same values, whatever their order)."""
+        if not len(self.ids) or not len(other.ids):
+            return 0.0
+        _, ia, ib = np.intersect1d(self.ids, other.ids, assume_unique=True,
+                                   return_indices=True)
+        inter = math.fsum(np.minimum(self.weights[ia], other.weights[ib]).tolist())
+        total = self.sums[0] + other.sums[0] - inter
+        return inter / total if total > 0 else 0.0
+
+
+def _intersection_size(a: np.ndarray, b: np.ndarray) -> int:
+    """|A & B| of two sorted arrays of unique values."""
+    if not len(a) or not len(b):
+        return 0
+    if _native.available():
+        return int(_native.kernels()["intersection_size"](a, b))
+    return len(np.intersect1d(a, b, assume_unique=True))
+
+
 @dataclass(frozen=True, slots=True)
 class TermTable:
     """The content terms (:func:`~newsdedup.rewrite.content_terms`) of many
@@ -1125,6 +1178,29 @@ class TermTable:
     ids: np.ndarray  # uint32
     weights: np.ndarray  # float64
     key: np.ndarray  # bool
+    #: per vocabulary term: whether it is a figure (``#...``, see
+    #: :func:`~newsdedup.rewrite.figure_share`)
+    figure: np.ndarray
+
+    def capped_row(self, i: int, cap: np.ndarray | None) -> _TermRow | None:
+        """:meth:`capped` of document ``i`` as arrays sorted by term id (None:
+        not in the table)."""
+        r = int(self.row_of[i]) if 0 <= i < len(self.row_of) else -1
+        if r < 0:
+            return None
+        lo, hi = int(self.offsets[r]), int(self.offsets[r + 1])
+        ids = self.ids[lo:hi]
+        weights = self.weights[lo:hi]
+        key = self.key[lo:hi]
+        if cap is not None:
+            term_cap = cap[ids]
+            weights = np.minimum(weights, term_cap)
+            key = key & (term_cap >= KEY_MIN_CAP)
+        order = np.argsort(ids, kind="stable")
+        ids, weights, key = ids[order], weights[order], key[order]
+        total = math.fsum(weights.tolist())
+        share = math.fsum(weights[self.figure[ids]].tolist()) / total if total > 0 else 0.0
+        return _TermRow(ids=ids, weights=weights, keys=ids[key], sums=(total, share))
 
     @classmethod
     def build(cls, texts: Sequence[str], docs: np.ndarray, workers: int = 1) -> TermTable:
@@ -1148,6 +1224,7 @@ class TermTable:
             row_of=_rows_of(docs), vocab=list(vocab),
             offsets=offsets, ids=np.concatenate(ids), weights=np.concatenate(weights),
             key=np.concatenate(key),
+            figure=np.fromiter((t.startswith("#") for t in vocab), dtype=bool, count=len(vocab)),
         )
 
     def capped(

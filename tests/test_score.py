@@ -451,3 +451,30 @@ def test_verdicts_pickle_as_their_fields() -> None:
             assert type(w.conflict) is Conflict and w.conflict == v.conflict
     with pytest.raises(AttributeError):
         back[0].match.score = 0.5  # type: ignore[misc]  # still frozen
+
+
+def test_chain_guard_prefetch_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the chain guard's cross pairs judged ahead in two forked workers
+    # (score._prefetch_guard): the same groups, pairs and refusals as when the
+    # guard judges them one by one
+    recs = list(read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz")))[:1500]
+    docs = [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in recs]
+    monkeypatch.setenv("NEWSDEDUP_WORKERS", "2")
+    monkeypatch.setattr(score_module, "PARALLEL_MIN_PAIRS", 0)
+    monkeypatch.setattr(score_module, "GUARD_PREFETCH_PASSES", 0)
+    alone = newsdedup.cluster(docs)
+    monkeypatch.setattr(score_module, "GUARD_PREFETCH_PASSES", 3)
+    monkeypatch.setattr(score_module, "PARALLEL_MIN_GUARD_PAIRS", 1)
+    judged: list[int] = []  # pairs per fork_map call that judges pairs
+    real = score_module.fork_map
+
+    def spy(fn, state, blocks, workers):  # type: ignore[no-untyped-def]
+        if fn is score_module._judge_block:
+            judged.append(sum(len(b[1]) for b in blocks))
+        return real(fn, state, blocks, workers)
+
+    monkeypatch.setattr(score_module, "fork_map", spy)
+    ahead = newsdedup.cluster(docs)
+    assert alone.refused and len(judged) >= 2 and all(judged[1:])  # candidates, then guard pairs
+    assert [c.members for c in ahead.clusters] == [c.members for c in alone.clusters]
+    assert ahead.pairs == alone.pairs and ahead.refused == alone.refused

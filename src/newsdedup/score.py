@@ -1360,6 +1360,60 @@ def _judge_block(
     return conflicts, verdicts
 
 
+#: The chain guard's cross pairs are judged ahead in forked workers
+#: (:func:`_prefetch_guard`) while a pass leaves at least this many unjudged.
+PARALLEL_MIN_GUARD_PAIRS = 500
+#: ... in at most this many passes.
+GUARD_PREFETCH_PASSES = 3
+
+
+class _Peek:
+    """A stand-in judge for :func:`guarded_groups`: the verdicts already known,
+    and score 0.0 for the pairs not judged yet, which it notes in ``missing``."""
+
+    _UNKNOWN = Verdict(match=Match(a="", b="", relation="distinct", score=0.0, jaccard=0.0,
+                                   containment=0.0), reason="not judged yet", signals={})
+
+    def __init__(self, judge: Judge, missing: set[tuple[int, int]]):
+        self.known, self.missing = judge._cache, missing
+
+    def judge(self, i: int, j: int) -> Verdict:
+        key = (i, j) if i <= j else (j, i)
+        v = self.known.get(key)
+        if v is None:
+            self.missing.add(key)
+            return self._UNKNOWN
+        return v
+
+
+def _prefetch_guard(
+    n: int, edges: Sequence[tuple[int, int, float, bool]], judge: Judge,
+    link_threshold: float, order: Callable[[int], Any], workers: int,
+) -> None:
+    """Judge the cross pairs the chain guard will ask for, in forked workers, into
+    ``judge``'s cache. A pass of the guard with the verdicts known so far (and
+    0.0 for the others) names the pairs it lacks; they are judged together; the
+    next pass, with them, names the pairs its different decisions lead to. The
+    guard itself then runs with every verdict it needs known, or judges the few
+    left itself: its result is the same as without this (a verdict depends only
+    on its pair). At 100,000 articles with the rewrite family: 5,535 pairs, then
+    441, where the guard judged 5,976 one by one in this process (2.7 s)."""
+    for _ in range(GUARD_PREFETCH_PASSES):
+        missing: set[tuple[int, int]] = set()
+        guarded_groups(n, edges, _Peek(judge, missing), link_threshold=link_threshold,  # type: ignore[arg-type]
+                       order=order)
+        if len(missing) < PARALLEL_MIN_GUARD_PAIRS:
+            return
+        pairs = np.array(sorted(missing), dtype=np.int64)
+        none = np.zeros((0, 2), dtype=np.int64)
+        block_of = _pair_blocks(n, none, pairs, workers)[pairs[:, 0]]
+        blocks = [(none, pairs[block_of == k]) for k in range(workers)]
+        for (_e, rows), (_c, verdicts) in zip(
+            blocks, fork_map(_judge_block, judge, blocks, workers), strict=True
+        ):
+            judge._cache.update(zip(map(tuple, rows.tolist()), verdicts, strict=True))
+
+
 #: An input of at least WIRE_ARCHIVE_MIN_DOCS documents of which at least
 #: WIRE_ARCHIVE_SHARE carry one agency's mark is taken as that agency's archive
 #: (Reuters-21578: 88 % of its stories end "Reuter"; the rest are first takes
@@ -1525,10 +1579,13 @@ def link(
             edges.append((i, j, v.match.score, strong or not config.chain_guard))
     # (in a group, documents stand by content for the guard's sample: a hash of
     # their shingle sets, then the index)
+    def order(i: int) -> tuple[int, int]:
+        return xxhash.xxh3_64_intdigest(np.ascontiguousarray(shingles[i]).tobytes()), i
+
+    if workers > 1:
+        _prefetch_guard(n, edges, judge, config.rewrite_threshold, order, workers)
     groups, refused_idx = guarded_groups(
-        n, edges, judge, link_threshold=config.rewrite_threshold,
-        order=lambda i: (xxhash.xxh3_64_intdigest(np.ascontiguousarray(shingles[i]).tobytes()), i),
-    )
+        n, edges, judge, link_threshold=config.rewrite_threshold, order=order)
     matches = [
         Match(a=min(ids[i], ids[j]), b=max(ids[i], ids[j]), relation="exact", score=1.0,
               jaccard=1.0, containment=1.0)

@@ -1182,9 +1182,11 @@ class TermTable:
     #: :func:`~newsdedup.rewrite.figure_share`)
     figure: np.ndarray
 
-    def capped_row(self, i: int, cap: np.ndarray | None) -> _TermRow | None:
-        """:meth:`capped` of document ``i`` as arrays sorted by term id (None:
-        not in the table)."""
+    def _capped_slice(
+        self, i: int, cap: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Document ``i``'s term ids, capped weights and key flags (in the order
+        ``content_terms`` gave them), or None when it is not in the table."""
         r = int(self.row_of[i]) if 0 <= i < len(self.row_of) else -1
         if r < 0:
             return None
@@ -1196,6 +1198,15 @@ class TermTable:
             term_cap = cap[ids]
             weights = np.minimum(weights, term_cap)
             key = key & (term_cap >= KEY_MIN_CAP)
+        return ids, weights, key
+
+    def capped_row(self, i: int, cap: np.ndarray | None) -> _TermRow | None:
+        """:meth:`capped` of document ``i`` as arrays sorted by term id (None:
+        not in the table)."""
+        got = self._capped_slice(i, cap)
+        if got is None:
+            return None
+        ids, weights, key = got
         order = np.argsort(ids, kind="stable")
         ids, weights, key = ids[order], weights[order], key[order]
         total = math.fsum(weights.tolist())
@@ -1233,18 +1244,11 @@ class TermTable:
         """:func:`~newsdedup.rewrite.capped` of document ``i``'s terms, with the
         caps as an array over the vocabulary (:meth:`cap_array`; None: no caps,
         the terms as ``content_terms`` gave them). None: not in the table."""
-        r = int(self.row_of[i]) if 0 <= i < len(self.row_of) else -1
-        if r < 0:
+        got = self._capped_slice(i, cap)
+        if got is None:
             return None
-        lo, hi = int(self.offsets[r]), int(self.offsets[r + 1])
-        ids = self.ids[lo:hi]
+        ids, weights, key = got
         names = list(map(self.vocab.__getitem__, ids.tolist()))
-        weights = self.weights[lo:hi]
-        key = self.key[lo:hi]
-        if cap is not None:
-            term_cap = cap[ids]
-            weights = np.minimum(weights, term_cap)
-            key = key & (term_cap >= KEY_MIN_CAP)
         keys = frozenset(itertools.compress(names, key.tolist()))
         return dict(zip(names, weights.tolist(), strict=True)), keys
 

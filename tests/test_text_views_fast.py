@@ -440,3 +440,56 @@ def test_word_chunk_equals_the_regex_path_on_corpus_chunks(
                 assert E._word_chunk(chunk, core) == E._any_chunk(chunk), chunk
                 checked += 1
     assert checked > 10_000
+
+
+# --------------------------------------------------------------------------- compiled facts
+
+_FACT_ALPHABET = st.sampled_from(
+    list("aAbBzZ eE\n\t\r\x0b\x0c\x1c\x1d\x1e\x1f\x85.!?,'\"():;-/0123456789_")
+    + list("\u00e9\u00c9\u2028\u2029\u00a0\u2000\u200a\u202f\u205f\u3000\u1680\u2014\u2018"
+           "\u2019\u201c\u201d\u2026\ud800\u00d7")
+    + ["Smith", "Jones", "update", "corrected", "The", "one", "'s", "2,028,000", "U.S.",
+       "Reuter", "(Smith", "\u201cParis\u201d", "\u2014Bob", "Brown\u2019s", "\r\n", "  ",
+       "UPPER CASE", "Zo\u00eb", "\u00deor"]
+)
+
+
+def _check_compiled_facts(text: str, title: str | None) -> None:
+    if not E._native.available():
+        pytest.skip("numba is not installed: facts are read in Python only")
+    assert E._REGISTRY.text_facts(text, title) == E._text_facts(text, title, None), text[:80]
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(_FACT_ALPHABET, max_size=80).map("".join),
+       st.one_of(st.none(), st.lists(_FACT_ALPHABET, max_size=12).map("".join)))
+def test_compiled_text_facts_equal_python_generated(text: str, title: str | None) -> None:
+    # line breaks of every kind splitlines knows, white space that is not one,
+    # multi-byte sentence ends, a lone surrogate, capitals lines
+    _check_compiled_facts(text, title)
+
+
+@pytest.mark.parametrize("text", [
+    "Officials said\u2014 Smith left and met Jones there.",
+    "They wrote \u201cno\u201d Smith, then \u2018so\u2019 Jones and ( Brown met Green.",
+    "A line\u2028Smith on a new line\u2029Jones too\x85Brown\x1cGreen\x1dWhite\x1eBlack",
+    "THE HEADLINE NAMES Smith\nwhile the body names Jones and Brown here.",
+    "caf\u00e9 owners met \u00c9mile Zola\u00a0and Ana\u3000Lopez at noon",
+])
+def test_compiled_text_facts_name_rules(text: str) -> None:
+    # the names rules' edges: the character before a name (multi-byte sentence
+    # ends), line breaks of every kind, capitals lines, white space that is not
+    # a line break
+    _check_compiled_facts(text, None)
+    _check_compiled_facts(text, "Smith Meets Jones")
+
+
+def test_compiled_text_facts_equal_python_on_corpora(
+    texts: list[tuple[str, str | None]],
+) -> None:
+    for text, title in texts:
+        _check_compiled_facts(text, title)
+    # the registry starting again empty when full changes nothing
+    E._REGISTRY.reset()
+    for text, title in texts[:50]:
+        _check_compiled_facts(text, title)

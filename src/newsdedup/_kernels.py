@@ -1102,30 +1102,6 @@ FNV_OFFSET = u64(0xCBF29CE484222325)
 FNV_PRIME = u64(0x100000001B3)
 
 
-@nb.njit(inline="always", cache=True)
-def _white(buf: Any, p: int, end: int, space: Any) -> int:
-    """Bytes of the white-space character (``str.split``'s) at ``p``, else 0."""
-    cls = space[buf[p]]
-    return 1 if cls == 1 else (_space_len(buf, p, end) if cls == 2 else 0)
-
-
-@nb.njit(inline="always", cache=True)
-def _chunk_hash(buf: Any, p: int, end: int, space: Any) -> Any:
-    """The end of the chunk (no white space) starting at ``p``, and its 64-bit
-    hash (FNV-1a of its bytes, then xxh64's avalanche of that and its length)."""
-    cs = p
-    h = FNV_OFFSET
-    while True:
-        h = (h ^ u64(buf[p])) * FNV_PRIME
-        p += 1
-        if p >= end:
-            break
-        cls = space[buf[p]]
-        if cls == 1 or (cls == 2 and _space_len(buf, p, end)):
-            break
-    return p, xxh64_avalanche(h ^ u64(p - cs))
-
-
 @jit
 def chunk_hashes(buf: Any, ends: Any, space: Any) -> Any:
     """The distinct whitespace-separated chunks (``set(text.split())``) of each
@@ -1156,12 +1132,24 @@ def chunk_hashes(buf: Any, ends: Any, space: Any) -> Any:
         end = ends[d]
         p = lo
         while p < end:
-            w = _white(buf, p, end, space)
+            c = buf[p]
+            cls = space[c]
+            w = 1 if cls == 1 else (_space_len(buf, p, end) if cls == 2 else 0)
             if w:
                 p += w
                 continue
             cs = p
-            p, h = _chunk_hash(buf, p, end, space)
+            h = FNV_OFFSET
+            while True:
+                h = (h ^ u64(c)) * FNV_PRIME
+                p += 1
+                if p >= end:
+                    break
+                c = buf[p]
+                cls = space[c]
+                if cls == 1 or (cls == 2 and _space_len(buf, p, end)):
+                    break
+            h = xxh64_avalanche(h ^ u64(p - cs))
             s = np.int64(h & u64(mask))
             while True:
                 if slot_doc[s] != d + 1:
@@ -1344,161 +1332,3 @@ def sentence_support(src_ptr: Any, src_ids: Any, src_w: Any, src_sw: Any, dst_te
             al_s[n_al] = min(1.0, sim)
             n_al += 1
     return covered, total, al_i[:n_al], al_j[:n_al], al_s[:n_al]
-
-
-# ------------------------------------------------------------ article facts
-
-#: splitlines() breaks at these ASCII bytes (\n \v \f \r \x1c \x1d \x1e)
-_LINE_BREAK = np.zeros(128, dtype=np.uint8)
-_LINE_BREAK[[10, 11, 12, 13, 28, 29, 30]] = 1
-#: entities._SENTENCE_END's ASCII characters: . ! ? : ; " ' ( -
-_END_ASCII = np.zeros(128, dtype=np.uint8)
-_END_ASCII[[46, 33, 63, 58, 59, 34, 39, 40, 45]] = 1
-
-
-@nb.njit(inline="always", cache=True)
-def _is_break(buf: Any, p: int, end: int, w: int) -> Any:
-    """Whether the white space of ``w`` bytes at ``p`` breaks a line (splitlines)."""
-    c = buf[p]
-    if w == 1:
-        return c < 128 and _LINE_BREAK[c] == 1
-    if w == 2:
-        return buf[p + 1] == 0x85
-    return c == 0xE2 and buf[p + 1] == 0x80 and (buf[p + 2] == 0xA8 or buf[p + 2] == 0xA9)
-
-
-@nb.njit(inline="always", cache=True)
-def _ends_sentence(buf: Any, p: int, q: int) -> Any:
-    """Whether the chunk ``buf[p:q]`` ends with a character of entities._SENTENCE_END."""
-    c = buf[q - 1]
-    if c < 128:
-        return _END_ASCII[c] == 1
-    if q - p >= 3 and buf[q - 3] == 0xE2 and buf[q - 2] == 0x80:
-        return c == 0x9C or c == 0x9D or c == 0x98 or c == 0x99 or c == 0x94  # “ ” ‘ ’ —
-    return False
-
-
-@nb.njit(inline="always", cache=True)
-def _caps_from(buf: Any, p: int, end: int) -> bool:
-    """entities._caps_line of the line starting at ``p``: its first 300 characters
-    have no ASCII letter, or fewer than 40 % lower-case ones."""
-    lower = 0
-    upper = 0
-    chars = 0
-    while p < end and chars < 300:
-        c = buf[p]
-        if c < 128:
-            if _LINE_BREAK[c]:
-                break
-            if 97 <= c <= 122:
-                lower += 1
-            elif 65 <= c <= 90:
-                upper += 1
-        elif (c == 0xC2 and p + 1 < end and buf[p + 1] == 0x85) or (
-                c == 0xE2 and p + 2 < end and buf[p + 1] == 0x80
-                and (buf[p + 2] == 0xA8 or buf[p + 2] == 0xA9)):
-            break  # a multi-byte line break
-        if c < 0x80 or c >= 0xC0:  # a character starts here
-            chars += 1
-        p += 1
-    return lower + upper == 0 or lower < 0.4 * (lower + upper)
-
-
-@jit
-def fact_scan(buf: Any, space: Any) -> Any:
-    """The whitespace-separated chunks of one UTF-8 text, in order (what
-    entities.facts reads, chunk by chunk and line by line): each one's hash (as
-    :func:`chunk_hashes`'), byte span, and flags: 1 if it is the first chunk of
-    its line (str.splitlines), 2 if it is not and the chunk before it ends with
-    a sentence end, 4 if its line is a capitals line (entities._caps_line)."""
-    end = len(buf)
-    size = end // 2 + 1
-    hashes = np.empty(size, dtype=np.uint64)
-    starts = np.empty(size, dtype=np.int64)
-    lens = np.empty(size, dtype=np.int64)
-    flags = np.empty(size, dtype=np.int64)
-    k = 0
-    p = 0
-    new_line = True
-    line_start = 0
-    caps = False
-    prev_end = False
-    while p < end:
-        w = _white(buf, p, end, space)
-        if w:
-            if _is_break(buf, p, end, w):
-                new_line = True
-                line_start = p + w
-            p += w
-            continue
-        cs = p
-        p, hashes[k] = _chunk_hash(buf, p, end, space)
-        starts[k] = cs
-        lens[k] = p - cs
-        f = 0
-        if new_line:
-            caps = _caps_from(buf, line_start, end)
-            f = 1
-            new_line = False
-        elif prev_end:
-            f = 2
-        if caps:
-            f |= 4
-        flags[k] = f
-        prev_end = _ends_sentence(buf, cs, p)
-        k += 1
-    return hashes[:k], starts[:k], lens[:k], flags[:k]
-
-
-@jit
-def fact_reduce(chunk: Any, flags: Any, plain_named_rev: Any, lead: Any,
-                w_ptr: Any, w_ids: Any, n_ptr: Any, n_ids: Any, f_ptr: Any, f_ids: Any,
-                i_ptr: Any, i_ids: Any, c_stamp: Any, t_stamp: Any, mark: int) -> Any:
-    """entities.facts' sets of one text from its chunks in order (registry ids,
-    with :func:`fact_scan`'s flags): its words (distinct), numeric words and
-    figures, the names its lines give (lead names after no sentence end, inner
-    names; not on capitals lines), and whether a chunk says revision. Per chunk
-    ``plain_named_rev``: bit 1 named (a lead or inner name), bit 2 revision;
-    ``lead``: its lead name's id or -1; CSR rows of words, numeric words,
-    figures, inner names. ``c_stamp``/``t_stamp``: scratch over chunks and
-    terms, below ``mark``."""
-    m = len(chunk)
-    n_w = n_n = n_f = n_e = 0  # upper bounds first
-    for k in range(m):
-        c = chunk[k]
-        n_w += w_ptr[c + 1] - w_ptr[c]
-        n_n += n_ptr[c + 1] - n_ptr[c]
-        n_f += f_ptr[c + 1] - f_ptr[c]
-        n_e += i_ptr[c + 1] - i_ptr[c] + 1
-    words = np.empty(n_w, dtype=np.int64)
-    nums = np.empty(n_n, dtype=np.int64)
-    figs = np.empty(n_f, dtype=np.int64)
-    ents = np.empty(n_e, dtype=np.int64)
-    n_w = n_n = n_f = n_e = 0
-    rev = False
-    for k in range(m):
-        c = chunk[k]
-        if c_stamp[c] != mark:  # each distinct chunk once
-            c_stamp[c] = mark
-            for q in range(w_ptr[c], w_ptr[c + 1]):
-                t = w_ids[q]
-                if t_stamp[t] != mark:
-                    t_stamp[t] = mark
-                    words[n_w] = t
-                    n_w += 1
-            for q in range(n_ptr[c], n_ptr[c + 1]):
-                nums[n_n] = n_ids[q]
-                n_n += 1
-            for q in range(f_ptr[c], f_ptr[c + 1]):
-                figs[n_f] = f_ids[q]
-                n_f += 1
-            if plain_named_rev[c] & 2:
-                rev = True
-        if (plain_named_rev[c] & 1) and not (flags[k] & 4):
-            for q in range(i_ptr[c], i_ptr[c + 1]):
-                ents[n_e] = i_ids[q]
-                n_e += 1
-            if lead[c] >= 0 and not (flags[k] & 1) and not (flags[k] & 2):
-                ents[n_e] = lead[c]
-                n_e += 1
-    return words[:n_w], nums[:n_n], figs[:n_f], ents[:n_e], rev

@@ -262,8 +262,6 @@ def ascii_normalized(texts: list[str]) -> list[bytes]:
 #: may start a multi-byte one (U+0085, U+00A0, U+1680, U+2000-U+3000), else 0.
 _UTF8_SPACE = _ASCII_SPACE.astype(np.uint8)
 _UTF8_SPACE[[0xC2, 0xE1, 0xE2, 0xE3]] = 2
-#: (public: newsdedup.entities reads it)
-UTF8_SPACE = _UTF8_SPACE
 
 
 def chunk_hashes(
@@ -367,8 +365,6 @@ def kernels() -> dict[str, Any]:
             reduce_terms=_kernels.reduce_terms,
             first_seen=_kernels.first_seen,
             sentence_support=_kernels.sentence_support,
-            fact_scan=_kernels.fact_scan,
-            fact_reduce=_kernels.fact_reduce,
         )
     return _KERNELS
 
@@ -399,10 +395,6 @@ def warm() -> None:
     k["passage_pairs"](two, two[:1], two[1:] + 1, two + 1, 0, 2, 2, 0.5)
     name_counts(["Ab CD e"])
     ascii_normalized(["A `b`\tc"])
-    _h, _s, _l, flags = k["fact_scan"](np.frombuffer(b"Ab c\nD", dtype=np.uint8), UTF8_SPACE)
-    zero = np.zeros(len(flags) + 1, dtype=np.int64)
-    k["fact_reduce"](zero[:-1], flags, zero, zero, zero, zero, zero, zero, zero, zero, zero,
-                     zero, zero.copy(), zero.copy(), 1)
     chunk_hashes(["a b\u00a0a"])
     found = HashTable()
     found.put(np.ones(1, dtype=np.uint64), one)

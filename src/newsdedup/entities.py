@@ -12,19 +12,13 @@ so this works on two articles without any corpus statistics.
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 
-import numpy as np
-
-from . import _native
-from ._arrays import Growing
 from ._pickle import fast_pickle
 
 #: Headline words at or below this Zipf frequency are key words (names, specific terms).
@@ -235,12 +229,12 @@ def chunk_set(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-def _text_facts(
-    text: str, title: str | None, chunks: frozenset[str] | None,
-) -> tuple[frozenset[str], frozenset[str], frozenset[str], set[str], bool]:
-    """:func:`facts`' words, numeric words, figures, names and revision flag of
-    ``text`` (and the headline's words, numeric words and figures), chunk by
-    chunk in Python: the reference of :meth:`_FactRegistry.text_facts`."""
+def facts(text: str, title: str | None = None, chunks: frozenset[str] | None = None) -> Facts:
+    """Extract the key facts of an article (``text`` may include the headline).
+
+    ``chunks`` is ``chunk_set(text)``, when the caller has it. The lead
+    (:func:`lead_keys`) is read separately, only for the pairs that need it.
+    """
     get = _CHUNKS.get
     text_chunks = chunks if chunks is not None else chunk_set(text)
     # plain chunks (see _PLAIN) are their own words and give nothing else
@@ -269,128 +263,6 @@ def _text_facts(
                     entities.update(c.inner_names)
                 if c.lead_name is not None and k and parts[k - 1][-1] not in _SENTENCE_END:
                     entities.add(c.lead_name)
-    return words, numeric, figures, entities, revision
-
-
-class _FactRegistry:
-    """The compiled path of :func:`_text_facts`: a text's chunks, in order, are
-    found and hashed in one compiled pass (``fact_scan``: with the line flags
-    the name rules read), looked up in a table of the chunks seen in this
-    process (their words, numeric words, figures and names as term ids), and
-    reduced to the text's sets in a second (``fact_reduce``); only a chunk never
-    seen is read in Python (:func:`_chunk`). Holds up to :data:`CHUNK_CACHE_MAX`
-    chunks, then starts again empty. tests/test_text_views_fast.py checks it
-    against :func:`_text_facts` on corpus and generated text."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.reset()
-
-    def reset(self) -> None:
-        self.known = _native.HashTable()  # chunk hash -> chunk id
-        self.bits = Growing(np.int64)  # per chunk: 1 named, 2 revision
-        self.lead = Growing(np.int64)  # per chunk: its lead name's term id, or -1
-        # per chunk, CSR rows of term ids: words, numeric words, figures, inner names
-        self.ptr = [Growing(np.int64) for _ in range(4)]
-        self.ids = [Growing(np.int64) for _ in range(4)]
-        for ptr in self.ptr:
-            ptr.extend(np.zeros(1, dtype=np.int64))
-        self.vocab: dict[str, int] = {}
-        self.names: list[str] = []
-        self.c_stamp = np.zeros(0, dtype=np.int64)
-        self.t_stamp = np.zeros(0, dtype=np.int64)
-        self.mark = 0
-
-    def _term(self, name: str) -> int:
-        t = self.vocab.get(name)
-        if t is None:
-            t = self.vocab[name] = len(self.names)
-            self.names.append(name)
-        return t
-
-    def _add(self, hashes: np.ndarray, chunks: list[str]) -> None:
-        get = _CHUNKS.get
-        first = len(self.bits)
-        bits, leads = [], []
-        rows: list[list[int]] = [[], [], [], []]
-        ends: list[list[int]] = [[], [], [], []]
-        for ch in chunks:
-            c = get(ch) or _chunk(ch)
-            bits.append((1 if c.lead_name is not None or c.inner_names else 0)
-                        | (2 if c.revision else 0))
-            leads.append(-1 if c.lead_name is None else self._term(c.lead_name))
-            for r, part in enumerate((c.words, c.numeric, c.figures, c.inner_names)):
-                rows[r].extend(map(self._term, part))
-                ends[r].append(len(rows[r]))
-        self.bits.extend(np.array(bits, dtype=np.int64))
-        self.lead.extend(np.array(leads, dtype=np.int64))
-        for r in range(4):
-            base = self.ptr[r].view[-1]
-            self.ptr[r].extend(base + np.array(ends[r], dtype=np.int64))
-            self.ids[r].extend(np.array(rows[r], dtype=np.int64))
-        self.known.put(hashes, np.arange(first, len(self.bits), dtype=np.int64))
-
-    def text_facts(
-        self, text: str, title: str | None,
-    ) -> tuple[frozenset[str], frozenset[str], frozenset[str], set[str], bool]:
-        """:func:`_text_facts` of ``text`` and ``title``."""
-        kernels = _native.kernels()
-        raw = text.encode("utf-8", "surrogatepass")
-        buf = np.frombuffer(raw, dtype=np.uint8)
-        with self.lock:
-            if len(self.known) > CHUNK_CACHE_MAX:
-                self.reset()
-            hashes, starts, lens, flags = kernels["fact_scan"](buf, _native.UTF8_SPACE)
-            chunk = self.known.find(hashes)
-            miss = np.flatnonzero(chunk < 0)
-            if len(miss):
-                new, at = np.unique(hashes[miss], return_index=True)
-                at = miss[at]
-                self._add(new, [raw[a : a + n].decode("utf-8", "surrogatepass")
-                                for a, n in zip(starts[at].tolist(), lens[at].tolist(),
-                                                strict=True)])
-                chunk = self.known.find(hashes)
-            if len(self.c_stamp) < len(self.bits):
-                self.c_stamp = np.zeros(2 * len(self.bits), dtype=np.int64)
-                self.t_stamp = np.zeros(0, dtype=np.int64)
-                self.mark = 0
-            if len(self.t_stamp) < len(self.names):
-                self.t_stamp = np.zeros(2 * len(self.names), dtype=np.int64)
-                self.c_stamp[:] = 0
-                self.mark = 0
-            self.mark += 1
-            words, numeric, figures, names, revision = kernels["fact_reduce"](
-                chunk, flags, self.bits.view, self.lead.view,
-                self.ptr[0].view, self.ids[0].view, self.ptr[1].view, self.ids[1].view,
-                self.ptr[2].view, self.ids[2].view, self.ptr[3].view, self.ids[3].view,
-                self.c_stamp, self.t_stamp, self.mark)
-            term = self.names
-        w: Iterable[str] = map(term.__getitem__, words.tolist())
-        nums: Iterable[str] = map(term.__getitem__, numeric.tolist())
-        figs: Iterable[str] = map(term.__getitem__, figures.tolist())
-        if title:  # the headline's words, numeric words and figures too
-            get = _CHUNKS.get
-            head = [get(ch) or _chunk(ch) for ch in set(title.split())]
-            w = itertools.chain(w, *[c.words for c in head])
-            nums = itertools.chain(nums, *[c.numeric for c in head])
-            figs = itertools.chain(figs, *[c.figures for c in head])
-        return (frozenset(w), frozenset(nums), frozenset(figs),
-                set(map(term.__getitem__, names.tolist())), bool(revision))
-
-
-_REGISTRY = _FactRegistry()
-
-
-def facts(text: str, title: str | None = None, chunks: frozenset[str] | None = None) -> Facts:
-    """Extract the key facts of an article (``text`` may include the headline).
-
-    ``chunks`` is ``chunk_set(text)``, when the caller has it. The lead
-    (:func:`lead_keys`) is read separately, only for the pairs that need it.
-    """
-    if _native.available():
-        words, numeric, figures, entities, revision = _REGISTRY.text_facts(text, title)
-    else:
-        words, numeric, figures, entities, revision = _text_facts(text, title, chunks)
     head = title if title else _words_prefix(text.lstrip().split("\n", 1)[0], HEAD_CHARS)
     head_keys = set()
     for t, _ in _tokens(head or ""):

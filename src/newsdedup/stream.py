@@ -992,7 +992,8 @@ class _JudgeView:
         processes the others (each on a copy of its documents), shared out as
         the batch run shares out its blocks (:func:`~newsdedup.score._pair_blocks`:
         the documents joined by pairs together, so that their views are built
-        once, and the shares balanced by their numbers of pairs). The verdicts are the ones
+        once, a large group cut where few documents are needed in two shares, and
+        the shares balanced by the documents and pairs they take). The verdicts are the ones
         :meth:`verdict` would compute (the judge's work depends only on the two
         documents: no corpus caps here)."""
         if not pairs:

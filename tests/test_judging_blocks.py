@@ -312,3 +312,20 @@ def test_results_do_not_depend_on_the_workers(monkeypatch: pytest.MonkeyPatch) -
     assert [len(b) for b in blocks].count(4) == 2  # judging blocks and guard pairs, in 4
     # (a verdict misplaced by the prefetch: test_guard_prefetch_gives_the_same_groups)
     assert all(s == seen[0] for s in seen[1:])
+
+
+@pytest.mark.parametrize("n_blocks", [3, 4, 8])
+def test_pair_blocks_dense_group_no_heavier_than_by_number(n_blocks: int) -> None:
+    # in one densely connected group most documents are needed in most blocks:
+    # the breadth-first cut is kept only where its busiest block is no heavier
+    # than cutting by document number would make it
+    rng = np.random.default_rng(n_blocks)
+    a = rng.integers(0, 120, size=4000)
+    b = rng.integers(0, 120, size=4000)
+    keep = a != b
+    pairs = np.unique(np.sort(np.stack([a[keep], b[keep]], axis=1), axis=1), axis=0)
+    none = np.zeros((0, 2), dtype=np.int64)
+    block = score._pair_blocks(120, none, pairs, n_blocks)
+    mine = score._block_loads(120, pairs, block, n_blocks)
+    by_number = score._block_loads(120, pairs, np.arange(120) % n_blocks, n_blocks)
+    assert max(mine) <= max(by_number)

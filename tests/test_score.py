@@ -478,3 +478,24 @@ def test_chain_guard_prefetch_changes_nothing(monkeypatch: pytest.MonkeyPatch) -
     assert alone.refused and len(judged) >= 2 and all(judged[1:])  # candidates, then guard pairs
     assert [c.members for c in ahead.clusters] == [c.members for c in alone.clusters]
     assert ahead.pairs == alone.pairs and ahead.refused == alone.refused
+
+
+def test_chain_guard_not_prefetched_without_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    # where workers cannot be forked (other threads running), the prefetch's
+    # passes would only cost time: the guard runs once, as before
+    recs = list(read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz")))[:600]
+    docs = [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in recs]
+    monkeypatch.setenv("NEWSDEDUP_WORKERS", "2")
+    monkeypatch.setattr(score_module, "PARALLEL_MIN_PAIRS", 0)
+    monkeypatch.setattr(score_module, "PARALLEL_MIN_GUARD_PAIRS", 1)
+    monkeypatch.setattr(score_module, "fork_available", lambda: False)
+    passes: list[int] = []
+    real = score_module.guarded_groups
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        passes.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(score_module, "guarded_groups", spy)
+    r = newsdedup.cluster(docs)
+    assert r.refused and len(passes) == 1

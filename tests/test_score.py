@@ -453,14 +453,19 @@ def test_verdicts_pickle_as_their_fields() -> None:
         back[0].match.score = 0.5  # type: ignore[misc]  # still frozen
 
 
+def _bbc_in_two_workers(n: int, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, str]]:
+    """The first ``n`` BBC News stories, judged in two workers from any number of pairs."""
+    recs = list(read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz")))[:n]
+    monkeypatch.setenv("NEWSDEDUP_WORKERS", "2")
+    monkeypatch.setattr(score_module, "PARALLEL_MIN_PAIRS", 0)
+    return [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in recs]
+
+
 def test_chain_guard_prefetch_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     # the chain guard's cross pairs judged ahead in two forked workers
     # (score._prefetch_guard): the same groups, pairs and refusals as when the
     # guard judges them one by one
-    recs = list(read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz")))[:1500]
-    docs = [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in recs]
-    monkeypatch.setenv("NEWSDEDUP_WORKERS", "2")
-    monkeypatch.setattr(score_module, "PARALLEL_MIN_PAIRS", 0)
+    docs = _bbc_in_two_workers(1500, monkeypatch)
     monkeypatch.setattr(score_module, "GUARD_PREFETCH_PASSES", 0)
     alone = newsdedup.cluster(docs)
     monkeypatch.setattr(score_module, "GUARD_PREFETCH_PASSES", 3)
@@ -483,10 +488,7 @@ def test_chain_guard_prefetch_changes_nothing(monkeypatch: pytest.MonkeyPatch) -
 def test_chain_guard_not_prefetched_without_fork(monkeypatch: pytest.MonkeyPatch) -> None:
     # where workers cannot be forked (other threads running), the prefetch's
     # passes would only cost time: the guard runs once, as before
-    recs = list(read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz")))[:600]
-    docs = [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in recs]
-    monkeypatch.setenv("NEWSDEDUP_WORKERS", "2")
-    monkeypatch.setattr(score_module, "PARALLEL_MIN_PAIRS", 0)
+    docs = _bbc_in_two_workers(600, monkeypatch)
     monkeypatch.setattr(score_module, "PARALLEL_MIN_GUARD_PAIRS", 1)
     monkeypatch.setattr(score_module, "fork_available", lambda: False)
     passes: list[int] = []

@@ -2,10 +2,13 @@
 
 A frozen dataclass with slots pickles through ``dataclasses``' own
 ``__getstate__``/``__setstate__``, which read ``dataclasses.fields`` on every
-object: a judged block of 133,000 verdicts (each a ``Verdict``, its ``Match``
-and often a ``RewriteScore``) took 1.6 s to unpickle in the parent. Pickled as
-their field values and rebuilt through the slots' own setters, they unpickle
-about four times faster (the same objects: tests/test_score.py).
+object. Pickled as their field values and rebuilt through the slots' own
+setters, 32,000 verdicts (each a ``Verdict``, its ``Match`` and often a
+``RewriteScore``) dump in 0.12 instead of 0.36 s and load in 0.31 instead of
+0.36 s (0.10 instead of 0.15 s with the cyclic collector paused); at 100,000
+articles with the rewrite signal, the judging workers' results arrive 0.87 s
+after the last block ends instead of 1.43 s. The same objects come back
+(tests/test_score.py, tests/test_judging_blocks.py).
 """
 
 from __future__ import annotations

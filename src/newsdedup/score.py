@@ -1004,7 +1004,7 @@ class Linked:
 #: here plus 0.96 s in two workers).
 PARALLEL_MIN_PAIRS = 5000
 #: Blocks of candidate pairs per worker (see :func:`_pair_blocks`: connected
-#: groups of documents, spread over the blocks by their numbers of pairs).
+#: groups of documents, spread over the blocks by their loads).
 BLOCKS_PER_WORKER = 1
 #: A block's load: the documents whose views it builds, and this much per pair
 #: it judges (fitted on the 100,000-article speed corpus with the rewrite
@@ -1041,8 +1041,7 @@ def _pair_blocks(n: int, exact: np.ndarray, pairs: np.ndarray, n_blocks: int) ->
     if split.any():
         inside = edges[split[edges[:, 0]]]
         order = _bfs_order(n, inside)
-        runs, _ = _balanced_runs(n, order, inside, n_blocks)
-        block[order] = runs
+        block[order] = _balanced_runs(n, order, inside, n_blocks)
         load = _block_loads(n, inside, block, n_blocks)
         # In a densely connected group most documents are needed in most runs,
         # and the cuts (which count the documents after them once) can leave
@@ -1073,11 +1072,9 @@ def _block_loads(n: int, edges: np.ndarray, block: np.ndarray, n_blocks: int) ->
     return [float(x) for x in load]
 
 
-def _balanced_runs(
-    n: int, order: np.ndarray, edges: np.ndarray, n_blocks: int,
-) -> tuple[np.ndarray, list[float]]:
+def _balanced_runs(n: int, order: np.ndarray, edges: np.ndarray, n_blocks: int) -> np.ndarray:
     """Cut ``order`` (documents) into ``n_blocks`` consecutive runs: the block
-    of each, and each block's load (:data:`PAIR_COST`). A pair (i, j) of
+    of each (loads: :data:`PAIR_COST`). A pair (i, j) of
     ``edges`` is judged in ``i``'s block, which needs ``i`` and ``j``. Each cut
     is placed where its run's load is closest to each remaining run's (the load
     after the cut, shared out evenly)."""
@@ -1093,7 +1090,6 @@ def _balanced_runs(
     judged = np.zeros(len(order) + 1, dtype=np.int64)
     np.cumsum(np.bincount(pos[edges[:, 0]], minlength=len(order)), out=judged[1:])
     runs = np.full(len(order), n_blocks - 1, dtype=np.int64)
-    load: list[float] = []
     lo = 0
     for k in range(n_blocks - 1):
         keep = at >= lo
@@ -1108,11 +1104,8 @@ def _balanced_runs(
                 + PAIR_COST * (judged[-1] - judged[cut]))
         best = int(np.argmin(np.abs(here * (n_blocks - k - 1) - rest)))
         runs[lo : lo + best] = k
-        load.append(float(here[best]))
         lo += best
-    keep = at >= lo
-    load.append(len(np.unique(doc[keep])) + PAIR_COST * float(judged[-1] - judged[lo]))
-    return runs, load
+    return runs
 
 
 def _bfs_order(n: int, edges: np.ndarray) -> np.ndarray:
@@ -1156,9 +1149,7 @@ class _TermRow(NamedTuple):
 
     def key_jaccard(self, other: _TermRow) -> float:
         """``_set_jaccard`` of the two key-term sets."""
-        inter = _intersection_size(self.keys, other.keys)
-        union = len(self.keys) + len(other.keys) - inter
-        return inter / union if union else 0.0
+        return overlap(self.keys, other.keys).jaccard
 
     def weighted_jaccard(self, other: _TermRow) -> float:
         """:func:`~newsdedup.rewrite.weighted_jaccard` of the two term dicts (the
@@ -1170,15 +1161,6 @@ class _TermRow(NamedTuple):
         inter = math.fsum(np.minimum(self.weights[ia], other.weights[ib]).tolist())
         total = self.sums[0] + other.sums[0] - inter
         return inter / total if total > 0 else 0.0
-
-
-def _intersection_size(a: np.ndarray, b: np.ndarray) -> int:
-    """|A & B| of two sorted arrays of unique values."""
-    if not len(a) or not len(b):
-        return 0
-    if _native.available():
-        return int(_native.kernels()["intersection_size"](a, b))
-    return len(np.intersect1d(a, b, assume_unique=True))
 
 
 @dataclass(frozen=True, slots=True)

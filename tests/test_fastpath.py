@@ -22,7 +22,7 @@ import newsdedup
 from newsdedup import _native, chunks
 from newsdedup.config import Config
 from newsdedup.index import LSHParams, candidate_pairs, candidate_pairs_reference
-from newsdedup.normalize import normalize
+from newsdedup.normalize import normalize, normalize_fast
 from newsdedup.shingle import ShingleBatch, Shingler, shingle_set_reference, tokenize
 from newsdedup.sign import SignatureSpec, Signer
 
@@ -176,7 +176,7 @@ def test_shingle_batch_concatenate_and_views() -> None:
 @settings(max_examples=1000, deadline=None)
 @given(st.text())
 def test_normalize_fast_equals_normalize(text: str) -> None:
-    assert chunks.normalize_fast(text) == normalize(text)
+    assert normalize_fast(text) == normalize(text)
 
 
 @settings(max_examples=500, deadline=None)
@@ -185,7 +185,7 @@ def test_normalize_fast_equals_normalize(text: str) -> None:
     "\u1fef\u1fed\u00b4\u2032\u212a\u2160"
 ))))
 def test_normalize_fast_on_tricky_characters(text: str) -> None:
-    assert chunks.normalize_fast(text) == normalize(text)
+    assert normalize_fast(text) == normalize(text)
 
 
 # --------------------------------------------------------------------------

@@ -145,7 +145,7 @@ def exact_pairs(path: Path, groups_files: dict[str, Path]) -> dict[str, dict]:
 
     sys.path.insert(0, str(ROOT / "src"))
     from newsdedup import _native
-    from newsdedup.chunks import normalize_fast
+    from newsdedup.normalize import normalize_fast
     from newsdedup.sign import SignatureSpec, Signer
 
     ids, texts = [], []

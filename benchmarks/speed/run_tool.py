@@ -169,7 +169,7 @@ def run_newsdedup(path: str, rewrite: bool) -> dict:
 def run_newsdedup_sig(path: str) -> dict:
     import newsdedup
     from newsdedup import _native
-    from newsdedup.chunks import normalize_fast
+    from newsdedup.normalize import normalize_fast
     from newsdedup.sign import SignatureSpec, Signer
 
     if _native.available():  # load the compiled kernels before timing (as a warm worker has)

@@ -47,7 +47,7 @@ import numpy as np
 from ._arrays import unique_sorted
 from .cluster import components
 from .errors import ConfigError, InputError
-from .normalize import normalize
+from .normalize import normalize, normalize_fast
 from .types import Article
 
 FORMAT = "newsdedup.BoilerplateModel"
@@ -248,7 +248,6 @@ def normalized_lines(text: str) -> list[str]:
             # already what split() and join() would make of it
             return low.splitlines()
         return [" ".join(x.split()) for x in low.splitlines()]
-    from .chunks import normalize_fast  # normalize(), faster (tests/test_fastpath.py)
 
     return [
         " ".join(x.replace("`", "'").lower().split()) if x.isascii() else normalize_fast(x)
@@ -387,7 +386,6 @@ def _line_hashes(
         encoded = [x.encode("utf-8", "surrogatepass") for x in lines]
         words = np.asarray(_word_counts(lines), dtype=np.int64).reshape(-1)
         return _hash_lines(encoded), words, np.asarray(sizes, dtype=np.int64)
-    from .chunks import normalize_fast
 
     plain: list[str] = []  # per article, its ASCII lines (the whole text if ASCII)
     odd: list[str] = []  # the other lines, normalised ...

@@ -54,6 +54,81 @@ def normalize(text: str) -> str:
     return out
 
 
+def _fold_plan() -> tuple[tuple[tuple[str, str], ...], str] | None:
+    """The single-character replacements of :func:`normalize`, as data.
+
+    Read from its own tables, so the shortcut follows them; None when their
+    shape is not the expected one (then :func:`normalize` is used).
+    """
+    table: object = _TABLE
+    inv = _INVISIBLE.pattern
+    if not isinstance(table, dict) or not isinstance(inv, str):
+        return None
+    if not (inv.startswith("[") and inv.endswith("]")) or any(c in inv[1:-1] for c in "\\-^[]"):
+        return None
+    pairs = []
+    for key, value in table.items():
+        if not isinstance(key, int) or not isinstance(value, str) or len(value) != 1:
+            return None
+        if ord(value) in table:  # a chain: sequential replace would differ from translate
+            return None
+        pairs.append((chr(key), value))
+    return tuple(pairs), inv[1:-1]
+
+
+_PLAN = _fold_plan()
+
+
+def _round(
+    text: str, plan: tuple[tuple[tuple[str, str], ...], str], collapsed: bool = False
+) -> str:
+    """One round of :func:`normalize_fast`. ``collapsed``: ``text`` is a round's
+    output (single spaces between words, none at the ends), so when no step
+    changes it, it is returned as it is (``" ".join(text.split())`` is itself)."""
+    folds, invisible = plan
+    same = True
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+        same = False
+    for ch in invisible:
+        if ch in text:
+            text = text.replace(ch, "")
+            same = False
+    for ch, to in folds:
+        if ch in text:
+            text = text.replace(ch, to)
+            same = False
+    folded = text.casefold()
+    if collapsed and same and folded == text:
+        return text
+    return " ".join(folded.split())
+
+
+def normalize_fast(text: str) -> str:
+    """:func:`newsdedup.normalize.normalize`, computed with faster primitives.
+
+    The same steps to the same fixed point: NFKC, removal of invisible
+    characters, quote and dash folding, case folding, white-space collapsing.
+    Single-character replacements are done with ``str.replace`` for the
+    characters present (instead of a regex and ``str.translate`` over every
+    character), white space with ``split``/``join`` (``\\s`` and ``str.split``
+    share one definition of white space). ASCII text goes to :func:`normalize`,
+    whose own fast path handles it.
+    tests/test_fastpath.py checks it against :func:`normalize` on arbitrary text.
+    """
+    plan = _PLAN
+    if plan is None:
+        return normalize(text)
+    if text.isascii():
+        return normalize(text)  # normalize() has its own ASCII fast path
+    out = _round(text, plan)
+    for _ in range(7):
+        prev, out = out, _round(out, plan, collapsed=True)
+        if out == prev:
+            break
+    return out
+
+
 def normalize_lines(text: str) -> list[str]:
     """Normalise each line of ``text`` separately (line structure kept)."""
     return [normalize(line) for line in text.splitlines()]

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 
-from .normalize import normalize
+from .normalize import normalize, normalize_fast
 from .types import Removal, Stripped
 
 if TYPE_CHECKING:
@@ -1169,8 +1169,6 @@ def rule_pass(
     # News repeats lines (copies, headlines, a site's widgets): what a line
     # normalises to and the rule it matches are kept per distinct line.
     norms, found_of = _line_caches(rules)
-    from .chunks import normalize_fast  # normalize(), faster (tests/test_fastpath.py)
-
     learned_counts = _learned_word_counts(learned) if learned is not None else frozenset()
     for k, ln in enumerate(nonempty):
         # normalising is costly: only the top lines and learned lookups need it,

@@ -32,7 +32,8 @@ _LINE_BITS = st.sampled_from(
     ["Follow us", "follow  US", " Follow us ", "Share `this`", "\tShare 'this'", "Caf\u00e9 news",
      "CAF\u00c9 NEWS", "\u201cQuoted\u201d", "a\u00a0b", "zero\u200bwidth", "", " ", "x\x0by",
      "Stra\u00dfe", "The council approved the budget on Tuesday after a long debate.",
-     "the council approved the budget on tuesday after a long debate."]
+     "the council approved the budget on tuesday after a long debate.",
+     "\u00a0", " \u200b ", "\u0130stanbul news", "Cafe\u0301 news"]
 )
 
 

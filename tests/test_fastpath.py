@@ -400,14 +400,86 @@ def test_name_table_filled_in_on_demand() -> None:
     assert [bool(table[ord(c)] & 2) for c in everything] == [c.isupper() for c in everything]
 
 
+#: Characters that test the character maps: ones a composition joins to the
+#: character before (combining marks, Hangul vowels and finals, a Bengali
+#: length mark) and what they join to, maps of several characters or none,
+#: invisible ones, white space of every kind, a surrogate, another plane.
+_MAP_TRICKY = (
+    " \t\n\x0b\x0c\r\x1c\x1f`AbZz'\u2019\u00e9\u00a0\u0301\u00a8\u0130\u00df\ufb01\u00bd"
+    "\u2026\u00ad\u200b\u3000\u2028\u1100\u1161\u11a8\uac00\u09c7\u09be\u212b\ud800"
+    "\U0001d400\u03a3\u03c2\u0345"
+)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(alphabet=st.characters(max_codepoint=127), max_size=40)
-                | st.text(alphabet=" \t\n\x0b\x0c\r\x1c\x1f`AbZz'\u2019\u00e9\u00a0", max_size=20),
+                | st.text(alphabet=_MAP_TRICKY, max_size=20)
+                | st.text(max_size=20),
                 max_size=6))
 def test_normalized_encoded_equals_normalize(texts: list[str]) -> None:
-    # the ASCII texts in one compiled pass (with numba), the others one by one
+    # with numba: the ASCII texts in one compiled pass, most others in another
+    # (character maps), the rest one by one
     want = [normalize(t).encode("utf-8", "surrogatepass") for t in texts]
     assert chunks.normalized_encoded(texts) == want
+
+
+def _composition_pairs() -> list[str]:
+    """Every two-character canonical decomposition whose second character is
+    a starter (what a composition can join although no mark is involved)."""
+    import unicodedata
+
+    pairs = []
+    for cp in range(0x110000):
+        d = unicodedata.decomposition(chr(cp))
+        parts = d.split() if d and d[0] != "<" else []
+        if len(parts) == 2 and unicodedata.combining(chr(int(parts[1], 16))) == 0:
+            pairs.append("".join(chr(int(p, 16)) for p in parts))
+    return pairs
+
+
+@native
+def test_character_maps_agree_with_normalize_everywhere() -> None:
+    # Every code point of the first two planes (and every 13th beyond) between
+    # other characters, some of which it could compose with: where each
+    # character of a text has a map, the compiled pass must be normalize().
+    from newsdedup.normalize import char_map
+
+    pairs = _composition_pairs()
+    assert len(pairs) >= 15  # Indic length marks, Tibetan, ... (Unicode 15: 26)
+    rng = random.Random(5)
+    context = [*_MAP_TRICKY, "A", "\u0915", *("".join(p) for p in pairs)]
+    texts, mapped = [], 0
+    for cp in [*range(0x20000), *range(0x20000, 0x110000, 13)]:
+        c = chr(cp)
+        mapped += char_map(c) is not None
+        x, y = rng.choice(context), rng.choice(context)
+        texts += [c, x + c + y, c + c + " " + c.upper() + x]
+    for first, second in pairs:  # each pair whole: its parts must not both map
+        texts.append(first + second)
+    got = _native.mapped_normalized(texts)
+    done = 0
+    for text, out in zip(texts, got, strict=True):
+        if out is not None:
+            done += 1
+            assert out == normalize(text).encode("utf-8", "surrogatepass"), text
+    assert mapped > 100_000 and done > 200_000  # most characters have a map
+    # a composition's two halves never both have one (else "\u09c7\u09be" would
+    # be joined by normalize() and not by the maps)
+    assert all(char_map(p[0]) is None or char_map(p[1]) is None for p in pairs)
+
+
+@native
+def test_mapped_normalized_fills_tables_on_demand_and_declines() -> None:
+    texts = ["Caf\u00e9 \u201cOK\u201d\u2014 \u00bd", "\U0001d400\U0001d41b", "\u0130stanbul",
+             "e\u0301", "", "\u00a0 \u3000", "a\u0360\u0334"]
+    got = _native.mapped_normalized(texts)
+    assert got[0] == 'caf\u00e9 "ok"- 1\u20442'.encode()
+    assert got[1] == b"ab"  # mathematical letters: a block filled in on demand
+    # a map would need the neighbours: a dotted capital I folds to i and a
+    # combining dot, an acute joins the e, two marks are put in class order
+    assert got[2] is None and got[3] is None and got[6] is None
+    assert normalize(texts[6]) == "a\u0334\u0360"
+    assert got[4] == b"" and got[5] == b""
 
 
 @pytest.mark.skipif(not _native.available(), reason="numba is not installed")

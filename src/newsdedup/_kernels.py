@@ -1078,6 +1078,68 @@ def ascii_normalize(buf: Any, ends: Any, lower: Any, space: Any) -> Any:
     return out[:at], out_ends
 
 
+@jit
+def map_normalize(cps: Any, starts: Any, ends: Any, lens: Any, ats: Any, nbytes: Any,
+                  pool: Any) -> Any:
+    """:func:`newsdedup.normalize.normalize` of texts whose every character has a
+    :func:`newsdedup.normalize.char_map` (code points ``cps``, text ``d`` at
+    ``starts[d]:ends[d]``; the maps as :func:`newsdedup._native.map_tables` gives
+    them): each character replaced by its map, runs of spaces one space, none at
+    the ends, encoded as UTF-8. Returns the bytes, the end of each text in them
+    and whether each text could be done (a text with a character without a
+    map gets no bytes and False)."""
+    n = starts.shape[0]
+    size = 0
+    for d in range(n):
+        for i in range(starts[d], ends[d]):
+            size += int(nbytes[cps[i]]) + 1
+    out = np.empty(size, dtype=np.uint8)
+    out_ends = np.empty(n, dtype=np.int64)
+    ok = np.ones(n, dtype=np.bool_)
+    o = 0
+    for d in range(n):
+        first = o
+        gap = False
+        for i in range(starts[d], ends[d]):
+            c = cps[i]
+            k = lens[c]
+            if k == 255:
+                ok[d] = False
+                break
+            a = ats[c]
+            for j in range(a, a + k):
+                x = pool[j]
+                if x == 32:
+                    gap = True
+                    continue
+                if gap and o > first:
+                    out[o] = 32
+                    o += 1
+                gap = False
+                if x < 0x80:
+                    out[o] = x
+                    o += 1
+                elif x < 0x800:
+                    out[o] = 0xC0 | (x >> 6)
+                    out[o + 1] = 0x80 | (x & 0x3F)
+                    o += 2
+                elif x < 0x10000:
+                    out[o] = 0xE0 | (x >> 12)
+                    out[o + 1] = 0x80 | ((x >> 6) & 0x3F)
+                    out[o + 2] = 0x80 | (x & 0x3F)
+                    o += 3
+                else:
+                    out[o] = 0xF0 | (x >> 18)
+                    out[o + 1] = 0x80 | ((x >> 12) & 0x3F)
+                    out[o + 2] = 0x80 | ((x >> 6) & 0x3F)
+                    out[o + 3] = 0x80 | (x & 0x3F)
+                    o += 4
+        if not ok[d]:
+            o = first
+        out_ends[d] = o
+    return out[:o], out_ends, ok
+
+
 @nb.njit(inline="always", cache=True)
 def _space_len(buf: Any, p: int, end: int) -> int:
     """Bytes of the multi-byte character at ``p`` of UTF-8 ``buf`` (its lead byte

@@ -258,6 +258,70 @@ def ascii_normalized(texts: list[str]) -> list[bytes]:
     return [raw[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
+#: Per code point, for :func:`mapped_normalized`: the number of code points of
+#: its :func:`newsdedup.normalize.char_map` (255: it has none, or its block is
+#: not filled in yet), where they start in ``_MAP_POOL[0]``, and their UTF-8 bytes.
+_MAP_LEN = np.full(0x110000, 255, dtype=np.uint8)
+_MAP_AT = np.zeros(0x110000, dtype=np.int32)
+_MAP_BYTES = np.zeros(0x110000, dtype=np.uint8)
+_MAP_POOL = [np.zeros(0, dtype=np.uint32)]
+_MAP_BLOCKS: set[int] = set()
+_MAP_STEP = 4096
+
+
+def map_tables(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The tables of :func:`mapped_normalized`, filled in (4,096 code points at a
+    time, on demand) for every block that ``cps`` (uint32 code points) touches."""
+    from .normalize import char_map
+
+    blocks = set(np.unique(cps >> 12).tolist()) - _MAP_BLOCKS if len(cps) else set()
+    if blocks:
+        pool = _MAP_POOL[0].tolist()
+        for block in sorted(blocks):
+            lo = block * _MAP_STEP
+            for cp in range(lo, min(lo + _MAP_STEP, 0x110000)):
+                mapped = char_map(chr(cp))
+                if mapped is None:
+                    continue
+                _MAP_LEN[cp] = len(mapped)
+                _MAP_AT[cp] = len(pool)
+                _MAP_BYTES[cp] = len(mapped.encode("utf-8"))
+                pool.extend(map(ord, mapped))
+            _MAP_BLOCKS.add(block)
+        _MAP_POOL[0] = np.array(pool, dtype=np.uint32)
+    return _MAP_LEN, _MAP_AT, _MAP_BYTES, _MAP_POOL[0]
+
+
+def mapped_normalized(texts: list[str]) -> list[bytes | None]:
+    """``normalize(t).encode()`` of each text whose every character has a
+    :func:`newsdedup.normalize.char_map` (most news in Latin scripts, typographic
+    quotes and dashes included), in one compiled pass; None for the others."""
+    out: list[bytes | None] = [None] * len(texts)
+    todo = list(range(len(texts)))
+    cps, starts, ends = _code_points(texts)
+    for attempt in range(2):
+        raw_out, out_ends, ok = kernels()["map_normalize"](
+            cps, starts, ends, _MAP_LEN, _MAP_AT, _MAP_BYTES, _MAP_POOL[0])
+        raw = raw_out.tobytes()
+        bounds = [0, *out_ends.tolist()]
+        failed = []
+        for k, a, b, good in zip(todo, bounds[:-1], bounds[1:], ok.tolist(), strict=True):
+            if good:
+                out[k] = raw[a:b]
+            else:
+                failed.append(k)
+        if not failed or attempt:
+            break
+        # a text fails for a character without a map, or in a block of code
+        # points whose maps are not filled in yet: fill those in, try again
+        todo = failed
+        cps, starts, ends = _code_points([texts[k] for k in todo])
+        if not set(np.unique(cps >> 12).tolist()) - _MAP_BLOCKS:
+            break
+        map_tables(cps)
+    return out
+
+
 #: Byte -> 1 if it is an ASCII whitespace character (``str.isspace``), 2 if it
 #: may start a multi-byte one (U+0085, U+00A0, U+1680, U+2000-U+3000), else 0.
 _UTF8_SPACE = _ASCII_SPACE.astype(np.uint8)
@@ -359,6 +423,7 @@ def kernels() -> dict[str, Any]:
             passage_groups=_kernels.passage_groups,
             name_counts=_kernels.name_counts,
             ascii_normalize=_kernels.ascii_normalize,
+            map_normalize=_kernels.map_normalize,
             chunk_hashes=_kernels.chunk_hashes,
             table_find=_kernels.table_find,
             table_put=_kernels.table_put,
@@ -395,6 +460,7 @@ def warm() -> None:
     k["passage_pairs"](two, two[:1], two[1:] + 1, two + 1, 0, 2, 2, 0.5)
     name_counts(["Ab CD e"])
     ascii_normalized(["A `b`\tc"])
+    mapped_normalized(["\u00c9 \u2019b\u00a0c"])
     chunk_hashes(["a b\u00a0a"])
     found = HashTable()
     found.put(np.ones(1, dtype=np.uint64), one)

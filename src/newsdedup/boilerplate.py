@@ -47,7 +47,7 @@ import numpy as np
 from ._arrays import unique_sorted
 from .cluster import components
 from .errors import ConfigError, InputError
-from .normalize import normalize, normalize_fast
+from .normalize import normalize, normalize_fast, normalized_encoded
 from .types import Article
 
 FORMAT = "newsdedup.BoilerplateModel"
@@ -400,17 +400,17 @@ def _line_hashes(
             if x.isascii():
                 ascii_lines.append(x)
             else:
-                norm = normalize_fast(x)
-                if norm:
-                    odd.append(norm)
-                    odd_doc.append(k)
+                odd.append(x)
+                odd_doc.append(k)
         plain.append("\n".join(ascii_lines))
     p_hashes, p_words, p_sizes = _native.ascii_line_hashes(plain)
-    if not odd:
+    # the other lines normalised together (one compiled pass for most), empty ones left out
+    kept = [(x, k) for x, k in zip(normalized_encoded(odd), odd_doc, strict=True) if x]
+    if not kept:
         return p_hashes, p_words, p_sizes
-    encoded = [x.encode("utf-8", "surrogatepass") for x in odd]
+    encoded = [x for x, _ in kept]
     doc = np.concatenate([np.repeat(np.arange(len(block), dtype=np.int64), p_sizes),
-                          np.asarray(odd_doc, dtype=np.int64)])
+                          np.fromiter((k for _, k in kept), dtype=np.int64, count=len(kept))])
     hashes = np.concatenate([p_hashes, _hash_lines(encoded)])
     words = np.concatenate([p_words, _native.token_counts_encoded(encoded).astype(np.int64)])
     order = np.lexsort((hashes, doc))  # distinct (article, line hash), article by article

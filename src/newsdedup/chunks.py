@@ -41,7 +41,7 @@ from .config import Config
 from .errors import WorkerError
 from .forked import paused_gc
 from .html import veto
-from .normalize import normalize_fast
+from .normalize import normalized_encoded
 from .shingle import ShingleBatch
 from .sign import SignatureSpec, Signer
 from .strip import strip_many
@@ -53,25 +53,6 @@ CHUNK_DOCS = 2000
 KEEP_ARTICLES_MAX = 50_000
 #: Environment variable: number of worker processes (default: usable cores; 1 = none).
 WORKERS_ENV = "NEWSDEDUP_WORKERS"
-
-
-def normalized_encoded(texts: Sequence[str]) -> list[bytes]:
-    """``normalize_fast(t).encode("utf-8", "surrogatepass")`` of each text: the
-    ASCII texts (most news) in one compiled pass when numba is installed."""
-    from . import _native
-
-    if not _native.available():
-        return [normalize_fast(t).encode("utf-8", "surrogatepass") for t in texts]
-    ascii_at = [k for k, t in enumerate(texts) if t.isascii()]
-    out = [b""] * len(texts)
-    for k, b in zip(ascii_at, _native.ascii_normalized([texts[k] for k in ascii_at]),
-                    strict=True):
-        out[k] = b
-    if len(ascii_at) < len(texts):
-        for k, t in enumerate(texts):
-            if not t.isascii():
-                out[k] = normalize_fast(t).encode("utf-8", "surrogatepass")
-    return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 # Typographic quotes and dashes folded to their ASCII forms.
 _QUOTES = "\u2018\u2019\u201a\u201b\u2032\u2035\u02bc\u0060\u00b4"  # -> '
@@ -129,6 +130,81 @@ def normalize_fast(text: str) -> str:
     return out
 
 
+def normalized_encoded(texts: Sequence[str]) -> list[bytes]:
+    """``normalize_fast(t).encode("utf-8", "surrogatepass")`` of each text: with
+    numba installed, the ASCII texts in one compiled pass and the others whose
+    characters all have a :func:`char_map` in another (the rest one by one)."""
+    from . import _native
+
+    if not _native.available():
+        return [normalize_fast(t).encode("utf-8", "surrogatepass") for t in texts]
+    ascii_at = [k for k, t in enumerate(texts) if t.isascii()]
+    out = [b""] * len(texts)
+    for k, b in zip(ascii_at, _native.ascii_normalized([texts[k] for k in ascii_at]),
+                    strict=True):
+        out[k] = b
+    if len(ascii_at) < len(texts):
+        # the others (typographic quotes, accents): most in a second compiled pass
+        other_at = [k for k, t in enumerate(texts) if not t.isascii()]
+        for k, m in zip(other_at, _native.mapped_normalized([texts[k] for k in other_at]),
+                        strict=True):
+            out[k] = m if m is not None else normalize_fast(texts[k]).encode(
+                "utf-8", "surrogatepass")
+    return out
+
+
 def normalize_lines(text: str) -> list[str]:
     """Normalise each line of ``text`` separately (line structure kept)."""
     return [normalize(line) for line in text.splitlines()]
+
+
+#: Code points that a canonical composition can join to the character before
+#: them although they are starters (Unicode class 0): the second halves of
+#: two-character canonical decompositions of that class, and the Hangul medial
+#: vowels and final consonants (which compose algorithmically).
+_SECONDS: frozenset[int] | None = None
+
+
+def _composing_seconds() -> frozenset[int]:
+    global _SECONDS
+    if _SECONDS is None:
+        found = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
+        for cp in range(0x110000):
+            d = unicodedata.decomposition(chr(cp))
+            if d and d[0] != "<":
+                parts = d.split()
+                if len(parts) == 2:
+                    found.add(int(parts[1], 16))
+        _SECONDS = frozenset(found)
+    return _SECONDS
+
+
+def char_map(ch: str) -> str | None:
+    """What :func:`normalize` makes of the character ``ch`` wherever it stands,
+    when that does not depend on its neighbours; None when it may.
+
+    The result holds no white space but single spaces (each a place where
+    :func:`normalize` puts one space between words, or none at the ends).
+    Where every character of a text has a map, ``normalize(text)`` is the maps
+    joined, with runs of spaces made one and the ends trimmed: the character
+    is not a combining mark nor one a composition can join to the character
+    before it, and neither is any character of its map, which one round of
+    the normalisation leaves as it is (so the round after changes nothing).
+    Surrogates have no map. tests/test_fastpath.py checks every character of
+    the first planes against :func:`normalize` between other characters.
+    """
+    cp = ord(ch)
+    if 0xD800 <= cp < 0xE000:
+        return None
+    seconds = _composing_seconds()
+    if unicodedata.combining(ch) or cp in seconds:
+        return None
+    out = []
+    for x in _once(ch):
+        if x.isspace():
+            out.append(" ")
+        elif unicodedata.combining(x) or ord(x) in seconds or _once(x) != x:
+            return None
+        else:
+            out.append(x)
+    return "".join(out)

@@ -362,3 +362,32 @@ def test_judge_view_verdicts_are_a_plain_judges() -> None:
             if got.match.relation != "distinct":
                 kinds.add(got.match.relation)
     assert {True, False} <= kinds and kinds & {"near_duplicate", "rewrite", "containment"}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("options", [{}, {"rewrite": False}])
+def test_pairs_left_unjudged_are_ones_the_verdict_calls_distinct(
+    workers: int, options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """_JudgeView.may_link leaves out pairs whose verdict it can tell is
+    "distinct" (nothing in common as copies, and key terms too far apart for a
+    rewrite): decisions and query results are those of judging every pair."""
+    from newsdedup.stream import _JudgeView
+
+    docs = shared_sentence_corpus(3, 400)
+    real = _JudgeView.may_link
+    said: list[bool] = []
+
+    def counted(self: _JudgeView, *args: Any) -> bool:
+        out = real(self, *args)
+        said.append(out)
+        return out
+
+    got = []
+    for check in (counted, lambda self, *args: True):
+        monkeypatch.setattr(_JudgeView, "may_link", check)
+        with Deduper(workers=workers, **options) as d:
+            got.append(_decisions(d, docs, True))
+    assert got[0] == got[1]
+    assert said.count(False) >= 20 and said.count(True) >= 20  # both kinds of pairs
+    assert any(x[3] is not None for x in got[0][:-1])

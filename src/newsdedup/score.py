@@ -403,6 +403,15 @@ class Judge:
             return None
         return relation, score, f"headlines differ; bodies: {reason}", ovb
 
+    def copy_distinct(self, i: int, j: int) -> bool:
+        """Whether the copy half of :meth:`_judge` finds nothing (shingle overlap,
+        then the bodies under two headlines): only a rewrite could then link
+        the pair, and without rewrite-eligible shared vocabulary it is distinct."""
+        ov = overlap(self.shingles[i], self.shingles[j])
+        relation, _score, _reason = copy_relation(ov, self.n_words[i], self.n_words[j],
+                                                  self.config)
+        return relation == "distinct" and self._body_relation(i, j, ov) is None
+
     def judge(self, i: int, j: int) -> Verdict:
         """The verdict for documents ``i`` and ``j`` (cached; symmetric)."""
         key = (i, j) if i <= j else (j, i)

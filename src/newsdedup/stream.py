@@ -866,6 +866,7 @@ class _JudgeView:
         self.sample = np.uint32(config.passage_sample)
         self._samples: dict[int, int] = {}
         self._sets: dict[int, tuple[frozenset[int], frozenset[int]]] = {}
+        self._all_keys: dict[int, frozenset[int]] = {}
         #: verdicts computed ahead (:meth:`judge_ahead`), by the pair asked
         self.ahead: dict[tuple[int, int], Verdict] = {}
         self.judge = Judge(
@@ -918,6 +919,30 @@ class _JudgeView:
         if sets is None:
             sets = self._sets[doc.seq] = _key_sets(payload_key_hashes(doc.payload).tolist(), caps)
         return sets
+
+    def may_link(self, i: int, j: int, keys_i: frozenset[int], doc_j: StoredDoc) -> bool:
+        """False when the verdict of new document ``i`` and stored document ``j``
+        (``doc_j``) is certainly "distinct": the copy half of the verdict finds
+        nothing (:meth:`~newsdedup.score.Judge.copy_distinct`) and the Jaccard
+        of their key terms, which the verdict's rewrite half needs at least
+        :data:`~newsdedup.score.PREFILTER_KEY_JACCARD` of, falls short. The key
+        terms are compared as the 32-bit hashes the index keeps (``keys_i``:
+        the new document's, every one) instead of as the terms the verdict
+        computes from both texts (collisions aside, the same sets; this view's
+        judge has no caps). Most pairs the rewrite family finds in a large
+        index end so (their key terms pass the prefilter's bar once the
+        index's common ones are capped, not as the verdict counts them): they
+        skip the content terms and the verdict."""
+        if self.config.rewrite:
+            keys_j = self._all_keys.get(doc_j.seq)
+            if keys_j is None:
+                keys_j = self._all_keys[doc_j.seq] = frozenset(
+                    payload_key_hashes(doc_j.payload).tolist())
+            union = len(keys_i | keys_j)
+            if union and len(keys_i & keys_j) / union >= PREFILTER_KEY_JACCARD:
+                return True
+        a, b = (i, j) if self.ids[i] <= self.ids[j] else (j, i)  # as verdict() orients it
+        return not self.judge.copy_distinct(a, b)
 
     def prime_rewrite_keys(self, docs: Sequence[StoredDoc]) -> None:
         """:meth:`rewrite_keys` of many documents in one signing call."""
@@ -1347,8 +1372,11 @@ class Stream:
             a, b = sorted((art.id, lead.id))
             exact = Match(a=a, b=b, relation="exact", score=1.0, jaccard=1.0, containment=1.0)
             return [(exact, lead)], False
-        judged = [(other, view.add_stored(other))
-                  for other in self._to_judge(it, leaders, gathered, view, caps, verdicts, n)]
+        judged = []
+        for other in self._to_judge(it, leaders, gathered, view, caps, verdicts, n):
+            j = view.add_stored(other)
+            if (i, j) in view.ahead or view.may_link(i, j, it.key_all, other):
+                judged.append((other, j))
         todo = [j for _o, j in judged if (i, j) not in view.ahead]
         if todo:
             view.prime_terms([i, *todo])
@@ -1457,7 +1485,10 @@ class Stream:
             others = self._to_judge(it, leaders, gathered, view, caps, verdicts, n)
             if others:
                 i = view.add_new(it, first + n)
-                pairs += [(i, view.add_stored(other)) for other in others]
+                for other in others:
+                    j = view.add_stored(other)
+                    if view.may_link(i, j, it.key_all, other):
+                        pairs.append((i, j))
         view.judge_ahead(pairs, self._pool, self.workers + 1)
 
     # ---------------------------------------------------------------- API

@@ -28,6 +28,27 @@ def test_fork_map_equals_map_and_uses_workers() -> None:
     assert [s for _, s in parallel] == [s for _, s in serial]
     assert {pid for pid, _ in serial} == {os.getpid()}
     assert os.getpid() not in {pid for pid, _ in parallel}
+    # here=True: this process computes the first block, one worker the others
+    here = forked.fork_map(_square_sum, 3, blocks, workers=2, here=True)
+    assert [s for _, s in here] == [s for _, s in serial]
+    assert here[0][0] == os.getpid()
+    assert len({pid for pid, _ in here[1:]}) == 1 and os.getpid() not in {
+        pid for pid, _ in here[1:]}
+
+
+def _grow(state: dict[int, int], block: list[int]) -> int:
+    state.update(dict.fromkeys(block, 1))  # a cache the block leaves behind
+    return len(state)
+
+
+@needs_fork
+def test_fork_map_here_leaves_this_process_what_its_block_cached() -> None:
+    cache: dict[int, int] = {}
+    out = forked.fork_map(_grow, cache, [[1, 2], [3, 4, 5], [6]], workers=2, here=True)
+    assert sorted(cache) == [1, 2]  # what the worker cached stays in the worker
+    # the worker was forked before this process's block ran (it did not see 1
+    # and 2), and took both other blocks
+    assert out == [2, 3, 4]
 
 
 def _die_on_seven(state: int, block: list[int]) -> int:
@@ -43,6 +64,8 @@ def test_a_worker_killed_in_fork_map_raises_worker_error() -> None:
     blocks = [[k] for k in range(10)]
     with pytest.raises(WorkerError, match="_die_on_seven ended before its work was done"):
         forked.fork_map(_die_on_seven, 1, blocks, workers=2)
+    with pytest.raises(WorkerError, match="_die_on_seven ended before its work was done"):
+        forked.fork_map(_die_on_seven, 1, blocks, workers=2, here=True)
     # the same blocks without the killing one still run
     assert forked.fork_map(_die_on_seven, 1, blocks[:7], workers=2) == [1 + k for k in range(7)]
 
@@ -93,9 +116,9 @@ def test_link_in_workers_equals_one_process(monkeypatch: pytest.MonkeyPatch) -> 
     calls: list[int] = []
     real = forked.fork_map
 
-    def spy(fn: Any, state: Any, blocks: Any, workers: int) -> Any:
+    def spy(fn: Any, state: Any, blocks: Any, workers: int, **kw: Any) -> Any:
         calls.append(workers)
-        return real(fn, state, blocks, workers)
+        return real(fn, state, blocks, workers, **kw)
 
     monkeypatch.setattr(score, "fork_map", spy)
     monkeypatch.setattr(score, "PARALLEL_MIN_PAIRS", 10)
@@ -150,6 +173,8 @@ def test_blocks_run_with_the_collector_paused_and_it_is_restored(
 
     assert gc.isenabled()
     assert fork_map(_gc_state, None, [1, 2, 3], workers) == [False, False, False]
+    assert gc.isenabled()
+    assert fork_map(_gc_state, None, [1, 2, 3], workers, here=True) == [False, False, False]
     assert gc.isenabled()
     gc.disable()
     try:

@@ -269,8 +269,8 @@ def test_guard_prefetch_gives_the_same_groups(
     in_process = score.fork_map  # the blocks judged here, in order (no fork per example)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(score, "PARALLEL_MIN_GUARD_PAIRS", min_pairs)
-        mp.setattr(score, "fork_map", lambda fn, state, blocks, w: in_process(fn, state,
-                                                                               blocks, 1))
+        mp.setattr(score, "fork_map", lambda fn, state, blocks, w, **kw: in_process(
+            fn, state, blocks, 1))
         score._prefetch_guard(n, edges, judge, 0.5, order, workers)  # type: ignore[arg-type]
     got = score.guarded_groups(n, edges, judge, link_threshold=0.5, order=order)  # type: ignore[arg-type]
     assert got == want
@@ -296,10 +296,10 @@ def test_results_do_not_depend_on_the_workers(monkeypatch: pytest.MonkeyPatch) -
     blocks: list[list[int]] = []
     real = score.fork_map
 
-    def spy(fn, state, work, workers):  # type: ignore[no-untyped-def]
+    def spy(fn, state, work, workers, **kw):  # type: ignore[no-untyped-def]
         if fn is score._judge_block:
             blocks.append([len(b[1]) for b in work])
-        return real(fn, state, work, workers)
+        return real(fn, state, work, workers, **kw)
 
     monkeypatch.setattr(score, "fork_map", spy)
     seen = []

@@ -183,10 +183,10 @@ def test_term_table_gives_the_same_result_as_terms_per_pair(
     used: list[int] = []
     real_fork_map = score.fork_map
 
-    def spy(fn, state, blocks, n):  # type: ignore[no-untyped-def]
+    def spy(fn, state, blocks, n, **kw):  # type: ignore[no-untyped-def]
         if fn is score._term_block:
             used.append(n)
-        return real_fork_map(fn, state, blocks, n)
+        return real_fork_map(fn, state, blocks, n, **kw)
 
     monkeypatch.setattr(score, "fork_map", spy)
     table = newsdedup.cluster(docs)

@@ -114,9 +114,9 @@ def test_passage_candidates_equals_reference(
         calls: list[int] = []
         real_fork_map = score_module.fork_map
 
-        def counting_fork_map(fn, state, blocks, workers):  # type: ignore[no-untyped-def]
+        def counting_fork_map(fn, state, blocks, workers, **kw):  # type: ignore[no-untyped-def]
             calls.append(len(blocks) if workers > 1 else 0)
-            return real_fork_map(fn, state, blocks, workers)
+            return real_fork_map(fn, state, blocks, workers, **kw)
 
         monkeypatch.setattr(score_module, "fork_map", counting_fork_map)
     rng = np.random.default_rng(sample * 100 + max_df)
@@ -473,10 +473,10 @@ def test_chain_guard_prefetch_changes_nothing(monkeypatch: pytest.MonkeyPatch) -
     judged: list[int] = []  # pairs per fork_map call that judges pairs
     real = score_module.fork_map
 
-    def spy(fn, state, blocks, workers):  # type: ignore[no-untyped-def]
+    def spy(fn, state, blocks, workers, **kw):  # type: ignore[no-untyped-def]
         if fn is score_module._judge_block:
             judged.append(sum(len(b[1]) for b in blocks))
-        return real(fn, state, blocks, workers)
+        return real(fn, state, blocks, workers, **kw)
 
     monkeypatch.setattr(score_module, "fork_map", spy)
     ahead = newsdedup.cluster(docs)

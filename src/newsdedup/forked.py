@@ -69,10 +69,15 @@ def _call(block: Any) -> Any:
 
 
 def fork_map(
-    fn: Callable[[S, B], R], state: S, blocks: Sequence[B], workers: int
+    fn: Callable[[S, B], R], state: S, blocks: Sequence[B], workers: int, *,
+    here: bool = False,
 ) -> list[R]:
     """``[fn(state, b) for b in blocks]``, computed by up to ``workers`` forked
-    processes (``fn`` and ``state`` are inherited, the blocks and results pickled)."""
+    processes (``fn`` and ``state`` are inherited, the blocks and results pickled).
+
+    ``here``: this process computes the first block itself while ``workers - 1``
+    forked processes compute the others (for work that leaves caches behind
+    which this process, or processes forked from it later, will use)."""
     global _STATE
     if workers <= 1 or len(blocks) <= 1 or not fork_available():
         with paused_gc():
@@ -83,9 +88,18 @@ def fork_map(
     gc.freeze()
     try:
         ctx = mp.get_context("fork")
-        with ProcessPoolExecutor(max_workers=min(workers, len(blocks)), mp_context=ctx) as pool:
+        rest = blocks[1:] if here else blocks
+        size = min(workers - 1 if here else workers, len(rest))
+        with ProcessPoolExecutor(max_workers=size, mp_context=ctx) as pool:
             try:
-                return list(pool.map(_call, blocks))
+                # (the workers are forked at the first submit: before this
+                # process computes its own block)
+                futures = [pool.submit(_call, b) for b in rest]
+                own = []
+                if here:
+                    with paused_gc():
+                        own = [fn(state, blocks[0])]
+                return own + [f.result() for f in futures]
             except BrokenExecutor as err:
                 raise WorkerError(f"running {getattr(fn, '__name__', fn)!s}") from err
     finally:

@@ -1230,8 +1230,11 @@ class TermTable:
         blocks = np.array_split(docs, workers) if workers > 1 and len(docs) > 1 else [docs]
         vocab: dict[str, int] = {}
         sizes, ids, weights, key = [], [], [], []
+        # this process reads one block itself: the chunks it meets stay in its
+        # chunk registry (rewrite._REGISTRY), which the judging workers, forked
+        # later, inherit instead of reading those chunks again
         for local, b_sizes, b_ids, b_weights, b_key in fork_map(
-            _term_block, texts, blocks, workers
+            _term_block, texts, blocks, workers, here=True
         ):
             to_global = np.fromiter((vocab.setdefault(t, len(vocab)) for t in local),
                                     dtype=np.uint32, count=len(local))

@@ -510,3 +510,35 @@ def test_kernels_load_without_a_writable_cache_place(tmp_path: Any) -> None:
                          cwd=str(tmp_path), timeout=600, check=False)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == "1"
+
+
+@native
+def test_mapped_normalized_from_threads_filling_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Threads filling in blocks of the maps while others' kernels (which run
+    # without the GIL) read them: each kernel reads one consistent set of tables.
+    import threading
+
+    fresh = (np.full(0x110000, 255, dtype=np.uint8), np.zeros(0x110000, dtype=np.int32),
+             np.zeros(0x110000, dtype=np.uint8), np.zeros(0, dtype=np.uint32), frozenset())
+    monkeypatch.setattr(_native, "_MAP_STATE", [fresh])
+    rng = random.Random(9)
+    alphabets = ["\u00e9\u00fc\u2019 ab", "\u0416\u0436\u0449 xy", "\u03a3\u03c3\u03c2 q",
+                 "\U0001d400\U0001d41a z", "\u0561\u0562 w", "\u10d0\u10d1 v"]
+    texts = [[" ".join("".join(rng.choice(a) for _ in range(6)) for _ in range(200))
+              for _ in range(20)] for a in alphabets]
+    errors: list[str] = []
+
+    def run(batch: list[str]) -> None:
+        for _ in range(5):
+            got = _native.mapped_normalized(batch)
+            for t, g in zip(batch, got, strict=True):
+                if g != normalize(t).encode("utf-8"):
+                    errors.append(t[:20])
+
+    threads = [threading.Thread(target=run, args=(b,)) for b in texts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert _native._MAP_STATE[0][4] == {0, 1, 2, 0x1D}  # the threads filled those in

@@ -29,6 +29,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -258,38 +259,47 @@ def ascii_normalized(texts: list[str]) -> list[bytes]:
     return [raw[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-#: Per code point, for :func:`mapped_normalized`: the number of code points of
-#: its :func:`newsdedup.normalize.char_map` (255: it has none, or its block is
-#: not filled in yet), where they start in ``_MAP_POOL[0]``, and their UTF-8 bytes.
-_MAP_LEN = np.full(0x110000, 255, dtype=np.uint8)
-_MAP_AT = np.zeros(0x110000, dtype=np.int32)
-_MAP_BYTES = np.zeros(0x110000, dtype=np.uint8)
-_MAP_POOL = [np.zeros(0, dtype=np.uint32)]
-_MAP_BLOCKS: set[int] = set()
+#: The tables of :func:`mapped_normalized`, per code point: the number of code
+#: points of its :func:`newsdedup.normalize.char_map` (255: it has none, or its
+#: block is not filled in yet), where they start in the pool, and their UTF-8
+#: bytes; the pool; and the blocks filled in. Replaced whole when blocks are
+#: added (a kernel running in another thread keeps the tables it was given).
+_MAP_STATE: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, frozenset[int]]] = [(
+    np.full(0x110000, 255, dtype=np.uint8), np.zeros(0x110000, dtype=np.int32),
+    np.zeros(0x110000, dtype=np.uint8), np.zeros(0, dtype=np.uint32), frozenset(),
+)]
+_MAP_LOCK = threading.Lock()
 _MAP_STEP = 4096
 
 
 def map_tables(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The tables of :func:`mapped_normalized`, filled in (4,096 code points at a
-    time, on demand) for every block that ``cps`` (uint32 code points) touches."""
+    """The tables of :func:`mapped_normalized` (lengths, starts, bytes, pool),
+    filled in (4,096 code points at a time, on demand) for every block that
+    ``cps`` (uint32 code points) touches."""
     from .normalize import char_map
 
-    blocks = set(np.unique(cps >> 12).tolist()) - _MAP_BLOCKS if len(cps) else set()
-    if blocks:
-        pool = _MAP_POOL[0].tolist()
-        for block in sorted(blocks):
-            lo = block * _MAP_STEP
-            for cp in range(lo, min(lo + _MAP_STEP, 0x110000)):
-                mapped = char_map(chr(cp))
-                if mapped is None:
-                    continue
-                _MAP_LEN[cp] = len(mapped)
-                _MAP_AT[cp] = len(pool)
-                _MAP_BYTES[cp] = len(mapped.encode("utf-8"))
-                pool.extend(map(ord, mapped))
-            _MAP_BLOCKS.add(block)
-        _MAP_POOL[0] = np.array(pool, dtype=np.uint32)
-    return _MAP_LEN, _MAP_AT, _MAP_BYTES, _MAP_POOL[0]
+    state = _MAP_STATE[0]
+    if len(cps) and set(np.unique(cps >> 12).tolist()) - state[4]:
+        with _MAP_LOCK:
+            lens, ats, nbytes, pool_arr, done = _MAP_STATE[0]
+            blocks = set(np.unique(cps >> 12).tolist()) - done
+            if blocks:
+                lens, ats, nbytes = lens.copy(), ats.copy(), nbytes.copy()
+                pool = pool_arr.tolist()
+                for block in sorted(blocks):
+                    lo = block * _MAP_STEP
+                    for cp in range(lo, min(lo + _MAP_STEP, 0x110000)):
+                        mapped = char_map(chr(cp))
+                        if mapped is None:
+                            continue
+                        lens[cp] = len(mapped)
+                        ats[cp] = len(pool)
+                        nbytes[cp] = len(mapped.encode("utf-8"))
+                        pool.extend(map(ord, mapped))
+                _MAP_STATE[0] = (lens, ats, nbytes, np.array(pool, dtype=np.uint32),
+                                 done | blocks)
+        state = _MAP_STATE[0]
+    return state[0], state[1], state[2], state[3]
 
 
 def mapped_normalized(texts: list[str]) -> list[bytes | None]:
@@ -299,9 +309,9 @@ def mapped_normalized(texts: list[str]) -> list[bytes | None]:
     out: list[bytes | None] = [None] * len(texts)
     todo = list(range(len(texts)))
     cps, starts, ends = _code_points(texts)
+    tables = _MAP_STATE[0][:4]
     for attempt in range(2):
-        raw_out, out_ends, ok = kernels()["map_normalize"](
-            cps, starts, ends, _MAP_LEN, _MAP_AT, _MAP_BYTES, _MAP_POOL[0])
+        raw_out, out_ends, ok = kernels()["map_normalize"](cps, starts, ends, *tables)
         raw = raw_out.tobytes()
         bounds = [0, *out_ends.tolist()]
         failed = []
@@ -316,9 +326,9 @@ def mapped_normalized(texts: list[str]) -> list[bytes | None]:
         # points whose maps are not filled in yet: fill those in, try again
         todo = failed
         cps, starts, ends = _code_points([texts[k] for k in todo])
-        if not set(np.unique(cps >> 12).tolist()) - _MAP_BLOCKS:
+        if not set(np.unique(cps >> 12).tolist()) - _MAP_STATE[0][4]:
             break
-        map_tables(cps)
+        tables = map_tables(cps)
     return out
 
 

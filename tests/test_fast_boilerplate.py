@@ -307,3 +307,22 @@ def test_fast_and_reference_agree_about_a_network_footer(papers: int) -> None:
     model = _same_model(arts)
     learned = model.lines_for("paper0") or frozenset()  # type: ignore[attr-defined]
     assert (normalize(footer) in learned) == (papers * 5 >= B.SYNDICATION_MAX_DOCS)
+
+
+def test_learning_in_workers_loads_the_kernels_here_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With forked workers, learning loads the compiled kernels in this process
+    before forking them, so the workers inherit them (and so does preparation,
+    which loads them here anyway before forking its own workers)."""
+    chunks = importlib.import_module("newsdedup.chunks")
+    forked = importlib.import_module("newsdedup.forked")
+    order: list[str] = []
+    real_init, real_map = chunks._init_worker, forked.fork_map
+    monkeypatch.setattr(chunks, "_init_worker", lambda: (order.append("load"), real_init()))
+    monkeypatch.setattr(forked, "fork_map", lambda *a, **k: (order.append("fork"),
+                                                             real_map(*a, **k))[1])
+    arts = [Article(id=f"d{i}", source="s", text=f"Story {i} here.\nFollow us") for i in range(40)]
+    B.learn_from_articles(arts, workers=2)
+    assert order == ["load", "fork"]
+    order.clear()
+    B.learn_from_articles(arts, workers=1)
+    assert order == ["fork"]  # one process: nothing to load ahead

@@ -289,7 +289,7 @@ def learn_from_articles(
     Two different lines would have to share a 64-bit hash for the model to
     differ from the reference's (tests/test_fast_boilerplate.py compares them).
     """
-    from .chunks import worker_count
+    from .chunks import _init_worker, worker_count
     from .forked import fork_map
 
     arts = articles if isinstance(articles, Sequence) else list(articles)
@@ -300,6 +300,8 @@ def learn_from_articles(
     # blocks of at most LEARN_BLOCK_DOCS articles (a block's lines are held at once)
     k = max(1, min(n, max(4 * workers if workers > 1 else 1, -(-n // LEARN_BLOCK_DOCS))))
     bounds = [(n * i // k, n * (i + 1) // k) for i in range(k)]
+    if workers > 1 and k > 1:
+        _init_worker()  # the compiled kernels loaded once, here: the workers inherit them
     parts = fork_map(_line_hashes, arts, bounds, workers)
     hashes = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.uint64)
     words = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)

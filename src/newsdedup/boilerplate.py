@@ -462,9 +462,11 @@ def _learn_source(
     label = components(len(members), s_doc[:-1][same], s_doc[1:][same])
     n_stories = len(unique_sorted(label[evidence]))
     c_occ = cand[inv] & evidence[local]
-    pairs = np.unique(np.stack([inv[c_occ], label[local[c_occ]]], axis=1), axis=0)
-    n_story = np.bincount(pairs[:, 0], minlength=len(uniq)) if len(pairs) else np.zeros(
-        len(uniq), dtype=np.int64)
+    # the distinct (line, story) pairs, as one int64 code each (a 2-column
+    # np.unique(axis=0) sorts rows as bytes: 0.68 against 0.09 s for 1.2M rows)
+    n_m = len(members)
+    codes = unique_sorted(inv[c_occ].astype(np.int64) * n_m + label[local[c_occ]])
+    n_story = np.bincount(codes // n_m, minlength=len(uniq))
     need = max(min_docs, min_share * n_stories)
     return uniq[cand & (n_story >= need)]
 

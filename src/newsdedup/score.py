@@ -1129,7 +1129,7 @@ def _bfs_order(n: int, edges: np.ndarray) -> np.ndarray:
     np.cumsum(np.bincount(a, minlength=n), out=ptr[1:])
     seen = np.zeros(n, dtype=bool)
     out: list[np.ndarray] = []
-    for start in np.unique(a).tolist():
+    for start in unique_sorted(a).tolist():
         if seen[start]:
             continue
         seen[start] = True

@@ -463,7 +463,7 @@ def _learn_source(
     n_stories = len(unique_sorted(label[evidence]))
     c_occ = cand[inv] & evidence[local]
     # the distinct (line, story) pairs, as one int64 code each (a 2-column
-    # np.unique(axis=0) sorts rows as bytes: 0.68 against 0.09 s for 1.2M rows)
+    # np.unique(axis=0) sorts rows as bytes: 0.62 against 0.02 s for 1.2M rows)
     n_m = len(members)
     codes = unique_sorted(inv[c_occ].astype(np.int64) * n_m + label[local[c_occ]])
     n_story = np.bincount(codes // n_m, minlength=len(uniq))

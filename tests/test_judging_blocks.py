@@ -24,7 +24,7 @@ from newsdedup._pickle import fast_pickle
 from newsdedup.cluster import components
 from newsdedup.entities import Conflict
 from newsdedup.rewrite import RewriteScore, capped, figure_share, weighted_jaccard
-from newsdedup.types import Match
+from newsdedup.types import Match, Removal
 
 from .conftest import corpus_path, read_jsonl_gz
 
@@ -47,13 +47,14 @@ _rewrites = st.builds(
     aligned=st.lists(st.tuples(st.integers(), st.integers(), _floats)).map(tuple),
     shared_entities=st.lists(_text).map(tuple), shared_figures=st.lists(_text).map(tuple))
 _conflicts = st.builds(Conflict, kind=_text, detail=_text)
+_removals = st.builds(Removal, start=st.integers(), end=st.integers(), text=_text, rule=_text)
 _verdicts = st.builds(
     score.Verdict, match=_matches, reason=_text, signals=st.dictionaries(_text, _floats),
     conflict=st.none() | _conflicts, rewrite=st.none() | _rewrites)
 
 
 @quick(150)
-@given(st.lists(st.one_of(_matches, _rewrites, _conflicts, _verdicts), max_size=4),
+@given(st.lists(st.one_of(_matches, _rewrites, _conflicts, _verdicts, _removals), max_size=4),
        st.integers(0, pickle.HIGHEST_PROTOCOL))
 def test_fast_pickle_round_trips(objs: list[Any], protocol: int) -> None:
     # equal objects of the same class, field for field, still frozen; copies too

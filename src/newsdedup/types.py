@@ -77,6 +77,7 @@ def _reject(article: Article) -> None:
         )
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Removal:
     """One piece of text removed by the strip stage.

@@ -542,3 +542,22 @@ def test_mapped_normalized_from_threads_filling_tables(monkeypatch: pytest.Monke
         t.join()
     assert not errors
     assert _native._MAP_STATE[0][4] == {0, 1, 2, 0x1D}  # the threads filled those in
+
+
+_UTF8_PIECES = [b"a", b"\xc3\xa9", b"\xe2\x80\x99", b"\xf0\x9f\x98\x80", b"\xed\x9f\xbf",
+                b"\xed\xa0\x80", b"\xe0\x9f\x80", b"\xe0\xa0\x80", b"\xf0\x8f\xbf\xbf",
+                b"\xf4\x8f\xbf\xbf", b"\xf4\x90\x80\x80", b"\xc0\x80", b"\xc1\xbf", b"\xc2\x80",
+                b"\xf5\x80\x80\x80", b"\xff", b"\x80", b"\xc3", b"\xe2\x80", b"abcdefgh"]
+
+
+@native
+@settings(max_examples=2000, deadline=None)
+@given(st.binary(max_size=40) | st.lists(st.sampled_from(_UTF8_PIECES), max_size=12).map(b"".join))
+def test_compiled_utf8_check_agrees_with_the_codec(data: bytes) -> None:
+    # overlong forms, surrogates, code points above U+10FFFF, cut sequences
+    try:
+        data.decode("utf-8")
+        ok = True
+    except UnicodeDecodeError:
+        ok = False
+    assert _native.utf8_valid(data) is ok

@@ -1140,6 +1140,59 @@ def map_normalize(cps: Any, starts: Any, ends: Any, lens: Any, ats: Any, nbytes:
     return out[:o], out_ends, ok
 
 
+_HIGH8 = u64(0x8080808080808080)
+
+
+@jit
+def utf8_invalid_at(buf: Any) -> int:
+    """Where strict UTF-8 decoding of the bytes ``buf`` fails (the start of the
+    first sequence that is not well formed, or that runs past the end), or -1
+    when ``bytes(buf).decode("utf-8")`` succeeds. Well formed as Python's codec
+    has it: no overlong forms, no surrogates, nothing above U+10FFFF. Eight
+    ASCII bytes are passed over at a time."""
+    n = buf.shape[0]
+    i = 0
+    while i < n:
+        if i + 8 <= n and (rd64(buf, i) & _HIGH8) == u64(0):
+            i += 8
+            continue
+        c = buf[i]
+        if c < 0x80:
+            i += 1
+            continue
+        if c < 0xC2:
+            return i
+        lo = 0x80
+        hi = 0xBF
+        if c < 0xE0:
+            need = 1
+        elif c < 0xF0:
+            need = 2
+            if c == 0xE0:
+                lo = 0xA0
+            elif c == 0xED:
+                hi = 0x9F
+        elif c < 0xF5:
+            need = 3
+            if c == 0xF0:
+                lo = 0x90
+            elif c == 0xF4:
+                hi = 0x8F
+        else:
+            return i
+        if i + need >= n:
+            return i
+        b = buf[i + 1]
+        if b < lo or b > hi:
+            return i
+        for k in range(2, need + 1):
+            b = buf[i + k]
+            if b < 0x80 or b > 0xBF:
+                return i
+        i += need + 1
+    return -1
+
+
 @nb.njit(inline="always", cache=True)
 def _space_len(buf: Any, p: int, end: int) -> int:
     """Bytes of the multi-byte character at ``p`` of UTF-8 ``buf`` (its lead byte

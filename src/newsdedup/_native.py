@@ -332,6 +332,13 @@ def mapped_normalized(texts: list[str]) -> list[bytes | None]:
     return out
 
 
+def utf8_valid(data: bytes) -> bool:
+    """Whether ``data.decode("utf-8")`` would succeed, found without decoding
+    (no string is made): one compiled pass."""
+    at = kernels()["utf8_invalid_at"](np.frombuffer(data, dtype=np.uint8))
+    return bool(at < 0)
+
+
 #: Byte -> 1 if it is an ASCII whitespace character (``str.isspace``), 2 if it
 #: may start a multi-byte one (U+0085, U+00A0, U+1680, U+2000-U+3000), else 0.
 _UTF8_SPACE = _ASCII_SPACE.astype(np.uint8)
@@ -434,6 +441,7 @@ def kernels() -> dict[str, Any]:
             name_counts=_kernels.name_counts,
             ascii_normalize=_kernels.ascii_normalize,
             map_normalize=_kernels.map_normalize,
+            utf8_invalid_at=_kernels.utf8_invalid_at,
             chunk_hashes=_kernels.chunk_hashes,
             table_find=_kernels.table_find,
             table_put=_kernels.table_put,
@@ -471,6 +479,7 @@ def warm() -> None:
     name_counts(["Ab CD e"])
     ascii_normalized(["A `b`\tc"])
     mapped_normalized(["\u00c9 \u2019b\u00a0c"])
+    utf8_valid("\u00e9 abcdefgh".encode())
     chunk_hashes(["a b\u00a0a"])
     found = HashTable()
     found.put(np.ones(1, dtype=np.uint64), one)

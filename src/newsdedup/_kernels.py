@@ -1143,13 +1143,31 @@ def map_normalize(cps: Any, starts: Any, ends: Any, lens: Any, ats: Any, nbytes:
 _HIGH8 = u64(0x8080808080808080)
 
 
+def _utf8_leads() -> tuple[Any, Any, Any]:
+    """Per first byte of a UTF-8 sequence: how many continuation bytes follow
+    (0 for ASCII, -1 for a byte no well-formed sequence starts with), and the
+    range the first of them must lie in (narrower after E0, ED, F0 and F4: no
+    overlong forms, no surrogates, nothing above U+10FFFF)."""
+    need = np.full(256, -1, dtype=np.int64)
+    need[:0x80] = 0
+    need[0xC2:0xE0] = 1
+    need[0xE0:0xF0] = 2
+    need[0xF0:0xF5] = 3
+    lo = np.full(256, 0x80, dtype=np.int64)
+    hi = np.full(256, 0xBF, dtype=np.int64)
+    lo[0xE0], hi[0xED], lo[0xF0], hi[0xF4] = 0xA0, 0x9F, 0x90, 0x8F
+    return need, lo, hi
+
+
+_UTF8_NEED, _UTF8_LO, _UTF8_HI = _utf8_leads()
+
+
 @jit
 def utf8_invalid_at(buf: Any) -> int:
     """Where strict UTF-8 decoding of the bytes ``buf`` fails (the start of the
     first sequence that is not well formed, or that runs past the end), or -1
-    when ``bytes(buf).decode("utf-8")`` succeeds. Well formed as Python's codec
-    has it: no overlong forms, no surrogates, nothing above U+10FFFF. Eight
-    ASCII bytes are passed over at a time."""
+    when ``bytes(buf).decode("utf-8")`` succeeds (well formed as Python's codec
+    has it: :func:`_utf8_leads`). Eight ASCII bytes are passed over at a time."""
     n = buf.shape[0]
     i = 0
     while i < n:
@@ -1157,33 +1175,14 @@ def utf8_invalid_at(buf: Any) -> int:
             i += 8
             continue
         c = buf[i]
-        if c < 0x80:
+        need = _UTF8_NEED[c]
+        if need == 0:
             i += 1
             continue
-        if c < 0xC2:
-            return i
-        lo = 0x80
-        hi = 0xBF
-        if c < 0xE0:
-            need = 1
-        elif c < 0xF0:
-            need = 2
-            if c == 0xE0:
-                lo = 0xA0
-            elif c == 0xED:
-                hi = 0x9F
-        elif c < 0xF5:
-            need = 3
-            if c == 0xF0:
-                lo = 0x90
-            elif c == 0xF4:
-                hi = 0x8F
-        else:
-            return i
-        if i + need >= n:
+        if need < 0 or i + need >= n:
             return i
         b = buf[i + 1]
-        if b < lo or b > hi:
+        if b < _UTF8_LO[c] or b > _UTF8_HI[c]:
             return i
         for k in range(2, need + 1):
             b = buf[i + k]

@@ -309,7 +309,8 @@ def mapped_normalized(texts: list[str]) -> list[bytes | None]:
     out: list[bytes | None] = [None] * len(texts)
     todo = list(range(len(texts)))
     cps, starts, ends = _code_points(texts)
-    tables = _MAP_STATE[0][:4]
+    state = _MAP_STATE[0]
+    tables, filled = state[:4], state[4]
     for attempt in range(2):
         raw_out, out_ends, ok = kernels()["map_normalize"](cps, starts, ends, *tables)
         raw = raw_out.tobytes()
@@ -323,10 +324,11 @@ def mapped_normalized(texts: list[str]) -> list[bytes | None]:
         if not failed or attempt:
             break
         # a text fails for a character without a map, or in a block of code
-        # points whose maps are not filled in yet: fill those in, try again
+        # points whose maps were not filled in in the tables it was given (this
+        # or another thread may have filled them in since): fill those in, again
         todo = failed
         cps, starts, ends = _code_points([texts[k] for k in todo])
-        if not set(np.unique(cps >> 12).tolist()) - _MAP_STATE[0][4]:
+        if not set(np.unique(cps >> 12).tolist()) - filled:
             break
         tables = map_tables(cps)
     return out

@@ -272,21 +272,24 @@ _MAP_LOCK = threading.Lock()
 _MAP_STEP = 4096
 
 
-def map_tables(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _blocks_of(cps: np.ndarray) -> set[int]:
+    """The blocks of :data:`_MAP_STEP` code points that ``cps`` (uint32) touch."""
+    return set(np.flatnonzero(np.bincount(cps >> 12, minlength=1)).tolist())
+
+
+def map_tables(blocks: set[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The tables of :func:`mapped_normalized` (lengths, starts, bytes, pool),
-    filled in (4,096 code points at a time, on demand) for every block that
-    ``cps`` (uint32 code points) touches."""
+    filled in (4,096 code points at a time, on demand) for ``blocks``."""
     from .normalize import char_map
 
-    state = _MAP_STATE[0]
-    if len(cps) and set(np.unique(cps >> 12).tolist()) - state[4]:
+    if blocks - _MAP_STATE[0][4]:
         with _MAP_LOCK:
             lens, ats, nbytes, pool_arr, done = _MAP_STATE[0]
-            blocks = set(np.unique(cps >> 12).tolist()) - done
-            if blocks:
+            todo = blocks - done
+            if todo:
                 lens, ats, nbytes = lens.copy(), ats.copy(), nbytes.copy()
                 pool = pool_arr.tolist()
-                for block in sorted(blocks):
+                for block in sorted(todo):
                     lo = block * _MAP_STEP
                     for cp in range(lo, min(lo + _MAP_STEP, 0x110000)):
                         mapped = char_map(chr(cp))
@@ -297,9 +300,8 @@ def map_tables(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
                         nbytes[cp] = len(mapped.encode("utf-8"))
                         pool.extend(map(ord, mapped))
                 _MAP_STATE[0] = (lens, ats, nbytes, np.array(pool, dtype=np.uint32),
-                                 done | blocks)
-        state = _MAP_STATE[0]
-    return state[0], state[1], state[2], state[3]
+                                 done | todo)
+    return _MAP_STATE[0][:4]
 
 
 def mapped_normalized(texts: list[str]) -> list[bytes | None]:
@@ -328,9 +330,10 @@ def mapped_normalized(texts: list[str]) -> list[bytes | None]:
         # or another thread may have filled them in since): fill those in, again
         todo = failed
         cps, starts, ends = _code_points([texts[k] for k in todo])
-        if not set(np.unique(cps >> 12).tolist()) - filled:
+        blocks = _blocks_of(cps)
+        if not blocks - filled:
             break
-        tables = map_tables(cps)
+        tables = map_tables(blocks)
     return out
 
 

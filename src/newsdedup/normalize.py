@@ -138,14 +138,16 @@ def normalized_encoded(texts: Sequence[str]) -> list[bytes]:
 
     if not _native.available():
         return [normalize_fast(t).encode("utf-8", "surrogatepass") for t in texts]
-    ascii_at = [k for k, t in enumerate(texts) if t.isascii()]
+    ascii_at: list[int] = []
+    other_at: list[int] = []
+    for k, t in enumerate(texts):
+        (ascii_at if t.isascii() else other_at).append(k)
     out = [b""] * len(texts)
     for k, b in zip(ascii_at, _native.ascii_normalized([texts[k] for k in ascii_at]),
                     strict=True):
         out[k] = b
-    if len(ascii_at) < len(texts):
+    if other_at:
         # the others (typographic quotes, accents): most in a second compiled pass
-        other_at = [k for k, t in enumerate(texts) if not t.isascii()]
         for k, m in zip(other_at, _native.mapped_normalized([texts[k] for k in other_at]),
                         strict=True):
             out[k] = m if m is not None else normalize_fast(texts[k]).encode(

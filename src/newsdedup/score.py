@@ -403,14 +403,27 @@ class Judge:
             return None
         return relation, score, f"headlines differ; bodies: {reason}", ovb
 
-    def copy_distinct(self, i: int, j: int) -> bool:
-        """Whether the copy half of :meth:`_judge` finds nothing (shingle overlap,
-        then the bodies under two headlines): only a rewrite could then link
-        the pair, and without rewrite-eligible shared vocabulary it is distinct."""
+    def _copy_half(
+        self, i: int, j: int
+    ) -> tuple[Overlap, Relation, float, str, Overlap | None]:
+        """The copy half of :meth:`_judge`: the texts' overlap and the copy
+        relation (with its score and reason) of the texts or, when the texts
+        fall short, of their bodies under two headlines (then their overlap)."""
         ov = overlap(self.shingles[i], self.shingles[j])
-        relation, _score, _reason = copy_relation(ov, self.n_words[i], self.n_words[j],
-                                                  self.config)
-        return relation == "distinct" and self._body_relation(i, j, ov) is None
+        relation, score, reason = copy_relation(ov, self.n_words[i], self.n_words[j],
+                                                self.config)
+        if relation == "distinct":
+            by_body = self._body_relation(i, j, ov)
+            if by_body is not None:
+                relation, score, reason, body = by_body
+                return ov, relation, score, reason, body
+        return ov, relation, score, reason, None
+
+    def copy_distinct(self, i: int, j: int) -> bool:
+        """Whether the copy half of :meth:`_judge` finds nothing: only a rewrite
+        could then link the pair, and without rewrite-eligible shared
+        vocabulary it is distinct."""
+        return self._copy_half(i, j)[1] == "distinct"
 
     def judge(self, i: int, j: int) -> Verdict:
         """The verdict for documents ``i`` and ``j`` (cached; symmetric)."""
@@ -426,17 +439,14 @@ class Judge:
         a, b = (self.ids[i], self.ids[j])
         if a > b:
             a, b = b, a
-        ov = overlap(self.shingles[i], self.shingles[j])
-        relation, score, reason = copy_relation(ov, self.n_words[i], self.n_words[j], cfg)
+        ov, relation, score, reason, body = self._copy_half(i, j)
         signals: dict[str, float] = {
             "jaccard": ov.jaccard, "containment_a": ov.containment_a,
             "containment_b": ov.containment_b,
         }
-        if relation == "distinct":
-            by_body = self._body_relation(i, j, ov)
-            if by_body is not None:
-                relation, score, reason, ov = by_body
-                signals.update(body_jaccard=ov.jaccard, body_containment=ov.containment)
+        if body is not None:
+            ov = body
+            signals.update(body_jaccard=ov.jaccard, body_containment=ov.containment)
         if relation == "containment":
             small = i if ov.size_a <= ov.size_b else j
             share = self._name_shares.get(small)

@@ -318,3 +318,30 @@ def test_lines_a_rule_matches_start_with_its_starts(name: str, data: st.DataObje
     rules = S.rules_for("en")
     n = len(S._WORD.findall(line))
     assert S.match_rule(line, rules, n) == S.match_rule_reference(line, rules, n)
+
+
+_LINE_ENDS = st.sampled_from(["\n", "\r\n", "\r", "\n\n", "\n \n", "\n\t\u00a0\n", "\x0b", "\x0c",
+                              "\x1c", "\x85", "\u2028", "\u2029", "\n\r\n"])
+_LINE_BODIES = st.sampled_from([
+    "", " ", "  \t", "Share this", "READ MORE: other story  ", "By John Smith\x0c",
+    "The council approved the budget on Tuesday after a debate that lasted most of the "
+    "evening, the mayor said.", " Photo: AP ", "(Reuters) - Shares rose on Tuesday after "
+    "the bank said its profit would rise.", "\u00a9 2024 Daily Planet\u3000",
+])
+
+
+@given(st.lists(st.tuples(_LINE_BODIES, _LINE_ENDS), min_size=1, max_size=12), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_blank_lines_and_line_ends_fast_path_equals_reference(
+    parts: list[tuple[str, str]], last_end: bool
+) -> None:
+    # the fast path keeps only the lines that are not blank, and where blank
+    # lines stood between them: the same lines, offsets and blank-line separators
+    text = "".join(body + end for body, end in parts)
+    if not last_end:
+        text = text[: len(text) - len(parts[-1][1])]
+    lines = S._lines_with_offsets(text)
+    nonempty, gaps = S._nonempty_lines(text)
+    assert nonempty == [ln for ln in lines if ln.text.strip()]
+    assert len(gaps) == len(nonempty)
+    assert S.strip_many([(text, None, None)]) == [S.strip_with_reference(text)]

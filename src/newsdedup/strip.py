@@ -419,6 +419,26 @@ def _lines_with_offsets(text: str) -> list[_Line]:
     return out
 
 
+def _nonempty_lines(text: str) -> tuple[list[_Line], list[bool]]:
+    """The lines of ``text`` that are not blank (as :func:`_lines_with_offsets`
+    gives them), and for each whether a blank line (empty or white space only)
+    comes between it and the line before it that is not blank (or the start)."""
+    out = []
+    gaps = []
+    pos = 0
+    gap = False
+    for raw in text.splitlines(keepends=True):
+        body = raw.rstrip("\r\n")
+        if body and not body.isspace():  # == body.strip() (the same white space)
+            out.append(_Line(pos, pos + len(body), body))
+            gaps.append(gap)
+            gap = False
+        else:
+            gap = True
+        pos += len(raw)
+    return out, gaps
+
+
 def rules_for(language: str) -> tuple[LineRule, ...]:
     """The rules that apply to ``language`` (its own, then the neutral ones)."""
     if language not in RULES:
@@ -1010,8 +1030,8 @@ def strip_many(
         ]
     rules = rules_for(language)
     stop = STOPWORDS.get(language, frozenset())
-    all_lines = [_lines_with_offsets(text) for text, _s, _t in items]
-    all_nonempty = [[ln for ln in lines if ln.text.strip()] for lines in all_lines]
+    split = [_nonempty_lines(text) for text, _s, _t in items]
+    all_nonempty = [ne for ne, _gaps in split]
     ne_texts = [[ln.text for ln in lines] for lines in all_nonempty]
     # each distinct line counted once (a third of a chunk's lines repeat one of it)
     first: dict[str, int] = {}
@@ -1020,17 +1040,16 @@ def strip_many(
                   if where else np.zeros((0, 18), np.int64))
     pending: list[_Pending] = []
     at = 0
-    for (_text, source, title), lines, texts, ne in zip(items, all_lines, ne_texts,
-                                                         all_nonempty, strict=True):
+    for (_text, source, title), (ne, gaps), texts in zip(items, split, ne_texts, strict=True):
         counts = counts_all[at : at + len(texts)]
         at += len(texts)
         learned = model.lines_for(source) if model is not None else None
         nonempty, hits, prefix, title_line = rule_pass(
-            lines, rules, title, learned, n_words=counts[:, 6].tolist(), nonempty=ne
+            ne, rules, title, learned, n_words=counts[:, 6].tolist(), nonempty=ne
         )
         decision = {ln.start: h for ln, h in zip(nonempty, hits, strict=True) if h is not None}
         job = _model_job(nonempty, hits, decision, language, threshold, counts)
-        pending.append(_Pending(lines, nonempty, decision, prefix, title_line, job))
+        pending.append(_Pending(gaps, nonempty, decision, prefix, title_line, job))
     jobs = [p.job for p in pending if p.job is not None]
     scores: list[np.ndarray] = []
     if jobs:
@@ -1045,7 +1064,7 @@ def strip_many(
         if p.job is not None:
             _model_decide(p.job, scores[k], p.nonempty, p.decision, p.title_line, threshold)
             k += 1
-        out.append(_assemble(p.lines, p.decision, p.prefix))
+        out.append(_assemble_nonempty(p.nonempty, p.gaps, p.decision, p.prefix))
     return out
 
 
@@ -1061,7 +1080,7 @@ class _ModelJob(NamedTuple):
 class _Pending(NamedTuple):
     """A text between its rule pass and its classifier scores."""
 
-    lines: list[_Line]
+    gaps: list[bool]  # :func:`_nonempty_lines`
     nonempty: list[_Line]
     decision: dict[int, str]
     prefix: dict[int, int]
@@ -1500,4 +1519,30 @@ def _assemble(lines: list[_Line], decision: dict[int, str], prefix: dict[int, in
         kept.pop()
     while kept and kept[0] == "":
         kept.pop(0)
+    return Stripped(text="\n".join(kept), removed=tuple(removed))
+
+
+def _assemble_nonempty(
+    nonempty: list[_Line], gaps: list[bool], decision: dict[int, str], prefix: dict[int, int]
+) -> Stripped:
+    """:func:`_assemble` of a text's lines as :func:`_nonempty_lines` gives them."""
+    kept: list[str] = []
+    removed: list[Removal] = []
+    for ln, gap in zip(nonempty, gaps, strict=True):
+        if gap and kept and kept[-1] != "":
+            kept.append("")
+        rule = decision.get(ln.start)
+        if rule is not None:
+            removed.append(Removal(start=ln.start, end=ln.end, text=ln.text, rule=rule))
+            continue
+        cut = prefix.get(ln.start)
+        if cut is not None:
+            removed.append(
+                Removal(start=ln.start, end=ln.start + cut, text=ln.text[:cut], rule="wire_credit")
+            )
+            kept.append(ln.text[cut:])
+        else:
+            kept.append(ln.text)
+    while kept and kept[-1] == "":
+        kept.pop()
     return Stripped(text="\n".join(kept), removed=tuple(removed))

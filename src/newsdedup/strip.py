@@ -511,19 +511,19 @@ _STARTS: dict[str, tuple[str, ...]] = {
 #: How much of a line's start (after white space) the :data:`_STARTS` test reads.
 _HEAD = 16
 
-_Applicable = tuple[
-    tuple[tuple[LineRule, tuple[str, ...] | None, bool, tuple[str, ...] | None], ...],
-    tuple[str, ...],
-]
+_Row = tuple[LineRule, tuple[str, ...] | None, bool, tuple[str, ...] | None]
+_Applicable = tuple[tuple[_Row, ...], tuple[str, ...], tuple[_Row, ...]]
 #: (id(rules), n_words) -> (rules, the rules that apply to a line of n_words
-#: words, each with its needles and starts, and all those starts together)
+#: words, each with its needles and starts, all those starts together, and the
+#: rows of the rules without starts with only their ASCII needles)
 _APPLICABLE: dict[tuple[int, int], tuple[tuple[LineRule, ...], _Applicable]] = {}
 
 
 def _applicable(rules: tuple[LineRule, ...], n_words: int) -> _Applicable:
     """``rules`` whose ``max_words`` admits ``n_words`` (in order; cached), with
-    their :data:`_NEEDLES` and :data:`_STARTS` (None: no prefilter), and the
-    union of their starts."""
+    their :data:`_NEEDLES` and :data:`_STARTS` (None: no prefilter), the
+    union of their starts, and those of them without starts (in order) with
+    only their ASCII needles (what an ASCII line can contain)."""
     key = (id(rules), n_words)
     hit = _APPLICABLE.get(key)
     if hit is None or hit[0] is not rules:
@@ -537,7 +537,11 @@ def _applicable(rules: tuple[LineRule, ...], n_words: int) -> _Applicable:
                 starts = _STARTS.get(r.name)
                 rows.append((r, words, folded, starts))
                 union += starts or ()
-        hit = _APPLICABLE[key] = (rules, (tuple(rows), tuple(dict.fromkeys(union))))
+        unanchored = tuple(
+            (r, None if words is None else tuple(w for w in words if w.isascii()), folded, None)
+            for r, words, folded, starts in rows if starts is None
+        )
+        hit = _APPLICABLE[key] = (rules, (tuple(rows), tuple(dict.fromkeys(union)), unanchored))
     return hit[1]
 
 
@@ -563,13 +567,16 @@ def match_rule(line: str, rules: tuple[LineRule, ...], n_words: int) -> tuple[Li
     A rule with :data:`_NEEDLES` is tried only on a line that has one of them;
     on an ASCII line, a rule with :data:`_STARTS` only when the line starts with
     one of them (most lines start with none of any rule: one test for all)."""
-    rows, union = _applicable(rules, n_words)
+    rows, union, unanchored = _applicable(rules, n_words)
     low: str | None = None
     ascii_line = line.isascii()
-    head = line.lstrip()[:_HEAD].lower() if ascii_line else ""
-    none_starts = ascii_line and not head.startswith(union)
+    head = ""
+    if ascii_line:
+        head = line.lstrip()[:_HEAD].lower()
+        if not head.startswith(union):  # most lines
+            return _match_unanchored(line, unanchored)
     for rule, words, folded, starts in rows:
-        if starts is not None and ascii_line and (none_starts or not head.startswith(starts)):
+        if starts is not None and ascii_line and not head.startswith(starts):
             continue
         if words is not None:
             if not folded:
@@ -585,6 +592,32 @@ def match_rule(line: str, rules: tuple[LineRule, ...], n_words: int) -> tuple[Li
             continue
         if rule.action == "prefix" and m.end() >= len(line.rstrip()):
             continue  # a prefix rule keeps the sentence; nothing would be left
+        return rule, m.end()
+    return None
+
+
+def _match_unanchored(line: str, rows: tuple[_Row, ...]) -> tuple[LineRule, int] | None:
+    """:func:`match_rule` of an ASCII line that starts with none of the
+    :data:`_STARTS`: only ``rows`` (the rules without starts, with their ASCII
+    needles) can match it."""
+    low = None
+    for rule, words, folded, _starts in rows:
+        if words is not None:
+            hay = line
+            if folded:
+                if low is None:
+                    low = line.lower()
+                hay = low
+            for w in words:  # (a loop: cheaper than any(map(...)) for a few needles)
+                if w in hay:
+                    break
+            else:
+                continue
+        m = rule.pattern.search(line)
+        if m is None:
+            continue
+        if rule.action == "prefix" and m.end() >= len(line.rstrip()):
+            continue
         return rule, m.end()
     return None
 

@@ -345,3 +345,56 @@ def test_blank_lines_and_line_ends_fast_path_equals_reference(
     assert nonempty == [ln for ln in lines if ln.text.strip()]
     assert len(gaps) == len(nonempty)
     assert S.strip_many([(text, None, None)]) == [S.strip_with_reference(text)]
+
+
+def _gate_reference(line: str, rules: tuple[Any, ...]) -> bool:
+    """What the compiled rule gate computes, from strip's tables in plain Python."""
+    if not line.isascii():
+        return True
+    head = line.lstrip()[: S._HEAD].lower()
+    for r in rules:
+        starts = S._STARTS.get(r.name)
+        words, folded = S._NEEDLES.get(r.name, (None, False))
+        if starts is not None:
+            if head.startswith(starts):
+                return True
+        else:
+            assert words is not None
+            if any(w in (line.lower() if folded else line) for w in words):
+                return True
+    return False
+
+
+_GATE_BITS = st.sampled_from(
+    ["(", "|", ">", ":", "::", "cookie", "COOKIE", "CoOkIes", "by using", "By Continuing",
+     "by", " ", "\t", "\u00a0", "\u00bb", "read more", "READ", "Share", "photo", "\u00a9",
+     "the", "council", "A", "z", "1", "-", "\u212a", "\u0130", "e-mail", "tags:", "x" * 17]
+)
+
+
+@needs_native
+@given(st.lists(_GATE_BITS, max_size=8))
+@settings(max_examples=400, deadline=None)
+def test_rule_gate_equals_its_reference(bits: list[str]) -> None:
+    rules = S.rules_for("en")
+    line = "".join(bits)
+    counts, gate = _native.line_counts_gated([line, "plain words here"], frozenset(),
+                                              S._gate_tables(rules))
+    assert gate is not None
+    assert bool(gate[0]) == _gate_reference(line, rules)
+    assert not gate[1]
+    if not gate[0]:  # a line the gate passes over matches no rule, whatever its length
+        for n_words in (0, 3, 12, 80):
+            assert S.match_rule(line, rules, n_words) is None
+
+
+@needs_native
+def test_rule_gate_on_corpus_lines() -> None:
+    rules = S.rules_for("en")
+    lines = [ln.text for text, _title in _seed_texts()
+             for ln in S._nonempty_lines(text)[0]]
+    lines += ["Follow us on Twitter", "(Reuters) - Shares rose.", "Home | News", "x"]
+    _counts, gate = _native.line_counts_gated(lines, frozenset(), S._gate_tables(rules))
+    assert gate is not None
+    assert [bool(g) for g in gate] == [_gate_reference(x, rules) for x in lines]
+    assert gate.sum() >= 3

@@ -609,6 +609,75 @@ def line_flags(cps: Any, starts: Any, ends: Any, table: Any) -> Any:
 
 
 @jit
+def rule_gate(cps: Any, starts: Any, ends: Any, table: Any, heads: Any, head_lens: Any,
+              head_from: Any, needles: Any, needle_lens: Any, folded: Any, first: Any) -> Any:
+    """Per line ``[lo, hi)`` of ``cps``: 1 where it has a character beyond ASCII,
+    or, after its leading white space and with ASCII capitals lower-cased,
+    starts with one of ``heads``, or contains one of ``needles`` (in any case
+    where ``folded``); else 0. The rows of ``heads`` and ``needles`` are code
+    points, padded; ``heads`` are sorted by their first character c, those
+    starting with c (c < 128) are rows ``head_from[c]`` to ``head_from[c + 1]``
+    (an empty head is a row before ``head_from[0]``). ``first[c]`` (c < 128)
+    is 1 where a needle may start with the ASCII character c (as it is, or
+    lower-cased for a folded needle)."""
+    n = len(starts)
+    out = np.zeros(n, dtype=np.uint8)
+    n_needles = len(needle_lens)
+    for k in range(n):
+        lo = starts[k]
+        hi = ends[k]
+        hit = head_from[0] > 0  # an empty head: every line
+        for p in range(lo, hi):
+            if hit:
+                break
+            c = cps[p]
+            if c >= 128:
+                hit = True
+                break
+            if first[c]:
+                for j in range(n_needles):
+                    size = needle_lens[j]
+                    if p + size > hi:
+                        continue
+                    fold = folded[j]
+                    q = 0
+                    while q < size:
+                        d = cps[p + q]
+                        if fold and 65 <= d <= 90:
+                            d += 32
+                        if d != needles[j, q]:
+                            break
+                        q += 1
+                    if q == size:
+                        hit = True
+                        break
+        if not hit:
+            a = lo
+            while a < hi and (table[cps[a]] & _S):
+                a += 1
+            if a < hi:
+                c = cps[a]
+                c = c + 32 if 65 <= c <= 90 else c
+                for j in range(head_from[c], head_from[c + 1]):
+                    size = head_lens[j]
+                    if a + size > hi:
+                        continue
+                    q = 1
+                    while q < size:
+                        d = cps[a + q]
+                        if 65 <= d <= 90:
+                            d += 32
+                        if d != heads[j, q]:
+                            break
+                        q += 1
+                    if q == size:
+                        hit = True
+                        break
+        out[k] = hit
+    return out
+
+
+@jit
 def line_features(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, stops: Any) -> Any:
     """:func:`line_counts` (columns 0-7) and :func:`line_flags` (columns 8-17) in one call."""
     a = line_counts(cps, starts, ends, table, lowmap, stops)

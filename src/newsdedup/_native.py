@@ -211,6 +211,21 @@ def line_counts(texts: list[str], stopwords: frozenset[str] = frozenset()) -> np
     )
 
 
+def line_counts_gated(
+    texts: list[str], stopwords: frozenset[str], gate: Sequence[np.ndarray] | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`line_counts` of ``texts`` and, when ``gate`` (the arrays of
+    :func:`newsdedup.strip._gate_tables`) is given, ``rule_gate`` of them
+    (uint8 per text: 1 where a line rule may match it), from one conversion."""
+    spans = _code_points(texts)
+    counts = kernels()["line_features"](
+        *spans, char_table(), lower_letter_table(), stop_codes(stopwords)
+    )
+    if gate is None:
+        return counts, None
+    return counts, kernels()["rule_gate"](*spans, char_table(), *gate)
+
+
 def token_counts(texts: list[str]) -> np.ndarray:
     """int64[len(texts)]: ``len(re.findall(r"\\w+", text))`` of each text."""
     return token_counts_encoded([t.encode("utf-8", "surrogatepass") for t in texts])
@@ -435,6 +450,7 @@ def kernels() -> dict[str, Any]:
             line_counts=_kernels.line_counts,
             token_counts=_kernels.token_counts,
             line_features=_kernels.line_features,
+            rule_gate=_kernels.rule_gate,
             group_entries=_kernels.group_entries,
             line_hash_spans=_kernels.line_hash_spans,
             ascii_line_hashes=_kernels.ascii_line_hashes,
@@ -471,6 +487,9 @@ def warm() -> None:
     k["intersections"](vals, offsets, pair, pair)
     k["intersection_size"](vals, vals)
     line_counts(["a b", "C D"], frozenset({"a"}))
+    from .strip import _gate_tables, rules_for
+
+    line_counts_gated(["a (b", "C D"], frozenset({"a"}), _gate_tables(rules_for("en")))
     token_counts(["a b", "c"])
     line_hashes([b"a b"])
     ascii_line_hashes(["A b\nc"])

@@ -545,6 +545,61 @@ def _applicable(rules: tuple[LineRule, ...], n_words: int) -> _Applicable:
     return hit[1]
 
 
+#: id(rules) -> (rules, :func:`_gate_tables` of them)
+_GATES: dict[int, tuple[tuple[LineRule, ...], tuple[np.ndarray, ...] | None]] = {}
+
+
+def _gate_tables(rules: tuple[LineRule, ...]) -> tuple[np.ndarray, ...] | None:
+    """The arrays of the compiled ``rule_gate`` for ``rules`` (cached): the
+    :data:`_STARTS` of the rules that have them (those of at most :data:`_HEAD`
+    characters, ASCII: an ASCII line's head starts with no other) and the ASCII
+    :data:`_NEEDLES` of the others. A line it passes over is an ASCII line
+    that :func:`match_rule` tries against no rule's pattern (its head starts
+    with no start; it has no needle of a rule without starts). None when a
+    rule has neither starts nor needles (every line may match it)."""
+    hit = _GATES.get(id(rules))
+    if hit is not None and hit[0] is rules:
+        return hit[1]
+    heads: list[str] = []
+    needles: list[tuple[str, bool]] = []
+    tables: tuple[np.ndarray, ...] | None = None
+    for r in rules:
+        starts = _STARTS.get(r.name)
+        words, folded = _NEEDLES.get(r.name, (None, False))
+        if starts is not None:
+            heads += [h for h in starts if h.isascii() and len(h) <= _HEAD]
+        elif words is not None and all(words):
+            needles += [(w, folded) for w in words if w.isascii()]
+        else:
+            break
+    else:
+        # by first character (the empty start, which every head starts with, first)
+        heads = sorted(set(heads), key=lambda h: (ord(h[0]) if h else -1, h))
+        firsts = np.array([ord(h[0]) if h else -1 for h in heads], dtype=np.int64)
+        head_from = np.searchsorted(firsts, np.arange(129), side="left").astype(np.int64)
+        needles = list(dict.fromkeys(needles))
+
+        def rows(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+            width = max(map(len, texts), default=0)
+            out = np.zeros((len(texts), max(width, 1)), dtype=np.uint32)
+            for k, t in enumerate(texts):
+                out[k, : len(t)] = [ord(c) for c in t]
+            return out, np.array([len(t) for t in texts], dtype=np.int64)
+
+        first = np.zeros(128, dtype=np.uint8)
+        for w, folded in needles:
+            if w:
+                first[ord(w[0])] = 1
+                if folded:
+                    first[ord(w[0].upper())] = 1
+        tables = (*rows(heads), head_from, *rows([w for w, _f in needles]),
+                  np.array([f for _w, f in needles], dtype=np.bool_), first)
+    if len(_GATES) > 64:
+        _GATES.clear()
+    _GATES[id(rules)] = (rules, tables)
+    return tables
+
+
 def match_rule_reference(
     line: str, rules: tuple[LineRule, ...], n_words: int
 ) -> tuple[LineRule, int] | None:
@@ -1068,17 +1123,34 @@ def strip_many(
     ne_texts = [[ln.text for ln in lines] for lines in all_nonempty]
     # each distinct line counted once (a third of a chunk's lines repeat one of it)
     first: dict[str, int] = {}
-    where = [first.setdefault(t, len(first)) for texts in ne_texts for t in texts]
-    counts_all = (_native.line_counts(list(first), stop)[np.array(where, dtype=np.int64)]
-                  if where else np.zeros((0, 18), np.int64))
+    where = np.array([first.setdefault(t, len(first)) for texts in ne_texts for t in texts],
+                     dtype=np.int64)
+    gate_tables = _gate_tables(rules)
+    counts_all = np.zeros((0, 18), np.int64)
+    gated_at: list[int] = []  # positions among all the chunk's lines
+    if len(where):
+        counts, gate = _native.line_counts_gated(list(first), stop, gate_tables)
+        counts_all = counts[where]
+        if gate is not None:
+            gated_at = np.flatnonzero(gate[where]).tolist()
+    line_starts = np.cumsum([0] + [len(t) for t in ne_texts]).tolist()
+    bounds = np.searchsorted(gated_at, line_starts).tolist() if gated_at else None
     pending: list[_Pending] = []
     at = 0
-    for (_text, source, title), (ne, gaps), texts in zip(items, split, ne_texts, strict=True):
+    for k, ((_text, source, title), (ne, gaps), texts) in enumerate(
+        zip(items, split, ne_texts, strict=True)
+    ):
         counts = counts_all[at : at + len(texts)]
+        gated = None
+        if gate_tables is not None:
+            gated = [] if bounds is None else [
+                g - at for g in gated_at[bounds[k] : bounds[k + 1]]
+            ]
         at += len(texts)
         learned = model.lines_for(source) if model is not None else None
         nonempty, hits, prefix, title_line = rule_pass(
-            ne, rules, title, learned, n_words=counts[:, 6].tolist(), nonempty=ne
+            ne, rules, title, learned, n_words=counts[:, 6].tolist(), nonempty=ne,
+            gated=gated,
         )
         decision = {ln.start: h for ln, h in zip(nonempty, hits, strict=True) if h is not None}
         job = _model_job(nonempty, hits, decision, language, threshold, counts)
@@ -1199,12 +1271,18 @@ def rule_pass(
     *,
     n_words: list[int] | None = None,
     nonempty: list[_Line] | None = None,
+    gated: list[int] | None = None,
 ) -> tuple[list[_Line], list[str | None], dict[int, int], int | None]:
     """Apply the named rules: (non-empty lines, rule hit per line, prefix cuts, title line).
 
     ``toks`` are the ``\\w+`` tokens of every line of ``lines``, if already known;
     ``n_words`` their numbers for the non-empty lines only (all the pass needs);
-    ``nonempty`` the non-empty lines of ``lines``, if already picked out.
+    ``nonempty`` the non-empty lines of ``lines``, if already picked out;
+    ``gated`` the (increasing) positions among them of the lines that the
+    compiled ``rule_gate`` passed (those :func:`match_rule` may find a rule
+    for: every other line is ASCII and matches none), when known: the other
+    lines below the headline window then need no look unless they may be
+    learned lines.
     """
     if nonempty is None:
         nonempty = [ln for ln in lines if ln.text.strip()]
@@ -1222,7 +1300,18 @@ def rule_pass(
     # normalises to and the rule it matches are kept per distinct line.
     norms, found_of = _line_caches(rules)
     learned_counts = _learned_word_counts(learned) if learned is not None else frozenset()
-    for k, ln in enumerate(nonempty):
+    visit: Any = range(len(nonempty))
+    if gated is not None:
+        hits = [None] * len(nonempty)
+        # the headline window, the gated lines and the lines that may be learned
+        # ones (the gate passes every line that is not ASCII)
+        look = set(range(min(_HEADLINE_WINDOW, len(nonempty))))
+        look.update(gated)
+        if learned_counts:
+            look.update(k for k, w in enumerate(n_words) if w in learned_counts)
+        visit = sorted(look)
+    for k in visit:
+        ln = nonempty[k]
         # normalising is costly: only the top lines and learned lookups need it,
         # and an ASCII line can equal a learned line only if it has as many words
         n_word = n_words[k]
@@ -1256,7 +1345,10 @@ def rule_pass(
                     hit = rule.name
         if k < _HEADLINE_WINDOW:
             seen_top.add(norm)
-        hits.append(hit)
+        if gated is None:
+            hits.append(hit)
+        else:
+            hits[k] = hit
     return nonempty, hits, prefix, title_line
 
 

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 
-from .normalize import normalize, normalize_fast
+from .normalize import normalize, normalize_fast, normalized_encoded
 from .types import Removal, Stripped
 
 if TYPE_CHECKING:
@@ -1135,22 +1135,41 @@ def strip_many(
             gated_at = np.flatnonzero(gate[where]).tolist()
     line_starts = np.cumsum([0] + [len(t) for t in ne_texts]).tolist()
     bounds = np.searchsorted(gated_at, line_starts).tolist() if gated_at else None
-    pending: list[_Pending] = []
+    # what rule_pass looks at in each text, and the lines it normalises: those
+    # normalised together (compiled), once per distinct line
+    looks: list[tuple[list[int], list[int]] | None] = []
+    norms: dict[str, str] | None = None
     at = 0
-    for k, ((_text, source, title), (ne, gaps), texts) in enumerate(
-        zip(items, split, ne_texts, strict=True)
+    for k, ((_text, source, _title), ne, texts) in enumerate(
+        zip(items, all_nonempty, ne_texts, strict=True)
     ):
-        counts = counts_all[at : at + len(texts)]
-        gated = None
+        look = None
         if gate_tables is not None:
             gated = [] if bounds is None else [
                 g - at for g in gated_at[bounds[k] : bounds[k + 1]]
             ]
+            learned = model.lines_for(source) if model is not None else None
+            look = _look_at(ne, counts_all[at : at + len(texts), 6].tolist(), gated, learned)
+        looks.append(look)
+        at += len(texts)
+    if gate_tables is not None:
+        wanted = list(dict.fromkeys(
+            ne[j].text for ne, look in zip(all_nonempty, looks, strict=True)
+            if look is not None for j in look[1]
+        ))
+        norms = dict(zip(wanted, (b.decode("utf-8", "surrogatepass")
+                                  for b in normalized_encoded(wanted)), strict=True))
+    pending: list[_Pending] = []
+    at = 0
+    for (_text, source, title), (ne, gaps), texts, look in zip(
+        items, split, ne_texts, looks, strict=True
+    ):
+        counts = counts_all[at : at + len(texts)]
         at += len(texts)
         learned = model.lines_for(source) if model is not None else None
         nonempty, hits, prefix, title_line = rule_pass(
             ne, rules, title, learned, n_words=counts[:, 6].tolist(), nonempty=ne,
-            gated=gated,
+            visit=None if look is None else look[0], norms=norms,
         )
         decision = {ln.start: h for ln, h in zip(nonempty, hits, strict=True) if h is not None}
         job = _model_job(nonempty, hits, decision, language, threshold, counts)
@@ -1271,18 +1290,17 @@ def rule_pass(
     *,
     n_words: list[int] | None = None,
     nonempty: list[_Line] | None = None,
-    gated: list[int] | None = None,
+    visit: list[int] | None = None,
+    norms: dict[str, str] | None = None,
 ) -> tuple[list[_Line], list[str | None], dict[int, int], int | None]:
     """Apply the named rules: (non-empty lines, rule hit per line, prefix cuts, title line).
 
     ``toks`` are the ``\\w+`` tokens of every line of ``lines``, if already known;
     ``n_words`` their numbers for the non-empty lines only (all the pass needs);
     ``nonempty`` the non-empty lines of ``lines``, if already picked out;
-    ``gated`` the (increasing) positions among them of the lines that the
-    compiled ``rule_gate`` passed (those :func:`match_rule` may find a rule
-    for: every other line is ASCII and matches none), when known: the other
-    lines below the headline window then need no look unless they may be
-    learned lines.
+    ``visit`` the (increasing) positions among them of the only lines that
+    can get a hit (:func:`_look_at`), when known; ``norms`` what lines
+    normalise to, known beforehand (the others are normalised here).
     """
     if nonempty is None:
         nonempty = [ln for ln in lines if ln.text.strip()]
@@ -1298,19 +1316,13 @@ def rule_pass(
     title_line: int | None = None
     # News repeats lines (copies, headlines, a site's widgets): what a line
     # normalises to and the rule it matches are kept per distinct line.
-    norms, found_of = _line_caches(rules)
+    cached_norms, found_of = _line_caches(rules)
+    if norms is None:
+        norms = cached_norms
     learned_counts = _learned_word_counts(learned) if learned is not None else frozenset()
-    visit: Any = range(len(nonempty))
-    if gated is not None:
+    if visit is not None:
         hits = [None] * len(nonempty)
-        # the headline window, the gated lines and the lines that may be learned
-        # ones (the gate passes every line that is not ASCII)
-        look = set(range(min(_HEADLINE_WINDOW, len(nonempty))))
-        look.update(gated)
-        if learned_counts:
-            look.update(k for k, w in enumerate(n_words) if w in learned_counts)
-        visit = sorted(look)
-    for k in visit:
+    for k in visit if visit is not None else range(len(nonempty)):
         ln = nonempty[k]
         # normalising is costly: only the top lines and learned lookups need it,
         # and an ASCII line can equal a learned line only if it has as many words
@@ -1345,11 +1357,30 @@ def rule_pass(
                     hit = rule.name
         if k < _HEADLINE_WINDOW:
             seen_top.add(norm)
-        if gated is None:
+        if visit is None:
             hits.append(hit)
         else:
             hits[k] = hit
     return nonempty, hits, prefix, title_line
+
+
+def _look_at(
+    nonempty: list[_Line], n_words: list[int], gated: list[int],
+    learned: frozenset[str] | None,
+) -> tuple[list[int], list[int]]:
+    """For :func:`rule_pass`: (the positions of the lines that can get a hit,
+    those of them whose normalised form it reads). ``gated``: the positions
+    of the lines the compiled ``rule_gate`` passed (every other line is ASCII
+    and matches no rule); the others can only be in the headline window or
+    learned lines (an ASCII line only if it has as many words as one)."""
+    window = range(min(_HEADLINE_WINDOW, len(nonempty)))
+    if learned is None:
+        return sorted(set(window).union(gated)), list(window)
+    counts = _learned_word_counts(learned)
+    norm = set(window)
+    norm.update(k for k, w in enumerate(n_words) if w in counts)
+    norm.update(k for k in gated if not nonempty[k].text.isascii())
+    return sorted(norm.union(gated)), sorted(norm)
 
 
 def rule_pass_reference(

@@ -398,3 +398,17 @@ def test_rule_gate_on_corpus_lines() -> None:
     assert gate is not None
     assert [bool(g) for g in gate] == [_gate_reference(x, rules) for x in lines]
     assert gate.sum() >= 3
+
+
+_WIDE = ("The council approved the budget on Tuesday after a long debate, the mayor of "
+         "the city said in a statement.")
+
+
+@given(st.lists(st.tuples(st.integers(min_value=5, max_value=len(_WIDE)),
+                          st.integers(min_value=0, max_value=12)), min_size=4, max_size=10))
+@settings(max_examples=200, deadline=None)
+def test_fixed_width_texts_fast_path_equals_reference(lines: list[tuple[int, int]]) -> None:
+    # lines of at most _FIXED_WIDTH characters (trailing white space aside) are
+    # fixed-width copy, left to the rules; longer ones go to the classifier
+    text = "\n".join(_WIDE[:width] + " " * pad for width, pad in lines)
+    assert S.strip_many([(text, None, None)]) == [S.strip_with_reference(text)]

@@ -871,9 +871,12 @@ def base_features_batch(
     next_good = np.where(next_at < hi, next_at - gidx, 10_000 + size - idx)
     dup: list[bool] = []
     for lines, _hits, _counts in texts:
-        norms = [x.strip().lower() for x in lines]
-        seen = Counter(norms)
-        dup += [seen[x] > 1 for x in norms]
+        norms = list(map(str.lower, map(str.strip, lines)))
+        if len(set(norms)) == len(norms):  # (most texts: no line twice)
+            dup += [False] * len(norms)
+        else:
+            seen = Counter(norms)
+            dup += [seen[x] > 1 for x in norms]
     nchar = np.maximum(1.0, counts8[:, 12])
     c = 0
     lognw = np.log1p(nw)
@@ -1172,7 +1175,7 @@ def strip_many(
             visit=None if look is None else look[0], norms=norms,
         )
         decision = {ln.start: h for ln, h in zip(nonempty, hits, strict=True) if h is not None}
-        job = _model_job(nonempty, hits, decision, language, threshold, counts)
+        job = _model_job(nonempty, hits, decision, language, threshold, counts, texts)
         pending.append(_Pending(gaps, nonempty, decision, prefix, title_line, job))
     jobs = [p.job for p in pending if p.job is not None]
     scores: list[np.ndarray] = []
@@ -1505,18 +1508,21 @@ def _model_job(
     language: str,
     threshold: float | None,
     counts: np.ndarray,
+    line_texts: list[str] | None = None,
 ) -> _ModelJob | None:
     """What the line classifier judges in a text (see :func:`_apply_model_reference`),
     or None where it does not run; ``counts`` are
-    :func:`newsdedup._native.line_counts` of the non-empty lines."""
+    :func:`newsdedup._native.line_counts` of the non-empty lines, ``line_texts``
+    their texts, if at hand."""
     lm = line_model()
     if threshold is not None and threshold <= 0:
         return None
     stop = STOPWORDS.get(language)
     if lm is None or stop is None or len(nonempty) < MIN_MODEL_LINES:
         return None
-    line_texts = [ln.text for ln in nonempty]
-    if max(len(t.rstrip()) for t in line_texts) <= _FIXED_WIDTH:
+    if line_texts is None:
+        line_texts = [ln.text for ln in nonempty]
+    if not any(len(t.rstrip()) > _FIXED_WIDTH for t in line_texts):  # (stops at the first)
         # Fixed-width text (wire copy, e-mail, tables): the classifier was fitted
         # on web page blocks and reads its wrapped fragments and table rows as
         # boilerplate; only the named rules apply here.

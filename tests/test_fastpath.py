@@ -71,6 +71,20 @@ def test_native_tokens_match_re(texts: list[str]) -> None:
 
 
 @native
+def test_native_tokens_at_their_densest() -> None:
+    # one-byte tokens with one-byte gaps: (b + 1) // 2 tokens in b bytes, the
+    # most there can be (the kernel allocates its arrays at that bound)
+    texts = ["a b c d e", "x", "", "1 2 3 4", "ab c", "a\u00e9 b"]
+    encoded = [t.encode() for t in texts]
+    ends = np.cumsum([len(e) for e in encoded]).astype(np.int64)
+    buf = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    starts, lens, ntok = _native.kernels()["token_spans"](buf, ends, _native.word_table())
+    assert ntok.tolist() == [5, 1, 0, 4, 2, 2]
+    assert len(starts) == len(lens) == 14
+    assert starts.tolist()[:6] == [0, 2, 4, 6, 8, 9]
+
+
+@native
 def test_intersections_kernel_matches_numpy() -> None:
     rng = np.random.default_rng(3)
     arrays = [np.unique(rng.integers(0, 300, size=rng.integers(0, 80))).astype(np.uint32)

@@ -172,12 +172,15 @@ def _scan(buf: Any, doc_ends: Any, table: Any, starts: Any, lens: Any, ntok: Any
 def token_spans(buf: Any, doc_ends: Any, table: Any) -> Any:
     """Start and length of every ``\\w+`` token, and the token count of each document."""
     ntok = np.zeros(doc_ends.shape[0], dtype=np.int64)
-    empty = np.zeros(0, dtype=np.int64)
-    total = _scan(buf, doc_ends, table, empty, empty, ntok)
-    starts = np.empty(total, dtype=np.int64)
-    lens = np.empty(total, dtype=np.int64)
-    _scan(buf, doc_ends, table, starts, lens, ntok)
-    return starts, lens, ntok
+    # One pass: a document of b bytes has at most (b + 1) // 2 tokens (a token
+    # and the character ending it take two bytes at least). The arrays are
+    # allocated at that bound (the pages never written are never touched) and
+    # copied to their length.
+    bound = buf.shape[0] // 2 + doc_ends.shape[0] + 1
+    starts = np.empty(bound, dtype=np.int64)
+    lens = np.empty(bound, dtype=np.int64)
+    total = _scan(buf, doc_ends, table, starts, lens, ntok)
+    return starts[:total].copy(), lens[:total].copy(), ntok
 
 
 @jit

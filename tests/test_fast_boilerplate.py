@@ -14,8 +14,11 @@ from __future__ import annotations
 import importlib
 import os
 import random
+import signal
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -326,3 +329,88 @@ def test_learning_in_workers_loads_the_kernels_here_first(monkeypatch: pytest.Mo
     order.clear()
     B.learn_from_articles(arts, workers=1)
     assert order == ["fork"]  # one process: nothing to load ahead
+
+
+def _footer_sites(n: int) -> list[Article]:
+    rng = random.Random(8)
+    words = ["the", "a", "council", "budget", "vote", "city", "mayor", "said", "on", "tax"]
+    footers = ["Follow the Planet on Twitter", "Copyright Planet Media 2024",
+               "Read more: local news", "Caf\u00e9 \u201cdeals\u201d of the week"]
+    return [Article(id=f"{i:04d}", source=rng.choice(["planet", "globe", "herald"]),
+                    text=" ".join(rng.choice(words) for _ in range(20)).capitalize() + ".\n"
+                    + rng.choice(footers))
+            for i in range(n)]
+
+
+def _read_ahead(arts: list[Article], block: int, at_once: int,
+                monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
+    """Articles appended one by one as a reader does, lines hashed ahead."""
+    monkeypatch.setattr(B, "LEARN_BLOCK_DOCS", block)
+    monkeypatch.setattr(B, "AHEAD_AT_ONCE", at_once)
+    pending: list[Article] = []
+    ahead = B.LineHashesAhead(pending, 2)
+    try:
+        for a in arts:
+            pending.append(a)
+            if len(pending) >= ahead.next_at:
+                ahead.step()
+        return ahead, ahead.parts()
+    finally:
+        ahead.close()
+
+
+@pytest.mark.parametrize(("block", "at_once"), [(7, 1), (50, 2), (333, 2)])
+def test_line_hashes_read_ahead_give_the_same_model(
+    block: int, at_once: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # blocks hashed by children forked while articles were still coming in,
+    # the rest by the usual workers: the same hashes in the same order
+    arts = _footer_sites(3000)
+    ahead, parts = _read_ahead(arts, block, at_once, monkeypatch)
+    assert parts is not None
+    assert ahead._handed >= block  # type: ignore[attr-defined]
+    whole = B._line_hashes(arts, (0, len(arts)))
+    got = [np.concatenate([p[k] for p in parts]) for k in range(3)]
+    assert np.array_equal(got[2], whole[2])  # lines per article
+    doc = np.repeat(np.arange(len(arts)), whole[2])
+    # each article's (hash, words) alike (within an article their order is not used)
+    for (h, w), (h2, w2) in [((got[0], got[1]), (whole[0], whole[1]))]:
+        a, b = np.lexsort((h, doc)), np.lexsort((h2, doc))
+        assert np.array_equal(h[a], h2[b]) and np.array_equal(w[a], w2[b])
+    model = B.learn_from_articles(arts, line_parts=parts)
+    assert model.to_json() == B.learn_from_articles(arts, workers=1).to_json()
+    assert len(model) > 0
+
+
+def test_line_hashes_ahead_do_nothing_for_a_small_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    ahead, parts = _read_ahead(_footer_sites(30), 50, 2, monkeypatch)
+    assert parts is None and ahead._handed == 0  # type: ignore[attr-defined]
+
+
+def test_a_read_ahead_child_that_dies_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    errors = importlib.import_module("newsdedup.errors")
+    real = B._line_hashes
+
+    def dies_on_the_first_block(arts: list[Article], bounds: tuple[int, int]) -> object:
+        if bounds[0] == 0:
+            os._exit(3)
+        return real(arts, bounds)
+
+    monkeypatch.setattr(B, "_line_hashes", dies_on_the_first_block)
+    with pytest.raises(errors.WorkerError, match=r"articles 0 on; .*code 3"):
+        _read_ahead(_footer_sites(1000), 100, 1, monkeypatch)
+
+
+def test_closing_stops_the_read_ahead_children(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(B, "LEARN_BLOCK_DOCS", 100)
+    monkeypatch.setattr(B, "_line_hashes", lambda arts, bounds: time.sleep(60))
+    pending: list[Article] = []
+    ahead = B.LineHashesAhead(pending, 2)
+    pending += _footer_sites(250)
+    ahead.step()
+    ahead.step()
+    procs = [p for _lo, p, _c in ahead._running]  # type: ignore[attr-defined]
+    assert len(procs) == 2 and all(p.is_alive() for p in procs)
+    ahead.close()
+    assert not any(p.is_alive() for p in procs)
+    assert [p.exitcode for p in procs] == [-signal.SIGTERM] * 2  # stopped, not waited for

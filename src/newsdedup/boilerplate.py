@@ -36,6 +36,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -275,6 +276,7 @@ def learn_from_articles(
     min_share: float = 0.05,
     syndication_min_words: int = 5,
     workers: int | None = None,
+    line_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
 ) -> BoilerplateModel:
     """Learn a model from loaded articles (see :func:`learn_boilerplate`).
 
@@ -288,21 +290,13 @@ def learn_from_articles(
     (:data:`MAX_LEARNED_SHARE`). Only the lines learned are read back as text.
     Two different lines would have to share a 64-bit hash for the model to
     differ from the reference's (tests/test_fast_boilerplate.py compares them).
+    ``line_parts``: :func:`_line_hashes` of consecutive blocks of the articles
+    that cover them all, in order, when already computed (:class:`LineHashesAhead`).
     """
-    from .chunks import _init_worker, worker_count
-    from .forked import fork_map
-
     arts = articles if isinstance(articles, Sequence) else list(articles)
     n = len(arts)
     srcs = [source_of(a) for a in arts]
-    if workers is None:
-        workers = worker_count() if n >= PARALLEL_MIN_DOCS else 1
-    # blocks of at most LEARN_BLOCK_DOCS articles (a block's lines are held at once)
-    k = max(1, min(n, max(4 * workers if workers > 1 else 1, -(-n // LEARN_BLOCK_DOCS))))
-    bounds = [(n * i // k, n * (i + 1) // k) for i in range(k)]
-    if workers > 1 and k > 1:
-        _init_worker()  # the compiled kernels loaded once, here: the workers inherit them
-    parts = fork_map(_line_hashes, arts, bounds, workers)
+    parts = line_parts if line_parts is not None else _line_hash_parts(arts, 0, n, workers)
     hashes = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.uint64)
     words = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
     sizes = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, np.int64)
@@ -361,6 +355,145 @@ def learn_from_articles(
 PARALLEL_MIN_DOCS = 20_000
 #: ... in blocks of at most this many articles.
 LEARN_BLOCK_DOCS = 20_000
+
+
+def _line_hash_parts(
+    arts: Sequence[Article], lo: int, hi: int, workers: int | None = None
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`_line_hashes` of the articles ``lo`` to ``hi``, in blocks of at
+    most :data:`LEARN_BLOCK_DOCS` (a block's lines are held at once), by forked
+    workers when there are many (``workers``: default
+    :func:`newsdedup.chunks.worker_count` from :data:`PARALLEL_MIN_DOCS` articles)."""
+    from .chunks import _init_worker, worker_count
+    from .forked import fork_map
+
+    n = hi - lo
+    if workers is None:
+        workers = worker_count() if n >= PARALLEL_MIN_DOCS else 1
+    k = max(1, min(n, max(4 * workers if workers > 1 else 1, -(-n // LEARN_BLOCK_DOCS))))
+    bounds = [(lo + n * i // k, lo + n * (i + 1) // k) for i in range(k)]
+    if workers > 1 and k > 1:
+        _init_worker()  # the compiled kernels loaded once, here: the workers inherit them
+    return fork_map(_line_hashes, arts, bounds, workers)
+
+
+#: :class:`LineHashesAhead` runs at most this many children at once while the input is read.
+AHEAD_AT_ONCE = 2
+
+
+def _hash_child(conn: Any, arts: Sequence[Article], lo: int, hi: int) -> None:
+    """In a forked child of :class:`LineHashesAhead`: send :func:`_line_hashes` of a block.
+    (An interrupt is the parent's to handle: it stops its children.)"""
+    from .forked import paused_gc
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with paused_gc():
+            conn.send(_line_hashes(arts, (lo, hi)))
+    finally:
+        conn.close()
+
+
+class LineHashesAhead:
+    """The line hashes learning reads (:func:`_line_hashes`), computed while the
+    articles are still being read.
+
+    The reader appends articles to ``articles`` and calls :meth:`step` once
+    ``len(articles)`` reaches :attr:`next_at`: each block of
+    :data:`LEARN_BLOCK_DOCS` articles read is then hashed by a forked child
+    (one at a time: the reader keeps a core to itself), which inherits the
+    articles (nothing but the hashes goes through a pipe). :meth:`parts` hashes
+    the rest with ``workers`` processes and returns every block's hashes, in
+    order (for ``learn_from_articles(..., line_parts=...)``); :meth:`close`
+    stops children still running (an input that fails to read). Does nothing
+    with one worker, where fork is unavailable, or for fewer articles than a
+    block (:meth:`parts` then returns None)."""
+
+    def __init__(self, articles: list[Article], workers: int):
+        from .forked import fork_available
+
+        self.articles = articles
+        self.workers = workers
+        self.on = workers > 1 and fork_available()
+        self.next_at = LEARN_BLOCK_DOCS if self.on else 2**62
+        self.at_once = AHEAD_AT_ONCE
+        self._handed = 0  # articles handed to children
+        self._running: list[tuple[int, Any, Any]] = []  # (lo, process, connection)
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def step(self) -> None:
+        """Hand the next full block to a child when none is busy."""
+        self._collect(wait=False)
+        if (len(self._running) < self.at_once
+                and len(self.articles) - self._handed >= LEARN_BLOCK_DOCS):
+            from .forked import fork_available
+
+            if not fork_available():
+                self.on = False
+                self.next_at = 2**62
+                return
+            self._start(self._handed, self._handed + LEARN_BLOCK_DOCS)
+        self.next_at = len(self.articles) + 1024
+
+    def _start(self, lo: int, hi: int) -> None:
+        import multiprocessing as mp
+
+        from .chunks import _init_worker
+
+        if not self._handed:
+            _init_worker()  # the compiled kernels loaded here: the children inherit them
+        ctx = mp.get_context("fork")
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_hash_child, args=(send, self.articles, lo, hi), daemon=True)
+        # An interrupt that came during fork() would be raised in the at-fork
+        # handlers, which ignore exceptions: held back until fork() is done, it is
+        # raised here (and the reader stops; see close()).
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            proc.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        send.close()
+        self._running.append((lo, proc, recv))
+        self._handed = hi
+
+    def _collect(self, wait: bool) -> None:
+        from .errors import WorkerError
+
+        while self._running:
+            lo, proc, conn = self._running[0]
+            if not wait and not conn.poll():
+                return
+            try:
+                part = conn.recv()
+            except EOFError as err:
+                self.close()
+                raise WorkerError(
+                    f"reading lines for learning (articles {lo:,} on; the worker "
+                    f"exited with code {proc.exitcode})") from err
+            conn.close()
+            proc.join()
+            self._running.pop(0)
+            self._parts.append(part)
+
+    def parts(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
+        """Every article's line hashes, block by block, in order (None: nothing
+        was handed to a child; learning then reads them itself)."""
+        if not self._handed:
+            return None
+        self._collect(wait=True)
+        n = len(self.articles)
+        if n == self._handed:
+            return self._parts
+        return self._parts + _line_hash_parts(self.articles, self._handed, n, self.workers)
+
+    def close(self) -> None:
+        """Stop the children still running (their blocks are not needed)."""
+        for _lo, proc, conn in self._running:
+            proc.terminate()
+            proc.join()
+            conn.close()
+        self._running.clear()
 
 
 def _line_hashes(
@@ -688,10 +821,13 @@ def configured_boilerplate(config: Any) -> BoilerplateModel | None:
     return value if isinstance(value, BoilerplateModel) else None
 
 
-def learn_for_run(articles: list[Article], config: Any) -> BoilerplateModel | None:
+def learn_for_run(
+    articles: list[Article], config: Any, ahead: LineHashesAhead | None = None
+) -> BoilerplateModel | None:
     """The model a batch run uses: learned from ``articles`` under ``boilerplate="auto"``
     (from :data:`AUTO_MIN_DOCS` documents on, when any source repeats a line),
-    the configured model, or None."""
+    the configured model, or None. ``ahead``: the articles' line hashes being
+    computed while they were read (:class:`LineHashesAhead`)."""
     value = getattr(config, "boilerplate", "off")
     if isinstance(value, BoilerplateModel):
         return value
@@ -702,5 +838,5 @@ def learn_for_run(articles: list[Article], config: Any) -> BoilerplateModel | No
     counts = Counter(src for src in map(source_of, articles) if src is not None)
     if not counts or max(counts.values()) < LEARN_MIN_DOCS:
         return None
-    model = learn_from_articles(articles)
+    model = learn_from_articles(articles, line_parts=ahead.parts() if ahead else None)
     return model if len(model) else None

@@ -1033,20 +1033,28 @@ def passage_pairs(dd: Any, all_pos: Any, all_end: Any, n_samp: Any, lo: int, hi:
                 count[b] += 1
         if t == 0:
             continue
-        bs = np.sort(touched[:t])
+        # the partners sharing enough (few of those touched), then sorted
+        kept = 0
         for x in range(t):
-            b = bs[x]
+            b = touched[x]
             c = count[b]
             count[b] = 0
             small = min(n_samp[a], n_samp[b])
             need = min(max(float(min_shared), math.ceil(min_share * small)), float(small))
             if c >= need:
-                if m == out_a.shape[0]:
-                    out_a = np.concatenate((out_a, np.empty(m, dtype=np.int64)))
-                    out_b = np.concatenate((out_b, np.empty(m, dtype=np.int64)))
-                out_a[m] = a
-                out_b[m] = b
-                m += 1
+                touched[kept] = b
+                kept += 1
+        if kept == 0:
+            continue
+        if m + kept > out_a.shape[0]:
+            grow = max(m + kept, 2 * out_a.shape[0])
+            out_a = np.concatenate((out_a[:m], np.empty(grow - m, dtype=np.int64)))
+            out_b = np.concatenate((out_b[:m], np.empty(grow - m, dtype=np.int64)))
+        bs = np.sort(touched[:kept])
+        for x in range(kept):
+            out_a[m] = a
+            out_b[m] = bs[x]
+            m += 1
     out = np.empty((m, 2), dtype=np.int64)
     out[:, 0] = out_a[:m]
     out[:, 1] = out_b[:m]

@@ -414,3 +414,10 @@ def test_closing_stops_the_read_ahead_children(monkeypatch: pytest.MonkeyPatch) 
     ahead.close()
     assert not any(p.is_alive() for p in procs)
     assert [p.exitcode for p in procs] == [-signal.SIGTERM] * 2  # stopped, not waited for
+
+
+def test_read_ahead_hashes_are_not_kept_after_learning(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the caller keeps its LineHashesAhead until the run ends: the hashes it
+    # handed over (hundreds of MB at a million articles) must not stay with it
+    ahead, parts = _read_ahead(_footer_sites(500), 100, 2, monkeypatch)
+    assert parts and ahead._parts == []  # type: ignore[attr-defined]

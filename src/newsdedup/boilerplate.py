@@ -482,10 +482,11 @@ class LineHashesAhead:
         if not self._handed:
             return None
         self._collect(wait=True)
+        done, self._parts = self._parts, []  # handed over (not kept beyond learning)
         n = len(self.articles)
         if n == self._handed:
-            return self._parts
-        return self._parts + _line_hash_parts(self.articles, self._handed, n, self.workers)
+            return done
+        return done + _line_hash_parts(self.articles, self._handed, n, self.workers)
 
     def close(self) -> None:
         """Stop the children still running (their blocks are not needed)."""
@@ -494,6 +495,7 @@ class LineHashesAhead:
             proc.join()
             conn.close()
         self._running.clear()
+        self._parts.clear()
 
 
 def _line_hashes(

@@ -343,7 +343,15 @@ def test_blank_lines_and_line_ends_fast_path_equals_reference(
     lines = S._lines_with_offsets(text)
     nonempty, gaps = S._nonempty_lines(text)
     assert nonempty == [ln for ln in lines if ln.text.strip()]
-    assert len(gaps) == len(nonempty)
+    blank_before = []
+    gap = False
+    for ln in lines:
+        if ln.text.strip():
+            blank_before.append(gap)
+            gap = False
+        else:
+            gap = True
+    assert gaps == blank_before
     assert S.strip_many([(text, None, None)]) == [S.strip_with_reference(text)]
 
 

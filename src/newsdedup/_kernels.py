@@ -639,6 +639,23 @@ def line_flags(cps: Any, starts: Any, ends: Any, table: Any) -> Any:
     return out
 
 
+@nb.njit(inline="always", cache=True)
+def _row_at(cps: Any, p: int, hi: int, rows: Any, j: int, size: int, q: int, fold: bool) -> bool:
+    """Whether row ``j`` of ``rows`` (``size`` code points, from the ``q``-th on)
+    occurs at ``p`` of ``cps`` (before ``hi``), ASCII capitals lower-cased first
+    where ``fold``."""
+    if p + size > hi:
+        return False
+    while q < size:
+        d = cps[p + q]
+        if fold and 65 <= d <= 90:
+            d += 32
+        if d != rows[j, q]:
+            return False
+        q += 1
+    return True
+
+
 @jit
 def rule_gate(cps: Any, starts: Any, ends: Any, table: Any, heads: Any, head_lens: Any,
               head_from: Any, needles: Any, needle_lens: Any, folded: Any, first: Any) -> Any:
@@ -667,19 +684,7 @@ def rule_gate(cps: Any, starts: Any, ends: Any, table: Any, heads: Any, head_len
                 break
             if first[c]:
                 for j in range(n_needles):
-                    size = needle_lens[j]
-                    if p + size > hi:
-                        continue
-                    fold = folded[j]
-                    q = 0
-                    while q < size:
-                        d = cps[p + q]
-                        if fold and 65 <= d <= 90:
-                            d += 32
-                        if d != needles[j, q]:
-                            break
-                        q += 1
-                    if q == size:
+                    if _row_at(cps, p, hi, needles, j, needle_lens[j], 0, folded[j]):
                         hit = True
                         break
         if not hit:
@@ -690,18 +695,8 @@ def rule_gate(cps: Any, starts: Any, ends: Any, table: Any, heads: Any, head_len
                 c = cps[a]
                 c = c + 32 if 65 <= c <= 90 else c
                 for j in range(head_from[c], head_from[c + 1]):
-                    size = head_lens[j]
-                    if a + size > hi:
-                        continue
-                    q = 1
-                    while q < size:
-                        d = cps[a + q]
-                        if 65 <= d <= 90:
-                            d += 32
-                        if d != heads[j, q]:
-                            break
-                        q += 1
-                    if q == size:
+                    # (the bucket is the first character's: compared from the second)
+                    if _row_at(cps, a, hi, heads, j, head_lens[j], 1, True):
                         hit = True
                         break
         out[k] = hit

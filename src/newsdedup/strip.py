@@ -1658,30 +1658,19 @@ def _apply_model_reference(
 
 
 def _assemble(lines: list[_Line], decision: dict[int, str], prefix: dict[int, int]) -> Stripped:
-    kept: list[str] = []
-    removed: list[Removal] = []
+    """The kept lines of a text (one blank line where blank lines stood between
+    them) and what was removed."""
+    nonempty: list[_Line] = []
+    gaps: list[bool] = []
+    gap = False
     for ln in lines:
-        if not ln.text.strip():
-            if kept and kept[-1] != "":
-                kept.append("")
-            continue
-        rule = decision.get(ln.start)
-        if rule is not None:
-            removed.append(Removal(start=ln.start, end=ln.end, text=ln.text, rule=rule))
-            continue
-        cut = prefix.get(ln.start)
-        if cut is not None:
-            removed.append(
-                Removal(start=ln.start, end=ln.start + cut, text=ln.text[:cut], rule="wire_credit")
-            )
-            kept.append(ln.text[cut:])
+        if ln.text.strip():
+            nonempty.append(ln)
+            gaps.append(gap)
+            gap = False
         else:
-            kept.append(ln.text)
-    while kept and kept[-1] == "":
-        kept.pop()
-    while kept and kept[0] == "":
-        kept.pop(0)
-    return Stripped(text="\n".join(kept), removed=tuple(removed))
+            gap = True
+    return _assemble_nonempty(nonempty, gaps, decision, prefix)
 
 
 def _assemble_nonempty(

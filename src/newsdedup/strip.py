@@ -642,13 +642,19 @@ def match_rule(line: str, rules: tuple[LineRule, ...], n_words: int) -> tuple[Li
                     low = line.lower()
                 if not any(map(low.__contains__, words)):
                     continue
-        m = rule.pattern.search(line)
-        if m is None:
-            continue
-        if rule.action == "prefix" and m.end() >= len(line.rstrip()):
-            continue  # a prefix rule keeps the sentence; nothing would be left
-        return rule, m.end()
+        end = _rule_end(rule, line)
+        if end is not None:
+            return rule, end
     return None
+
+
+def _rule_end(rule: LineRule, line: str) -> int | None:
+    """Where ``rule``'s match in ``line`` ends; None where it does not match, or
+    is a prefix rule that would leave nothing of the line (it keeps the sentence)."""
+    m = rule.pattern.search(line)
+    if m is None or rule.action == "prefix" and m.end() >= len(line.rstrip()):
+        return None
+    return m.end()
 
 
 def _match_unanchored(line: str, rows: tuple[_Row, ...]) -> tuple[LineRule, int] | None:
@@ -668,12 +674,9 @@ def _match_unanchored(line: str, rows: tuple[_Row, ...]) -> tuple[LineRule, int]
                     break
             else:
                 continue
-        m = rule.pattern.search(line)
-        if m is None:
-            continue
-        if rule.action == "prefix" and m.end() >= len(line.rstrip()):
-            continue
-        return rule, m.end()
+        end = _rule_end(rule, line)
+        if end is not None:
+            return rule, end
     return None
 
 

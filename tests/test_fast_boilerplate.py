@@ -387,6 +387,13 @@ def test_line_hashes_ahead_do_nothing_for_a_small_input(monkeypatch: pytest.Monk
     assert parts is None and ahead._handed == 0  # type: ignore[attr-defined]
 
 
+def test_line_hashes_ahead_do_nothing_without_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    # learning needs sources: without any in the first block, no child is started
+    arts = [Article(id=a.id, text=a.text) for a in _footer_sites(300)]
+    ahead, parts = _read_ahead(arts, 50, 2, monkeypatch)
+    assert parts is None and ahead._handed == 0  # type: ignore[attr-defined]
+
+
 def test_a_read_ahead_child_that_dies_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     errors = importlib.import_module("newsdedup.errors")
     real = B._line_hashes

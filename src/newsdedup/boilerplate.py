@@ -406,8 +406,9 @@ class LineHashesAhead:
     the rest with ``workers`` processes and returns every block's hashes, in
     order (for ``learn_from_articles(..., line_parts=...)``); :meth:`close`
     stops children still running (an input that fails to read). Does nothing
-    with one worker, where fork is unavailable, or for fewer articles than a
-    block (:meth:`parts` then returns None)."""
+    with one worker, where fork is unavailable, for fewer articles than a
+    block, or when no article of the first block has a source (learning needs
+    sources; :meth:`parts` then returns None)."""
 
     def __init__(self, articles: list[Article], workers: int):
         from .forked import fork_available
@@ -428,11 +429,16 @@ class LineHashesAhead:
                 and len(self.articles) - self._handed >= LEARN_BLOCK_DOCS):
             from .forked import fork_available
 
-            if not fork_available():
+            lo, hi = self._handed, self._handed + LEARN_BLOCK_DOCS
+            if not fork_available() or not lo and all(
+                source_of(a) is None for a in self.articles[lo:hi]
+            ):
+                # (no source in the first block: learning will most likely not
+                # run, and children would only slow the reader down)
                 self.on = False
                 self.next_at = 2**62
                 return
-            self._start(self._handed, self._handed + LEARN_BLOCK_DOCS)
+            self._start(lo, hi)
         self.next_at = len(self.articles) + 1024
 
     def _start(self, lo: int, hi: int) -> None:

@@ -387,9 +387,13 @@ def line_counts(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, stops
 
     ``lowmap[cp]`` is the letter (1-26) that ``chr(cp).lower()`` is, 0 when it is
     not one ASCII letter; a token is packed 5 bits per letter (at most 12) and
-    looked up in the hash table ``stops`` (:func:`newsdedup._native.stop_codes`)."""
+    looked up in the hash table ``stops`` (:func:`newsdedup._native.stop_codes`).
+
+    Columns 8-10, read in the same pass for :func:`line_flags`: ``_URLISH.search``
+    (0/1), the number of commas, and whether a straight or opening double quote
+    is in the line."""
     n = len(starts)
-    out = np.zeros((n, 8), dtype=np.int64)
+    out = np.zeros((n, 11), dtype=np.int64)
     n_stops = len(stops)
     # One pass per line. \b is before a character whose class (word or not)
     # differs from the previous one's. Where every capital-class character of
@@ -415,11 +419,20 @@ def line_counts(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, stops
         length = 0
         code = np.int64(0)
         packable = True
+        url = 0
+        commas = 0
+        quote = 0
         for i in range(lo, hi + 1):
             if i < hi:
                 cp = cps[i]
                 c = table[cp]
                 w = (c & _W) != 0
+                if cp == 44:
+                    commas += 1
+                elif cp == 34 or cp == 0x201C:
+                    quote = 1
+                elif cp < 128 and _URL_FIRST[cp] and not url:
+                    url = _url_at(cps, i, hi, table)  # (a call: the loop's body stays small)
             else:
                 cp = np.uint32(0)
                 c = np.uint8(0)
@@ -483,6 +496,9 @@ def line_counts(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, stops
         out[k, 5] = words
         out[k, 6] = ntok
         out[k, 7] = nstop
+        out[k, 8] = url
+        out[k, 9] = commas
+        out[k, 10] = quote
     return out
 
 
@@ -548,9 +564,10 @@ def _url_at(cps: Any, p: int, hi: int, table: Any) -> int:
 
 
 @jit
-def line_flags(cps: Any, starts: Any, ends: Any, table: Any) -> Any:
+def line_flags(cps: Any, starts: Any, ends: Any, table: Any, counts: Any) -> Any:
     """Per line ``[lo, hi)`` of ``cps``, what strip's features read off each line ``s``
-    (``x = s.strip()``, ``f = x[:1]``), as 0/1 or counts:
+    (``x = s.strip()``, ``f = x[:1]``), as 0/1 or counts (2, 3 and the quote in
+    ``s`` of 9 from columns 8-10 of :func:`line_counts` of the lines, ``counts``):
 
     0 ``_END_PUNCT.search(s)``, 1 ``_LIST_ITEM.match(s)``, 2 ``_URLISH.search(s)``,
     3 ``s.count(",")``, 4 ``len(s)``, 5 ``x.endswith(":")``,
@@ -603,19 +620,9 @@ def line_flags(cps: Any, starts: Any, ends: Any, table: Any) -> Any:
             if j < hi:
                 out[k, 1] = 1
         # 2: https?://|www\.|\.com\b|\.co\.uk\b|@\w ; 3: commas ; 9: quotes
-        url = 0
-        commas = 0
-        quote = 0
-        for p in range(lo, hi):
-            c = cps[p]
-            if c == 44:
-                commas += 1
-            elif c == 34 or c == 0x201C:
-                quote = 1
-            elif c < 128 and _URL_FIRST[c] and not url:
-                url = _url_at(cps, p, hi, table)  # (a call: the loop's body stays small)
-        out[k, 2] = url
-        out[k, 3] = commas
+        out[k, 2] = counts[k, 8]
+        out[k, 3] = counts[k, 9]
+        quote = counts[k, 10]
         out[k, 4] = hi - lo
         if e > a:
             out[k, 5] = cps[e - 1] == 58
@@ -707,9 +714,9 @@ def rule_gate(cps: Any, starts: Any, ends: Any, table: Any, heads: Any, head_len
 def line_features(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, stops: Any) -> Any:
     """:func:`line_counts` (columns 0-7) and :func:`line_flags` (columns 8-17) in one call."""
     a = line_counts(cps, starts, ends, table, lowmap, stops)
-    b = line_flags(cps, starts, ends, table)
+    b = line_flags(cps, starts, ends, table, a)
     out = np.empty((a.shape[0], 18), dtype=np.int64)
-    out[:, :8] = a
+    out[:, :8] = a[:, :8]
     out[:, 8:] = b
     return out
 

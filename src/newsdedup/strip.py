@@ -1567,12 +1567,10 @@ def _model_decide(
     lm = line_model()
     assert lm is not None
     groups = job.groups
-    nw = job.counts[:, 6].tolist()
-    endp = job.counts[:, 8].tolist()
-    keep = scores >= (lm.threshold if threshold is None else threshold)
+    keep = (scores >= (lm.threshold if threshold is None else threshold)).tolist()
     if (
-        title_line is None and len(nw) > 1
-        and nw[1] >= 10 and endp[1]  # _is_prose(texts[1], its tokens)
+        title_line is None and len(groups) > 1
+        and job.counts[1, 6] >= 10 and job.counts[1, 8]  # _is_prose(texts[1], its tokens)
     ):
         # a first line directly followed by a paragraph is the headline of an
         # article text ("headline first"): the classifier does not judge it
@@ -1589,7 +1587,7 @@ def _model_decide(
         # never strip a text to nothing on the model's word alone: keep its
         # best-scoring lines (a page whose article is one short paragraph)
         top = max(scores[j] for j in undecided)
-        keep = scores >= top * _FALLBACK_SHARE
+        keep = (scores >= top * _FALLBACK_SHARE).tolist()
     for j in undecided:
         if not keep[j]:
             for k in groups[j]:

@@ -1139,6 +1139,7 @@ def strip_many(
         counts_all = counts[where]
         if gate is not None:
             gated_at = np.flatnonzero(gate[where]).tolist()
+    words_all = counts_all[:, 6].tolist()  # each line's number of words
     line_starts = np.cumsum([0] + [len(t) for t in ne_texts]).tolist()
     bounds = np.searchsorted(gated_at, line_starts).tolist() if gated_at else None
     # what rule_pass looks at in each text, and the lines it normalises: those
@@ -1155,7 +1156,7 @@ def strip_many(
                 g - at for g in gated_at[bounds[k] : bounds[k + 1]]
             ]
             learned = model.lines_for(source) if model is not None else None
-            look = _look_at(ne, counts_all[at : at + len(texts), 6].tolist(), gated, learned)
+            look = _look_at(ne, words_all[at : at + len(texts)], gated, learned)
         looks.append(look)
         at += len(texts)
     if gate_tables is not None:
@@ -1170,11 +1171,11 @@ def strip_many(
     for (_text, source, title), (ne, gaps), texts, look in zip(
         items, split, ne_texts, looks, strict=True
     ):
-        counts = counts_all[at : at + len(texts)]
-        at += len(texts)
+        lo, at = at, at + len(texts)
+        counts = counts_all[lo:at]
         learned = model.lines_for(source) if model is not None else None
         nonempty, hits, prefix, title_line = rule_pass(
-            ne, rules, title, learned, n_words=counts[:, 6].tolist(), nonempty=ne,
+            ne, rules, title, learned, n_words=words_all[lo:at], nonempty=ne,
             visit=None if look is None else look[0], norms=norms,
         )
         decision = {ln.start: h for ln, h in zip(nonempty, hits, strict=True) if h is not None}

@@ -206,9 +206,7 @@ def line_counts(texts: list[str], stopwords: frozenset[str] = frozenset()) -> np
     number, and how many of them are in ``stopwords`` once lower-cased
     (columns 0-7); then what strip's features read off a line (columns 8-17,
     see :func:`newsdedup._kernels.line_flags`)."""
-    return kernels()["line_features"](  # type: ignore[no-any-return]
-        *_code_points(texts), char_table(), lower_letter_table(), stop_codes(stopwords)
-    )
+    return line_counts_gated(texts, stopwords, None)[0]
 
 
 def line_counts_gated(
@@ -486,7 +484,6 @@ def warm() -> None:
     pair = np.zeros(1, dtype=np.int64)
     k["intersections"](vals, offsets, pair, pair)
     k["intersection_size"](vals, vals)
-    line_counts(["a b", "C D"], frozenset({"a"}))
     from .strip import _gate_tables, rules_for
 
     line_counts_gated(["a (b", "C D"], frozenset({"a"}), _gate_tables(rules_for("en")))

@@ -401,7 +401,7 @@ class LineHashesAhead:
     The reader appends articles to ``articles`` and calls :meth:`step` once
     ``len(articles)`` reaches :attr:`next_at`: each block of
     :data:`LEARN_BLOCK_DOCS` articles read is then hashed by a forked child
-    (one at a time: the reader keeps a core to itself), which inherits the
+    (at most :data:`AHEAD_AT_ONCE` at a time), which inherits the
     articles (nothing but the hashes goes through a pipe). :meth:`parts` hashes
     the rest with ``workers`` processes and returns every block's hashes, in
     order (for ``learn_from_articles(..., line_parts=...)``); :meth:`close`
@@ -415,17 +415,17 @@ class LineHashesAhead:
 
         self.articles = articles
         self.workers = workers
-        self.on = workers > 1 and fork_available()
-        self.next_at = LEARN_BLOCK_DOCS if self.on else 2**62
-        self.at_once = AHEAD_AT_ONCE
+        #: ``len(articles)`` at which to call :meth:`step` next (never, when off)
+        self.next_at = LEARN_BLOCK_DOCS if workers > 1 and fork_available() else 2**62
         self._handed = 0  # articles handed to children
         self._running: list[tuple[int, Any, Any]] = []  # (lo, process, connection)
         self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def step(self) -> None:
-        """Hand the next full block to a child when none is busy."""
+        """Hand the next full block to a child when fewer than
+        :data:`AHEAD_AT_ONCE` are busy."""
         self._collect(wait=False)
-        if (len(self._running) < self.at_once
+        if (len(self._running) < AHEAD_AT_ONCE
                 and len(self.articles) - self._handed >= LEARN_BLOCK_DOCS):
             from .forked import fork_available
 
@@ -435,7 +435,6 @@ class LineHashesAhead:
             ):
                 # (no source in the first block: learning will most likely not
                 # run, and children would only slow the reader down)
-                self.on = False
                 self.next_at = 2**62
                 return
             self._start(lo, hi)

@@ -587,11 +587,10 @@ def _gate_tables(rules: tuple[LineRule, ...]) -> tuple[np.ndarray, ...] | None:
             return out, np.array([len(t) for t in texts], dtype=np.int64)
 
         first = np.zeros(128, dtype=np.uint8)
-        for w, folded in needles:
-            if w:
-                first[ord(w[0])] = 1
-                if folded:
-                    first[ord(w[0].upper())] = 1
+        for w, folded in needles:  # (none empty: see the loop above)
+            first[ord(w[0])] = 1
+            if folded:
+                first[ord(w[0].upper())] = 1
         tables = (*rows(heads), head_from, *rows([w for w, _f in needles]),
                   np.array([f for _w, f in needles], dtype=np.bool_), first)
     if len(_GATES) > 64:
@@ -1144,19 +1143,18 @@ def strip_many(
     bounds = np.searchsorted(gated_at, line_starts).tolist() if gated_at else None
     # what rule_pass looks at in each text, and the lines it normalises: those
     # normalised together (compiled), once per distinct line
+    learned_of = [model.lines_for(source) if model is not None else None
+                  for _text, source, _title in items]
     looks: list[tuple[list[int], list[int]] | None] = []
     norms: dict[str, str] | None = None
     at = 0
-    for k, ((_text, source, _title), ne, texts) in enumerate(
-        zip(items, all_nonempty, ne_texts, strict=True)
-    ):
+    for k, (ne, texts) in enumerate(zip(all_nonempty, ne_texts, strict=True)):
         look = None
         if gate_tables is not None:
             gated = [] if bounds is None else [
                 g - at for g in gated_at[bounds[k] : bounds[k + 1]]
             ]
-            learned = model.lines_for(source) if model is not None else None
-            look = _look_at(ne, words_all[at : at + len(texts)], gated, learned)
+            look = _look_at(ne, words_all[at : at + len(texts)], gated, learned_of[k])
         looks.append(look)
         at += len(texts)
     if gate_tables is not None:
@@ -1168,12 +1166,11 @@ def strip_many(
                                   for b in normalized_encoded(wanted)), strict=True))
     pending: list[_Pending] = []
     at = 0
-    for (_text, source, title), (ne, gaps), texts, look in zip(
-        items, split, ne_texts, looks, strict=True
+    for (_text, _source, title), (ne, gaps), texts, look, learned in zip(
+        items, split, ne_texts, looks, learned_of, strict=True
     ):
         lo, at = at, at + len(texts)
         counts = counts_all[lo:at]
-        learned = model.lines_for(source) if model is not None else None
         nonempty, hits, prefix, title_line = rule_pass(
             ne, rules, title, learned, n_words=words_all[lo:at], nonempty=ne,
             visit=None if look is None else look[0], norms=norms,

@@ -401,6 +401,10 @@ def line_counts(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, stops
     # (\b[CLASS][CLASS]+\b) is a whole \w+ token of two or more capitals:
     # inside a token there is no boundary to end a match at. Otherwise (the
     # multiplication sign is in the class) the regex's own scan counts them.
+    # A token is read in an inner loop (most characters): only a non-word
+    # character can start a _SEPS match, a comma, a quote or most URL patterns;
+    # in a token only "http" and "www." can, which the next character rules out
+    # before _url_at is asked.
     for k in range(n):
         lo = starts[k]
         hi = ends[k]
@@ -412,70 +416,72 @@ def line_counts(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, stops
         words = 0
         ntok = 0
         nstop = 0
-        sep_from = lo  # where the next _SEPS match may start (matches do not overlap)
-        prev_w = False
+        sep_from = lo
         odd_cap = False
-        all_caps = False
-        length = 0
-        code = np.int64(0)
-        packable = True
         url = 0
         commas = 0
         quote = 0
-        for i in range(lo, hi + 1):
-            if i < hi:
-                cp = cps[i]
-                c = table[cp]
-                w = (c & _W) != 0
-                if cp == 44:
-                    commas += 1
-                elif cp == 34 or cp == 0x201C:
-                    quote = 1
-                elif cp < 128 and _URL_FIRST[cp] and not url:
-                    url = _url_at(cps, i, hi, table)  # (a call: the loop's body stays small)
-            else:
-                cp = np.uint32(0)
-                c = np.uint8(0)
-                w = False
-            if prev_w and not w:  # a token ends before i
+        i = lo
+        while i < hi:
+            cp = cps[i]
+            c = table[cp]
+            if c & _W:
+                # a \w+ token from i: its characters in this inner loop
+                t0 = i
+                ntok += 1
+                if (c & _D) == 0 and cp != 95:
+                    alpha += 1
+                if c & _C:
+                    cap += 1  # a capital where the word class changes
+                all_caps = True
+                packable = True
+                code = np.int64(0)
+                while True:
+                    if (c & _C) == 0:
+                        all_caps = False
+                    if c & _D:
+                        digit += 1
+                    v = lowmap[cp]
+                    if v == 0 or i - t0 >= 12:
+                        packable = False
+                    else:
+                        code = code * 32 + np.int64(v)
+                    if not url and (cp == 104 or cp == 119) and i + 1 < hi and (
+                            cps[i + 1] == 116 or cps[i + 1] == 119):
+                        url = _url_at(cps, i, hi, table)
+                    i += 1
+                    if i >= hi:
+                        break
+                    cp = cps[i]
+                    c = table[cp]
+                    if (c & _W) == 0:
+                        break
+                length = i - t0
+                words += length
                 if all_caps and length >= 2:
                     upper += 1
                 if packable and n_stops > 0:
-                    # open addressing, linear probing (see _native.stop_codes)
                     h = np.int64((np.uint64(code) * _GOLDEN) >> _SHIFT) & (n_stops - 1)
                     while stops[h] >= 0:
                         if stops[h] == code:
                             nstop += 1
                             break
                         h = (h + 1) & (n_stops - 1)
-            if i == hi:
-                break
-            if w:
-                words += 1
-                if not prev_w:  # a token starts at i
-                    ntok += 1
-                    length = 0
-                    code = np.int64(0)
-                    packable = True
-                    all_caps = True
-                    if (c & _D) == 0 and cp != 95:
-                        alpha += 1
-                if (c & _C) == 0:
-                    all_caps = False
-                v = lowmap[cp]
-                if v == 0 or length >= 12:
-                    packable = False
-                else:
-                    code = code * 32 + np.int64(v)
-                length += 1
+                if i >= hi:
+                    break
+                # cps[i] is not a word character: on to it, below
+            # a character that is not a word character
+            prev_w = i > lo and (table[cps[i - 1]] & _W) != 0
+            if cp == 44:
+                commas += 1
+            elif cp == 34 or cp == 0x201C:
+                quote = 1
+            elif cp < 128 and _URL_FIRST[cp] and not url:
+                url = _url_at(cps, i, hi, table)
             if c & _C:
-                if w != prev_w:
+                if prev_w:
                     cap += 1
-                if not w:
-                    odd_cap = True
-            if c & _D:
-                digit += 1
-            # \s[|»›•·]\s|\s>\s|::, non-overlapping, leftmost first
+                odd_cap = True
             if i >= sep_from:
                 if i + 3 <= hi and (c & _S) and (table[cps[i + 2]] & _S) and (
                     (table[cps[i + 1]] & _P) or cps[i + 1] == 62
@@ -485,7 +491,7 @@ def line_counts(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, stops
                 elif i + 2 <= hi and cp == 58 and cps[i + 1] == 58:
                     seps += 1
                     sep_from = i + 2
-            prev_w = w
+            i += 1
         if odd_cap:
             upper = _upper_words(cps, lo, hi, table)
         out[k, 0] = alpha

@@ -195,6 +195,33 @@ def test_facts_equal_reference(texts: list[tuple[str, str | None]]) -> None:
         assert _fields(E.facts(text, title)) == facts_reference(text, title), text[:80]
 
 
+def test_facts_names_between_every_kind_of_space() -> None:
+    # the names' places are found in a compiled pass (_kernels.name_mentions)
+    # that splits lines and chunks itself: every character str.split() and
+    # str.splitlines() split at, and lines around the 300 characters the
+    # capitals test reads
+    spaces = [chr(c) for c in range(0x3001) if chr(c).isspace()]
+    assert len(spaces) == 29
+    for ws in spaces:
+        for text in (f"Officials said{ws}Smith met the Jones family{ws}in Paris.",
+                     f"{ws}Smith said{ws}(Jones{ws}met Brown.{ws}Smith left.",
+                     f"TALKS SAID{ws}Smith MET Jones{ws}" + "and then it all began " * 3):
+            for title in (None, "A headline"):
+                assert _fields(E.facts(text, title)) == facts_reference(text, title), repr(ws)
+    for caps in (95, 100, 105, 120, 200, 280, 299, 300, 301):
+        line = "X" * caps + " said Smith and Jones" + " were here" * 30
+        text = f"The talks began.\n{line}\nIt ended."
+        assert _fields(E.facts(text)) == facts_reference(text), caps
+    # 119 lower-case and 180 capital letters are a capitals line; one more
+    # lower-case letter as the 300th character is not (as the 301st, it is)
+    for line in ("a" * 119 + "B" * 180 + "a met Smith and Jones",
+                 "a" * 119 + "B" * 180 + " a met Smith and Jones"):
+        text = f"The talks began.\n{line}\nIt ended."
+        assert _fields(E.facts(text)) == facts_reference(text)
+    line = "a" * 119 + "B" * 180 + "a met Smith and Jones"
+    assert {"smith", "jones"} <= E.facts(f"x\n{line}").entities
+
+
 def test_headline_revision_word_is_not_the_texts() -> None:
     assert not E.facts("Shares rose on Monday.", "UPDATE 1-Shares rise").revision
     assert E.facts("Shares rose on Monday (corrected).", "Shares rise").revision

@@ -1398,6 +1398,112 @@ def chunk_hashes(buf: Any, ends: Any, space: Any) -> Any:
     return hashes[:k], starts[:k], lens[:k], out_ends
 
 
+@nb.njit(inline="always", cache=True)
+def _is_space(cp: int) -> bool:
+    """``chr(cp).isspace()`` (what ``str.split()`` splits at; :func:`_space_len`
+    knows the same characters in UTF-8)."""
+    if cp <= 32:
+        return cp == 32 or 9 <= cp <= 13 or 28 <= cp <= 31
+    if cp < 0x85:
+        return False
+    return (cp == 0x85 or cp == 0xA0 or cp == 0x1680 or 0x2000 <= cp <= 0x200A
+            or cp == 0x2028 or cp == 0x2029 or cp == 0x202F or cp == 0x205F or cp == 0x3000)
+
+
+@nb.njit(inline="always", cache=True)
+def _is_line_break(cp: int) -> bool:
+    """Whether ``str.splitlines`` ends a line at ``chr(cp)``."""
+    if cp < 0x85:
+        return 10 <= cp <= 13 or 28 <= cp <= 30
+    return cp == 0x85 or cp == 0x2028 or cp == 0x2029
+
+
+@jit
+def name_mentions(cps: Any, starts: Any, ends: Any, stops: Any) -> Any:
+    """For a text (span 0 of the code points ``cps``) and chunks (the other
+    spans): per chunk, bit 1 where it is a whitespace-separated chunk of a line
+    of the text (``str.splitlines``) that is not a capitals line
+    (:func:`newsdedup.entities._caps_line`: of its first 300 characters, the
+    ASCII letters are none or less than 40 % lower case), and bit 2 where it
+    is, moreover, not the line's first chunk and the chunk before it does not
+    end with a character ``c`` with ``stops[c]`` (``c < len(stops)``)."""
+    m = len(starts) - 1
+    cap = 16
+    while cap < 2 * m:
+        cap *= 2
+    mask = cap - 1
+    slot = np.full(cap, -1, dtype=np.int64)
+    hashes = np.empty(m, dtype=np.uint64)
+    firsts = np.zeros(128, dtype=np.uint8)  # ASCII characters a chunk starts with
+    for j in range(m):
+        lo = starts[j + 1]
+        h = FNV_OFFSET
+        for p in range(lo, ends[j + 1]):
+            h = (h ^ u64(cps[p])) * FNV_PRIME
+        hashes[j] = h
+        if ends[j + 1] > lo and cps[lo] < 128:
+            firsts[cps[lo]] = 1
+        s = np.int64(h & u64(mask))
+        while slot[s] >= 0:
+            s = (s + 1) & mask
+        slot[s] = j
+    n_stops = len(stops)
+    out = np.zeros(m, dtype=np.uint8)
+    i = starts[0]
+    end = ends[0]
+    while i < end:
+        # the line [i, e), and its ASCII letters among the first 300 characters
+        e = i
+        lower = 0
+        upper = 0
+        while e < end:
+            c = cps[e]
+            if _is_line_break(c):
+                break
+            if e - i < 300:
+                if 97 <= c <= 122:
+                    lower += 1
+                elif 65 <= c <= 90:
+                    upper += 1
+            e += 1
+        if not (lower + upper == 0 or lower < 0.4 * (lower + upper)):
+            p = i
+            first = True
+            after_stop = False  # whether the chunk before ends with one of stops
+            while p < e:
+                c = cps[p]
+                if _is_space(c):
+                    p += 1
+                    continue
+                q = p + 1
+                while q < e and not _is_space(cps[q]):
+                    q += 1
+                if c >= 128 or firsts[c]:
+                    h = FNV_OFFSET
+                    for r in range(p, q):
+                        h = (h ^ u64(cps[r])) * FNV_PRIME
+                    s = np.int64(h & u64(mask))
+                    while slot[s] >= 0:
+                        j = slot[s]
+                        lo = starts[j + 1]
+                        if hashes[j] == h and ends[j + 1] - lo == q - p:
+                            same = True
+                            for r in range(q - p):
+                                if cps[lo + r] != cps[p + r]:
+                                    same = False
+                                    break
+                            if same:
+                                out[j] |= 1 if first or after_stop else 3
+                                break
+                        s = (s + 1) & mask
+                last = cps[q - 1]
+                after_stop = last < n_stops and stops[last] != 0
+                first = False
+                p = q
+        i = e + 1
+    return out
+
+
 @jit
 def table_find(keys: Any, vals: Any, hashes: Any) -> Any:
     """The value of each of ``hashes`` in the open-addressing table ``keys`` /

@@ -374,6 +374,13 @@ def chunk_hashes(
     return hashes, starts, lens, out_ends, buf
 
 
+def name_mentions(text: str, chunks: list[str], stops: np.ndarray) -> np.ndarray:
+    """uint8 per chunk: ``_kernels.name_mentions`` of ``text`` and ``chunks``
+    (``stops``: a uint8 table over code points)."""
+    cps, starts, ends = _code_points([text, *chunks])
+    return kernels()["name_mentions"](cps, starts, ends, stops)  # type: ignore[no-any-return]
+
+
 class HashTable:
     """uint64 key -> int64 value (>= 0), in an open-addressing table that the
     compiled kernels probe: many keys found or put in one call."""
@@ -462,6 +469,7 @@ def kernels() -> dict[str, Any]:
             map_normalize=_kernels.map_normalize,
             utf8_invalid_at=_kernels.utf8_invalid_at,
             chunk_hashes=_kernels.chunk_hashes,
+            name_mentions=_kernels.name_mentions,
             table_find=_kernels.table_find,
             table_put=_kernels.table_put,
             reduce_terms=_kernels.reduce_terms,
@@ -502,6 +510,7 @@ def warm() -> None:
     mapped_normalized(["\u00c9 \u2019b\u00a0c"])
     utf8_valid("\u00e9 abcdefgh".encode())
     chunk_hashes(["a b\u00a0a"])
+    name_mentions("a B c", ["B"], np.ones(47, dtype=np.uint8))
     found = HashTable()
     found.put(np.ones(1, dtype=np.uint64), one)
     found.find(np.ones(1, dtype=np.uint64))

@@ -329,12 +329,18 @@ def copy_conflict_impossible(
     if not title_a or not title_b or "\u00d7" in text_a or "\u00d7" in text_b:
         return False
     head_a, head_b = chunk_set(title_a), chunk_set(title_b)
-    all_a, all_b = chunks_a | head_a, chunks_b | head_b
-    a_in_b, b_in_a = head_a <= all_b, head_b <= all_a
+    # (the sides' unions, text and headline, are not built: A's chunks missing
+    # from B are A's text's not in B's text nor headline, and A's headline's
+    # not in either; a headline chunk of A missing from B and in A's text is
+    # one of the first, so the first are the missing chunks of A's text)
+    head_out_a, head_out_b = head_a - chunks_b, head_b - chunks_a
+    a_in_b, b_in_a = head_out_a <= head_b, head_out_b <= head_a
     if not (a_in_b or b_in_a):
         return False
     get = _CHUNKS.get
-    missing_a, missing_b = all_a - all_b, all_b - all_a
+    text_missing_a, text_missing_b = (chunks_a - chunks_b) - head_b, (chunks_b - chunks_a) - head_a
+    missing_a = text_missing_a.union(head_out_a - head_b)
+    missing_b = text_missing_b.union(head_out_b - head_a)
     fig_clean_a = not any((get(ch) or _chunk(ch)).figures for ch in missing_a)
     fig_clean_b = not any((get(ch) or _chunk(ch)).figures for ch in missing_b)
     if not (fig_clean_a or fig_clean_b):
@@ -344,11 +350,11 @@ def copy_conflict_impossible(
         if hours > max_hours_apart:
             return False
 
-    def few_names(head_in: bool, missing: frozenset[str], chunks: frozenset[str]) -> bool:
+    def few_names(head_in: bool, text_missing: frozenset[str]) -> bool:
         if not head_in:
             return False
         names: set[str] = set()
-        for ch in missing & chunks:
+        for ch in text_missing:
             c = get(ch) or _chunk(ch)
             if c.lead_name is not None:
                 names.add(c.lead_name)
@@ -357,7 +363,7 @@ def copy_conflict_impossible(
                 return False
         return True
 
-    return few_names(a_in_b, missing_a, chunks_a) or few_names(b_in_a, missing_b, chunks_b)
+    return few_names(a_in_b, text_missing_a) or few_names(b_in_a, text_missing_b)
 
 
 #: Lead words at or below this Zipf frequency are keys when capitalised inside a

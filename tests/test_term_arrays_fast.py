@@ -176,3 +176,17 @@ def test_registry_calls_from_threads_give_the_plain_results(
     with ThreadPoolExecutor(4) as pool:
         for f in [pool.submit(work, k) for k in range(4)]:
             f.result()
+
+
+def test_sentences_ignore_weights_of_terms_no_sentence_has() -> None:
+    # rewrite_doc's sentences take each term's weight from the document's
+    # weights; a weight given for a term the registry has never seen (no
+    # sentence holds it) must not land on another term (the registry's first)
+    registry = R._ChunkRegistry()
+    text = "Ministers approved the harbour budget. Harbour workers cheered loudly."
+    first_terms = registry.term_dicts([text])[0][0]
+    weights = dict.fromkeys(first_terms, 1.0)
+    weights["zzqxunseenterm"] = 7.0
+    sentences, _arrays = registry.sentences(text, R.split_sentences(text), weights)
+    got = {t: w for s in sentences for t, w in s.terms.items()}
+    assert got and set(got) <= set(first_terms) and set(got.values()) == {1.0}

@@ -356,7 +356,8 @@ class _ChunkRegistry:
         stamp, positions, mark = self._scratch(len(spans) + 1)
         w_stamp, w_mark = self.value_stamp, mark + len(spans)
         known = self.entries.vocab
-        ids = np.fromiter((known.get(t, -1) for t in term_w), dtype=np.int64, count=len(term_w))
+        ids = np.fromiter(map(known.get, term_w, itertools.repeat(-1)), dtype=np.int64,
+                          count=len(term_w))
         ok = ids >= 0  # (a term no sentence chunk has is not in the vocabulary)
         w_stamp[ids[ok]] = w_mark
         self.value[ids[ok]] = np.fromiter(term_w.values(), dtype=np.float64,

@@ -383,6 +383,8 @@ class Judge:
         """The copy verdict on the bodies alone, for a pair whose headlines differ
         and whose whole texts fall short: one wire story under two sites'
         headlines (a short notice's headline weighs on its Jaccard)."""
+        if ov.jaccard < BODY_MIN_JACCARD and ov.containment < BODY_MIN_JACCARD:
+            return None  # (first: most pairs that get here, the rewrite family's, stop here)
         ti, tj = self.titles[i], self.titles[j]
         if not ti or not tj:
             return None
@@ -392,8 +394,6 @@ class Judge:
         wi, wj = set(tokenize(ni)), set(tokenize(nj))
         if not wi or not wj or len(wi & wj) < BODY_HEADLINE_SHARE * min(len(wi), len(wj)):
             return None  # different headlines: a template's instances, not one story
-        if ov.jaccard < BODY_MIN_JACCARD and ov.containment < BODY_MIN_JACCARD:
-            return None
         bi, bj = self.body(i), self.body(j)
         if bi is None or bj is None or not bi[0].size or not bj[0].size:
             return None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 import re
-from itertools import islice
+from itertools import islice, product
 
 import pytest
 from hypothesis import given, settings
@@ -251,6 +251,20 @@ def test_facts_names_between_every_kind_of_space() -> None:
         assert _fields(E.facts(text)) == facts_reference(text)
     line = "a" * 119 + "B" * 180 + "a met Smith and Jones"
     assert {"smith", "jones"} <= E.facts(f"x\n{line}").entities
+
+
+def test_sentence_spans_at_every_kind_of_ending() -> None:
+    # split_sentences scans in compiled code (_kernels.sentence_spans) what the
+    # pattern matches: each mark, closing quote, white space run, opening quote
+    # and next character, and runs of line feeds
+    marks, closers = [".", "!", "?", ",", "x"], ["", '"', "'", "\u201d", "\u2019", ")", "]"]
+    spaces = ["", " ", "  ", "\n", "\n\n", "\t \n", "\u2028", "\xa0", "\x1f"]
+    openers = ["", '"', "'", "\u201c", "\u2018", "(", "["]
+    for mark, closer, space, opener, nxt in product(marks, closers, spaces, openers,
+                                                    ["A", "a", "9", " ", ""]):
+        for text in (f"Word one{mark}{closer}{space}{opener}{nxt}rest of it\n\n\nNext line\n",
+                     f"{mark}{closer}{space}{opener}{nxt}"):
+            assert R.split_sentences(text) == split_sentences_reference(text), repr(text)
 
 
 def test_headline_revision_word_is_not_the_texts() -> None:

@@ -1418,6 +1418,72 @@ def _is_line_break(cp: int) -> bool:
     return cp == 0x85 or cp == 0x2028 or cp == 0x2029
 
 
+@nb.njit(inline="always", cache=True)
+def _blank(cps: Any, lo: int, hi: int) -> bool:
+    """Whether ``cps[lo:hi]`` is all white space (``not text[lo:hi].strip()``)."""
+    for p in range(lo, hi):  # noqa: SIM110 - a loop numba compiles
+        if not _is_space(cps[p]):
+            return False
+    return True
+
+
+@jit
+def sentence_spans(cps: Any) -> Any:
+    """:func:`newsdedup.rewrite.split_sentences` of the code points ``cps``: the
+    matches of ``[.!?]([\\"'”’)]?\\s+)(?=[\\"'“‘(]?[A-Z0-9])|\\n+``, leftmost
+    first, without overlaps, end the sentences (after the punctuation mark, or
+    where the line feeds start); blank spans are left out. Returns the starts
+    and the ends."""
+    n = len(cps)
+    starts = np.empty(n // 2 + 1, dtype=np.int64)
+    ends = np.empty(n // 2 + 1, dtype=np.int64)
+    m = 0
+    pos = 0
+    i = 0
+    while i < n:
+        c = cps[i]
+        end = -1  # where the sentence ends, if a match starts at i
+        nxt = 0  # and where the match ends
+        if c == 46 or c == 33 or c == 63:
+            j = i + 1
+            if j < n:
+                q = cps[j]
+                if q == 34 or q == 39 or q == 0x201D or q == 0x2019 or q == 41:
+                    j += 1  # (without it, \s+ would start at the mark: no match)
+            k = j
+            while k < n and _is_space(cps[k]):
+                k += 1
+            if k > j:  # \s+ took the whole run (less would leave white space for the lookahead)
+                a = k
+                if a < n:
+                    q = cps[a]
+                    if q == 34 or q == 39 or q == 0x201C or q == 0x2018 or q == 40:
+                        a += 1
+                if a < n and (65 <= cps[a] <= 90 or 48 <= cps[a] <= 57):
+                    end = i + 1
+                    nxt = k
+        elif c == 10:
+            k = i + 1
+            while k < n and cps[k] == 10:
+                k += 1
+            end = i
+            nxt = k
+        if end < 0:
+            i += 1
+            continue
+        if not _blank(cps, pos, end):
+            starts[m] = pos
+            ends[m] = end
+            m += 1
+        pos = nxt
+        i = nxt
+    if not _blank(cps, pos, n):
+        starts[m] = pos
+        ends[m] = n
+        m += 1
+    return starts[:m], ends[:m]
+
+
 @jit
 def name_mentions(cps: Any, starts: Any, ends: Any, stops: Any) -> Any:
     """For a text (span 0 of the code points ``cps``) and chunks (the other

@@ -381,6 +381,13 @@ def name_mentions(text: str, chunks: list[str], stops: np.ndarray) -> np.ndarray
     return kernels()["name_mentions"](cps, starts, ends, stops)  # type: ignore[no-any-return]
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """``_kernels.sentence_spans`` of ``text``, as (start, end) pairs."""
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    starts, ends = kernels()["sentence_spans"](cps)
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
 class HashTable:
     """uint64 key -> int64 value (>= 0), in an open-addressing table that the
     compiled kernels probe: many keys found or put in one call."""
@@ -470,6 +477,7 @@ def kernels() -> dict[str, Any]:
             utf8_invalid_at=_kernels.utf8_invalid_at,
             chunk_hashes=_kernels.chunk_hashes,
             name_mentions=_kernels.name_mentions,
+            sentence_spans=_kernels.sentence_spans,
             table_find=_kernels.table_find,
             table_put=_kernels.table_put,
             reduce_terms=_kernels.reduce_terms,
@@ -511,6 +519,7 @@ def warm() -> None:
     utf8_valid("\u00e9 abcdefgh".encode())
     chunk_hashes(["a b\u00a0a"])
     name_mentions("a B c", ["B"], np.ones(47, dtype=np.uint8))
+    sentence_spans("A b. C d")
     found = HashTable()
     found.put(np.ones(1, dtype=np.uint64), one)
     found.find(np.ones(1, dtype=np.uint64))

@@ -614,7 +614,10 @@ class RewriteDoc:
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans of ``text`` (line breaks and sentence punctuation)."""
+    """Sentence spans of ``text`` (line breaks and sentence punctuation): found
+    by a compiled scan when numba is there, else by :data:`_SENT_SPLIT_RE`."""
+    if _native.available():
+        return _native.sentence_spans(text)
     spans = []
     pos = 0
     for m in _SENT_SPLIT_RE.finditer(text):

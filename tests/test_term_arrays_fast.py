@@ -187,6 +187,7 @@ def test_sentences_ignore_weights_of_terms_no_sentence_has() -> None:
     first_terms = registry.term_dicts([text])[0][0]
     weights = dict.fromkeys(first_terms, 1.0)
     weights["zzqxunseenterm"] = 7.0
-    sentences, _arrays = registry.sentences(text, R.split_sentences(text), weights)
+    parts, _arrays = registry.sentence_parts(text, R.split_sentences(text), weights)
+    sentences = R._sentences_of(parts)
     got = {t: w for s in sentences for t, w in s.terms.items()}
     assert got and set(got) <= set(first_terms) and set(got.values()) == {1.0}

@@ -347,11 +347,11 @@ class _ChunkRegistry:
         return chunk, ends
 
     @_locked
-    def sentences(
+    def sentence_parts(
         self, text: str, spans: list[tuple[int, int]], term_w: dict[str, float],
-    ) -> tuple[list[Sentence], tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """:func:`rewrite_doc`'s sentences, and their terms as (term ids,
-        weights, terms per sentence)."""
+    ) -> tuple[_SentenceParts, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """:func:`rewrite_doc`'s sentences, as :func:`_sentences_of` takes
+        them, and their terms as (term ids, weights, terms per sentence)."""
         chunk, ends = self._chunks([text[s:e] for s, e in spans])
         stamp, positions, mark = self._scratch(len(spans) + 1)
         w_stamp, w_mark = self.value_stamp, mark + len(spans)
@@ -365,17 +365,11 @@ class _ChunkRegistry:
         terms, weights, _key, sizes = _native.kernels()["reduce_terms"](
             chunk, ends, self.c_start.view, self.c_len.view, self.c_ent.view,
             *self.entries.arrays(), stamp, positions, mark, w_stamp, self.value, w_mark)
-        names = self.entries.names
-        term_names = list(map(names.__getitem__, terms.tolist()))
-        w = weights.tolist()
-        out = []
-        at = 0
-        for (s, e), n in zip(spans, sizes.tolist(), strict=True):
-            if n:
-                out.append(Sentence(start=s, end=e, terms=dict(
-                    zip(term_names[at : at + n], w[at : at + n], strict=True))))
-                at += n
-        return out, (terms, weights, sizes[sizes > 0])
+        kept = sizes > 0
+        sizes_l = sizes.tolist()
+        with_terms = [span for span, n in zip(spans, sizes_l, strict=True) if n]
+        parts = (with_terms, sizes[kept].tolist(), self.entries.names, terms, weights)
+        return parts, (terms, weights, sizes[kept])
 
     def _batch(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         chunk, ends = self._chunks(texts)
@@ -544,6 +538,25 @@ class Sentence:
         return sum(self.terms.values())
 
 
+#: Sentences as the compiled path leaves them: the spans of those with terms,
+#: their numbers of terms, the registry's term names, the term ids and weights.
+_SentenceParts = tuple[list[tuple[int, int]], list[int], list[str], np.ndarray, np.ndarray]
+
+
+def _sentences_of(parts: _SentenceParts) -> list[Sentence]:
+    """The :class:`Sentence` objects of sentences kept as arrays."""
+    spans, sizes, names, ids, weights = parts
+    term_names = list(map(names.__getitem__, ids.tolist()))
+    w = weights.tolist()
+    out = []
+    at = 0
+    for (s, e), n in zip(spans, sizes, strict=True):
+        out.append(Sentence(start=s, end=e, terms=dict(
+            zip(term_names[at : at + n], w[at : at + n], strict=True))))
+        at += n
+    return out
+
+
 @dataclass(slots=True)
 class RewriteDoc:
     """The rewrite-family view of one article.
@@ -551,19 +564,31 @@ class RewriteDoc:
     Attributes:
         terms: content term -> weight (max over its occurrences).
         keys: key terms (rare words and figures): the set that is MinHashed.
-        sentences: the sentences with their content terms.
         facts: names, figures and headline keys (for the template guard).
+        sentence_list: the sentences with their content terms (:attr:`sentences`),
+            or None while they are kept as the compiled path left them.
     """
 
     terms: dict[str, float]
     keys: frozenset[str]
-    sentences: list[Sentence]
     facts: Facts
+    sentence_list: list[Sentence] | None = None
     hashes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint32))
     _index: dict[str, list[int]] | None = None
     _weights: list[float] | None = None
     _arrays: tuple[np.ndarray, ...] | None = None
     _generation: int = -1
+    #: what :attr:`sentences` are made from (:func:`_sentences_of`), until they are
+    _pending: _SentenceParts | None = None
+
+    @property
+    def sentences(self) -> list[Sentence]:
+        """The sentences with their content terms (made on first use where the
+        compiled path kept them as arrays: scoring reads the arrays only)."""
+        if self.sentence_list is None:
+            assert self._pending is not None
+            self.sentence_list, self._pending = _sentences_of(self._pending), None
+        return self.sentence_list
 
     def support_arrays(self) -> tuple[np.ndarray, ...]:
         """The sentences as the compiled ``_support`` reads them (term ids of the
@@ -584,10 +609,12 @@ class RewriteDoc:
         return self._arrays
 
     def set_support_arrays(self, src_ids: np.ndarray, src_w: np.ndarray, counts: np.ndarray,
-                           doc_w: np.ndarray | None = None) -> None:
+                           doc_w: np.ndarray | None = None,
+                           sentence_w: list[float] | None = None) -> None:
         """:meth:`support_arrays` from the sentences' term ids (of the registry,
         as it is now), their weights (``doc_w``: their weights in :attr:`terms`,
-        when they may differ) and how many terms each sentence has."""
+        when they may differ), how many terms each sentence has and, if known,
+        each sentence's weight (``Sentence.weight``)."""
         ptr = np.zeros(len(counts) + 1, dtype=np.int64)
         np.cumsum(counts, out=ptr[1:])
         order = np.argsort(src_ids, kind="stable")  # by term, then sentence
@@ -596,7 +623,8 @@ class RewriteDoc:
             by_term) else order
         dst_ptr = np.append(starts, len(by_term)).astype(np.int64)
         sent_of = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-        weights = np.array([sent.weight for sent in self.sentences], dtype=np.float64)
+        weights = np.array([sent.weight for sent in self.sentences] if sentence_w is None
+                           else sentence_w, dtype=np.float64)
         self._arrays = (ptr, src_ids, src_w, by_term[starts], dst_ptr, sent_of[order],
                         (src_w if doc_w is None else doc_w)[order][starts], weights)
         self._generation = _REGISTRY.generation
@@ -658,11 +686,18 @@ def rewrite_doc(
     if facts_ is None:
         facts_ = facts(text, title)
     if _native.available():
-        sentences, (ids, weights, counts) = _REGISTRY.sentences(
+        parts, (ids, weights, counts) = _REGISTRY.sentence_parts(
             text, split_sentences(text), term_w)
-        doc = RewriteDoc(terms=term_w, keys=keys, sentences=sentences, facts=facts_,
-                         hashes=key_hashes(keys))
-        doc.set_support_arrays(ids, weights, counts)
+        doc = RewriteDoc(terms=term_w, keys=keys, facts=facts_, hashes=key_hashes(keys),
+                         _pending=parts)
+        # each sentence's weight, as Sentence.weight sums it (its terms in order)
+        w = weights.tolist()
+        sentence_w = []
+        at = 0
+        for n in parts[1]:
+            sentence_w.append(sum(w[at : at + n]))
+            at += n
+        doc.set_support_arrays(ids, weights, counts, sentence_w=sentence_w)
         return doc
     sentences = []
     get = _CHUNK_CACHE.get
@@ -678,7 +713,7 @@ def rewrite_doc(
                     st[term] = w
         if st:
             sentences.append(Sentence(start=s, end=e, terms=st))
-    return RewriteDoc(terms=term_w, keys=keys, sentences=sentences, facts=facts_,
+    return RewriteDoc(terms=term_w, keys=keys, sentence_list=sentences, facts=facts_,
                       hashes=key_hashes(keys))
 
 

@@ -45,7 +45,7 @@ from .normalize import normalized_encoded
 from .shingle import ShingleBatch
 from .sign import SignatureSpec, Signer
 from .strip import strip_many
-from .types import Article, Removal, Stripped
+from .types import Article, Removal, Stripped, full_text
 
 #: Documents per chunk (one unit of work for a worker process).
 CHUNK_DOCS = 2000
@@ -110,7 +110,7 @@ def _prepare_chunk(
     """
     cleaned: list[str] = []
     removed: list[tuple[Removal, ...]] = []
-    fulls = [Article(id=rec[0], text=rec[2], title=rec[1]).full_text for rec in records]
+    fulls = [full_text(rec[2], rec[1]) for rec in records]
     if config.strip:  # the chunk's texts stripped together (strip_many: as one by one)
         # A text repeated in the chunk (a wire story run verbatim by several
         # sites: 5 % of the speed corpus's documents) is stripped once per set

@@ -54,9 +54,15 @@ class Article:
     @property
     def full_text(self) -> str:
         """Headline and body as one text: what stripping and shingling see."""
-        if self.title:
-            return f"{self.title}\n{self.text}" if self.text else self.title
-        return self.text
+        return full_text(self.text, self.title)
+
+
+def full_text(text: str, title: str | None) -> str:
+    """:attr:`Article.full_text` of a body and a headline (for records that are
+    not Article objects)."""
+    if title:
+        return f"{title}\n{text}" if text else title
+    return text
 
 
 def _reject(article: Article) -> None:

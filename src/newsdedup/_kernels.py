@@ -324,6 +324,27 @@ def intersection_size(a: Any, b: Any) -> int:
     return _count_common(a, 0, a.shape[0], b, 0, b.shape[0])
 
 
+@jit
+def common_minima(a: Any, wa: Any, b: Any, wb: Any) -> Any:
+    """For two sorted arrays of unique values and a weight per value: the
+    smaller weight of each value in both, in value order."""
+    out = np.empty(min(len(a), len(b)), dtype=np.float64)
+    i = 0
+    j = 0
+    m = 0
+    while i < len(a) and j < len(b):
+        if a[i] < b[j]:
+            i += 1
+        elif a[i] > b[j]:
+            j += 1
+        else:
+            out[m] = min(wa[i], wb[j])
+            m += 1
+            i += 1
+            j += 1
+    return out[:m]
+
+
 # ------------------------------------------------------------ strip line features
 # Class bits of the code-point table ``_native.char_table()`` (each built from
 # Python's own ``re``, so the kernel sees the same classes as the regexes).

@@ -477,6 +477,7 @@ def kernels() -> dict[str, Any]:
             utf8_invalid_at=_kernels.utf8_invalid_at,
             chunk_hashes=_kernels.chunk_hashes,
             name_mentions=_kernels.name_mentions,
+            common_minima=_kernels.common_minima,
             sentence_spans=_kernels.sentence_spans,
             table_find=_kernels.table_find,
             table_put=_kernels.table_put,
@@ -500,6 +501,7 @@ def warm() -> None:
     pair = np.zeros(1, dtype=np.int64)
     k["intersections"](vals, offsets, pair, pair)
     k["intersection_size"](vals, vals)
+    k["common_minima"](ab, np.ones(2), ab, np.ones(2))
     from .strip import _gate_tables, rules_for
 
     line_counts_gated(["a (b", "C D"], frozenset({"a"}), _gate_tables(rules_for("en")))

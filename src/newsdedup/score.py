@@ -1175,9 +1175,14 @@ class _TermRow(NamedTuple):
         same exact sums: ``math.fsum`` of the same values, whatever their order)."""
         if not len(self.ids) or not len(other.ids):
             return 0.0
-        _, ia, ib = np.intersect1d(self.ids, other.ids, assume_unique=True,
-                                   return_indices=True)
-        inter = math.fsum(np.minimum(self.weights[ia], other.weights[ib]).tolist())
+        if _native.available():
+            minima = _native.kernels()["common_minima"](self.ids, self.weights, other.ids,
+                                                        other.weights)
+        else:
+            _, ia, ib = np.intersect1d(self.ids, other.ids, assume_unique=True,
+                                       return_indices=True)
+            minima = np.minimum(self.weights[ia], other.weights[ib])
+        inter = math.fsum(minima.tolist())
         total = self.sums[0] + other.sums[0] - inter
         return inter / total if total > 0 else 0.0
 

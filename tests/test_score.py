@@ -309,6 +309,14 @@ def test_one_notice_under_two_headlines_is_compared_on_its_body() -> None:
     (m,) = r.pairs
     assert m.relation == "near_duplicate"
     assert "headlines differ; bodies" in r.explain("a", "b").reason
+    # the very same body under another company's headline (too few shared words
+    # to be one notice's two headlines) is not compared body to body
+    other = newsdedup.cluster([
+        {"id": "a", "title": "JAMES RIVER CORP <JR> SETS REGULAR PAYOUT", "text": body},
+        {"id": "c", "title": "THOMPSON MEDICAL CO INC <TM> SETS QUARTERLY", "text": body},
+    ], rewrite=False)
+    assert not other.pairs
+    assert "bodies" not in other.explain("a", "c").reason
 
 
 def test_components_equal_union_find() -> None:

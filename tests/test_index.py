@@ -58,6 +58,36 @@ def test_candidates_equal_brute_force_reference(seed: int) -> None:
     assert fast_m == candidate_pairs_reference(sigs, params, eligible=mask)
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_bands_shared_out_among_workers_give_the_same_pairs(
+    seed: int, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from newsdedup import forked, index
+
+    sigs = _planted_signatures(seed)
+    sigs[60:90] = sigs[60]  # one big bucket: capped pairs and a star
+    params = LSHParams(bands=16, rows=4, threshold=0.5)
+    mask = np.ones(len(sigs), dtype=bool)
+    mask[::5] = False
+    shared: list[int] = []
+    fork_map = forked.fork_map
+
+    def counting(*args: object, **kwargs: object) -> object:
+        shared.append(len(args[2]))  # type: ignore[arg-type]
+        return fork_map(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(forked, "fork_map", counting)
+    monkeypatch.setattr(index, "PARALLEL_BANDS_MIN_ROWS", 10)
+    for eligible in (None, mask):
+        for max_bucket in (5, 100):
+            one = candidate_pairs(sigs, params, eligible=eligible, max_bucket=max_bucket)
+            for workers in (2, 3):
+                many = candidate_pairs(sigs, params, eligible=eligible, max_bucket=max_bucket,
+                                       workers=workers)
+                assert np.array_equal(one, many), (eligible is None, max_bucket, workers)
+    assert shared == [2, 3] * 4  # the forked path ran every time
+
+
 def test_big_buckets_are_capped_but_connected() -> None:
     sigs = np.zeros((30, 8), dtype=np.uint32)  # 30 identical signatures: one bucket
     pairs = candidate_pairs(sigs, LSHParams(bands=2, rows=4, threshold=0.5), max_bucket=5)

@@ -91,17 +91,21 @@ AT_ONCE_MAX_DOCS = 4096
 def _band_keys_per_band(signatures: np.ndarray, params: LSHParams) -> np.ndarray:
     """:func:`band_keys` one band at a time: no uint64 copy of the whole
     matrix (1 GB at 1M x 128)."""
-    n = signatures.shape[0]
-    r = params.rows
-    keys = np.empty((n, params.bands), dtype=np.uint64)
+    keys = np.empty((signatures.shape[0], params.bands), dtype=np.uint64)
     for band in range(params.bands):
-        block = signatures[:, band * r : (band + 1) * r].astype(np.uint64)
-        acc = np.full(n, np.uint64(band + 1), dtype=np.uint64)
-        for k in range(r):
-            acc = acc * _BAND_MULT + block[:, k]
-            acc ^= acc >> np.uint64(29)
-        keys[:, band] = acc
+        keys[:, band] = _band_key(signatures, params, band)
     return keys
+
+
+def _band_key(signatures: np.ndarray, params: LSHParams, band: int) -> np.ndarray:
+    """Column ``band`` of :func:`band_keys`."""
+    n, r = signatures.shape[0], params.rows
+    block = signatures[:, band * r : (band + 1) * r].astype(np.uint64)
+    acc = np.full(n, np.uint64(band + 1), dtype=np.uint64)
+    for k in range(r):
+        acc = acc * _BAND_MULT + block[:, k]
+        acc ^= acc >> np.uint64(29)
+    return acc
 
 
 def _band_keys_at_once(signatures: np.ndarray, params: LSHParams) -> np.ndarray:
@@ -196,9 +200,14 @@ def _pairs_in_groups_reference(
     return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)
 
 
+#: From this many rows, candidate_pairs(..., workers=k) shares the bands out
+#: among k forked workers (each band's keys, sort and pairs are its own work).
+PARALLEL_BANDS_MIN_ROWS = 50_000
+
+
 def candidate_pairs(
     signatures: np.ndarray, params: LSHParams, *, eligible: np.ndarray | None = None,
-    max_bucket: int = 100,
+    max_bucket: int = 100, workers: int = 1,
 ) -> np.ndarray:
     """Candidate pairs of a batch by sort-based banding.
 
@@ -207,6 +216,8 @@ def candidate_pairs(
         params: the banding.
         eligible: boolean mask of rows that take part (others are never paired).
         max_bucket: see :class:`~newsdedup.config.Config`.
+        workers: forked processes that take a share of the bands each (from
+            :data:`PARALLEL_BANDS_MIN_ROWS` rows; the result does not depend on it).
 
     Returns:
         An (m, 2) int64 array of row-index pairs (i < j), sorted, unique.
@@ -215,13 +226,19 @@ def candidate_pairs(
     rows = np.arange(n) if eligible is None else np.flatnonzero(eligible)
     if len(rows) < 2:
         return np.zeros((0, 2), dtype=np.int64)
-    keys = band_keys(signatures[rows], params)
-    found = []
-    for band in range(params.bands):
-        order = np.argsort(keys[:, band], kind="stable")
-        pairs = _pairs_in_groups(order, keys[order, band], max_bucket)
-        if len(pairs):
-            found.append(pairs)
+    sub = signatures if eligible is None else signatures[rows]
+    if workers > 1 and len(rows) >= PARALLEL_BANDS_MIN_ROWS:
+        from .forked import fork_map
+
+        shares = [list(range(k, params.bands, workers)) for k in range(workers)]
+        found = fork_map(_band_pairs, (sub, params, max_bucket), shares, workers)
+    else:
+        keys = band_keys(sub, params)
+        found = []
+        for band in range(params.bands):
+            order = np.argsort(keys[:, band], kind="stable")
+            found.append(_pairs_in_groups(order, keys[order, band], max_bucket))
+    found = [f for f in found if len(f)]
     if not found:
         return np.zeros((0, 2), dtype=np.int64)
     local = np.concatenate(found)
@@ -229,6 +246,18 @@ def candidate_pairs(
     b = rows[local.max(axis=1)]
     code = unique_sorted(a.astype(np.int64) * n + b)
     return np.stack([code // n, code % n], axis=1)
+
+
+def _band_pairs(state: tuple[np.ndarray, LSHParams, int], bands: list[int]) -> np.ndarray:
+    """The pairs of :func:`candidate_pairs` that ``bands`` give (state: the
+    signatures, the banding, max_bucket), for one worker's share."""
+    signatures, params, max_bucket = state
+    out = [np.zeros((0, 2), dtype=np.int64)]
+    for band in bands:
+        key = _band_key(signatures, params, band)
+        order = np.argsort(key, kind="stable")
+        out.append(_pairs_in_groups(order, key[order], max_bucket))
+    return np.concatenate(out)
 
 
 def candidate_pairs_reference(

@@ -278,7 +278,7 @@ def _cluster_prepared(
 
     leaders = np.flatnonzero(is_leader)
     sigs = cols.signatures[order[leaders]]
-    pairs = candidate_pairs(sigs, params, max_bucket=config.max_bucket)
+    pairs = candidate_pairs(sigs, params, max_bucket=config.max_bucket, workers=worker_count())
     t_lsh = time.perf_counter()
     # Candidates from three paths (copy LSH, passage samples, rewrite LSH),
     # verdicts (relation, template guard) and guarded clustering: score.link.

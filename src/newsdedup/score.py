@@ -1528,7 +1528,8 @@ def link(
             sigs = Signer(spec).sign(table.key_hash_sets(key_offsets, key_vals, rows))
             params = choose_params(config.rewrite_lsh_threshold, config.num_perm,
                                    config.recall_at_threshold, name="rewrite_lsh_threshold")
-            rp = candidate_pairs(sigs, params, max_bucket=config.max_bucket)
+            rp = candidate_pairs(sigs, params, max_bucket=config.max_bucket,
+                                 workers=worker_count())
             if len(rp):
                 rp = leaders[rows[rp]]
                 if sources is not None and config.same_source_rewrite_threshold > 0.999:

@@ -231,33 +231,39 @@ def candidate_pairs(
         from .forked import fork_map
 
         shares = [list(range(k, params.bands, workers)) for k in range(workers)]
-        found = fork_map(_band_pairs, (sub, params, max_bucket), shares, workers)
+        found = fork_map(_band_codes, (sub, params, max_bucket), shares, workers)
     else:
         keys = band_keys(sub, params)
         found = []
         for band in range(params.bands):
             order = np.argsort(keys[:, band], kind="stable")
             found.append(_pairs_in_groups(order, keys[order, band], max_bucket))
-    found = [f for f in found if len(f)]
-    if not found:
-        return np.zeros((0, 2), dtype=np.int64)
-    local = np.concatenate(found)
-    a = rows[local.min(axis=1)]
-    b = rows[local.max(axis=1)]
-    code = unique_sorted(a.astype(np.int64) * n + b)
-    return np.stack([code // n, code % n], axis=1)
+        found = [_codes(np.concatenate(found), len(rows))]
+    # each pair (i < j among the rows taken) as the code i * m + j: unique and
+    # sorted, they are the pairs in order (rows are increasing: so are their codes)
+    m = len(rows)
+    code = unique_sorted(np.concatenate(found)) if len(found) > 1 else found[0]
+    return np.stack([rows[code // m], rows[code % m]], axis=1).astype(np.int64, copy=False)
 
 
-def _band_pairs(state: tuple[np.ndarray, LSHParams, int], bands: list[int]) -> np.ndarray:
+def _codes(local: np.ndarray, m: int) -> np.ndarray:
+    """Pairs of row positions (each in either order) as sorted unique codes ``i * m + j``, i < j."""
+    if not len(local):
+        return np.zeros(0, dtype=np.int64)
+    lo, hi = local.min(axis=1).astype(np.int64), local.max(axis=1).astype(np.int64)
+    return unique_sorted(lo * m + hi)
+
+
+def _band_codes(state: tuple[np.ndarray, LSHParams, int], bands: list[int]) -> np.ndarray:
     """The pairs of :func:`candidate_pairs` that ``bands`` give (state: the
-    signatures, the banding, max_bucket), for one worker's share."""
+    signatures, the banding, max_bucket), as :func:`_codes`, for one worker's share."""
     signatures, params, max_bucket = state
     out = [np.zeros((0, 2), dtype=np.int64)]
     for band in bands:
         key = _band_key(signatures, params, band)
         order = np.argsort(key, kind="stable")
         out.append(_pairs_in_groups(order, key[order], max_bucket))
-    return np.concatenate(out)
+    return _codes(np.concatenate(out), len(signatures))
 
 
 def candidate_pairs_reference(

@@ -284,6 +284,12 @@ def test_term_table_equals_content_terms(
                  for a, b in pairs]
     assert kept.tolist() == want_kept
     assert 0 < sum(want_kept) < len(pairs)
+    # the pairs split among forked workers (from PARALLEL_KEY_PASS_MIN_PAIRS pairs)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(score, "PARALLEL_KEY_PASS_MIN_PAIRS", 10)
+        for workers in (2, 3):
+            split = score._key_jaccard_pass(doc_pairs, table, offsets, vals, workers)
+            assert split.tolist() == want_kept
 
 
 def _archive_inputs(seed_texts: tuple[str, str], n_filler: int) -> list[dict[str, str]]:

@@ -1340,12 +1340,35 @@ def _term_block(
     return content_term_arrays(texts[i] for i in rows.tolist())
 
 
+#: From this many pairs, _key_jaccard_pass(..., workers=k) splits them among k
+#: forked workers.
+PARALLEL_KEY_PASS_MIN_PAIRS = 500_000
+
+
 def _key_jaccard_pass(
     pairs: np.ndarray, table: TermTable, offsets: np.ndarray, vals: np.ndarray,
+    workers: int = 1,
 ) -> np.ndarray:
     """For document pairs (rows (i, j)): whether the Jaccard of their capped key
     terms (CSR ``offsets``, ``vals`` per table row) is at least
-    :data:`PREFILTER_KEY_JACCARD` (``_set_jaccard`` of the key sets, exactly)."""
+    :data:`PREFILTER_KEY_JACCARD` (``_set_jaccard`` of the key sets, exactly).
+    From :data:`PARALLEL_KEY_PASS_MIN_PAIRS` pairs, ``workers`` forked processes
+    take a part of the pairs each."""
+    state = (pairs, table, offsets, vals)
+    if workers > 1 and len(pairs) >= PARALLEL_KEY_PASS_MIN_PAIRS:
+        cuts = np.linspace(0, len(pairs), workers + 1).astype(np.int64).tolist()
+        return np.concatenate(fork_map(_key_jaccard_part, state,
+                                       list(zip(cuts[:-1], cuts[1:], strict=True)), workers))
+    return _key_jaccard_part(state, (0, len(pairs)))
+
+
+def _key_jaccard_part(
+    state: tuple[np.ndarray, TermTable, np.ndarray, np.ndarray], bounds: tuple[int, int],
+) -> np.ndarray:
+    """:func:`_key_jaccard_pass` of the pairs ``pairs[lo:hi]`` (state: the pairs,
+    the table, the key CSR), in this process."""
+    whole, table, offsets, vals = state
+    pairs = whole[bounds[0] : bounds[1]]
     left = table.row_of[pairs[:, 0]].astype(np.int64)
     right = table.row_of[pairs[:, 1]].astype(np.int64)
     if _native.available():
@@ -1545,7 +1568,7 @@ def link(
             # Pairs found only by the rewrite family are dropped before verification
             # when their key terms overlap too little (the cheap half of the prefilter).
             paths.append(rewrite_only[_key_jaccard_pass(rewrite_only, table, key_offsets,
-                                                        key_vals)])
+                                                        key_vals, worker_count())])
     allp = np.concatenate(paths).astype(np.int64)
     if len(allp):
         lo, hi = np.minimum(allp[:, 0], allp[:, 1]), np.maximum(allp[:, 0], allp[:, 1])

@@ -227,43 +227,33 @@ def candidate_pairs(
     if len(rows) < 2:
         return np.zeros((0, 2), dtype=np.int64)
     sub = signatures if eligible is None else signatures[rows]
+    state = (sub, params, max_bucket)
     if workers > 1 and len(rows) >= PARALLEL_BANDS_MIN_ROWS:
         from .forked import fork_map
 
         shares = [list(range(k, params.bands, workers)) for k in range(workers)]
-        found = fork_map(_band_codes, (sub, params, max_bucket), shares, workers)
+        code = unique_sorted(np.concatenate(fork_map(_band_codes, state, shares, workers)))
     else:
-        keys = band_keys(sub, params)
-        found = []
-        for band in range(params.bands):
-            order = np.argsort(keys[:, band], kind="stable")
-            found.append(_pairs_in_groups(order, keys[order, band], max_bucket))
-        found = [_codes(np.concatenate(found), len(rows))]
-    # each pair (i < j among the rows taken) as the code i * m + j: unique and
-    # sorted, they are the pairs in order (rows are increasing: so are their codes)
+        code = _band_codes(state, list(range(params.bands)))
+    # rows are increasing: the codes' order is the pairs' order
     m = len(rows)
-    code = unique_sorted(np.concatenate(found)) if len(found) > 1 else found[0]
     return np.stack([rows[code // m], rows[code % m]], axis=1).astype(np.int64, copy=False)
 
 
-def _codes(local: np.ndarray, m: int) -> np.ndarray:
-    """Pairs of row positions (each in either order) as sorted unique codes ``i * m + j``, i < j."""
-    if not len(local):
-        return np.zeros(0, dtype=np.int64)
-    lo, hi = local.min(axis=1).astype(np.int64), local.max(axis=1).astype(np.int64)
-    return unique_sorted(lo * m + hi)
-
-
 def _band_codes(state: tuple[np.ndarray, LSHParams, int], bands: list[int]) -> np.ndarray:
-    """The pairs of :func:`candidate_pairs` that ``bands`` give (state: the
-    signatures, the banding, max_bucket), as :func:`_codes`, for one worker's share."""
+    """The pairs that ``bands`` give (state: the signatures, the banding,
+    max_bucket; a pair i < j of rows as the code ``i * m + j``, m rows), sorted
+    and unique: the candidates of these bands, or of one worker's share of them."""
     signatures, params, max_bucket = state
-    out = [np.zeros((0, 2), dtype=np.int64)]
+    m = len(signatures)
+    out = [np.zeros(0, dtype=np.int64)]
     for band in bands:
         key = _band_key(signatures, params, band)
         order = np.argsort(key, kind="stable")
-        out.append(_pairs_in_groups(order, key[order], max_bucket))
-    return _codes(np.concatenate(out), len(signatures))
+        pairs = _pairs_in_groups(order, key[order], max_bucket)
+        if len(pairs):
+            out.append(pairs.min(axis=1).astype(np.int64) * m + pairs.max(axis=1))
+    return unique_sorted(np.concatenate(out))
 
 
 def candidate_pairs_reference(

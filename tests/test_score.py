@@ -319,6 +319,25 @@ def test_one_notice_under_two_headlines_is_compared_on_its_body() -> None:
     assert "bodies" not in other.explain("a", "c").reason
 
 
+def test_order_clusters_names_singletons_like_any_group() -> None:
+    from newsdedup.cluster import order_clusters
+
+    rng = random.Random(5)
+    ids = [f"d{rng.randrange(10**6):06d}-{k}" for k in range(60)]
+    perm = list(range(60))
+    rng.shuffle(perm)
+    groups = [perm[:1], perm[1:4], perm[4:5], perm[5:12], perm[12:13], perm[13:15]]
+    groups += [[x] for x in perm[15:]]
+    length = [rng.randrange(100) for _ in range(60)]
+
+    def pick(g: list[int]) -> int:
+        return min(g, key=lambda i: (-length[i], ids[i]))
+
+    want = sorted(((tuple(sorted(ids[i] for i in g)), ids[pick(g)]) for g in groups),
+                  key=lambda t: (-len(t[0]), t[0][0]))
+    assert order_clusters(groups, ids, pick) == want
+
+
 def test_components_equal_union_find() -> None:
     from newsdedup.cluster import UnionFind, components
 

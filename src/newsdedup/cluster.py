@@ -55,7 +55,8 @@ def order_clusters(
     Returns (member ids sorted, representative id) per cluster; the position in
     the list is the cluster id. Depends only on the ids, not on input order.
     """
-    named = [(tuple(sorted(ids[i] for i in g)), ids[pick(g)]) for g in groups]
+    named = [((ids[g[0]],), ids[g[0]]) if len(g) == 1  # (most groups: no sort, no pick)
+             else (tuple(sorted(ids[i] for i in g)), ids[pick(g)]) for g in groups]
     named.sort(key=lambda t: (-len(t[0]), t[0][0]))
     return named
 

@@ -304,11 +304,11 @@ def _cluster_prepared(
         for k, (members, rep) in enumerate(ordered)
     ]
     matches.sort(key=lambda m: (m.a, m.b))
+    words_l, shingles_l, length_l = n_words.tolist(), n_shingles.tolist(), cleaned_length.tolist()
     documents = {
         ids[i]: DocumentInfo(
-            id=ids[i], title=titles[i], source=prep.sources[g], n_words=int(n_words[i]),
-            n_shingles=int(n_shingles[i]), cleaned_length=int(cleaned_length[i]),
-            removed=cols.removed[g],
+            id=ids[i], title=titles[i], source=prep.sources[g], n_words=words_l[i],
+            n_shingles=shingles_l[i], cleaned_length=length_l[i], removed=cols.removed[g],
         )
         for i, g in enumerate(order.tolist())
     }

@@ -437,7 +437,7 @@ def line_counts(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, stops
         words = 0
         ntok = 0
         nstop = 0
-        sep_from = lo
+        sep_from = lo  # where the next _SEPS match may start (matches do not overlap)
         odd_cap = False
         url = 0
         commas = 0
@@ -482,6 +482,7 @@ def line_counts(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, stops
                 if all_caps and length >= 2:
                     upper += 1
                 if packable and n_stops > 0:
+                    # open addressing, linear probing (see _native.stop_codes)
                     h = np.int64((np.uint64(code) * _GOLDEN) >> _SHIFT) & (n_stops - 1)
                     while stops[h] >= 0:
                         if stops[h] == code:
@@ -503,6 +504,7 @@ def line_counts(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, stops
                 if prev_w:
                     cap += 1
                 odd_cap = True
+            # \s[|»›•·]\s|\s>\s|::, non-overlapping, leftmost first
             if i >= sep_from:
                 if i + 3 <= hi and (c & _S) and (table[cps[i + 2]] & _S) and (
                     (table[cps[i + 1]] & _P) or cps[i + 1] == 62

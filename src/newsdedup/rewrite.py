@@ -366,8 +366,7 @@ class _ChunkRegistry:
             chunk, ends, self.c_start.view, self.c_len.view, self.c_ent.view,
             *self.entries.arrays(), stamp, positions, mark, w_stamp, self.value, w_mark)
         kept = sizes > 0
-        sizes_l = sizes.tolist()
-        with_terms = [span for span, n in zip(spans, sizes_l, strict=True) if n]
+        with_terms = [span for span, n in zip(spans, sizes.tolist(), strict=True) if n]
         parts = (with_terms, sizes[kept].tolist(), self.entries.names, terms, weights)
         return parts, (terms, weights, sizes[kept])
 

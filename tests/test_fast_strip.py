@@ -321,7 +321,16 @@ def test_lines_a_rule_matches_start_with_its_starts(name: str, data: st.DataObje
 
 
 _LINE_ENDS = st.sampled_from(["\n", "\r\n", "\r", "\n\n", "\n \n", "\n\t\u00a0\n", "\x0b", "\x0c",
-                              "\x1c", "\x85", "\u2028", "\u2029", "\n\r\n"])
+                              "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029", "\n\r\n"])
+
+
+def test_line_break_tables_are_those_of_splitlines() -> None:
+    # _nonempty_lines splits at "\n" alone when none of the other characters
+    # str.splitlines breaks at is in the text: they must be all of them
+    breaks = {c for c in map(chr, range(0x110000)) if len(f"a{c}b".splitlines()) == 2}
+    assert breaks == {"\n", *S._ASCII_BREAKS, *S._WIDE_BREAKS}
+    assert all(b.isascii() for b in S._ASCII_BREAKS)
+    assert not any(b.isascii() for b in S._WIDE_BREAKS)
 _LINE_BODIES = st.sampled_from([
     "", " ", "  \t", "Share this", "READ MORE: other story  ", "By John Smith\x0c",
     "The council approved the budget on Tuesday after a debate that lasted most of the "

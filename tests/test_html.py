@@ -344,6 +344,9 @@ def test_html_records_url_type_empty_text_and_compare_with_itself(tmp_path: Any)
     # "text": "" (a scraper's failed extraction) falls back to the html
     (art,) = newsdedup.load.load([{"id": "a", "text": "", "html": page}])[0]
     assert "council approved the new budget" in art.text
+    # ... as does a "text" of white space only
+    (art,) = newsdedup.load.load([{"id": "a", "text": " \n\t\u00a0", "html": page}])[0]
+    assert "council approved the new budget" in art.text
     # a page compared with itself is an exact copy (side b lost what both extractors kept)
     path = tmp_path / "p.html"
     path.write_text(page, encoding="utf-8")

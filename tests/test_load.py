@@ -181,6 +181,13 @@ def test_jsonl_bad_json_and_missing_text(tmp_path: Path) -> None:
         list(iter_articles(str(p3)))
 
 
+def test_jsonl_blank_lines_are_skipped_and_counted(tmp_path: Path) -> None:
+    # empty and white-space-only lines hold no record, but count as lines
+    p = write(tmp_path / "b.jsonl",
+              '{"text": "one"}\n\n \t \u00a0\n{"text": "two"}\n   \n{"text": "three"}\n')
+    assert [a.id for a in iter_articles(str(p))] == [f"{p}:1", f"{p}:4", f"{p}:6"]
+
+
 def test_bad_published(tmp_path: Path) -> None:
     p = write(tmp_path / "r.jsonl", '{"id": "a", "text": "ok", "published": "yesterday"}\n')
     with pytest.raises(InputError, match="not an ISO 8601 date"):

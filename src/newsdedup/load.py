@@ -170,7 +170,7 @@ def article_from_record(
     agreed = None
     # an empty "text" is what a scraper writes when its own extraction failed:
     # the page's "html", when there is one, is read instead
-    no_text = text is None or (isinstance(text, str) and not text.strip())
+    no_text = text is None or (isinstance(text, str) and (not text or text.isspace()))
     if no_text and record.get("html") is not None and not isinstance(record["html"], str):
         raise InputError(
             f"field 'html' must be a string, got {type(record['html']).__name__}",
@@ -345,7 +345,7 @@ def _check_jsonl(path: str) -> None:
 
     native = _native.available()
     with _open_binary(path) as fh:
-        offset = newlines = bom = 0
+        offset = bom = 0
         carry = tail = b""
         first = True
         while True:
@@ -375,14 +375,27 @@ def _check_jsonl(path: str) -> None:
                     raise InputError(
                         f"invalid UTF-8 at byte {offset + err.start - bom} (byte 0x{shown:02x})",
                         source=path,
-                        line=newlines + 1 + (
+                        line=_newlines_before(path, offset) + 1 + (
                             data.count(b"\n", 0, err.start - bom) if err.start >= bom
                             else -tail[len(tail) + err.start - bom :].count(b"\n")
                         ),
                     ) from None
-            newlines += data.count(b"\n", 0, consumed)
             offset += consumed
             tail = (tail + data[max(0, consumed - 3) : consumed])[-3:]
+
+
+def _newlines_before(path: str, offset: int) -> int:
+    """How many "\\n" bytes the first ``offset`` bytes of the file hold (read
+    again: only an error message needs it, so the check does not count them)."""
+    count = 0
+    with _open_binary(path) as fh:
+        while offset > 0:
+            block = _read_block(fh, path, min(_BLOCK, offset))
+            if not block:
+                break
+            count += block.count(b"\n")
+            offset -= len(block)
+    return count
 
 
 def _jsonl_lines(path: str) -> Iterator[str]:
@@ -405,7 +418,7 @@ _Where = list[Any]
 def _iter_jsonl(path: str, errors: str, on_skip: OnSkip, where: _Where) -> Iterator[Article]:
     _check_jsonl(path)
     for lineno, line in enumerate(_jsonl_lines(path), start=1):
-        if not line.strip():
+        if not line or line.isspace():  # (== not line.strip(), without copying the line)
             continue
         try:
             try:

@@ -286,11 +286,57 @@ def test_classifier_scores_of_a_batch_equal_one_text_at_a_time() -> None:
     rows, starts = S.base_features_batch(items)
     together = lm.scores(rows, starts)
     assert len(together) == sum(len(i[0]) for i in items) > 100
+    assert np.array_equal(lm.scores_compiled(rows, starts), together)
     for item, lo, hi in zip(items, starts[:-1], starts[1:], strict=True):
         alone = lm.scores(S.base_features_batch([item])[0])
         assert np.array_equal(alone, together[lo:hi])
         if item[0]:  # (the reference does not take a text without lines)
             assert np.array_equal(rows[lo:hi], S.base_features(item[0], item[1], stop))
+
+
+@needs_native
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=0, max_size=128),
+       st.integers(0, 3))
+@settings(max_examples=300, deadline=None)
+def test_compiled_row_sum_is_numpys_to_the_last_bit(values: list[float], scale: int) -> None:
+    # the line model's weighted sums: numpy's pairwise summation, replicated
+    row = np.asarray(values, dtype=np.float64) * 10.0 ** (-3 * scale)
+    k = _native.kernels()
+    ones = np.ones(len(row))
+    z = k["line_model_stage1"](row.reshape(1, -1), np.zeros(len(row)), ones, ones, 0.0)
+    assert z[0] == row.sum()
+
+
+@needs_native
+@given(st.lists(st.integers(0, 9), min_size=1, max_size=8), st.integers(0, 2**32 - 1))
+@settings(max_examples=100, deadline=None)
+def test_compiled_line_scores_equal_numpys(sizes: list[int], seed: int) -> None:
+    # random feature rows (a wide range of magnitudes) in texts of 0-9 lines
+    lm = S.line_model()
+    assert lm is not None
+    rng = np.random.default_rng(seed)
+    n = sum(sizes)
+    base = rng.normal(lm.mean1, lm.scale1 * rng.uniform(0.1, 10), size=(n, len(lm.mean1)))
+    base[rng.random(base.shape) < 0.3] = 0.0
+    starts = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=starts[1:])
+    assert np.array_equal(lm.scores_compiled(base, starts), lm.scores(base, starts))
+
+
+@pytest.mark.corpora
+@needs_native
+def test_compiled_line_scores_equal_numpys_on_corpus_texts() -> None:
+    lm = S.line_model()
+    assert lm is not None
+    stop = S.STOPWORDS["en"]
+    items = []
+    for text, _ in [*_l3s(120), *_bbc(120)]:
+        lines = [x for x in text.splitlines() if x.strip()]
+        if lines:
+            items.append((lines, [None] * len(lines), _native.line_counts(lines, stop)))
+    rows, starts = S.base_features_batch(items)
+    assert len(rows) > 2000
+    assert np.array_equal(lm.scores_compiled(rows, starts), lm.scores(rows, starts))
 
 
 def test_starts_name_existing_rules_and_fit_the_head() -> None:

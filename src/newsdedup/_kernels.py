@@ -751,6 +751,100 @@ def line_features(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, sto
 
 
 @nb.njit(inline="always", cache=True)
+def _pairwise_sum(v: Any, n: int) -> Any:
+    """``v[:n].sum()`` as numpy sums a contiguous float64 row of at most 128
+    values (its pairwise summation: eight running sums, combined in pairs, then
+    the last ``n % 8`` values one by one), so that the result is the same to
+    the last bit (tests/test_fast_strip.py)."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += v[i]
+        return res
+    r0, r1, r2, r3 = v[0], v[1], v[2], v[3]
+    r4, r5, r6, r7 = v[4], v[5], v[6], v[7]
+    i = 8
+    stop = n - n % 8
+    while i < stop:
+        r0 += v[i]
+        r1 += v[i + 1]
+        r2 += v[i + 2]
+        r3 += v[i + 3]
+        r4 += v[i + 4]
+        r5 += v[i + 5]
+        r6 += v[i + 6]
+        r7 += v[i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += v[i]
+        i += 1
+    return res
+
+
+@jit
+def line_model_stage1(base: Any, mean: Any, scale: Any, w: Any, b: float) -> Any:
+    """The first stage's ``z`` of :class:`newsdedup.strip.LineModel` for every
+    row of ``base``: ``((base - mean) / scale * w).sum(axis=1) + b``, each value
+    computed by the same operations in the same order as numpy does."""
+    n, f = base.shape
+    if f > 128:  # pragma: no cover - numpy sums longer rows in halves
+        raise ValueError("more than 128 features")
+    out = np.empty(n)
+    tmp = np.empty(f)
+    for r in range(n):
+        for c in range(f):
+            tmp[c] = ((base[r, c] - mean[c]) / scale[c]) * w[c]
+        out[r] = _pairwise_sum(tmp, f) + b
+    return out
+
+
+@jit
+def line_model_stage2(base: Any, p1: Any, starts: Any, mean: Any, scale: Any, w: Any,
+                      b: float) -> Any:
+    """The second stage's ``z``: the row of :func:`newsdedup.strip.context_features`
+    (``base`` and the first stage's scores ``p1`` around each line, within its
+    text: ``starts``) made and weighed in one pass, as numpy computes it."""
+    n, fb = base.shape
+    f = fb + 10
+    if f > 128:  # pragma: no cover - numpy sums longer rows in halves
+        raise ValueError("more than 118 base features")
+    out = np.empty(n)
+    tmp = np.empty(f)
+    around = np.empty(7)  # the scores at offsets -3..3 (-1.0 outside the text)
+    t = 0
+    for r in range(n):
+        while starts[t + 1] <= r:
+            t += 1
+        lo = starts[t]
+        hi = starts[t + 1]
+        win_sum = 0.0
+        win_cnt = 0.0
+        for off in range(-5, 6):
+            if off == 0:
+                continue
+            at = r + off
+            inside = lo <= at < hi
+            val = p1[at] if inside else -1.0
+            if -3 <= off <= 3:
+                around[off + 3] = val
+            win_sum += val if inside else 0.0
+            win_cnt += 1.0 if inside else 0.0
+        around[3] = p1[r]
+        for c in range(fb):
+            tmp[c] = ((base[r, c] - mean[c]) / scale[c]) * w[c]
+        for k in range(7):
+            tmp[fb + k] = ((around[k] - mean[fb + k]) / scale[fb + k]) * w[fb + k]
+        extra = (win_sum / max(win_cnt, 1.0), max(max(around[0], around[1]), around[2]),
+                 max(max(around[4], around[5]), around[6]))
+        for k in range(3):
+            c = fb + 7 + k
+            tmp[c] = ((extra[k] - mean[c]) / scale[c]) * w[c]
+        out[r] = _pairwise_sum(tmp, f) + b
+    return out
+
+
+@nb.njit(inline="always", cache=True)
 def _entry(buf: Any, pos: int, size: int) -> Any:
     v = u64(0)
     for b in range(size):

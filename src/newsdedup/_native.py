@@ -462,6 +462,8 @@ def kernels() -> dict[str, Any]:
             line_counts=_kernels.line_counts,
             token_counts=_kernels.token_counts,
             line_features=_kernels.line_features,
+            line_model_stage1=_kernels.line_model_stage1,
+            line_model_stage2=_kernels.line_model_stage2,
             rule_gate=_kernels.rule_gate,
             group_entries=_kernels.group_entries,
             line_hash_spans=_kernels.line_hash_spans,
@@ -505,6 +507,10 @@ def warm() -> None:
     from .strip import _gate_tables, rules_for
 
     line_counts_gated(["a (b", "C D"], frozenset({"a"}), _gate_tables(rules_for("en")))
+    row = np.ones((1, 1))
+    k["line_model_stage1"](row, row[0], row[0], row[0], 0.0)
+    k["line_model_stage2"](row, row[0], np.array([0, 1]), np.ones(11), np.ones(11),
+                           np.ones(11), 0.0)
     token_counts(["a b", "c"])
     line_hashes([b"a b"])
     ascii_line_hashes(["A b\nc"])

@@ -257,47 +257,6 @@ def test_prepare_stream_workers_equal_in_process(monkeypatch: pytest.MonkeyPatch
         b.close()
 
 
-def test_prepare_stream_reads_a_held_list_in_forked_workers(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # A list is read by the forked workers from the copy they inherit (no
-    # records sent); the chunks equal those of the same articles streamed, and
-    # consume=True lets go of every article, chunk by chunk.
-    import multiprocessing as mp
-
-    if "fork" not in mp.get_all_start_methods():
-        pytest.skip("no fork on this platform: a list is sent like any iterable")
-    monkeypatch.setattr(chunks, "CHUNK_DOCS", 16)
-    arts = list(newsdedup.load.iter_articles(_records(90)))
-    config = Config(boilerplate="off")
-    streamed = chunks.prepare_stream(iter(arts), config, workers=2)
-
-    def no_records(*args: Any) -> Any:
-        raise AssertionError("records made in this process, to be sent to the workers")
-
-    monkeypatch.setattr(chunks, "_records", no_records)
-    held_list = list(arts)
-    held = chunks.prepare_stream(held_list, config, workers=2, consume=True)
-    assert held_list == [None] * 90
-    assert chunks._HELD is None
-    assert held.articles == arts  # (at most KEEP_ARTICLES_MAX: kept, as when streamed)
-    assert [len(c.n_words) for c in held.chunks] == [16] * 5 + [10]
-    a, b = streamed.finish(), held.finish()
-    try:
-        assert streamed.ids == held.ids and streamed.titles == held.titles
-        assert np.array_equal(a.signatures, b.signatures)
-        assert np.array_equal(a.shingles.values, b.shingles.values)
-        assert a.keys == b.keys and a.removed == b.removed
-        assert [a.texts[i] for i in range(90)] == [b.texts[i] for i in range(90)]
-    finally:
-        a.close()
-        b.close()
-    # not consumed: the caller's list stays as it was
-    again = list(arts)
-    chunks.prepare_stream(again, config, workers=2).finish().close()
-    assert again == arts
-
-
 def test_cluster_independent_of_chunks_and_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     recs = _records(120)
     monkeypatch.setenv(chunks.WORKERS_ENV, "1")

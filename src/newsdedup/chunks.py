@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import itertools
 import os
 import shutil
 import tempfile
@@ -313,6 +312,8 @@ def worker_count() -> int:
 
 
 def _records(articles: Iterable[Article], meta: Prepared) -> Iterator[tuple[Any, ...]]:
+    from .boilerplate import source_of
+
     for a in articles:
         meta.ids.append(a.id)
         meta.titles.append(a.title)
@@ -322,27 +323,7 @@ def _records(articles: Iterable[Article], meta: Prepared) -> Iterator[tuple[Any,
             meta.articles.append(a)
             if len(meta.articles) > KEEP_ARTICLES_MAX:
                 meta.articles = None
-        yield _record(a)
-
-
-#: The articles a forked pool's workers read their chunks from (see
-#: :func:`prepare_stream`'s ``held``): set before the workers are forked, so
-#: each inherits the list instead of receiving its chunks' texts through a pipe.
-_HELD: Sequence[Article] | None = None
-
-
-def _record(a: Article) -> tuple[Any, ...]:
-    from .boilerplate import source_of
-
-    return (a.id, a.title, a.text, source_of(a), a.agreed)
-
-
-def _prepare_held(
-    lo: int, hi: int, config: Config, spool: str | None, model: Any
-) -> ChunkState:
-    """In a forked worker: :func:`prepare_chunk` of the inherited articles [lo, hi)."""
-    assert _HELD is not None
-    return prepare_chunk([_record(a) for a in _HELD[lo:hi]], config, spool, model)
+        yield (a.id, a.title, a.text, source_of(a), a.agreed)
 
 
 def _init_worker() -> None:
@@ -356,16 +337,12 @@ def _init_worker() -> None:
 def prepare_stream(
     articles: Iterable[Article], config: Config, *, model: Any = None,
     workers: int | None = None, on_chunk: Callable[[int], None] | None = None,
-    size: int | None = None, consume: bool = False,
+    size: int | None = None,
 ) -> Prepared:
     """Prepare every article; see the module docstring.
 
     Args:
-        articles: the articles, in any order. A list (all of them in memory)
-            is read by forked workers directly, each chunk from the list they
-            inherit; the caller keeps the list unchanged until this returns.
-            Other iterables are read one article at a time, and each chunk's
-            records are sent to a worker.
+        articles: the articles, in any order.
         config: the configuration.
         model: the boilerplate model of the run (or None).
         workers: worker processes (default :func:`worker_count`); inputs of at
@@ -374,90 +351,69 @@ def prepare_stream(
             (progress).
         size: how many articles there are, when known: chunks are then cut to
             an equal share per worker (:func:`chunk_size`).
-        consume: with a list, let go of each article once it is prepared (or,
-            read one at a time, once it is read): its place in the list becomes
-            None, so that a large input's texts are freed as preparation goes.
     """
     meta = Prepared()
+    it = _records(articles, meta)
     workers = worker_count() if workers is None else workers
     per_chunk = chunk_size(size, workers)
+    head: list[list[tuple[str, str | None, str, str | None]]] = []
+    for _ in range(2):
+        chunk = [r for _, r in zip(range(per_chunk), it, strict=False)]
+        if chunk:
+            head.append(chunk)
+    more = len(head) == 2 and len(head[1]) == per_chunk
     import multiprocessing as mp
-    import threading
 
-    # fork (where there is one and this process runs no other thread) starts
-    # workers at once and does not re-import the caller's __main__; else spawn.
-    fork_ok = "fork" in mp.get_all_start_methods() and threading.active_count() == 1
-    daemon = mp.current_process().daemon  # daemons have no children
-    tasks: Iterator[tuple[int, Callable[..., ChunkState], tuple[Any, ...]]]
-    held = (isinstance(articles, list) and fork_ok and not daemon and workers > 1
-            and len(articles) >= 2 * per_chunk)
-    if held:
-        # A list already in memory: forked workers inherit it and read their
-        # chunks from it (no text goes through a pipe, and this process, which
-        # touches none of the articles meanwhile, copies none of their pages).
-        held_list: list[Article] = articles  # type: ignore[assignment]
-        n = len(held_list)
-        for a in held_list:
-            meta.ids.append(a.id)
-            meta.titles.append(a.title)
-            meta.sources.append(a.source)
-            meta.published.append(a.published)
-        meta.articles = list(held_list) if n <= KEEP_ARTICLES_MAX else None
-        tasks = ((min(n, lo + per_chunk) - lo, _prepare_held, (lo, min(n, lo + per_chunk)))
-                 for lo in range(0, n, per_chunk))
-    else:
-        it = _records(_consumed(articles) if consume and isinstance(articles, list)
-                      else articles, meta)
-        head: list[list[tuple[str, str | None, str, str | None]]] = []
-        for _ in range(2):
-            chunk = [r for _, r in zip(range(per_chunk), it, strict=False)]
-            if chunk:
-                head.append(chunk)
-        more = len(head) == 2 and len(head[1]) == per_chunk
-        if workers <= 1 or not more or daemon:
-            for chunk in head:
-                meta.chunks.append(prepare_chunk(chunk, config, None, model))
-                if on_chunk:
-                    on_chunk(len(chunk))
-            for chunk in _chunked(it, per_chunk):
-                meta.chunks.append(prepare_chunk(chunk, config, None, model))
-                if on_chunk:
-                    on_chunk(len(chunk))
-            return meta
-        tasks = ((len(chunk), prepare_chunk, (chunk,))
-                 for chunk in itertools.chain(head, _chunked(it, per_chunk)))
+    if workers <= 1 or not more or mp.current_process().daemon:  # daemons have no children
+        for chunk in head:
+            meta.chunks.append(prepare_chunk(chunk, config, None, model))
+            if on_chunk:
+                on_chunk(len(chunk))
+        for chunk in _chunked(it, per_chunk):
+            meta.chunks.append(prepare_chunk(chunk, config, None, model))
+            if on_chunk:
+                on_chunk(len(chunk))
+        return meta
     from concurrent.futures import ProcessPoolExecutor
 
-    global _HELD
     meta.spool_dir = tempfile.mkdtemp(prefix="newsdedup-")
     meta.workers = workers
+    # fork (where there is one and this process runs no other thread) starts
+    # workers at once and does not re-import the caller's __main__; else spawn.
+    import threading
+
+    fork_ok = "fork" in mp.get_all_start_methods() and threading.active_count() == 1
     ctx = mp.get_context("fork" if fork_ok else "spawn")
     if fork_ok:
         _init_worker()  # forked workers inherit the loaded kernels
         # The input's articles are left out of the forked workers' garbage
         # collections, which would otherwise copy every page they live on.
         gc.freeze()
-    if held:
-        _HELD = held_list
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
                                  initializer=_init_worker) as pool:
             pending: list[Any] = []
+            k = 0
+
+            def submit(chunk: list[Any]) -> None:
+                nonlocal k
+                path = os.path.join(meta.spool_dir or "", f"chunk-{k:06d}.txt")
+                pending.append((len(chunk), pool.submit(prepare_chunk, chunk, config, path, model)))
+                k += 1
 
             def drain(limit: int) -> None:
                 while len(pending) > limit:
-                    size, fut, span = pending.pop(0)
+                    size, fut = pending.pop(0)
                     meta.chunks.append(fut.result())
-                    if held and consume:  # (its texts are freed here, as the list's owner)
-                        held_list[span[0] : span[1]] = [None] * (span[1] - span[0])  # type: ignore[list-item]
                     if len(meta.chunks) % TRIM_EVERY_CHUNKS == 0:
                         release_freed_memory()
                     if on_chunk:
                         on_chunk(size)
 
-            for k, (count, fn, args) in enumerate(tasks):
-                path = os.path.join(meta.spool_dir or "", f"chunk-{k:06d}.txt")
-                pending.append((count, pool.submit(fn, *args, config, path, model), args))
+            for chunk in head:
+                submit(chunk)
+            for chunk in _chunked(it, per_chunk):
+                submit(chunk)
                 drain(2 * workers)  # bounded: at most 2 chunks per worker in flight
             drain(0)
     except BaseException as err:
@@ -466,7 +422,6 @@ def prepare_stream(
             raise WorkerError("preparing documents") from err
         raise
     finally:
-        _HELD = None
         if fork_ok:
             gc.unfreeze()
     return meta
@@ -500,13 +455,6 @@ def chunk_size(size: int | None, workers: int) -> int:
     k = -(-size // CHUNK_DOCS)
     k = -(-k // workers) * workers
     return -(-size // k)
-
-
-def _consumed(items: list[Any]) -> Iterator[Any]:
-    """The items of a list in order, each one's place set to None as it is taken."""
-    for i, item in enumerate(items):
-        items[i] = None
-        yield item
 
 
 def _chunked(it: Iterator[Any], per_chunk: int) -> Iterator[list[Any]]:

@@ -126,6 +126,13 @@ def _representative_picker(
     return lambda g: min(g, key=lambda i: ids[i])
 
 
+def _drain(items: list[Any]) -> Any:
+    """Yield the items of a list in order, letting go of each one as it is taken."""
+    items.reverse()
+    while items:
+        yield items.pop()
+
+
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -220,15 +227,12 @@ def run(
                 ahead.close()
         release_freed_memory()  # what learning held (every line of every article)
         size = len(pending)
-        # the list itself: forked preparation workers read their chunks from it,
-        # and each article is let go of once prepared (consume=True)
-        source = pending
+        source = _drain(pending)
     elif config.strip:
         learned = configured_boilerplate(config)
     t_learn = time.perf_counter()
     bar = _ChunkProgress(progress)
-    prep = prepare_stream(source, config, model=learned, on_chunk=bar.update, size=size,
-                          consume=True)
+    prep = prepare_stream(source, config, model=learned, on_chunk=bar.update, size=size)
     bar.close()
     cols = prep.finish()
     release_freed_memory()  # the articles read, now prepared

@@ -323,6 +323,53 @@ def test_compiled_line_scores_equal_numpys(sizes: list[int], seed: int) -> None:
     assert np.array_equal(lm.scores_compiled(base, starts), lm.scores(base, starts))
 
 
+_FEATURE_LINES = st.sampled_from([
+    "Share this", "share this ", "Home | News | Sport", "ADVERTISEMENT", "By Jo Lee",
+    "1. First item", "- a bullet point here", "Read more: https://example.com/x",
+    "The council approved the budget on Tuesday after a long debate, the mayor said.",
+    "Prices rose 4.5% to $12.30 in 2024, the highest since 1999.",
+    "\u201cWe will win,\u201d she said.",
+    "BREAKING NEWS: MARKETS FALL", "Contact: press@example.org", "Photo: AP ...",
+    "It was the best of times, it was the worst of times, it was the age of wisdom, "
+    "it was the age of foolishness, it was the epoch of belief.",
+])
+
+
+@needs_native
+@given(st.lists(st.lists(st.tuples(_FEATURE_LINES, st.sampled_from(
+    [None, None, None, "related_link", "byline", "share_widget"])), max_size=14),
+    min_size=1, max_size=6))
+@settings(max_examples=200, deadline=None)
+def test_batch_feature_rows_equal_reference(texts: list[list[tuple[str, str | None]]]) -> None:
+    # the compiled rows (every column, good-line spans and distances, neighbours,
+    # the words around, duplicates) equal base_features' numpy values, text by text
+    stop = S.STOPWORDS["en"]
+    items = []
+    for text in texts:
+        lines = [x for x, _ in text]
+        counts = _native.line_counts(lines, stop) if lines else np.zeros((0, 18), np.int64)
+        items.append((lines, [h for _, h in text], counts))
+    rows, starts = S.base_features_batch(items)
+    for (lines, hits, _c), lo, hi in zip(items, starts[:-1], starts[1:], strict=True):
+        if lines:
+            assert np.array_equal(rows[lo:hi], S.base_features(lines, hits, stop))
+
+
+@pytest.mark.corpora
+@needs_native
+def test_batch_feature_rows_equal_reference_on_corpus_texts() -> None:
+    stop = S.STOPWORDS["en"]
+    items = []
+    for text, _ in [*_l3s(150), *_bbc(100), *_reuters(100)]:
+        lines = [x for x in text.splitlines() if x.strip()]
+        if lines:
+            items.append((lines, [None] * len(lines), _native.line_counts(lines, stop)))
+    rows, starts = S.base_features_batch(items)
+    assert len(rows) > 3000
+    for (lines, hits, _c), lo, hi in zip(items, starts[:-1], starts[1:], strict=True):
+        assert np.array_equal(rows[lo:hi], S.base_features(lines, hits, stop))
+
+
 @pytest.mark.corpora
 @needs_native
 def test_compiled_line_scores_equal_numpys_on_corpus_texts() -> None:

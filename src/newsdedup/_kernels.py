@@ -751,6 +751,114 @@ def line_features(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, sto
 
 
 @nb.njit(inline="always", cache=True)
+def _bin_of(value: float, edges: Any) -> int:
+    """How many of the sorted ``edges`` are at most ``value`` (``np.searchsorted``
+    with ``side="right"``)."""
+    k = 0
+    while k < len(edges) and edges[k] <= value:
+        k += 1
+    return k
+
+
+@jit
+def base_feature_rows(counts: Any, starts: Any, dup: Any, word_bins: Any, sd_bins: Any,
+                      n_features: int, rule_col: int) -> Any:
+    """The rows of :func:`newsdedup.strip.base_features_batch` but for the rule
+    features (columns ``rule_col`` on, left 0): from the lines'
+    :func:`line_counts`, the texts' ``starts`` and each line's ``dup`` flag,
+    every value computed by the same operations as the numpy expressions of
+    :func:`newsdedup.strip.base_features` (tests/test_fast_strip.py), except
+    that the columns numpy takes ``log1p`` of hold its argument: the caller
+    takes it with numpy (numba's ``log1p`` can differ in the last bit), the
+    columns :data:`newsdedup.strip._LOG1P_COLUMNS`."""
+    n = counts.shape[0]
+    out = np.zeros((n, n_features))
+    nw = np.empty(n)
+    sd = np.empty(n)
+    good = np.zeros(n, dtype=np.bool_)
+    csum = np.zeros(n + 1)
+    next_at = np.empty(n, dtype=np.int64)  # the first good line after, as a row (hi: none)
+    for r in range(n):
+        w = float(counts[r, 6])
+        nw[r] = w
+        sd[r] = float(counts[r, 7]) / w if w > 0 else 0.0
+        good[r] = w >= 12 and sd[r] >= 0.25
+        csum[r + 1] = csum[r] + w
+    nb_w = len(word_bins) + 1
+    nb_s = len(sd_bins) + 1
+    col_sd = 1 + nb_w
+    col_c = col_sd + 1 + nb_s  # the 18 count-derived columns
+    col_n = rule_col + (n_features - rule_col - 16 - 4)  # neighbours (after the rules)
+    for t in range(len(starts) - 1):
+        lo = starts[t]
+        hi = starts[t + 1]
+        size = hi - lo
+        if size == 0:
+            continue
+        first_good = size
+        last_good = -1
+        for r in range(lo, hi):
+            if good[r]:
+                if first_good == size:
+                    first_good = r - lo
+                last_good = r - lo
+        after = hi
+        for r in range(hi - 1, lo - 1, -1):
+            next_at[r] = after
+            if good[r]:
+                after = r
+        prev = -1  # the last good line before, as a row
+        for r in range(lo, hi):
+            idx = r - lo
+            w = nw[r]
+            out[r, 0] = w  # (log1p taken by the caller, with numpy: see below)
+            out[r, 1 + _bin_of(w, word_bins)] = 1.0
+            out[r, col_sd] = sd[r]
+            out[r, col_sd + 1 + _bin_of(sd[r], sd_bins)] = 1.0
+            c = col_c
+            out[r, c] = float(counts[r, 8])
+            for q in range(5):
+                out[r, c + 1 + q] = float(counts[r, 13 + q])
+            n_alpha = float(counts[r, 0])
+            if n_alpha > 0:
+                out[r, c + 6] = float(counts[r, 1]) / n_alpha
+                out[r, c + 7] = float(counts[r, 2]) / n_alpha
+            out[r, c + 8] = float(counts[r, 3]) / max(1.0, float(counts[r, 12]))
+            out[r, c + 9] = min(3.0, float(counts[r, 4]))
+            out[r, c + 10] = float(counts[r, 10])
+            out[r, c + 11] = float(counts[r, 11]) / max(1.0, w)
+            if w > 0:
+                out[r, c + 12] = (float(counts[r, 5]) / w) / 10
+            out[r, c + 13] = 1.0 if dup[r] else 0.0
+            out[r, c + 14] = 1.0 if first_good <= idx <= last_good else 0.0
+            out[r, c + 15] = 1.0 if good[r] else 0.0
+            prev_good = r - prev if prev >= lo else idx + 10_000
+            out[r, c + 16] = float(min(50, prev_good))
+            nxt = next_at[r]
+            next_good = nxt - r if nxt < hi else 10_000 + size - idx
+            out[r, c + 17] = float(min(50, next_good))
+            if good[r]:
+                prev = r
+            k = col_n
+            for off in (-2, -1, 1, 2):
+                src = r + off
+                if lo <= src < hi:
+                    out[r, k] = 1.0
+                    out[r, k + 1] = nw[src]
+                    out[r, k + 2] = float(counts[src, 8])
+                    out[r, k + 3] = sd[src]
+                k += 4
+            win = csum[min(hi, r + 4)] - csum[max(lo, r - 3)] - w
+            out[r, k] = win
+            out[r, k + 1] = float(counts[r, 9])
+            if idx >= 1:
+                out[r, k + 2] = float(counts[r - 1, 9])
+            if idx < size - 1:
+                out[r, k + 3] = float(counts[r + 1, 9])
+    return out
+
+
+@nb.njit(inline="always", cache=True)
 def _pairwise_sum(v: Any, n: int) -> Any:
     """``v[:n].sum()`` as numpy sums a contiguous float64 row of at most 128
     values (its pairwise summation: eight running sums, combined in pairs, then

@@ -463,6 +463,7 @@ def kernels() -> dict[str, Any]:
             token_counts=_kernels.token_counts,
             line_features=_kernels.line_features,
             line_model_stage1=_kernels.line_model_stage1,
+            base_feature_rows=_kernels.base_feature_rows,
             line_model_stage2=_kernels.line_model_stage2,
             rule_gate=_kernels.rule_gate,
             group_entries=_kernels.group_entries,
@@ -507,6 +508,8 @@ def warm() -> None:
     from .strip import _gate_tables, rules_for
 
     line_counts_gated(["a (b", "C D"], frozenset({"a"}), _gate_tables(rules_for("en")))
+    k["base_feature_rows"](np.ones((1, 18), dtype=np.int64), np.array([0, 1]),
+                           np.ones(1, dtype=np.bool_), np.ones(1), np.ones(1), 40, 20)
     row = np.ones((1, 1))
     k["line_model_stage1"](row, row[0], row[0], row[0], 0.0)
     k["line_model_stage2"](row, row[0], np.array([0, 1]), np.ones(11), np.ones(11),

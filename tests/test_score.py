@@ -101,7 +101,10 @@ def test_passage_candidates_matches_brute_force() -> None:
                          [(4, 1000, 4_000_000, 64_000_000, False), (4, 3, 4_000_000, 50, False),
                           (2, 8, 100, 64_000_000, False), (8, 50, 7, 30, False),
                           (2, 1000, 100, 1, False), (4, 1000, 4_000_000, 64_000_000, True),
-                          (8, 50, 7, 30, True)])
+                          (8, 50, 7, 30, True),
+                          # samples that are not powers of two (a modulo, not a mask)
+                          (3, 1000, 4_000_000, 64_000_000, False), (6, 50, 7, 30, False),
+                          (1, 20, 4_000_000, 64_000_000, False)])
 def test_passage_candidates_equals_reference(
     sample: int, max_df: int, count_block: int, pair_block: int, forked: bool,
     monkeypatch: pytest.MonkeyPatch,

@@ -1419,18 +1419,19 @@ def ascii_normalize(buf: Any, ends: Any, lower: Any, space: Any) -> Any:
     start = 0
     for d in range(ends.shape[0]):
         first = at
-        gap = False
+        gap = 0
+        # Without a branch a byte (where a word starts and ends is not foreseeable):
+        # the space and the byte are written at ``at`` and kept or not. In bounds:
+        # every space kept stands for a white space byte read that wrote nothing.
         for p in range(start, ends[d]):
             c = buf[p]
-            if space[c]:
-                gap = True
-            else:
-                if gap and at > first:
-                    out[at] = 32
-                    at += 1
-                gap = False
-                out[at] = lower[c]
-                at += 1
+            white = np.int64(space[c])
+            keep = 1 - white
+            out[at] = 32
+            at += keep & gap & np.int64(at > first)
+            out[at] = lower[c]
+            at += keep
+            gap = white
         out_ends[d] = at
         start = ends[d]
     return out[:at], out_ends

@@ -1415,11 +1415,11 @@ def ascii_normalize(buf: Any, ends: Any, lower: Any, space: Any) -> Any:
     and the end of each text in them."""
     out = np.empty(buf.shape[0], dtype=np.uint8)
     out_ends = np.empty(ends.shape[0], dtype=np.int64)
-    at = 0
+    at: Any = 0
     start = 0
     for d in range(ends.shape[0]):
         first = at
-        gap = 0
+        gap: Any = 0
         # Without a branch a byte (where a word starts and ends is not foreseeable):
         # the space and the byte are written at ``at`` and kept or not. In bounds:
         # every space kept stands for a white space byte read that wrote nothing.

@@ -147,24 +147,40 @@ def _scan(buf: Any, doc_ends: Any, table: Any, starts: Any, lens: Any, ntok: Any
     for d in range(doc_ends.shape[0]):
         end = doc_ends[d]
         first = t
-        tok_start = -1
-        while pos < end:
-            w, width = _is_word(buf, pos, table)
-            if w != 0:
-                if tok_start < 0:
-                    tok_start = pos
-            elif tok_start >= 0:
-                if record:
-                    starts[t] = tok_start
-                    lens[t] = pos - tok_start
+        if record:
+            # Without a branch on where tokens start and end (not foreseeable):
+            # outside a token, starts[t] follows the position (so it holds a
+            # token's first byte once in it); every character writes lens[t],
+            # kept once the token ends (t moves on). ``starts``/``lens`` have
+            # room for one more token than there can be (token_spans' bound).
+            inside = np.int64(0)
+            tok = pos
+            while pos < end:
+                w, width = _is_word(buf, pos, table)
+                now = np.int64(w != 0)
+                tok = tok if inside else pos
+                starts[t] = tok
+                lens[t] = pos - tok
+                t += int(inside & (1 - now))
+                inside = now
+                pos += width
+            if inside:
+                starts[t] = tok
+                lens[t] = pos - tok
                 t += 1
-                tok_start = -1
-            pos += width
-        if tok_start >= 0:
-            if record:
-                starts[t] = tok_start
-                lens[t] = pos - tok_start
-            t += 1
+        else:
+            tok_start = -1
+            while pos < end:
+                w, width = _is_word(buf, pos, table)
+                if w != 0:
+                    if tok_start < 0:
+                        tok_start = pos
+                elif tok_start >= 0:
+                    t += 1
+                    tok_start = -1
+                pos += width
+            if tok_start >= 0:
+                t += 1
         ntok[d] = t - first
     return t
 

@@ -1046,16 +1046,6 @@ def _lh_final(h: Any, tail: Any, n: int) -> Any:
 
 
 @nb.njit(inline="always", cache=True)
-def _lh_push(h: Any, acc: Any, fill: Any, byte: Any) -> Any:
-    """Add one byte to a line hash being made: (hash, pending bytes, their bits)."""
-    acc |= u64(byte) << fill
-    fill += U8
-    if fill == u64(64):
-        return _lh_round(h, acc), u64(0), u64(0)
-    return h, acc, fill
-
-
-@nb.njit(inline="always", cache=True)
 def _line_hash(buf: Any, p: int, n: int) -> Any:
     """A 64-bit hash of ``buf[p:p + n]``: 8 bytes (little-endian) a round, then
     the last 0-7 bytes and the length (xxh64's rounds and avalanche)."""
@@ -1115,8 +1105,8 @@ def ascii_line_hashes(buf: Any, doc_ends: Any) -> Any:
     A line is what ``str.splitlines`` gives (breaks: LF, CR, VT, FF, FS, GS,
     RS); normalised as :func:`newsdedup.normalize.normalize` does ASCII text:
     lower case, the backtick made an apostrophe, runs of white space (space,
-    tab, US) one space, ends trimmed. The hash is computed as the normalised
-    bytes are made (no copy of the line)."""
+    tab, US) one space, ends trimmed. Each line is normalised into a buffer
+    and hashed there."""
     cls_of = _LH_CLASS
     lower = _LH_LOWER
     total = doc_ends[-1] if doc_ends.shape[0] else 0
@@ -1124,46 +1114,47 @@ def ascii_line_hashes(buf: Any, doc_ends: Any) -> Any:
     hashes = np.empty(cap, dtype=np.uint64)
     words = np.empty(cap, dtype=np.int64)
     sizes = np.zeros(doc_ends.shape[0], dtype=np.int64)
+    # a line's normalised bytes (hashed by _line_hash: the same value as pushing
+    # them one by one), with room for the longest document and 8 bytes to spare
+    longest = 0
+    start = 0
+    for d in range(doc_ends.shape[0]):
+        longest = max(longest, doc_ends[d] - start)
+        start = doc_ends[d]
+    line = np.zeros(longest + 8, dtype=np.uint8)
     out = 0
     pos = 0
     for d in range(doc_ends.shape[0]):
         end = doc_ends[d]
         first = out
         while pos < end:
-            # one line, normalised and hashed as it is read
-            h = _LH_SEED
-            acc = u64(0)
-            fill = u64(0)
-            m = 0
-            nw = 0
-            space = False
-            in_word = False
+            # one line, normalised without a branch on the bytes' classes (where
+            # words and spaces start is not foreseeable): each byte and a pending
+            # space are written at m and kept or not (see ascii_normalize)
+            m: Any = 0
+            nw: Any = 0
+            gap: Any = 0
+            prev_word: Any = 0
             while pos < end:
                 c = buf[pos]
                 k = cls_of[c]
                 if k == 1:
                     break
                 pos += 1
-                if k == 2:
-                    space = m > 0
-                    in_word = False
-                    continue
-                if space:
-                    h, acc, fill = _lh_push(h, acc, fill, np.uint8(32))
-                    m += 1
-                    space = False
-                h, acc, fill = _lh_push(h, acc, fill, lower[c])
-                m += 1
-                if k == 3:
-                    if not in_word:
-                        nw += 1
-                    in_word = True
-                else:
-                    in_word = False
+                white = np.int64(k == 2)
+                keep = 1 - white
+                word = np.int64(k == 3)
+                line[m] = 32
+                m += keep & gap & np.int64(m > 0)
+                line[m] = lower[c]
+                m += keep
+                gap = white
+                nw += word & (1 - prev_word)
+                prev_word = word
             pos += 1  # past the line break
             if m == 0:
                 continue
-            h = _lh_final(h, acc, m)
+            h = _line_hash(line, 0, m)
             dup = False
             for q in range(first, out):
                 if hashes[q] == h:

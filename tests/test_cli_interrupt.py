@@ -3,11 +3,13 @@ index without reaching the output is named."""
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from newsdedup import Deduper
 
@@ -44,3 +46,39 @@ def test_cli_filter_interrupted_says_so_and_names_what_was_not_written(tmp_path:
     assert indexed >= written
     if indexed > written:
         assert "went into the index but not to the output" in text
+
+
+def test_cli_filter_names_a_batch_committed_just_before_an_interrupt(
+    tmp_path: Path, monkeypatch: Any, capsys: Any,
+) -> None:
+    # Ctrl-C lands as the batch's transaction returns (a commit is where the time
+    # goes): the batch is in the index, none of it was written, and the report
+    # must say so (it said nothing: the run had not yet noted the batch)
+    from newsdedup import cli, stream
+
+    path = tmp_path / "in.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(10):
+            fh.write(json.dumps({"id": f"d{i}", "text": f"Story {i} about the city budget "
+                                 f"vote number {i} and the council."}) + "\n")
+    real = stream.Stream.add_articles
+    calls: list[int] = []
+
+    def add_then_interrupt(self: Any, articles: Any, originals: Any) -> Any:
+        out = real(self, articles, originals)
+        calls.append(len(articles))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return out
+
+    monkeypatch.setattr(stream.Stream, "add_articles", add_then_interrupt)
+    index = tmp_path / "x.db"
+    out = io.StringIO()
+    code = cli.main(["filter", "--batch", "4", "--index", str(index), str(path)], stdout=out)
+    err = capsys.readouterr().err
+    assert code == 130 and calls == [4, 4]
+    assert len(out.getvalue().splitlines()) == 4  # the first batch only
+    assert (f"4 documents ({path}:5 to {path}:8) went into the index but not to the "
+            "output") in err
+    with Deduper.open(str(index)) as d:
+        assert len(d._streamer().store) == 8

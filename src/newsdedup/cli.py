@@ -275,6 +275,10 @@ class _FilterRun:
         self.pending: list[tuple[str | bytes, dict[str, Any] | None, Any, str]] = []
         self.read = self.kept = self.marked = self.dropped = self.passed = 0
         self.unwritten: collections.deque[str] = collections.deque()
+        # (id, where) of the batch being added: an interrupt can land after its
+        # transaction is committed and before ``unwritten`` is set (it is taken
+        # as the commit returns): report() then asks the index which went in
+        self.in_flight: list[tuple[str, str]] = []
 
     def _write_raw(self, raw: str | bytes) -> None:
         """Write an input line through as it was read: a line that is not UTF-8
@@ -322,13 +326,15 @@ class _FilterRun:
                 batch[i] = (raw, None, None, where)
             seen.add(a.id)
         good = [(i, a) for i, (_r, rec, a, _w) in enumerate(batch[:stop_at]) if rec is not None]
+        self.in_flight = [(a.id, batch[i][3]) for i, a in good]  # (none of them indexed yet)
         decisions = self.stream.add_articles(
             [a for _i, a in good], [batch[i][1] for i, _a in good]
         )
-        by_line = dict(zip((i for i, _a in good), decisions, strict=True))
         # committed, not yet written: what report() names if the run ends here
         # (Ctrl-C, a closed output pipe)
         self.unwritten = collections.deque(batch[i][3] for i, _a in good)
+        self.in_flight = []
+        by_line = dict(zip((i for i, _a in good), decisions, strict=True))
         for i, (raw, _rec, _a, _w) in enumerate(batch[:stop_at]):
             self.read += 1
             d = by_line.get(i)
@@ -356,6 +362,14 @@ class _FilterRun:
         return True
 
     def report(self) -> None:
+        if self.in_flight and not self.unwritten:
+            # stopped while its batch was being added: those of its documents
+            # the index holds were committed (none were there before)
+            try:
+                held = set(self.stream.store.seqs_of([i for i, _w in self.in_flight]))
+            except Exception:  # noqa: BLE001 - the report goes on without them
+                held = set()
+            self.unwritten = collections.deque(w for i, w in self.in_flight if i in held)
         if self.unwritten:
             n = len(self.unwritten)
             span = (self.unwritten[0] if n == 1

@@ -470,19 +470,17 @@ def line_counts(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, stops
                     alpha += 1
                 if c & _C:
                     cap += 1  # a capital where the word class changes
-                all_caps = True
-                packable = True
+                # (the character tests below without branches: caps, digits and
+                # the stopword code are updated for every character)
+                caps = np.int64(1)
+                packable = np.int64(1)
                 code = np.int64(0)
                 while True:
-                    if (c & _C) == 0:
-                        all_caps = False
-                    if c & _D:
-                        digit += 1
-                    v = lowmap[cp]
-                    if v == 0 or i - t0 >= 12:
-                        packable = False
-                    else:
-                        code = code * 32 + np.int64(v)
+                    caps &= np.int64((c & _C) != 0)
+                    digit += int((c & _D) != 0)
+                    v = np.int64(lowmap[cp])
+                    packable &= np.int64(v != 0) & np.int64(i - t0 < 12)
+                    code = code * 32 + v  # (used only where the token is packable)
                     if not url and (cp == 104 or cp == 119) and i + 1 < hi and (
                             cps[i + 1] == 116 or cps[i + 1] == 119):
                         url = _url_at(cps, i, hi, table)
@@ -493,6 +491,7 @@ def line_counts(cps: Any, starts: Any, ends: Any, table: Any, lowmap: Any, stops
                     c = table[cp]
                     if (c & _W) == 0:
                         break
+                all_caps = caps != 0
                 length = i - t0
                 words += length
                 if all_caps and length >= 2:

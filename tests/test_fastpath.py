@@ -10,6 +10,7 @@ in-process path; and clustering results independent of chunking and workers.
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
 import numpy as np
@@ -423,6 +424,18 @@ _MAP_TRICKY = (
     "\u2026\u00ad\u200b\u3000\u2028\u1100\u1161\u11a8\uac00\u09c7\u09be\u212b\ud800"
     "\U0001d400\u03a3\u03c2\u0345"
 )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=" a_9-\u00e9\u2019\n\u65e5", max_size=30) | st.text(max_size=20),
+                max_size=6))
+def test_token_counts_equal_the_regex(texts: list[str]) -> None:
+    # the compiled count of \w+ tokens (learning's word counts of lines that
+    # are not ASCII), text by text
+    if not _native.available():
+        pytest.skip("numba is not installed")
+    want = [len(re.findall(r"\w+", t)) for t in texts]
+    assert _native.token_counts(texts).tolist() == want
 
 
 @settings(max_examples=300, deadline=None)

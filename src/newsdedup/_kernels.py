@@ -1124,8 +1124,7 @@ def ascii_line_hashes(buf: Any, doc_ends: Any) -> Any:
         first = out
         while pos < end:
             # one line, normalised without a branch on the bytes' classes (where
-            # words and spaces start is not foreseeable): each byte and a pending
-            # space are written at m and kept or not (see ascii_normalize)
+            # words and spaces start is not foreseeable: see _push_normalized)
             m: Any = 0
             nw: Any = 0
             gap: Any = 0
@@ -1137,12 +1136,8 @@ def ascii_line_hashes(buf: Any, doc_ends: Any) -> Any:
                     break
                 pos += 1
                 white = np.int64(k == 2)
-                keep = 1 - white
                 word = np.int64(k == 3)
-                line[m] = 32
-                m += keep & gap & np.int64(m > 0)
-                line[m] = lower[c]
-                m += keep
+                m = _push_normalized(line, m, 0, lower[c], white, gap)
                 gap = white
                 nw += word & (1 - prev_word)
                 prev_word = word
@@ -1408,6 +1403,21 @@ def passage_groups(keys: Any, max_df: int, n: int) -> Any:
         p = q
     return dd, all_pos, all_end, per_doc
 
+@nb.njit(inline="always", cache=True)
+def _push_normalized(out: Any, at: Any, first: Any, byte: Any, white: Any, gap: Any) -> Any:
+    """One byte of ASCII normalising into ``out`` at ``at`` (the text's start at
+    ``first``), without a branch: a space first where white space (``gap``)
+    came before and something was written, then ``byte`` unless it is white
+    space (``white``) itself; both are written and kept or not. In bounds when
+    ``out`` is as long as the input: every space kept stands for a white space
+    byte read that wrote nothing. Returns the new ``at``."""
+    keep = 1 - white
+    out[at] = 32
+    at += keep & gap & np.int64(at > first)
+    out[at] = byte
+    return at + keep
+
+
 @jit
 def ascii_normalize(buf: Any, ends: Any, lower: Any, space: Any) -> Any:
     """:func:`newsdedup.normalize.normalize` of ASCII texts (bytes ``buf``, the
@@ -1422,17 +1432,11 @@ def ascii_normalize(buf: Any, ends: Any, lower: Any, space: Any) -> Any:
     for d in range(ends.shape[0]):
         first = at
         gap: Any = 0
-        # Without a branch a byte (where a word starts and ends is not foreseeable):
-        # the space and the byte are written at ``at`` and kept or not. In bounds:
-        # every space kept stands for a white space byte read that wrote nothing.
+        # (where a word starts and ends is not foreseeable: no branch on it)
         for p in range(start, ends[d]):
             c = buf[p]
             white = np.int64(space[c])
-            keep = 1 - white
-            out[at] = 32
-            at += keep & gap & np.int64(at > first)
-            out[at] = lower[c]
-            at += keep
+            at = _push_normalized(out, at, first, lower[c], white, gap)
             gap = white
         out_ends[d] = at
         start = ends[d]

@@ -325,10 +325,10 @@ def test_learning_in_workers_loads_the_kernels_here_first(monkeypatch: pytest.Mo
                                                              real_map(*a, **k))[1])
     arts = [Article(id=f"d{i}", source="s", text=f"Story {i} here.\nFollow us") for i in range(40)]
     B.learn_from_articles(arts, workers=2)
-    assert order == ["load", "fork"]
+    assert order[0] == "load" and order.count("load") == 1 and "fork" in order
     order.clear()
     B.learn_from_articles(arts, workers=1)
-    assert order == ["fork"]  # one process: nothing to load ahead
+    assert "load" not in order  # one process: nothing to load ahead
 
 
 def _footer_sites(n: int) -> list[Article]:

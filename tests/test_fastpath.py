@@ -270,6 +270,49 @@ def test_cluster_independent_of_chunks_and_workers(monkeypatch: pytest.MonkeyPat
     assert len(ref.duplicates) >= 10
 
 
+def test_cluster_deletes_its_spool_before_returning(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    # worker mode spools the cleaned texts to a temporary directory, deleted in
+    # a thread while the result is made: gone (and the thread joined) on return
+    import tempfile
+    import threading
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(chunks, "CHUNK_DOCS", 16)
+    monkeypatch.setenv(chunks.WORKERS_ENV, "2")
+    made: list[str] = []
+    real = chunks.SpooledTexts.__init__
+
+    def spy(self: Any, directory: str, parts: Any) -> None:
+        made.append(directory)
+        real(self, directory, parts)
+
+    monkeypatch.setattr(chunks.SpooledTexts, "__init__", spy)
+    got = newsdedup.cluster(_records(90), threshold=0.6, progress=False)
+    assert made and all(d.startswith(str(tmp_path)) for d in made)
+    assert len(got.documents) == 90
+    assert list(tmp_path.iterdir()) == []
+    assert threading.active_count() == 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_exact_groups_equal_reference(seed: int) -> None:
+    from newsdedup.pipeline import exact_groups, exact_groups_reference
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 400))
+    pool = [xxhash.xxh3_128_digest(str(k).encode()) for k in range(max(1, n // 3))]
+    keys = [pool[int(k)] for k in rng.integers(0, len(pool), n)]
+    order = rng.permutation(n).astype(np.int64)
+    eligible = rng.random(n) < 0.9
+    lead, edges = exact_groups(keys, order, eligible)
+    ref_lead, ref_edges = exact_groups_reference(keys, order, eligible)
+    assert np.array_equal(lead, ref_lead)
+    assert edges == ref_edges
+    assert n < 10 or edges  # (some groups)
+
+
 def test_large_inputs_do_not_keep_article_texts(monkeypatch: pytest.MonkeyPatch) -> None:
     recs = _records(30)
     small = newsdedup.cluster(recs, progress=False)

@@ -40,7 +40,7 @@ import signal
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple, cast
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -277,6 +277,7 @@ def learn_from_articles(
     syndication_min_words: int = 5,
     workers: int | None = None,
     line_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
+    sources: Sequence[str | None] | None = None,
 ) -> BoilerplateModel:
     """Learn a model from loaded articles (see :func:`learn_boilerplate`).
 
@@ -291,37 +292,66 @@ def learn_from_articles(
     Two different lines would have to share a 64-bit hash for the model to
     differ from the reference's (tests/test_fast_boilerplate.py compares them).
     ``line_parts``: :func:`_line_hashes` of consecutive blocks of the articles
-    that cover them all, in order, when already computed (:class:`LineHashesAhead`).
+    that cover them all, in order, when already computed (:class:`LineHashesAhead`);
+    ``sources``: :func:`source_of` of each article, when already known. Each
+    source's lines are counted in forked workers too (from
+    :data:`PARALLEL_MIN_DOCS` articles, several sources).
     """
     arts = articles if isinstance(articles, Sequence) else list(articles)
     n = len(arts)
-    srcs = [source_of(a) for a in arts]
+    srcs = list(sources) if sources is not None else [source_of(a) for a in arts]
+    if len(srcs) != n:
+        raise ValueError(f"{len(srcs)} sources for {n} articles")
     parts = line_parts if line_parts is not None else _line_hash_parts(arts, 0, n, workers)
     hashes = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.uint64)
     words = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
     sizes = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, np.int64)
     doc = np.repeat(np.arange(n, dtype=np.int64), sizes)
-    # the key of each document for "in two or more sources": its source, else its id
-    key_code: dict[str, int] = {}
-    doc_key = np.fromiter(
-        (key_code.setdefault(src if src is not None else f"\x00{a.id}", len(key_code))
-         for a, src in zip(arts, srcs, strict=True)),
-        dtype=np.int64, count=n,
-    )
-    by_source: dict[str, list[int]] = defaultdict(list)
-    for i, src in enumerate(srcs):
-        if src is not None:
-            by_source[src].append(i)
+    # the key of each document for "in two or more sources": its source (in
+    # order of first appearance), else its id (after every source)
+    distinct = dict.fromkeys(srcs)
+    distinct.pop(None, None)
+    names = cast("list[str]", list(distinct))
+    code: dict[str | None, int] = {src: k for k, src in enumerate(names)}
+    code[None] = -1
+    doc_key = np.fromiter(map(code.__getitem__, srcs), dtype=np.int64, count=n)
+    lone = np.flatnonzero(doc_key < 0).tolist()
+    if lone:
+        id_code = {i: len(names) + k
+                   for k, i in enumerate(dict.fromkeys(arts[d].id for d in lone))}
+        doc_key[lone] = [id_code[arts[d].id] for d in lone]
+    # each source's documents, in input order
+    counts = np.bincount(doc_key, minlength=len(names))[: len(names)]
+    grouped = np.argsort(doc_key, kind="stable")
+    cuts = np.cumsum(counts).tolist()
+    by_source = {src: grouped[c - k : c]
+                 for src, k, c in zip(names, counts.tolist(), cuts, strict=True)}
     starts = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(sizes, out=starts[1:])
+    taught = [src for src, members in by_source.items() if len(members) >= min_docs]
+    if workers is None:
+        from .chunks import worker_count
+
+        workers = worker_count() if n >= PARALLEL_MIN_DOCS else 1
+    # sources dealt to blocks, the largest first, each to the block with the
+    # fewest documents (the result does not depend on the blocks)
+    n_blocks = min(len(taught), 2 * workers if workers > 1 else 1)
+    blocks: list[list[tuple[str, np.ndarray]]] = [[] for _ in range(n_blocks)]
+    load = [0] * n_blocks
+    for k in sorted(range(len(taught)), key=lambda k: (-len(by_source[taught[k]]), k)):
+        b = load.index(min(load))
+        blocks[b].append((taught[k], by_source[taught[k]]))
+        load[b] += len(by_source[taught[k]])
+    from .forked import fork_map
+
+    state = _SourceState(starts, hashes, words, min_docs, min_share)
+    kept_of = {src: kept for block, got in zip(
+        blocks, fork_map(_learn_sources, state, blocks, workers), strict=True
+    ) for (src, _members), kept in zip(block, got, strict=True)}
     learned_hashes: dict[str, np.ndarray] = {}
-    for src, members in by_source.items():
-        if len(members) < min_docs:
-            continue
-        kept = _learn_source(np.asarray(members, dtype=np.int64), starts, hashes, words,
-                             min_docs, min_share)
-        if len(kept):
-            learned_hashes[src] = kept
+    for src in taught:  # (in order of first appearance)
+        if len(kept_of[src]):
+            learned_hashes[src] = kept_of[src]
     learned: dict[str, frozenset[str]] = {}
     if learned_hashes:
         # lines repeated across sources (syndication) are kept when long enough
@@ -341,7 +371,7 @@ def learn_from_articles(
                 keep = _minor_share(keep, np.asarray(by_source[src], dtype=np.int64),
                                     starts, hashes, words)
             if keep:
-                learned[src] = _lines_of(keep, by_source[src], arts, starts, hashes)
+                learned[src] = _lines_of(keep, by_source[src].tolist(), arts, starts, hashes)
     return BoilerplateModel(
         sources=learned,
         min_docs=min_docs,
@@ -572,6 +602,22 @@ def _hash_lines(encoded: list[bytes]) -> np.ndarray:
 
     return np.fromiter(map(xxhash.xxh3_64_intdigest, encoded), dtype=np.uint64,
                        count=len(encoded))
+
+
+class _SourceState(NamedTuple):
+    """What :func:`_learn_sources` reads (inherited by forked workers)."""
+
+    starts: np.ndarray
+    hashes: np.ndarray
+    words: np.ndarray
+    min_docs: int
+    min_share: float
+
+
+def _learn_sources(st: _SourceState, block: list[tuple[str, np.ndarray]]) -> list[np.ndarray]:
+    """:func:`_learn_source` of each (source, its documents) of ``block``."""
+    return [_learn_source(members, st.starts, st.hashes, st.words, st.min_docs, st.min_share)
+            for _src, members in block]
 
 
 def _learn_source(
@@ -842,8 +888,11 @@ def learn_for_run(
         return None
     # Only a source with enough documents can teach anything: without one (records
     # with no source, URL or file path) the model would be empty.
-    counts = Counter(src for src in map(source_of, articles) if src is not None)
+    sources = list(map(source_of, articles))
+    counts = Counter(sources)
+    counts.pop(None, None)
     if not counts or max(counts.values()) < LEARN_MIN_DOCS:
         return None
-    model = learn_from_articles(articles, line_parts=ahead.parts() if ahead else None)
+    model = learn_from_articles(articles, line_parts=ahead.parts() if ahead else None,
+                                sources=sources)
     return model if len(model) else None

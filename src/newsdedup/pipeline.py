@@ -244,6 +244,46 @@ def run(
         return _cluster_prepared(prep, cols, config, params, skipped, (t0, t_learn, t_prep))
 
 
+def exact_groups(
+    keys: Sequence[bytes], order: np.ndarray, eligible: np.ndarray
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Exact duplicates among documents in id order: ``keys[order[i]]`` is
+    document ``i``'s 16-byte key (the hash of its normalised cleaned text).
+    Returns (whether each document leads its group: the first eligible one of
+    each key; (leader, i) for every other eligible document, by ``i``).
+    Sorted as arrays (1M documents: 0.25 instead of 0.72 s for a loop with a
+    dict, :func:`exact_groups_reference`)."""
+    is_leader = eligible.copy()
+    at = np.flatnonzero(eligible)
+    if not len(at):
+        return is_leader, []
+    both = np.frombuffer(b"".join(keys), dtype=np.uint64).reshape(-1, 2)[order[at]]
+    by = np.lexsort((both[:, 1], both[:, 0]))  # by key (stable: then in id order)
+    hi, lo, docs = both[by, 0], both[by, 1], at[by]
+    new = np.r_[True, (hi[1:] != hi[:-1]) | (lo[1:] != lo[:-1])]
+    lead = docs[new][np.cumsum(new) - 1]
+    later = ~new
+    is_leader[docs[later]] = False
+    edges = np.stack([lead[later], docs[later]], axis=1)
+    edges = edges[np.argsort(edges[:, 1], kind="stable")]
+    return is_leader, [(a, b) for a, b in edges.tolist()]
+
+
+def exact_groups_reference(
+    keys: Sequence[bytes], order: np.ndarray, eligible: np.ndarray
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """:func:`exact_groups` as a loop (the reference it is tested against)."""
+    leader_of: dict[bytes, int] = {}
+    exact_edges: list[tuple[int, int]] = []
+    is_leader = eligible.copy()
+    for i in np.flatnonzero(eligible).tolist():
+        lead = leader_of.setdefault(keys[int(order[i])], i)
+        if lead != i:
+            is_leader[i] = False
+            exact_edges.append((lead, i))
+    return is_leader, exact_edges
+
+
 def _cluster_prepared(
     prep: Any, cols: Any, config: Config, params: LSHParams, skipped: list[Skipped],
     times: tuple[float, float, float],
@@ -265,17 +305,7 @@ def _cluster_prepared(
     # Exact duplicates (same normalised cleaned text) are grouped before LSH;
     # only the first of each group (by id) is signed and indexed.
     # (score.link judges them: the template guard may refuse one.)
-    leader_of: dict[bytes, int] = {}
-    exact_edges: list[tuple[int, int]] = []
-    is_leader = eligible.copy()
-    for i in np.flatnonzero(eligible).tolist():
-        key = cols.keys[int(order[i])]
-        lead = leader_of.setdefault(key, int(i))
-        if lead != i:
-            is_leader[i] = False
-            exact_edges.append((lead, int(i)))
-    del leader_of
-
+    is_leader, exact_edges = exact_groups(cols.keys, order, eligible)
     leaders = np.flatnonzero(is_leader)
     sigs = cols.signatures[order[leaders]]
     pairs = candidate_pairs(sigs, params, max_bucket=config.max_bucket, workers=worker_count())
@@ -291,8 +321,31 @@ def _cluster_prepared(
             originals=None if prep.articles is None
             else [prep.articles[g].full_text for g in order.tolist()],
         )
-    finally:
+    except BaseException:
         cols.close()
+        raise
+    # The spooled texts' files are deleted while the result is made: the
+    # system's work of freeing their cached pages (0.8 s for the 2.7 GB of a
+    # million articles) overlaps it. Joined before returning: no thread is left
+    # running (fork_available).
+    closing = threading.Thread(target=cols.close, name="newsdedup-spool-delete")
+    closing.start()
+    try:
+        return _result(prep, cols, config, params, skipped, linked, (
+            order, ids, titles, published, n_words, cleaned_length, n_shingles, eligible,
+        ), (t0, t_learn, t_prep, t_lsh))
+    finally:
+        closing.join()
+
+
+def _result(
+    prep: Any, cols: Any, config: Config, params: LSHParams, skipped: list[Skipped],
+    linked: Any, columns: tuple[Any, ...], times: tuple[float, float, float, float],
+) -> Clusters:
+    """The :class:`Clusters` of a linked batch (the end of :func:`_cluster_prepared`)."""
+    order, ids, titles, published, n_words, cleaned_length, n_shingles, eligible = columns
+    t0, t_learn, t_prep, t_lsh = times
+    n = len(ids)
     t_link = time.perf_counter()
     matches = linked.matches
     verified = len(linked.verdicts)

@@ -290,8 +290,8 @@ def test_a_text_repeated_in_a_chunk_is_stripped_per_source() -> None:
     records = [(f"d{k}", None, text, src) for k, src in enumerate(sources)]
     state = prepare_chunk(records, Config(), None, model)
     alone = [S.strip(text, source=src, model=model) for src in sources]
-    assert state.removed == [s.removed for s in alone]
-    assert [len(r) for r in state.removed] == [1, 0, 1, 0, 0]
+    assert state.removed.tuples() == [s.removed for s in alone]
+    assert [len(r) for r in state.removed.tuples()] == [1, 0, 1, 0, 0]
     assert state.texts == [s.text for s in alone]
 
 

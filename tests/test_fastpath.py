@@ -296,6 +296,27 @@ def test_cluster_deletes_its_spool_before_returning(
     assert threading.active_count() == 1
 
 
+def test_removals_as_columns_give_back_the_same_objects() -> None:
+    import pickle
+
+    from newsdedup.types import Removal
+
+    rng = random.Random(3)
+    docs = [tuple(Removal(start=rng.randrange(900), end=rng.randrange(900, 999),
+                          text=rng.choice(["Share this", "READ: more", "", "caf\u00e9 \u2028"]),
+                          rule=rng.choice(["line_model", "related_link"]))
+                  for _ in range(rng.choice([0, 0, 1, 2, 5])))
+            for _ in range(40)]
+    cols = chunks.Removals.of(docs)
+    assert len(cols) == 40 and cols.tuples() == docs
+    back = pickle.loads(pickle.dumps(cols))
+    assert back.tuples() == docs
+    parts = [chunks.Removals.of(docs[:7]), chunks.Removals.of([]), chunks.Removals.of(docs[7:])]
+    assert chunks.Removals.concatenate(parts).tuples() == docs
+    assert chunks.Removals.concatenate([]).tuples() == []
+    assert chunks.Removals.of([(), ()]).tuples() == [(), ()]
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_exact_groups_equal_reference(seed: int) -> None:
     from newsdedup.pipeline import exact_groups, exact_groups_reference

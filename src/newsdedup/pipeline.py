@@ -358,10 +358,11 @@ def _result(
     ]
     matches.sort(key=lambda m: (m.a, m.b))
     words_l, shingles_l, length_l = n_words.tolist(), n_shingles.tolist(), cleaned_length.tolist()
+    removed = cols.removed.tuples()
     documents = {
         ids[i]: DocumentInfo(
             id=ids[i], title=titles[i], source=prep.sources[g], n_words=words_l[i],
-            n_shingles=shingles_l[i], cleaned_length=length_l[i], removed=cols.removed[g],
+            n_shingles=shingles_l[i], cleaned_length=length_l[i], removed=removed[g],
         )
         for i, g in enumerate(order.tolist())
     }

@@ -267,6 +267,7 @@ def test_cluster_independent_of_chunks_and_workers(monkeypatch: pytest.MonkeyPat
     got = newsdedup.cluster(list(reversed(recs)), threshold=0.6, progress=False)
     assert [c.members for c in got.clusters] == [c.members for c in ref.clusters]
     assert got.pairs == ref.pairs
+    assert got.documents == ref.documents  # (made while the workers judge)
     assert len(ref.duplicates) >= 10
 
 

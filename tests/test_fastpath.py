@@ -333,6 +333,9 @@ def test_exact_groups_equal_reference(seed: int) -> None:
     assert np.array_equal(lead, ref_lead)
     assert edges == ref_edges
     assert n < 10 or edges  # (some groups)
+    odd = [k[: 8 + int(rng.integers(0, 9))] for k in keys]  # keys of other lengths
+    assert exact_groups(odd, order, eligible)[1] == exact_groups_reference(odd, order,
+                                                                            eligible)[1]
 
 
 def test_large_inputs_do_not_keep_article_texts(monkeypatch: pytest.MonkeyPatch) -> None:

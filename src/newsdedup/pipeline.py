@@ -257,7 +257,10 @@ def exact_groups(
     at = np.flatnonzero(eligible)
     if not len(at):
         return is_leader, []
-    both = np.frombuffer(b"".join(keys), dtype=np.uint64).reshape(-1, 2)[order[at]]
+    joined = b"".join(keys)
+    if len(joined) != 16 * len(keys):  # (keys are xxh3-128 digests: never)
+        return exact_groups_reference(keys, order, eligible)
+    both = np.frombuffer(joined, dtype=np.uint64).reshape(-1, 2)[order[at]]
     by = np.lexsort((both[:, 1], both[:, 0]))  # by key (stable: then in id order)
     hi, lo, docs = both[by, 0], both[by, 1], at[by]
     new = np.r_[True, (hi[1:] != hi[:-1]) | (lo[1:] != lo[:-1])]

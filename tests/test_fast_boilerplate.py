@@ -359,6 +359,30 @@ def _read_ahead(arts: list[Article], block: int, at_once: int,
         ahead.close()
 
 
+def test_read_ahead_blocks_grow_with_the_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    # blocks of LEARN_BLOCK_DOCS, then of an eighth of the articles handed out
+    # before: one after the other, every article handed once
+    forked = importlib.import_module("newsdedup.forked")
+    monkeypatch.setattr(B, "LEARN_BLOCK_DOCS", 10)
+    monkeypatch.setattr(forked, "fork_available", lambda: True)
+    pending: list[Article] = []
+    ahead = B.LineHashesAhead(pending, 2)
+    handed: list[tuple[int, int]] = []
+
+    def start(lo: int, hi: int) -> None:  # (no child: the blocks only)
+        handed.append((lo, hi))
+        ahead._handed = hi  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(ahead, "_start", start)
+    for i in range(3000):
+        pending.append(Article(id=str(i), source="s", text="x"))
+        ahead.step()
+    sizes = [hi - lo for lo, hi in handed]
+    assert [lo for lo, _ in handed] == [0, *[hi for _, hi in handed[:-1]]]
+    assert sizes == [max(10, lo // B.AHEAD_GROWTH) for lo, _ in handed]
+    assert sizes[:9] == [10] * 9 and sizes[-1] > 300 and handed[-1][1] > 2600
+
+
 @pytest.mark.parametrize(("block", "at_once"), [(7, 1), (50, 2), (333, 2)])
 def test_line_hashes_read_ahead_give_the_same_model(
     block: int, at_once: int, monkeypatch: pytest.MonkeyPatch
@@ -369,6 +393,13 @@ def test_line_hashes_read_ahead_give_the_same_model(
     ahead, parts = _read_ahead(arts, block, at_once, monkeypatch)
     assert parts is not None
     assert ahead._handed >= block  # type: ignore[attr-defined]
+    # blocks of `block` articles, then of an eighth of those handed out before
+    sizes = [len(p[2]) for p in parts]
+    want, at = [], 0  # (the parts after them: the rest, hashed at the end)
+    while at < ahead._handed:  # type: ignore[attr-defined]
+        want.append(max(block, at // B.AHEAD_GROWTH))
+        at += want[-1]
+    assert sizes[: len(want)] == want and sum(sizes) == len(arts)
     whole = B._line_hashes(arts, (0, len(arts)))
     got = [np.concatenate([p[k] for p in parts]) for k in range(3)]
     assert np.array_equal(got[2], whole[2])  # lines per article

@@ -297,6 +297,29 @@ def test_cluster_deletes_its_spool_before_returning(
     assert threading.active_count() == 1
 
 
+@pytest.mark.parametrize("expect", [None, 1, 90, 500])
+def test_chunks_placed_as_they_come_equal_chunks_concatenated(expect: int | None) -> None:
+    # Prepared.add copies each chunk's values and signatures into the run's
+    # arrays at once (grown when the room made from the first chunk and
+    # ``expect`` is short): finish() gives what concatenating the chunks gives
+    arts = list(newsdedup.load.iter_articles(_records(90)))
+    config = Config(boilerplate="off")
+    recs = [(a.id, a.title, a.text, None) for a in arts]
+    states = [chunks.prepare_chunk(recs[k : k + n], config) for k, n in
+              [(0, 7), (7, 0), (7, 40), (47, 1), (48, 42)]]
+    ref = chunks.Prepared(chunks=list(states)).finish()
+    placed = chunks.Prepared(expect=expect)
+    for st_ in states:
+        placed.add(st_)
+    got = placed.finish()
+    assert np.array_equal(got.shingles.values, ref.shingles.values)
+    assert np.array_equal(got.shingles.offsets, ref.shingles.offsets)
+    assert np.array_equal(got.signatures, ref.signatures)
+    assert got.signatures.shape == (90, ref.signatures.shape[1])
+    assert got.keys == ref.keys and got.texts == ref.texts
+    assert np.array_equal(got.n_words, ref.n_words)
+
+
 def test_removals_as_columns_give_back_the_same_objects() -> None:
     import pickle
 

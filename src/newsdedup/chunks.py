@@ -30,7 +30,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import BrokenExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -289,6 +289,37 @@ class Prepared:
     chunks: list[ChunkState] = field(default_factory=list)
     spool_dir: str | None = None
     workers: int = 1
+    #: How many documents there will be, when known (room made for them at once).
+    expect: int | None = None
+    #: The shingle values and signatures of the chunks added so far, one after
+    #: the other (see :meth:`add`), and how many of each are placed.
+    placed: tuple[np.ndarray, np.ndarray, int, int] | None = None
+
+    def add(self, chunk: ChunkState) -> None:
+        """Keep a prepared chunk (chunks come in input order). Its shingle values
+        and signatures, most of its size, are copied into the run's arrays now,
+        while workers prepare the next chunks, rather than by :meth:`finish`
+        after them (0.9-1.3 s for a million articles, the other core idle)."""
+        k, m = len(chunk.n_words), len(chunk.shingles.values)
+        if self.placed is None:
+            # room for the documents expected, with about as many values each
+            # as the first chunk's (grown when they are more)
+            docs = max(k, self.expect or 0)
+            self.placed = (np.empty(int(m / max(k, 1) * docs * 1.15) + m, dtype=np.uint32),
+                           np.empty((docs, chunk.signatures.shape[1]), dtype=np.uint32), 0, 0)
+        values, sigs, d, v = self.placed
+        if v + m > len(values):
+            values = _grown(values, v, v + m)
+        if d + k > len(sigs):
+            sigs = _grown(sigs, d, d + k)
+        values[v : v + m] = chunk.shingles.values
+        sigs[d : d + k] = chunk.signatures
+        self.placed = (values, sigs, d + k, v + m)
+        self.chunks.append(replace(
+            chunk, shingles=ShingleBatch(values=_PLACED, offsets=chunk.shingles.offsets,
+                                         n_tokens=chunk.shingles.n_tokens),
+            signatures=_PLACED.reshape(0, 0),
+        ))
 
     def finish(self) -> PreparedColumns:
         """Concatenate the chunks, letting go of each one as it is copied (so the
@@ -296,12 +327,18 @@ class Prepared:
         ch = self.chunks
         self.chunks = []
         n_docs = sum(len(c.n_words) for c in ch)
-        n_vals = sum(len(c.shingles.values) for c in ch)
-        num_perm = ch[0].signatures.shape[1] if ch else 0
-        values = np.empty(n_vals, dtype=np.uint32)
+        placed = self.placed
+        self.placed = None
+        if placed is not None:
+            values, sigs, _d, n_vals = placed
+            # the room left over given back (a shrinking realloc moves nothing)
+            values.resize(n_vals, refcheck=False)
+            sigs.resize((n_docs, sigs.shape[1]), refcheck=False)
+        else:
+            values = np.empty(sum(len(c.shingles.values) for c in ch), dtype=np.uint32)
+            sigs = np.empty((n_docs, ch[0].signatures.shape[1] if ch else 0), dtype=np.uint32)
         offsets = np.zeros(n_docs + 1, dtype=np.int64)
         n_tokens = np.empty(n_docs, dtype=np.int64)
-        sigs = np.empty((n_docs, num_perm), dtype=np.uint32)
         n_words = np.empty(n_docs, dtype=np.int64)
         cleaned_length = np.empty(n_docs, dtype=np.int64)
         keys: list[bytes] = []
@@ -312,11 +349,12 @@ class Prepared:
         ch.reverse()
         while ch:
             c = ch.pop()
-            k, m = len(c.n_words), len(c.shingles.values)
-            values[v : v + m] = c.shingles.values
+            k, m = len(c.n_words), int(c.shingles.offsets[-1])
+            if placed is None:
+                values[v : v + m] = c.shingles.values
+                sigs[d : d + k] = c.signatures
             offsets[d + 1 : d + k + 1] = c.shingles.offsets[1:] + v
             n_tokens[d : d + k] = c.shingles.n_tokens
-            sigs[d : d + k] = c.signatures
             n_words[d : d + k] = c.n_words
             cleaned_length[d : d + k] = c.cleaned_length
             keys.extend(c.keys)
@@ -335,6 +373,18 @@ class Prepared:
             shingles=ShingleBatch(values=values, offsets=offsets, n_tokens=n_tokens),
             signatures=sigs, texts=texts,
         )
+
+
+#: What a chunk's placed arrays are left as (:meth:`Prepared.add`).
+_PLACED = np.zeros(0, dtype=np.uint32)
+
+
+def _grown(arr: np.ndarray, used: int, need: int) -> np.ndarray:
+    """A larger copy of ``arr`` (along its first axis) holding its first ``used``
+    rows, with room for ``need`` rows and half as many again."""
+    out = np.empty((max(need, len(arr) * 3 // 2), *arr.shape[1:]), dtype=arr.dtype)
+    out[:used] = arr[:used]
+    return out
 
 
 @dataclass(kw_only=True)
@@ -404,7 +454,7 @@ def prepare_stream(
         size: how many articles there are, when known: chunks are then cut to
             an equal share per worker (:func:`chunk_size`).
     """
-    meta = Prepared()
+    meta = Prepared(expect=size)
     it = _records(articles, meta)
     workers = worker_count() if workers is None else workers
     per_chunk = chunk_size(size, workers)
@@ -418,11 +468,11 @@ def prepare_stream(
 
     if workers <= 1 or not more or mp.current_process().daemon:  # daemons have no children
         for chunk in head:
-            meta.chunks.append(prepare_chunk(chunk, config, None, model))
+            meta.add(prepare_chunk(chunk, config, None, model))
             if on_chunk:
                 on_chunk(len(chunk))
         for chunk in _chunked(it, per_chunk):
-            meta.chunks.append(prepare_chunk(chunk, config, None, model))
+            meta.add(prepare_chunk(chunk, config, None, model))
             if on_chunk:
                 on_chunk(len(chunk))
         return meta
@@ -456,7 +506,7 @@ def prepare_stream(
             def drain(limit: int) -> None:
                 while len(pending) > limit:
                     size, fut = pending.pop(0)
-                    meta.chunks.append(fut.result())
+                    meta.add(fut.result())
                     if len(meta.chunks) % TRIM_EVERY_CHUNKS == 0:
                         release_freed_memory()
                     if on_chunk:

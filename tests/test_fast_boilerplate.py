@@ -383,6 +383,23 @@ def test_read_ahead_blocks_grow_with_the_input(monkeypatch: pytest.MonkeyPatch) 
     assert sizes[:9] == [10] * 9 and sizes[-1] > 300 and handed[-1][1] > 2600
 
 
+def test_read_ahead_hashes_the_rest_before_waiting_for_its_children(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # parts(): the articles no child took are hashed while the children still
+    # busy finish (then a core is not left idle waiting for the last one)
+    calls: list[str] = []
+    real_parts, real_collect = B._line_hash_parts, B.LineHashesAhead._collect
+    monkeypatch.setattr(B, "_line_hash_parts", lambda *a, **k: (calls.append("rest"),
+                                                                real_parts(*a, **k))[1])
+    monkeypatch.setattr(B.LineHashesAhead, "_collect", lambda self, wait: (
+        calls.append(f"collect wait={wait}"), real_collect(self, wait))[1])
+    arts = _footer_sites(300)
+    _ahead, parts = _read_ahead(arts, 50, 2, monkeypatch)
+    assert parts is not None and sum(len(p[2]) for p in parts) == len(arts)
+    assert calls.index("rest") < calls.index("collect wait=True")
+
+
 @pytest.mark.parametrize(("block", "at_once"), [(7, 1), (50, 2), (333, 2)])
 def test_line_hashes_read_ahead_give_the_same_model(
     block: int, at_once: int, monkeypatch: pytest.MonkeyPatch

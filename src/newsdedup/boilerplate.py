@@ -523,12 +523,14 @@ class LineHashesAhead:
         was handed to a child; learning then reads them itself)."""
         if not self._handed:
             return None
+        # the rest first, while the children still busy finish (waiting for them
+        # first would leave a core idle once one is left)
+        n = len(self.articles)
+        rest = (_line_hash_parts(self.articles, self._handed, n, self.workers)
+                if n > self._handed else [])
         self._collect(wait=True)
         done, self._parts = self._parts, []  # handed over (not kept beyond learning)
-        n = len(self.articles)
-        if n == self._handed:
-            return done
-        return done + _line_hash_parts(self.articles, self._handed, n, self.workers)
+        return done + rest
 
     def close(self) -> None:
         """Stop the children still running (their blocks are not needed)."""

@@ -649,17 +649,19 @@ def _learn_source(
     is_story = story[inv]
     evidence = np.zeros(len(members), dtype=bool)
     evidence[local[is_story]] = True
-    # documents sharing a story line are one story: connected components
-    s_line, s_doc = inv[is_story], local[is_story]
-    order = np.lexsort((s_doc, s_line))
-    s_line, s_doc = s_line[order], s_doc[order]
+    # documents sharing a story line are one story: connected components; the
+    # (line, document) pairs sorted as one int64 code each (a lexsort of the
+    # two columns took 9 of a source's 24 ms)
+    n_m = len(members)
+    pair = inv[is_story].astype(np.int64) * n_m + local[is_story]
+    pair.sort()
+    s_line, s_doc = pair // n_m, pair % n_m
     same = s_line[1:] == s_line[:-1]
     label = components(len(members), s_doc[:-1][same], s_doc[1:][same])
     n_stories = len(unique_sorted(label[evidence]))
     c_occ = cand[inv] & evidence[local]
     # the distinct (line, story) pairs, as one int64 code each (a 2-column
     # np.unique(axis=0) sorts rows as bytes: 0.62 against 0.02 s for 1.2M rows)
-    n_m = len(members)
     codes = unique_sorted(inv[c_occ].astype(np.int64) * n_m + label[local[c_occ]])
     n_story = np.bincount(codes // n_m, minlength=len(uniq))
     need = max(min_docs, min_share * n_stories)

@@ -316,17 +316,24 @@ def test_chunks_placed_as_they_come_equal_chunks_concatenated(expect: int | None
     recs = [(a.id, a.title, a.text, None) for a in arts]
     states = [chunks.prepare_chunk(recs[k : k + n], config) for k, n in
               [(0, 7), (7, 0), (7, 40), (47, 1), (48, 42)]]
-    ref = chunks.Prepared(chunks=list(states)).finish()
+    values = np.concatenate([st_.shingles.values for st_ in states])
+    sizes = np.concatenate([np.diff(st_.shingles.offsets) for st_ in states])
+    sigs = np.concatenate([st_.signatures for st_ in states if len(st_.n_words)])
     placed = chunks.Prepared(expect=expect)
     for st_ in states:
         placed.add(st_)
     got = placed.finish()
-    assert np.array_equal(got.shingles.values, ref.shingles.values)
-    assert np.array_equal(got.shingles.offsets, ref.shingles.offsets)
-    assert np.array_equal(got.signatures, ref.signatures)
-    assert got.signatures.shape == (90, ref.signatures.shape[1])
-    assert got.keys == ref.keys and got.texts == ref.texts
-    assert np.array_equal(got.n_words, ref.n_words)
+    assert np.array_equal(got.shingles.values, values)
+    assert np.array_equal(got.shingles.offsets, np.r_[0, np.cumsum(sizes)])
+    assert np.array_equal(got.signatures, sigs)
+    assert got.signatures.shape == (90, sigs.shape[1])
+    assert got.keys == [k for st_ in states for k in st_.keys]
+    assert got.texts == [t for st_ in states for t in st_.texts or []]
+    assert np.array_equal(got.n_words, np.concatenate([st_.n_words for st_ in states]))
+    # no chunk at all: empty columns
+    empty = chunks.Prepared().finish()
+    assert len(empty.shingles.values) == 0 and empty.signatures.shape[0] == 0
+    assert len(empty.shingles.offsets) == 1 and empty.keys == []
 
 
 def test_removals_as_columns_give_back_the_same_objects() -> None:

@@ -99,8 +99,8 @@ class Removals:
         (made through the slots' own setters, as unpickling makes them: 0.64
         against 0.77 us through ``__init__``, 1.5 million at a million articles)."""
         new = object.__new__
-        put_start, put_end, put_text, put_rule = (
-            getattr(Removal, name).__set__ for name in ("start", "end", "text", "rule"))
+        # (start, end, text, rule: :func:`newsdedup._pickle.fast_pickle`'s setters)
+        put_start, put_end, put_text, put_rule = Removal.__pickle_setters__  # type: ignore[attr-defined]
         made = []
         for a, b, t, r in zip(self.starts.tolist(), self.ends.tolist(), self.texts, self.rules,
                               strict=True):
@@ -334,21 +334,17 @@ class Prepared:
         ))
 
     def finish(self) -> PreparedColumns:
-        """Concatenate the chunks, letting go of each one as it is copied (so the
-        peak is the result plus one chunk, not twice the result)."""
+        """Concatenate the chunks (given to :meth:`add`), letting go of each one as
+        it is copied (so the peak is the result plus one chunk, not twice the result)."""
         ch = self.chunks
         self.chunks = []
         n_docs = sum(len(c.n_words) for c in ch)
-        placed = self.placed
+        values, sigs, _d, n_vals = self.placed or (
+            np.zeros(0, dtype=np.uint32), np.zeros((0, 0), dtype=np.uint32), 0, 0)
         self.placed = None
-        if placed is not None:
-            values, sigs, _d, n_vals = placed
-            # the room left over given back (a shrinking realloc moves nothing)
-            values.resize(n_vals, refcheck=False)
-            sigs.resize((n_docs, sigs.shape[1]), refcheck=False)
-        else:
-            values = np.empty(sum(len(c.shingles.values) for c in ch), dtype=np.uint32)
-            sigs = np.empty((n_docs, ch[0].signatures.shape[1] if ch else 0), dtype=np.uint32)
+        # the room left over given back (a shrinking realloc moves nothing)
+        values.resize(n_vals, refcheck=False)
+        sigs.resize((n_docs, sigs.shape[1]), refcheck=False)
         offsets = np.zeros(n_docs + 1, dtype=np.int64)
         n_tokens = np.empty(n_docs, dtype=np.int64)
         n_words = np.empty(n_docs, dtype=np.int64)
@@ -362,9 +358,6 @@ class Prepared:
         while ch:
             c = ch.pop()
             k, m = len(c.n_words), int(c.shingles.offsets[-1])
-            if placed is None:
-                values[v : v + m] = c.shingles.values
-                sigs[d : d + k] = c.signatures
             offsets[d + 1 : d + k + 1] = c.shingles.offsets[1:] + v
             n_tokens[d : d + k] = c.shingles.n_tokens
             n_words[d : d + k] = c.n_words

@@ -334,72 +334,60 @@ def _cluster_prepared(
     closing = threading.Thread(target=cols.close, name="newsdedup-spool-delete")
     closing.start()
     try:
-        return _result(prep, cols, config, params, skipped, linked, (
-            order, ids, titles, published, n_words, cleaned_length, n_shingles, eligible,
-        ), (t0, t_learn, t_prep, t_lsh))
+        t_link = time.perf_counter()
+        matches = linked.matches
+        verified = len(linked.verdicts)
+
+        pick = _representative_picker(ids, cleaned_length, published, config.representative)
+        ordered = order_clusters(linked.groups, ids, pick)
+        clusters = [
+            Cluster(id=k, members=members, representative=rep)
+            for k, (members, rep) in enumerate(ordered)
+        ]
+        matches.sort(key=lambda m: (m.a, m.b))
+        words_l, shingles_l = n_words.tolist(), n_shingles.tolist()
+        length_l = cleaned_length.tolist()
+        removed = cols.removed.tuples()
+        # (made through the slots' own setters, as unpickling makes them: 0.85
+        # against 1.02 us a document through __init__)
+        new = object.__new__
+        p_id, p_title, p_source, p_words, p_shingles, p_length, p_removed = (
+            getattr(DocumentInfo, name).__set__ for name in (
+                "id", "title", "source", "n_words", "n_shingles", "cleaned_length", "removed"))
+        documents: dict[str, DocumentInfo] = {}
+        sources = prep.sources
+        for i, g in enumerate(order.tolist()):
+            info = new(DocumentInfo)
+            p_id(info, ids[i])
+            p_title(info, titles[i])
+            p_source(info, sources[g])
+            p_words(info, words_l[i])
+            p_shingles(info, shingles_l[i])
+            p_length(info, length_l[i])
+            p_removed(info, removed[g])
+            documents[ids[i]] = info
+        stats = Stats(
+            documents=n, too_short=int(n - eligible.sum()),
+            exact_duplicates=sum(1 for m in matches if m.relation == "exact"),
+            candidates=linked.candidates, verified=verified,
+            linked=sum(1 for m in matches if m.relation != "exact"),
+            seconds=time.perf_counter() - t0,
+        )
+        _LOG.debug(
+            "cluster(): %d documents, %d workers; read%s %.2f s, prepare %.2f s, exact + LSH "
+            "%.2f s, link %.2f s, result %.2f s", n, prep.workers,
+            " + learn boilerplate" if config.strip and config.boilerplate == "auto" else "",
+            t_learn - t0, t_prep - t_learn, t_lsh - t_prep, t_link - t_lsh,
+            time.perf_counter() - t_link,
+        )
+        return Clusters(
+            clusters=clusters, pairs=matches, skipped=skipped, documents=documents, config=config,
+            lsh=params, stats=stats,
+            articles={a.id: a for a in prep.articles} if prep.articles is not None else {},
+            verdicts=linked.verdicts, refused=linked.refused,
+        )
     finally:
         closing.join()
-
-
-def _result(
-    prep: Any, cols: Any, config: Config, params: LSHParams, skipped: list[Skipped],
-    linked: Any, columns: tuple[Any, ...], times: tuple[float, float, float, float],
-) -> Clusters:
-    """The :class:`Clusters` of a linked batch (the end of :func:`_cluster_prepared`)."""
-    order, ids, titles, published, n_words, cleaned_length, n_shingles, eligible = columns
-    t0, t_learn, t_prep, t_lsh = times
-    n = len(ids)
-    t_link = time.perf_counter()
-    matches = linked.matches
-    verified = len(linked.verdicts)
-
-    pick = _representative_picker(ids, cleaned_length, published, config.representative)
-    ordered = order_clusters(linked.groups, ids, pick)
-    clusters = [
-        Cluster(id=k, members=members, representative=rep)
-        for k, (members, rep) in enumerate(ordered)
-    ]
-    matches.sort(key=lambda m: (m.a, m.b))
-    words_l, shingles_l, length_l = n_words.tolist(), n_shingles.tolist(), cleaned_length.tolist()
-    removed = cols.removed.tuples()
-    # (made through the slots' own setters, as unpickling makes them: 0.85
-    # against 1.02 us a document through __init__)
-    new = object.__new__
-    p_id, p_title, p_source, p_words, p_shingles, p_length, p_removed = (
-        getattr(DocumentInfo, name).__set__ for name in (
-            "id", "title", "source", "n_words", "n_shingles", "cleaned_length", "removed"))
-    documents: dict[str, DocumentInfo] = {}
-    sources = prep.sources
-    for i, g in enumerate(order.tolist()):
-        info = new(DocumentInfo)
-        p_id(info, ids[i])
-        p_title(info, titles[i])
-        p_source(info, sources[g])
-        p_words(info, words_l[i])
-        p_shingles(info, shingles_l[i])
-        p_length(info, length_l[i])
-        p_removed(info, removed[g])
-        documents[ids[i]] = info
-    stats = Stats(
-        documents=n, too_short=int(n - eligible.sum()),
-        exact_duplicates=sum(1 for m in matches if m.relation == "exact"),
-        candidates=linked.candidates, verified=verified,
-        linked=sum(1 for m in matches if m.relation != "exact"),
-        seconds=time.perf_counter() - t0,
-    )
-    _LOG.debug(
-        "cluster(): %d documents, %d workers; read%s %.2f s, prepare %.2f s, exact + LSH "
-        "%.2f s, link %.2f s, result %.2f s", n, prep.workers,
-        " + learn boilerplate" if config.strip and config.boilerplate == "auto" else "",
-        t_learn - t0, t_prep - t_learn, t_lsh - t_prep, t_link - t_lsh,
-        time.perf_counter() - t_link,
-    )
-    return Clusters(
-        clusters=clusters, pairs=matches, skipped=skipped, documents=documents, config=config,
-        lsh=params, stats=stats,
-        articles={a.id: a for a in prep.articles} if prep.articles is not None else {},
-        verdicts=linked.verdicts, refused=linked.refused,
-    )
 
 
 class Deduper:

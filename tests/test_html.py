@@ -18,6 +18,7 @@ import pytest
 import newsdedup
 from newsdedup import MissingDependencyError
 from newsdedup.html import (
+    HUGE_DEPTH,
     Extraction,
     _combine,
     drop_markup,
@@ -364,3 +365,58 @@ def test_a_real_page_compared_with_itself_is_exact(tmp_path: Any) -> None:
     page.write_bytes(gzip.decompress(src.read_bytes()))
     e = newsdedup.compare(str(page), str(page))
     assert e.relation == "exact" and e.removed_a == e.removed_b
+
+
+# ------------------------------------------------ pages nested deeper than libxml2's limit
+
+
+def _nested(depth: int, paras: list[str] = PARAS) -> str:
+    """``_page`` with its article inside ``depth`` unclosed-looking nested divs,
+    and a last paragraph after them."""
+    body = "".join(f"<p>{p}</p>" for p in paras[:2])
+    return ("<html><head><title>Council approves budget</title></head><body>"
+            + "<div>" * depth + f"<article>{body}</article>" + "</div>" * depth
+            + f"<p>{paras[3]}</p></body></html>")
+
+
+@needs_trafilatura
+@pytest.mark.parametrize("depth", [300, 1000, 2040])
+def test_a_page_nested_deeper_than_256_elements_is_read_whole(depth: int) -> None:
+    """lxml's default parser stops at 256 levels and the page's text is lost,
+    what comes after the deep part too (it gave an empty document, silently):
+    such a page is parsed with the huge-tree option, as a shallow one reads."""
+    import lxml.html
+
+    page = _nested(depth)
+    lost = lxml.html.fromstring(page).text_content()  # lxml's default parse: the loss
+    assert PARAS[0] not in lost and PARAS[3] not in lost
+    ex = extract(page)
+    shallow = extract(_nested(20))
+    assert ex.title == shallow.title == "Council approves budget"
+    assert ex.text == shallow.text
+    assert PARAS[0] in ex.text and PARAS[1] in ex.text  # (the article element's)
+
+
+@needs_trafilatura
+def test_a_page_too_deep_even_for_the_huge_parser_is_a_reported_input_error(
+    tmp_path: Any,
+) -> None:
+    page = _nested(HUGE_DEPTH + 10)
+    with pytest.raises(newsdedup.InputError, match="nested more than 2,048 elements deep"):
+        extract(page)
+    (tmp_path / "deep.html").write_text(page, encoding="utf-8")
+    (tmp_path / "ok.html").write_text(_page(), encoding="utf-8")
+    records = tmp_path / "pages.jsonl"
+    records.write_text(json.dumps({"id": "a", "html": page}) + "\n"
+                       + json.dumps({"id": "b", "html": _page()}) + "\n", encoding="utf-8")
+    # named with the file (and line) by default ...
+    with pytest.raises(newsdedup.InputError, match=r"deep\.html: HTML nested more than"):
+        newsdedup.cluster(str(tmp_path / "deep.html"))
+    with pytest.raises(newsdedup.InputError, match=r"pages\.jsonl:1: field 'html': HTML nested"):
+        newsdedup.cluster(str(records))
+    # ... or skipped and reported
+    with pytest.warns(newsdedup.SkippedInputWarning):
+        res = newsdedup.cluster([str(tmp_path / "deep.html"), str(records)], errors="skip")
+    assert sorted(res.documents) == ["b"]
+    assert [(s.source.rsplit("/", 1)[-1], s.line) for s in res.skipped] == [
+        ("deep.html", None), ("pages.jsonl", 1)]

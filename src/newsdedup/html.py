@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import MissingDependencyError
+from .errors import InputError, MissingDependencyError
 from .types import Stripped
 
 #: trafilatura options used for news pages. Tables off: on the 2008 L3S-GN1
@@ -65,6 +65,44 @@ _BLOCK_TAGS = frozenset(
     {"p", "div", "br", "li", "ul", "ol", "dd", "dt", "table", "tr", "td", "th", "pre"}
     | {"h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "section", "article", "figcaption"}
 )
+
+
+#: libxml2, lxml's parser, stops reading an HTML page that nests elements more
+#: than 256 deep (an error it logs; lxml raises nothing), and the page's text is
+#: lost, what comes after the deep part included; with its huge-tree option it
+#: goes to this depth. Such pages are parsed with the option (:func:`extract`).
+HUGE_DEPTH = 2048
+_DEPTH_ERROR = "Excessive depth in document"
+
+
+def _parser(huge: bool) -> Any:
+    """An lxml HTML parser as trafilatura configures its own (its
+    ``trafilatura.utils.HTML_PARSER``), with the huge-tree option or without."""
+    import lxml.html
+
+    return lxml.html.HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8",
+                                remove_comments=True, remove_pis=True, huge_tree=huge)
+
+
+def _too_deep(html: str, *, huge: bool) -> bool:
+    """Whether lxml stops reading ``html`` at its depth limit (256 elements, or
+    :data:`HUGE_DEPTH` with ``huge``)."""
+    import lxml.etree
+    import lxml.html
+
+    parser = _parser(huge)
+    try:
+        lxml.html.fromstring(html.encode("utf-8", "surrogatepass"), parser=parser)
+    except (lxml.etree.ParserError, ValueError):  # nothing to parse: not too deep
+        return False
+    return any(_DEPTH_ERROR in e.message for e in parser.error_log)
+
+
+def _huge_tree(html: str) -> Any:
+    """``html`` parsed as trafilatura parses a page's bytes, with the huge-tree option."""
+    import lxml.html
+
+    return lxml.html.fromstring(html.encode("utf-8", "surrogatepass"), parser=_parser(True))
 
 
 def _trafilatura() -> Any:
@@ -106,15 +144,22 @@ def drop_markup(text: str) -> str:
     return "\n".join(out)
 
 
-def _readability_text(html: str) -> str | None:
-    """readability-lxml's article, one block per line (None when not installed)."""
+def _readability_text(html: str, *, huge: bool = False) -> str | None:
+    """readability-lxml's article, one block per line (None when not installed);
+    ``huge``: the page parsed as readability parses it, with lxml's huge-tree
+    option (see :func:`_too_deep`)."""
     try:
         import lxml.html
         from readability import Document
     except ImportError:
         return None
     try:
-        summary = Document(html).summary(html_partial=True)
+        page: Any = html
+        if huge:  # (readability's own parse, with the option)
+            page = lxml.html.document_fromstring(
+                html.encode("utf-8", "replace"),
+                parser=lxml.html.HTMLParser(encoding="utf-8", huge_tree=True))
+        summary = Document(page).summary(html_partial=True)
         if not summary.strip():
             return ""
         tree = lxml.html.fromstring(summary)
@@ -171,8 +216,14 @@ def extract(html: str, *, url: str | None = None) -> Extraction:
     See the module docstring for the combination; without readability-lxml this
     is trafilatura's text alone.
 
+    A page nested deeper than libxml2's 256 elements (whose text lxml would
+    drop, and everything after it) is parsed with its huge-tree option, up to
+    :data:`HUGE_DEPTH` elements deep.
+
     Raises:
         TypeError: ``html`` is not a str.
+        InputError: the page is nested more than :data:`HUGE_DEPTH` elements
+            deep (its text cannot be read).
         MissingDependencyError: trafilatura is not installed.
     """
     if not isinstance(html, str):
@@ -180,12 +231,18 @@ def extract(html: str, *, url: str | None = None) -> Extraction:
     trafilatura = _trafilatura()
     if not html.strip():
         return Extraction(title=None, text="", agreed=None, extractor="trafilatura")
+    deep = _too_deep(html, huge=False)
+    if deep and _too_deep(html, huge=True):
+        raise InputError(
+            f"HTML nested more than {HUGE_DEPTH:,} elements deep: the HTML parser (libxml2) "
+            "stops there and the page's text cannot be read")
     with warnings.catch_warnings():
         # trafilatura and its parsers may warn on malformed pages; a page we
         # cannot read yields no text rather than a warning (pytest: error).
         warnings.simplefilter("ignore")
-        doc = trafilatura.bare_extraction(html, url=url, **TRAFILATURA_SETTINGS)
-        other = _readability_text(html)
+        page: Any = _huge_tree(html) if deep else html
+        doc = trafilatura.bare_extraction(page, url=url, **TRAFILATURA_SETTINGS)
+        other = _readability_text(html, huge=deep)
     title = (getattr(doc, "title", None) or None) if doc is not None else None
     text = untable((getattr(doc, "text", None) or "") if doc is not None else "")
     ex = _combine(text, other)

@@ -179,7 +179,10 @@ def article_from_record(
     if no_text and isinstance(record.get("html"), str) and record["html"].strip():
         from .html import extract
 
-        ex = extract(record["html"], url=url)
+        try:
+            ex = extract(record["html"], url=url)
+        except InputError as err:  # (a page too deep to read)
+            raise InputError(f"field 'html': {err.problem}", source=source, line=line) from None
         text, agreed = ex.text, ex.agreed
         title = title or ex.title
     if text is None:
@@ -309,7 +312,10 @@ def _decode_html(data: bytes, path: str) -> str:
 def _load_html(path: str) -> Article:
     from .html import extract
 
-    ex = extract(_decode_html(_read_bytes(path), path), url=None)
+    try:
+        ex = extract(_decode_html(_read_bytes(path), path), url=None)
+    except InputError as err:  # (a page too deep to read)
+        raise InputError(err.problem, source=path) from None
     return Article(id=path, text=ex.text, title=ex.title, agreed=ex.agreed)
 
 

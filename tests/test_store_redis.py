@@ -221,3 +221,35 @@ def test_errors_the_server_answers_with_name_the_url_and_the_problem(
         client.config_set("maxmemory", saved["maxmemory"])
         client.config_set("maxmemory-policy", saved["maxmemory-policy"])
         client.close()
+
+
+def test_a_batch_that_fails_half_way_writes_nothing(url: str, redis_port: int) -> None:
+    """Redis keeps what a script wrote before it failed. The index's sorted set
+    of publication times holding another type (WRONGTYPE; no lookup reads it)
+    used to fail the insert after the batch's ids and documents were written:
+    the documents were in the index without band entries (never found again),
+    and adding them again said their ids were taken. Every key's type is now
+    checked before anything is written."""
+    docs = make_corpus(35, stories=6)
+    assert all(x.get("published") for x in docs[:9])
+    client = redis.Redis(port=redis_port, db=3)
+    try:
+        with Deduper.open(url) as d:
+            d.add_many(docs[:5])
+            store = d._stream.store
+            client.delete("newsdedup:pub")
+            client.set("newsdedup:pub", "not a sorted set")
+            for fail in (lambda: d.add_many(docs[5:8]), lambda: d.remove(docs[0]["id"])):
+                with pytest.raises(IndexConnectionError, match="WRONGTYPE newsdedup:pub holds "
+                                   "a string, not a zset"):
+                    fail()
+                assert len(store) == 5
+                assert store.seqs_of([x["id"] for x in docs[5:8]]) == {}
+                assert set(store.seqs_of([x["id"] for x in docs[:5]])) == {
+                    x["id"] for x in docs[:5]}
+            client.delete("newsdedup:pub")
+            d.add_many(docs[5:8])  # (their ids were never taken)
+            assert len(store) == 8  # (and the 3 new in the new sorted set of times:)
+            assert len(store.published_before(1e12, 100)) == 3
+    finally:
+        client.close()

@@ -2099,13 +2099,35 @@ class SQLiteStore(IndexStore):
 # Redis keeps small hashes as compact listpacks, where one sorted set per band
 # key costs about 100 bytes of overhead each.
 
+# Checked before either script writes anything (a script that fails half-way
+# keeps what it wrote: Redis has no rollback): every key holds its type or
+# nothing. (Out of memory cannot stop a script after its first write: Redis
+# checks that before it.)
+_REDIS_CHECK = """
+local kinds = {'hash', 'hash', 'zset', 'hash', 'zset'}
+local seen = {}
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  if not seen[key] then
+    seen[key] = true
+    local want = kinds[i] or 'hash'
+    local got = redis.call('TYPE', key)['ok']
+    if got ~= 'none' and got ~= want then
+      local name = i <= 5 and key or 'a band bucket'
+      return redis.error_reply('WRONGTYPE ' .. name .. ' holds a ' .. got .. ', not a ' ..
+        want .. ' (nothing of this batch was written)')
+    end
+  end
+end
+"""
+
 # Insert a batch atomically: fail (writing nothing) if any id is taken.
 # KEYS: ids hash, docs hash, published zset, meta hash, key-term df zset, then the
 # bucket hash of every band key.
 # ARGV: n, then per document: id, seq, record, published ('' for none), counted
 # (1: counts in the key-term document frequencies), number of band keys m,
 # number of key-term hashes t, then the m band fields and the t hashes.
-_REDIS_INSERT = """
+_REDIS_INSERT = _REDIS_CHECK + """
 local n = tonumber(ARGV[1])
 local starts = {}
 local pos = 2
@@ -2139,7 +2161,7 @@ return false
 
 # KEYS as for insert; ARGV: n, then per document: id, seq, counted, m, t, then the
 # m band fields and the t key-term hashes.
-_REDIS_DELETE = """
+_REDIS_DELETE = _REDIS_CHECK + """
 local n = tonumber(ARGV[1])
 local pos = 2
 local k = 6

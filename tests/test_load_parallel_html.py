@@ -123,8 +123,7 @@ def test_a_page_not_the_one_found_ahead_is_extracted_here(
         yield from pages
 
     monkeypatch.setattr(L._ParallelExtract, "_second_pass", shifted)
-    monkeypatch.setenv("NEWSDEDUP_WORKERS", "2")
-    assert _read(inputs, "skip") == one
+    _two_read_as_one(inputs, one, monkeypatch)
 
 
 def test_a_worker_killed_leaves_the_reading_to_this_process(
@@ -133,8 +132,11 @@ def test_a_worker_killed_leaves_the_reading_to_this_process(
     inputs = _inputs(tmp_path)
     monkeypatch.setenv("NEWSDEDUP_WORKERS", "1")
     one = _read(inputs, "skip")
-
     monkeypatch.setattr(L, "_extract_job", _dies)
+    _two_read_as_one(inputs, one, monkeypatch)
+
+
+def _two_read_as_one(inputs: Any, one: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSDEDUP_WORKERS", "2")
     assert _read(inputs, "skip") == one
 

@@ -152,3 +152,31 @@ def test_workers_stop_when_the_reading_stops(
     assert multiprocessing.active_children()  # the workers are reading ahead
     reading.close()
     assert not multiprocessing.active_children()
+
+
+def test_texts_after_the_last_page_are_not_read_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pass that looks ahead stops after EXTRACT_SCAN_LIMIT articles
+    without a page: a file of texts with a page at its start is read once more
+    only that far."""
+    lines = [json.dumps({"id": "page", "html": _page()})]
+    lines += [json.dumps({"id": f"t{k}", "text": f"Text number {k} of many."}) for k in range(500)]
+    lines.append(json.dumps({"id": "late-page", "html": _page(PARAS[2:])}))
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setenv("NEWSDEDUP_WORKERS", "1")
+    one = _read(str(path), "raise")
+    scanned = []
+    real = L._iter_inputs
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        for a in real(*args, **kwargs):
+            if args[1] == "skip":  # (the pass that looks ahead)
+                scanned.append(a.id)
+            yield a
+
+    monkeypatch.setattr(L, "_iter_inputs", counting)
+    monkeypatch.setenv("NEWSDEDUP_WORKERS", "2")
+    assert _read(str(path), "raise") == one
+    assert 1 + L.EXTRACT_SCAN_LIMIT <= len(scanned) <= 2 + L.EXTRACT_SCAN_LIMIT

@@ -662,6 +662,10 @@ def _iter_inputs(
 
 #: HTML pages extracted ahead of the one the reading asks for, per worker process.
 EXTRACT_AHEAD_PER_WORKER = 4
+#: The pass that looks ahead for pages stops after this many articles without
+#: one (a page takes about 30 ms to extract, an article of text 0.01 ms to read:
+#: the pages left are extracted by the reading process itself).
+EXTRACT_SCAN_LIMIT = 64
 
 
 def _extract_job(html: str, url: str | None) -> tuple[str, Any]:
@@ -717,10 +721,16 @@ class _ParallelExtract:
             found.append((html, url))
             return stand_in
 
+        without = 0  # articles read since the last page
         for _article in _iter_inputs(self._inputs, "skip", lambda s: None, [None, None], note):
+            if not found:
+                without += 1
+                if without > EXTRACT_SCAN_LIMIT:
+                    return  # (few pages among many texts: not worth reading twice)
+                continue
+            without = 0
             yield from found
             found.clear()
-        yield from found
 
     def _fill(self) -> None:
         while self._pages is not None and (

@@ -180,3 +180,28 @@ def test_texts_after_the_last_page_are_not_read_twice(
     monkeypatch.setenv("NEWSDEDUP_WORKERS", "2")
     assert _read(str(path), "raise") == one
     assert 1 + L.EXTRACT_SCAN_LIMIT <= len(scanned) <= 2 + L.EXTRACT_SCAN_LIMIT
+
+
+def test_a_last_page_whose_record_is_refused_is_found_ahead_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record refused after its page was extracted (a bad ``source``), last
+    in the input: its page is handed out ahead like the others."""
+    lines = [json.dumps({"id": f"r{k}", "html": _page(PARAS[k:])}) for k in range(3)]
+    lines.append(json.dumps({"id": "bad", "html": _page(), "source": 7}))
+    path = tmp_path / "pages.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setenv("NEWSDEDUP_WORKERS", "1")
+    one = _read(str(path), "skip")
+    assert [s.reason for s in one[1]] == ["field 'source' must be a string, got int"]
+    inline: list[str] = []
+    real = L._extract
+
+    def noting(html: str, url: str | None) -> Any:
+        inline.append(html)
+        return real(html, url)
+
+    monkeypatch.setattr(L, "_extract", noting)  # (in this process; the workers forked
+    monkeypatch.setenv("NEWSDEDUP_WORKERS", "2")  # from it run it too, unseen here)
+    assert _read(str(path), "skip") == one
+    assert inline == []  # every page came from the workers

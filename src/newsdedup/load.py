@@ -731,6 +731,7 @@ class _ParallelExtract:
             without = 0
             yield from found
             found.clear()
+        yield from found  # (a page whose article the reading then skips)
 
     def _fill(self) -> None:
         while self._pages is not None and (

@@ -84,24 +84,18 @@ def _parser(huge: bool) -> Any:
                                 remove_comments=True, remove_pis=True, huge_tree=huge)
 
 
-def _too_deep(html: str, *, huge: bool) -> bool:
-    """Whether lxml stops reading ``html`` at its depth limit (256 elements, or
+def _parsed(html: str, *, huge: bool) -> tuple[Any, bool]:
+    """``html`` parsed as trafilatura parses a page's bytes (None where lxml
+    cannot), and whether lxml stopped at its depth limit (256 elements, or
     :data:`HUGE_DEPTH` with ``huge``)."""
     import lxml.html
 
     parser = _parser(huge)
     try:
-        lxml.html.fromstring(html.encode("utf-8", "surrogatepass"), parser=parser)
+        tree = lxml.html.fromstring(html.encode("utf-8", "surrogatepass"), parser=parser)
     except Exception:  # noqa: BLE001 - (an empty page...) the extractors decide as before
-        return False
-    return any(_DEPTH_ERROR in e.message for e in parser.error_log)
-
-
-def _huge_tree(html: str) -> Any:
-    """``html`` parsed as trafilatura parses a page's bytes, with the huge-tree option."""
-    import lxml.html
-
-    return lxml.html.fromstring(html.encode("utf-8", "surrogatepass"), parser=_parser(True))
+        return None, False
+    return tree, any(_DEPTH_ERROR in e.message for e in parser.error_log)
 
 
 def _trafilatura() -> Any:
@@ -146,7 +140,7 @@ def drop_markup(text: str) -> str:
 def _readability_text(html: str, *, huge: bool = False) -> str | None:
     """readability-lxml's article, one block per line (None when not installed);
     ``huge``: the page parsed as readability parses it, with lxml's huge-tree
-    option (see :func:`_too_deep`)."""
+    option (see :func:`_parsed`)."""
     try:
         import lxml.html
         from readability import Document
@@ -230,16 +224,19 @@ def extract(html: str, *, url: str | None = None) -> Extraction:
     trafilatura = _trafilatura()
     if not html.strip():
         return Extraction(title=None, text="", agreed=None, extractor="trafilatura")
-    deep = _too_deep(html, huge=False)
-    if deep and _too_deep(html, huge=True):
-        raise InputError(
-            f"HTML nested more than {HUGE_DEPTH:,} elements deep: the HTML parser (libxml2) "
-            "stops there and the page's text cannot be read")
+    page: Any = html
+    _tree, deep = _parsed(html, huge=False)
+    if deep:  # (read again with the huge-tree option; that tree goes to trafilatura)
+        tree, deeper = _parsed(html, huge=True)
+        page = tree if tree is not None else html
+        if deeper:
+            raise InputError(
+                f"HTML nested more than {HUGE_DEPTH:,} elements deep: the HTML parser "
+                "(libxml2) stops there and the page's text cannot be read")
     with warnings.catch_warnings():
         # trafilatura and its parsers may warn on malformed pages; a page we
         # cannot read yields no text rather than a warning (pytest: error).
         warnings.simplefilter("ignore")
-        page: Any = _huge_tree(html) if deep else html
         doc = trafilatura.bare_extraction(page, url=url, **TRAFILATURA_SETTINGS)
         other = _readability_text(html, huge=deep)
     title = (getattr(doc, "title", None) or None) if doc is not None else None

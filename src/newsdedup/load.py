@@ -586,28 +586,21 @@ def iter_articles(
         inputs = list(inputs)  # (read twice below; _iter_inputs makes the same list)
     extract_html = _ParallelExtract.for_inputs(inputs)
     try:
-        yield from _checked(_iter_inputs(inputs, errors, sink, where, extract_html),
-                            errors, sink, seen, where)
+        for article in _iter_inputs(inputs, errors, sink, where, extract_html):
+            if article.id in seen:
+                source, line = where
+                err = InputError(
+                    f"duplicate document id {article.id!r} (an earlier document has it)",
+                    source=source if source is not None else article.id, line=line)
+                if errors == "raise":
+                    raise err
+                sink(Skipped(source=err.source or article.id, line=line, reason=err.problem))
+                continue
+            seen.add(article.id)
+            yield article
     finally:
         if extract_html is not None:
             extract_html.close()
-
-
-def _checked(
-    articles: Iterator[Article], errors: str, sink: OnSkip, seen: set[str], where: _Where,
-) -> Iterator[Article]:
-    """:func:`iter_articles`' articles, a duplicate id raised or skipped."""
-    for article in articles:
-        if article.id in seen:
-            source, line = where
-            err = InputError(f"duplicate document id {article.id!r} (an earlier document has it)",
-                             source=source if source is not None else article.id, line=line)
-            if errors == "raise":
-                raise err
-            sink(Skipped(source=err.source or article.id, line=line, reason=err.problem))
-            continue
-        seen.add(article.id)
-        yield article
 
 
 def _iter_inputs(

@@ -368,7 +368,7 @@ def learn_from_articles(
         for src, kept in learned_hashes.items():
             keep = {h for h in kept.tolist() if not (long_line[h] and h in several)}
             if keep:
-                keep = _minor_share(keep, np.asarray(by_source[src], dtype=np.int64),
+                keep = _minor_share(keep, by_source[src],
                                     starts, hashes, words)
             if keep:
                 learned[src] = _lines_of(keep, by_source[src].tolist(), arts, starts, hashes)

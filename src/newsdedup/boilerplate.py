@@ -416,12 +416,13 @@ AHEAD_AT_ONCE = 2
 AHEAD_GROWTH = 8
 
 
-def _hash_child(conn: Any, arts: Sequence[Article], lo: int, hi: int) -> None:
+def _hash_child(conn: Any, arts: Sequence[Article], lo: int, hi: int, parent: int) -> None:
     """In a forked child of :class:`LineHashesAhead`: send :func:`_line_hashes` of a block.
     (An interrupt is the parent's to handle: it stops its children.)"""
-    from .forked import paused_gc
+    from .forked import paused_gc, watch_parent
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_parent(parent)
     try:
         with paused_gc():
             conn.send(_line_hashes(arts, (lo, hi)))
@@ -486,7 +487,8 @@ class LineHashesAhead:
             _init_worker()  # the compiled kernels loaded here: the children inherit them
         ctx = mp.get_context("fork")
         recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_hash_child, args=(send, self.articles, lo, hi), daemon=True)
+        proc = ctx.Process(target=_hash_child, args=(send, self.articles, lo, hi, os.getpid()),
+                           daemon=True)
         # An interrupt that came during fork() would be raised in the at-fork
         # handlers, which ignore exceptions: held back until fork() is done, it is
         # raised here (and the reader stops; see close()).

@@ -435,10 +435,20 @@ def _records(articles: Iterable[Article], meta: Prepared) -> Iterator[tuple[Any,
 
 def _init_worker() -> None:
     # Load (or compile) the kernels once per worker, not once per chunk.
+    # (Also called in this process, so that forked workers inherit them.)
     from . import _native
 
     if _native.available():
         _native.warm()
+
+
+def _start_worker(parent: int) -> None:
+    """A preparation worker's start: :func:`~newsdedup.forked.watch_parent`, and
+    :func:`_init_worker`."""
+    from .forked import watch_parent
+
+    watch_parent(parent)
+    _init_worker()
 
 
 def prepare_stream(
@@ -498,7 +508,7 @@ def prepare_stream(
         gc.freeze()
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                 initializer=_init_worker) as pool:
+                                 initializer=_start_worker, initargs=(os.getpid(),)) as pool:
             pending: list[Any] = []
             k = 0
 

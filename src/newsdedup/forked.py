@@ -15,6 +15,7 @@ import gc
 import multiprocessing as mp
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -27,6 +28,33 @@ B = TypeVar("B")
 R = TypeVar("R")
 
 _STATE: tuple[Callable[[Any, Any], Any], Any] | None = None
+
+#: How often a worker process checks that the process that started it still runs.
+PARENT_POLL_SECONDS = 1.0
+#: A worker's exit status when it stops because that process is gone.
+ORPHAN_EXIT_CODE = 70
+
+
+def watch_parent(parent: int) -> None:
+    """In a worker process (at its start): exit once ``parent``, the process that
+    started it (its pid taken there, before the fork: a parent killed before this
+    runs is seen too), is gone.
+
+    A pool's workers wait for work on a pipe whose writing end they hold
+    themselves (inherited when forked), so a parent that ends without closing
+    its pools (killed: SIGKILL, the kernel's out-of-memory killer, a notebook
+    kernel restarted) would leave them waiting forever, each holding its share
+    of the run's memory. A daemon thread compares the parent's pid every
+    :data:`PARENT_POLL_SECONDS` (the orphan is adopted by another process) and
+    ends this one with :data:`ORPHAN_EXIT_CODE`. (Not ``PR_SET_PDEATHSIG``: it
+    fires when the *thread* that forked ends, and a stream's pool outlives the
+    thread that started it.)"""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(ORPHAN_EXIT_CODE)
+
+    threading.Thread(target=watch, name="newsdedup-parent-watch", daemon=True).start()
 
 
 def fork_available() -> bool:
@@ -90,7 +118,8 @@ def fork_map(
         ctx = mp.get_context("fork")
         rest = blocks[1:] if here else blocks
         size = min(workers - 1 if here else workers, len(rest))
-        with ProcessPoolExecutor(max_workers=size, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=size, mp_context=ctx,
+                                 initializer=watch_parent, initargs=(os.getpid(),)) as pool:
             try:
                 # (the workers are forked at the first submit: before this
                 # process computes its own block)

@@ -745,7 +745,11 @@ class _ParallelExtract:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
 
-            self._pool = ProcessPoolExecutor(self._workers, mp_context=mp.get_context("fork"))
+            from .forked import watch_parent
+
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=mp.get_context("fork"),
+                                             initializer=watch_parent,
+                                             initargs=(os.getpid(),))
             self._pages = self._second_pass()
         self._fill()
         if self._ahead:

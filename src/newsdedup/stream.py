@@ -102,6 +102,7 @@ import functools
 import hashlib
 import json
 import math
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import BrokenExecutor
@@ -115,7 +116,7 @@ from ._arrays import unique_sorted
 from ._version import __version__
 from .config import Config
 from .errors import ConfigError, InputError, WorkerError
-from .forked import paused_gc
+from .forked import paused_gc, watch_parent
 from .index import LSHParams, band_keys, choose_params
 from .load import article_from_record
 from .pipeline import lsh_params, signature_spec
@@ -486,13 +487,15 @@ class _Preparer:
 _WORKER: _Preparer | None = None
 
 
-def _worker_init(config: Config) -> None:
+def _worker_init(config: Config, parent: int) -> None:
     global _WORKER
+    watch_parent(parent)
     _WORKER = _Preparer(config)
 
 
-def _worker_use(prep: _Preparer) -> None:
+def _worker_use(prep: _Preparer, parent: int) -> None:
     global _WORKER
+    watch_parent(parent)
     _WORKER = prep
 
 
@@ -1106,7 +1109,8 @@ class Stream:
             fork = "fork" in methods
             ctx = multiprocessing.get_context("fork" if fork else "spawn")
             init: tuple[Any, tuple[Any, ...]] = (
-                (_worker_use, (self._prep,)) if fork else (_worker_init, (self.config,)))
+                (_worker_use, (self._prep, os.getpid())) if fork
+                else (_worker_init, (self.config, os.getpid())))
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=ctx,
                 initializer=init[0], initargs=init[1],

@@ -294,9 +294,9 @@ def test_cluster_deletes_its_spool_before_returning(
     made: list[str] = []
     real = chunks.SpooledTexts.__init__
 
-    def spy(self: Any, directory: str, parts: Any) -> None:
+    def spy(self: Any, directory: str, parts: Any, lock: int | None = None) -> None:
         made.append(directory)
-        real(self, directory, parts)
+        real(self, directory, parts, lock)
 
     monkeypatch.setattr(chunks.SpooledTexts, "__init__", spy)
     got = newsdedup.cluster(_records(90), threshold=0.6, progress=False)

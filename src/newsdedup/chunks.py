@@ -220,14 +220,84 @@ def _prepare_chunk(
 #: :class:`SpooledTexts` keeps this many texts read last (the judge reads a
 #: document's text for its verdict, its guard and its facts, one after another).
 SPOOL_RECENT = 256
+#: The start of a spool directory's name (in :func:`tempfile.gettempdir`).
+SPOOL_PREFIX = "newsdedup-spool-"
+
+
+def make_spool() -> tuple[str, int | None]:
+    """A new spool directory and the descriptor of its lock (None where there is
+    no ``flock``), after removing the spools of runs that ended without removing
+    theirs (:func:`remove_stale_spools`).
+
+    The directory's ``lock`` file is locked (``flock``, exclusive) for as long as
+    the spool is in use: by this process, and by the forked workers that
+    inherit the descriptor. The kernel releases the lock when they are all gone,
+    however they end, so that a killed run's spool (the cleaned texts of every
+    document: 2.7 GB at a million articles) is found and removed by the next run.
+    The lock file is made under another name and renamed once locked, so a
+    spool being made is never taken for an abandoned one."""
+    path = tempfile.mkdtemp(prefix=SPOOL_PREFIX)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover (not POSIX)
+        return path, None
+    remove_stale_spools()
+    fresh = os.path.join(path, "lock.new")
+    fd = os.open(fresh, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.rename(fresh, os.path.join(path, "lock"))
+    return path, fd
+
+
+def remove_stale_spools(base: str | None = None) -> list[str]:
+    """Remove the spool directories (this user's, in ``base``, default the
+    temporary directory) whose ``lock`` is held by no process: left by runs
+    that were killed. Returns the directories removed."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover (not POSIX)
+        return []
+    base = tempfile.gettempdir() if base is None else base
+    removed = []
+    try:
+        entries = [e for e in os.scandir(base) if e.name.startswith(SPOOL_PREFIX)]
+    except OSError:
+        return []
+    for entry in entries:
+        try:
+            if not entry.is_dir(follow_symlinks=False) or entry.stat().st_uid != os.getuid():
+                continue
+            fd = os.open(os.path.join(entry.path, "lock"), os.O_RDONLY)
+        except OSError:  # gone, not ours, or no lock (yet)
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # in use
+            os.close(fd)
+            continue
+        try:
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.path)
+        finally:
+            os.close(fd)
+    return removed
+
+
+def remove_spool(path: str, lock: int | None) -> None:
+    """Remove a spool made by :func:`make_spool` (its lock released last)."""
+    shutil.rmtree(path, ignore_errors=True)
+    if lock is not None:
+        os.close(lock)
 
 
 class SpooledTexts:
     """Cleaned texts kept on disk, read back on access (a read-only sequence;
     the :data:`SPOOL_RECENT` texts read last are kept in memory)."""
 
-    def __init__(self, directory: str, parts: Sequence[tuple[str, np.ndarray]]):
+    def __init__(self, directory: str, parts: Sequence[tuple[str, np.ndarray]],
+                 lock: int | None = None):
         self.directory = directory
+        self._lock = lock  # see make_spool
         self._paths = [p for p, _ in parts]
         self._offsets = [o for _, o in parts]
         sizes = [len(o) - 1 for o in self._offsets]
@@ -260,7 +330,8 @@ class SpooledTexts:
         for fd in self._fds.values():
             os.close(fd)
         self._fds.clear()
-        shutil.rmtree(self.directory, ignore_errors=True)
+        lock, self._lock = self._lock, None
+        remove_spool(self.directory, lock)
 
 
 class Permuted(Sequence[Any]):
@@ -300,6 +371,7 @@ class Prepared:
     articles: list[Article] | None = field(default_factory=list)
     chunks: list[ChunkState] = field(default_factory=list)
     spool_dir: str | None = None
+    spool_lock: int | None = None  # see make_spool
     workers: int = 1
     #: How many documents there will be, when known (room made for them at once).
     expect: int | None = None
@@ -370,7 +442,8 @@ class Prepared:
             d += k
             v += m
             del c
-        texts: Any = (SpooledTexts(self.spool_dir, spools) if self.spool_dir is not None
+        texts: Any = (SpooledTexts(self.spool_dir, spools, self.spool_lock)
+                      if self.spool_dir is not None
                       else texts_list)
         return PreparedColumns(
             n_words=n_words, cleaned_length=cleaned_length, keys=keys,
@@ -493,7 +566,7 @@ def prepare_stream(
         return meta
     from concurrent.futures import ProcessPoolExecutor
 
-    meta.spool_dir = tempfile.mkdtemp(prefix="newsdedup-")
+    meta.spool_dir, meta.spool_lock = make_spool()
     meta.workers = workers
     # fork (where there is one and this process runs no other thread) starts
     # workers at once and does not re-import the caller's __main__; else spawn.
@@ -534,7 +607,8 @@ def prepare_stream(
                 drain(2 * workers)  # bounded: at most 2 chunks per worker in flight
             drain(0)
     except BaseException as err:
-        shutil.rmtree(meta.spool_dir, ignore_errors=True)
+        remove_spool(meta.spool_dir, meta.spool_lock)
+        meta.spool_lock = None
         if isinstance(err, BrokenExecutor):
             raise WorkerError("preparing documents") from err
         raise

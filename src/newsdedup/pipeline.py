@@ -28,7 +28,7 @@ from .boilerplate import (
     learn_for_run,
     source_of,
 )
-from .chunks import Permuted, prepare_stream, release_freed_memory, worker_count
+from .chunks import Permuted, prepare_stream, release_freed_memory, remove_spool, worker_count
 from .cluster import order_clusters
 from .config import Config
 from .forked import paused_gc
@@ -233,15 +233,25 @@ def run(
     t_learn = time.perf_counter()
     bar = _ChunkProgress(progress)
     prep = prepare_stream(source, config, model=learned, on_chunk=bar.update, size=size)
-    bar.close()
-    cols = prep.finish()
-    release_freed_memory()  # the articles read, now prepared
-    t_prep = time.perf_counter()
-    # From here on only this process's own objects are made (exact groups, LSH,
-    # verdicts, clusters, the result): no reference cycles, so the cyclic
-    # collector is paused (see forked.paused_gc).
-    with paused_gc():
-        return _cluster_prepared(prep, cols, config, params, skipped, (t0, t_learn, t_prep))
+    cols = None
+    try:
+        bar.close()
+        cols = prep.finish()
+        release_freed_memory()  # the articles read, now prepared
+        t_prep = time.perf_counter()
+        # From here on only this process's own objects are made (exact groups, LSH,
+        # verdicts, clusters, the result): no reference cycles, so the cyclic
+        # collector is paused (see forked.paused_gc).
+        with paused_gc():
+            return _cluster_prepared(prep, cols, config, params, skipped, (t0, t_learn, t_prep))
+    except BaseException:
+        # (an interrupt or error anywhere after preparing: the spooled texts
+        # removed, their lock released)
+        if cols is not None:
+            cols.close()
+        elif prep.spool_dir is not None:
+            remove_spool(prep.spool_dir, prep.spool_lock)
+        raise
 
 
 def exact_groups(
@@ -315,18 +325,14 @@ def _cluster_prepared(
     t_lsh = time.perf_counter()
     # Candidates from three paths (copy LSH, passage samples, rewrite LSH),
     # verdicts (relation, template guard) and guarded clustering: score.link.
-    try:
-        linked = link(
-            ids=ids, texts=texts, titles=titles, published=published, shingles=shingles,
-            n_words=n_words.tolist(), leaders=leaders, copy_pairs=pairs,
-            exact_edges=exact_edges, config=config,
-            sources=[prep.sources[g] for g in order.tolist()],
-            originals=None if prep.articles is None
-            else [prep.articles[g].full_text for g in order.tolist()],
-        )
-    except BaseException:
-        cols.close()
-        raise
+    linked = link(
+        ids=ids, texts=texts, titles=titles, published=published, shingles=shingles,
+        n_words=n_words.tolist(), leaders=leaders, copy_pairs=pairs,
+        exact_edges=exact_edges, config=config,
+        sources=[prep.sources[g] for g in order.tolist()],
+        originals=None if prep.articles is None
+        else [prep.articles[g].full_text for g in order.tolist()],
+    )
     # The spooled texts' files are deleted while the result is made: the
     # system's work of freeing their cached pages (0.8 s for the 2.7 GB of a
     # million articles) overlaps it. Joined before returning: no thread is left

@@ -132,7 +132,7 @@ def test_a_worker_killed_leaves_the_reading_to_this_process(
     inputs = _inputs(tmp_path)
     monkeypatch.setenv("NEWSDEDUP_WORKERS", "1")
     one = _read(inputs, "skip")
-    monkeypatch.setattr(L, "_extract_job", _dies)
+    monkeypatch.setattr(L, "extract_job", _dies)
     _two_read_as_one(inputs, one, monkeypatch)
 
 

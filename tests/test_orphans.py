@@ -66,7 +66,7 @@ time.sleep(600)
     # HTML extraction ahead of the reading: load._ParallelExtract's pool
     "html": """
 from newsdedup import load
-load._extract_job = forever
+load.extract_job = forever
 folder = sys.argv[1]
 for k in range(6):
     with open(os.path.join(folder, f"p{k}.html"), "w") as fh:

@@ -76,8 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=256, metavar="N",
                    help="lines per committed batch (default 256)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="processes that prepare and judge batches of 128 lines or more "
-                   "beside this one (default 1: none; the output is the same)")
+                   help="processes that extract HTML pages, and prepare and judge batches "
+                   "of 128 lines or more, beside this one (default 1: none; the output is "
+                   "the same)")
 
     p = sub.add_parser(
         "compare", help="compare two articles and explain the verdict",
@@ -266,6 +267,19 @@ def _cmd_cluster(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _taking(got: tuple[str, Any]) -> Any:
+    """An extractor that gives the worker's extraction ``got`` (see
+    :func:`newsdedup.load.extraction_of`)."""
+    from .load import extraction_of
+
+    kind, value = got
+
+    def extract(html: str, url: str | None) -> Any:
+        return extraction_of(kind, value, html, url)
+
+    return extract
+
+
 class _FilterRun:
     """State of one ``newsdedup filter`` run: pending lines and the counts."""
 
@@ -293,6 +307,54 @@ class _FilterRun:
             binary.flush()
         else:
             self.out.write(raw.decode("utf-8", "surrogateescape"))
+
+    def take(self, lines: Sequence[_Line]) -> bool:
+        """Take input lines in order (malformed ones handled, the others added to
+        the pending batch, flushed when it is full); False when the run must
+        stop. Their HTML pages are first extracted together, by the stream's
+        workers when it has them (the same articles as one by one)."""
+        from .load import article_from_record, page_of
+        from .store import check_storable
+
+        parsed: list[tuple[_Line, Any, str]] = []  # (line, record, problem)
+        for line in lines:
+            if line.text is None:
+                parsed.append((line, None, line.problem))
+            elif line.text.strip():
+                try:
+                    parsed.append((line, json.loads(line.text), ""))
+                except json.JSONDecodeError as err:
+                    parsed.append((line, None, f"not valid JSON ({err.msg})"))
+        pages: dict[int, tuple[str, str | None]] = {}
+        if self.stream.workers > 1:
+            for k, (line, record, problem) in enumerate(parsed):
+                page = None if problem else page_of(
+                    record, source=line.name, line=line.lineno,
+                    default_id=f"{line.name}:{line.lineno}")
+                if page is not None:
+                    pages[k] = page
+        done = dict(zip(pages, self.stream.extract_pages(list(pages.values())), strict=True))
+        for k, (line, record, problem) in enumerate(parsed):
+            where = f"{line.name}:{line.lineno}"
+            if not problem:
+                got = done.get(k)
+                try:
+                    article = article_from_record(
+                        record, source=line.name, line=line.lineno,
+                        default_id=f"{line.name}:{line.lineno}",
+                        extract_html=None if got is None else _taking(got),
+                    )
+                    check_storable([article], "an index")
+                except InputError as err:
+                    problem = err.problem
+            if problem:
+                if not self.bad_line(line.raw, where, problem):
+                    return False
+                continue
+            self.pending.append((line.raw, record, article, where))
+            if len(self.pending) >= self.args.batch and not self.flush():
+                return False
+        return True
 
     def bad_line(self, raw: str | bytes, where: str, problem: str) -> bool:
         """Handle a malformed line; return False when the run must stop."""
@@ -454,9 +516,7 @@ def _iter_lines(args: argparse.Namespace, stdin: TextIO) -> Iterator[_Line]:
 
 
 def _cmd_filter(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from .load import article_from_record
     from .pipeline import Deduper
-    from .store import check_storable
 
     if args.batch < 1:
         sys.stderr.write(f"newsdedup: error: --batch must be at least 1, got {args.batch}\n")
@@ -474,48 +534,33 @@ def _cmd_filter(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     run = _FilterRun(deduper._streamer(), out, sys.stderr, args)
     status = 0
     lines = _iter_lines(args, stdin)
+    # With workers, a batch of lines is read ahead so that its HTML pages are
+    # extracted in parallel; each line is then taken in order as it comes.
+    ahead = args.batch if run.stream.workers > 1 else 1
     try:
         while True:
+            held: list[_Line] = []
+            error: InputError | None = None
             try:
-                line = next(lines)
+                while len(held) < ahead:
+                    held.append(next(lines))
             except StopIteration:
-                if not run.flush():
-                    status = 1
-                break
+                pass
             except InputError as err:
+                error = err
+            if not run.take(held):
+                status = 1
+                break
+            if error is not None:
                 # the input cannot be read on (a damaged .gz file): what was read
                 # before is added and written first, then the run stops
                 if run.flush():
-                    run.err.write(f"newsdedup: error: {err}\n")
+                    run.err.write(f"newsdedup: error: {error}\n")
                 status = 1
                 break
-            raw = line.raw
-            where = f"{line.name}:{line.lineno}"
-            if line.text is None:
-                if not run.bad_line(raw, where, line.problem):
+            if len(held) < ahead:  # the end of the input
+                if not run.flush():
                     status = 1
-                    break
-                continue
-            if not line.text.strip():
-                continue
-            try:
-                try:
-                    record = json.loads(line.text)
-                except json.JSONDecodeError as err:
-                    raise InputError(f"not valid JSON ({err.msg})") from None
-                article = article_from_record(
-                    record, source=line.name, line=line.lineno,
-                    default_id=f"{line.name}:{line.lineno}",
-                )
-                check_storable([article], "an index")
-            except InputError as err:
-                if not run.bad_line(raw, where, err.problem):
-                    status = 1
-                    break
-                continue
-            run.pending.append((raw, record, article, where))
-            if len(run.pending) >= args.batch and not run.flush():
-                status = 1
                 break
     finally:
         run.report()

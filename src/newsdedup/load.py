@@ -30,7 +30,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -661,7 +661,36 @@ EXTRACT_AHEAD_PER_WORKER = 4
 EXTRACT_SCAN_LIMIT = 64
 
 
-def _extract_job(html: str, url: str | None) -> tuple[str, Any]:
+def extraction_of(kind: str, value: Any, html: str, url: str | None) -> Any:
+    """The extraction an :func:`extract_job` result stands for: the worker's
+    extraction, its InputError raised again, or (any other error: "again") the
+    page extracted here."""
+    if kind == "ok":
+        return value
+    if kind == "input":
+        raise InputError(value)
+    return _extract(html, url)
+
+
+def page_of(record: Any, *, source: str, line: int | None, default_id: str
+            ) -> tuple[str, str | None] | None:
+    """The (html, url) that :func:`article_from_record` would extract for
+    ``record`` (None: none, or it refuses the record before extracting)."""
+    from .html import Extraction
+
+    found: list[tuple[str, str | None]] = []
+
+    def note(html: str, url: str | None) -> Any:
+        found.append((html, url))
+        return Extraction(title=None, text="", agreed=None, extractor="trafilatura")
+
+    with suppress(InputError):
+        article_from_record(record, source=source, line=line, default_id=default_id,
+                            extract_html=note)
+    return found[0] if found else None
+
+
+def extract_job(html: str, url: str | None) -> tuple[str, Any]:
     """:func:`_extract` in a worker process: ("ok", the extraction), ("input",
     the problem of the InputError it raised), or ("again", None) for any other
     error (the reading process extracts the page itself, and raises it there)."""
@@ -734,7 +763,7 @@ class _ParallelExtract:
             except Exception:  # noqa: BLE001 - (the end, or an input the reading will
                 self._pages = None  # raise on itself): nothing more is found ahead
                 return
-            self._ahead.append((*page, self._pool.submit(_extract_job, *page)))
+            self._ahead.append((*page, self._pool.submit(extract_job, *page)))
 
     def __call__(self, html: str, url: str | None) -> Any:
         from concurrent.futures import BrokenExecutor
@@ -761,11 +790,7 @@ class _ParallelExtract:
                 except BrokenExecutor:  # a worker was killed: extract here from now on
                     kind, value = "again", None
                     self._stop()
-                if kind == "ok":
-                    return value
-                if kind == "input":
-                    raise InputError(value)
-                return _extract(html, url)
+                return extraction_of(kind, value, html, url)
         self._stop()  # not the page the second pass found: extract here from now on
         return _extract(html, url)
 

@@ -1096,6 +1096,33 @@ class Stream:
             for start in range(0, len(articles), _BATCH_CHUNK):
                 yield self._prep(articles[start : start + _BATCH_CHUNK])
             return
+        pool = self._worker_pool()
+        # The index takes the documents in the in-process path's batches
+        # (_BATCH_CHUNK each, its cost per call shared by many documents): the
+        # key-term caps are the index's at the start of a batch, so other
+        # batches could change decisions. Workers prepare each batch in small
+        # chunks (they start early and stay busy), up to a batch ahead of the
+        # one being indexed.
+        chunks: list[list[Article]] = []
+        last: list[bool] = []  # whether a chunk ends its batch
+        for b in range(0, len(articles), _BATCH_CHUNK):
+            end = min(b + _BATCH_CHUNK, len(articles))
+            for i in range(b, end, _WORK_CHUNK):
+                chunks.append(articles[i : min(i + _WORK_CHUNK, end)])
+                last.append(i + _WORK_CHUNK >= end)
+        ahead = max(4 * self.workers, -(-_BATCH_CHUNK // _WORK_CHUNK))
+        futures = [pool.submit(_worker_prepare, c) for c in chunks[:ahead]]
+        buf: list[_Item] = []
+        for n in range(len(chunks)):
+            buf += _with_articles(futures[n].result(), chunks[n])
+            if n + ahead < len(chunks):
+                futures.append(pool.submit(_worker_prepare, chunks[n + ahead]))
+            if last[n]:
+                yield buf
+                buf = []
+
+    def _worker_pool(self) -> Any:
+        """The worker processes (started on first use)."""
         if self._pool is None:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
@@ -1115,29 +1142,27 @@ class Stream:
                 max_workers=self.workers, mp_context=ctx,
                 initializer=init[0], initargs=init[1],
             )
-        # The index takes the documents in the in-process path's batches
-        # (_BATCH_CHUNK each, its cost per call shared by many documents): the
-        # key-term caps are the index's at the start of a batch, so other
-        # batches could change decisions. Workers prepare each batch in small
-        # chunks (they start early and stay busy), up to a batch ahead of the
-        # one being indexed.
-        chunks: list[list[Article]] = []
-        last: list[bool] = []  # whether a chunk ends its batch
-        for b in range(0, len(articles), _BATCH_CHUNK):
-            end = min(b + _BATCH_CHUNK, len(articles))
-            for i in range(b, end, _WORK_CHUNK):
-                chunks.append(articles[i : min(i + _WORK_CHUNK, end)])
-                last.append(i + _WORK_CHUNK >= end)
-        ahead = max(4 * self.workers, -(-_BATCH_CHUNK // _WORK_CHUNK))
-        futures = [self._pool.submit(_worker_prepare, c) for c in chunks[:ahead]]
-        buf: list[_Item] = []
-        for n in range(len(chunks)):
-            buf += _with_articles(futures[n].result(), chunks[n])
-            if n + ahead < len(chunks):
-                futures.append(self._pool.submit(_worker_prepare, chunks[n + ahead]))
-            if last[n]:
-                yield buf
-                buf = []
+        return self._pool
+
+    @_serialised
+    def extract_pages(self, pages: Sequence[tuple[str, str | None]]) -> list[tuple[str, Any]]:
+        """HTML pages ((html, url) each) extracted by the worker processes, when
+        there are workers and two pages or more: :func:`newsdedup.load.extract_job`
+        of each, in order (see :func:`newsdedup.load.extraction_of`). Otherwise,
+        and when a worker dies (the pool is dropped), ("again", None) for each:
+        the caller extracts the pages itself."""
+        from concurrent.futures import BrokenExecutor
+
+        from .load import extract_job
+
+        if self.workers == 1 or len(pages) < 2:
+            return [("again", None)] * len(pages)
+        pool = self._worker_pool()
+        try:
+            return list(pool.map(extract_job, [h for h, _u in pages], [u for _h, u in pages]))
+        except BrokenExecutor:
+            self._drop_pool()
+            return [("again", None)] * len(pages)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

@@ -1,5 +1,6 @@
-"""``newsdedup filter --workers N`` extracts a batch's HTML pages in the worker
-processes, and writes, warns and counts exactly what one process does."""
+"""``newsdedup filter --workers N`` and ``Deduper(workers=N).add_many`` extract
+the HTML pages of their records in the worker processes, and give exactly what
+one process gives (output, warnings, counts, decisions)."""
 
 from __future__ import annotations
 
@@ -120,3 +121,36 @@ def test_filter_with_workers_extracts_here_when_a_worker_dies(
     monkeypatch.setattr(L, "extract_job", _dies)
     two = _run(["filter", "--workers", "2", "--batch", "5"], lines, monkeypatch, capsys)
     assert two == one and one[0] == 0 and len(one[1]) == len(lines)
+
+
+def test_add_many_with_workers_extracts_pages_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from newsdedup import Deduper, InputError
+
+    calls = tmp_path / "calls"
+    real = L._extract
+
+    def spy(html: str, url: str | None) -> Any:
+        with open(calls, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real(html, url)
+
+    monkeypatch.setattr(L, "_extract", spy)
+    recs = [json.loads(x) for x in _lines() if isinstance(x, str) and x.startswith('{"id"')]
+    good = list({r["id"]: r for r in reversed(recs) if r["id"] not in ("deep", "h-type")
+                 }.values())[::-1]  # (the first p2 of two)
+    bad = [{**r, "id": f"{r['id']}-again"} for r in good[:3]] + [
+        next(r for r in recs if r["id"] == "deep")]
+    got = []
+    for workers in (1, 2):
+        calls.write_text("")
+        with Deduper(workers=workers) as d:
+            decided = d.add_many(good)
+            with pytest.raises(InputError, match="<records>:4: field 'html': HTML nested"):
+                d.add_many(bad)
+            got.append([(x.id, x.cluster_id, x.duplicate_of, x.relation, x.score)
+                        for x in decided])
+        pids = calls.read_text().split()
+        assert pids and (str(os.getpid()) in pids) == (workers == 1)
+    assert got[1] == got[0] and len(got[0]) == 15

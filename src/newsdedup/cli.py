@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import json
 import math
 import sys
@@ -267,19 +268,6 @@ def _cmd_cluster(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _taking(got: tuple[str, Any]) -> Any:
-    """An extractor that gives the worker's extraction ``got`` (see
-    :func:`newsdedup.load.extraction_of`)."""
-    from .load import extraction_of
-
-    kind, value = got
-
-    def extract(html: str, url: str | None) -> Any:
-        return extraction_of(kind, value, html, url)
-
-    return extract
-
-
 class _FilterRun:
     """State of one ``newsdedup filter`` run: pending lines and the counts."""
 
@@ -313,7 +301,7 @@ class _FilterRun:
         the pending batch, flushed when it is full); False when the run must
         stop. Their HTML pages are first extracted together, by the stream's
         workers when it has them (the same articles as one by one)."""
-        from .load import article_from_record, page_of
+        from .load import article_from_record, extraction_of, page_of
         from .store import check_storable
 
         parsed: list[tuple[_Line, Any, str]] = []  # (line, record, problem)
@@ -342,7 +330,8 @@ class _FilterRun:
                     article = article_from_record(
                         record, source=line.name, line=line.lineno,
                         default_id=f"{line.name}:{line.lineno}",
-                        extract_html=None if got is None else _taking(got),
+                        extract_html=None if got is None
+                        else functools.partial(extraction_of, got[0], got[1]),
                     )
                     check_storable([article], "an index")
                 except InputError as err:

@@ -346,12 +346,14 @@ def pair_allowed(
     return True
 
 
-def as_article(item: Any, pos: int | None = None, *, at: int | None = None) -> Article:
+def as_article(item: Any, pos: int | None = None, *, at: int | None = None,
+               extract_html: Any = None) -> Article:
     """An Article from an Article, a record dict, or (with a position) a plain text.
 
     ``pos``: the item's position, which is also a record's or text's default id;
     ``at``: its position in the call, for error messages only (records then need
-    an id)."""
+    an id); ``extract_html``: what extracts a record's ``html`` (see
+    :func:`newsdedup.load.article_from_record`)."""
     if isinstance(item, Article):
         return item
     if isinstance(item, Mapping):
@@ -361,7 +363,7 @@ def as_article(item: Any, pos: int | None = None, *, at: int | None = None) -> A
         if default is None and "id" not in item:
             raise InputError("record has no 'id' field", source="<records>", line=line)
         return article_from_record(item, source="<records>", line=line,
-                                   default_id=default or "")
+                                   default_id=default or "", extract_html=extract_html)
     if isinstance(item, str) and pos is not None:
         return Article(id=str(pos), text=item)
     expected = "an Article or a record dict" + (" or a str text" if pos is not None else "")
@@ -1526,8 +1528,30 @@ class Stream:
         """Insert documents (in one transaction) and decide each against what
         was indexed before it, earlier documents of the same call included."""
         originals = list(docs)
-        return self.add_articles([as_article(d, at=k) for k, d in enumerate(originals)],
-                                 originals)
+        done = self._extract_records(originals)
+        return self.add_articles(
+            [as_article(d, at=k, extract_html=done.get(k)) for k, d in enumerate(originals)],
+            originals)
+
+    def _extract_records(self, docs: Sequence[Any]) -> dict[int, Any]:
+        """With workers: the HTML pages of the records among ``docs`` extracted
+        by them (:meth:`extract_pages`), as extractors for :func:`as_article`
+        (position -> extractor)."""
+        if self.workers == 1:
+            return {}
+        from .load import extraction_of, page_of
+
+        pages: dict[int, tuple[str, str | None]] = {}
+        for k, d in enumerate(docs):
+            page = (page_of(d, source="<records>", line=k + 1, default_id="")
+                    if isinstance(d, Mapping) and "id" in d else None)
+            if page is not None:
+                pages[k] = page
+        out: dict[int, Any] = {}
+        for k, (kind, value) in zip(pages, self.extract_pages(list(pages.values())),
+                                    strict=True):
+            out[k] = functools.partial(extraction_of, kind, value)
+        return out
 
     @_serialised
     def add_articles(self, articles: list[Article], originals: list[Any]) -> list[Decision]:

@@ -100,3 +100,49 @@ def test_filter_window_extremes_that_fit(
         code, out = run(["filter", "--window", value, str(data)])
         assert code == 0 and json.loads(out)["id"] == "a"
     capsys.readouterr()
+
+
+def test_cluster_options_set_the_configuration(capsys: pytest.CaptureFixture[str]) -> None:
+    # the seeds are a rewrite pair: linked only with the rewrite signal
+    code, out = run(["cluster", str(SEEDS), "--no-progress", "--format", "jsonl"])
+    assert code == 0 and [json.loads(x)["relation"] for x in out.splitlines()] == [
+        None, "rewrite"]
+    code, out = run(["cluster", str(SEEDS), "--no-progress", "--format", "jsonl",
+                     "--no-rewrite"])
+    assert code == 0 and [json.loads(x)["cluster_size"] for x in out.splitlines()] == [1, 1]
+    code, out = run(["cluster", str(SEEDS), "--no-progress", "--no-strip"])
+    assert code == 0 and "stripped" not in out
+    # a threshold that 128 permutations cannot reach: the error says so, and
+    # --num-perm (and the banding it gives) lets it run
+    code, _out = run(["cluster", str(SEEDS), "--threshold", "0.01"])
+    assert code == 1 and "Raise num_perm to at least" in capsys.readouterr().err
+    code, out = run(["cluster", str(SEEDS), "--no-progress", "--threshold", "0.01",
+                     "--num-perm", "512", "--shingle-size", "3", "--seed", "7",
+                     "--containment-threshold", "0.7", "--rewrite-threshold", "0.3",
+                     "--representative", "first_id", "--format", "json"])
+    assert code == 0 and json.loads(out)["lsh"]["threshold"] == 0.01
+    code, _out = run(["cluster", str(SEEDS), "--num-perm", "1"])
+    assert code == 1 and "'num_perm' parameter of Config must be an int in the range [2, " \
+        "8192]. Got 1" in capsys.readouterr().err
+
+
+def test_eval_and_filter_take_the_options(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    truth = tmp_path / "truth.json"
+    ids = [str(p) for p in sorted(SEEDS.iterdir())]
+    truth.write_text(json.dumps([ids]))
+    code, out = run(["eval", "--truth", str(truth), "--no-progress", "--format", "json",
+                     str(SEEDS)])
+    assert code == 0 and json.loads(out)["recall"] == 1.0
+    code, out = run(["eval", "--truth", str(truth), "--no-progress", "--format", "json",
+                     "--no-rewrite", str(SEEDS)])
+    assert code == 0 and json.loads(out)["recall"] == 0.0
+    # an index made with some options is opened again only with the same ones
+    index = str(tmp_path / "index.db")
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"id": "a", "text": "One short story."}\n'))
+    assert run(["filter", "--index", index, "--no-rewrite", "--num-perm", "64"])[0] == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"id": "b", "text": "Another story."}\n'))
+    code, _out = run(["filter", "--index", index])
+    err = capsys.readouterr().err
+    assert code == 1 and "num_perm" in err and "rewrite" in err

@@ -28,6 +28,46 @@ def _float01(text: str) -> float:
     return value
 
 
+def _config_arguments(p: argparse.ArgumentParser, *, representative: bool = True) -> None:
+    """The options of :class:`newsdedup.Config` a command line sets (values are
+    checked by Config, whose error names the option and the allowed range)."""
+    p.add_argument("--threshold", type=_float01, default=None, metavar="J",
+                   help="word-shingle Jaccard for copies (default 0.5)")
+    p.add_argument("--containment-threshold", type=_float01, default=None, metavar="C",
+                   help="share of the shorter text inside the longer for an excerpt "
+                   "(default 0.8)")
+    p.add_argument("--no-rewrite", action="store_true",
+                   help="switch the rewrite signal off (copies, excerpts and updates only: "
+                   "the faster syndication path)")
+    p.add_argument("--rewrite-threshold", type=_float01, default=None, metavar="S",
+                   help="rewrite score for a rewrite (default 0.4)")
+    p.add_argument("--no-strip", action="store_true", help="keep boilerplate lines")
+    p.add_argument("--shingle-size", type=int, default=None, metavar="N",
+                   help="words per shingle (default 5)")
+    p.add_argument("--num-perm", type=int, default=None, metavar="N",
+                   help="MinHash permutations (default 128)")
+    p.add_argument("--seed", type=int, default=None, metavar="N",
+                   help="MinHash seed (default 1)")
+    if representative:
+        p.add_argument("--representative", choices=("longest", "earliest", "first_id"),
+                       default=None, help="each cluster's representative (default longest)")
+
+
+def _config_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The Config keywords of the options given (see :func:`_config_arguments`)."""
+    options: dict[str, Any] = {}
+    for name in ("threshold", "containment_threshold", "rewrite_threshold", "shingle_size",
+                 "num_perm", "seed", "representative"):
+        value = getattr(args, name, None)
+        if value is not None:
+            options[name] = value
+    if args.no_rewrite:
+        options["rewrite"] = False
+    if args.no_strip:
+        options["strip"] = False
+    return options
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsdedup",
@@ -39,8 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cluster", help="cluster articles into stories")
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="files (.txt, .jsonl, .jsonl.gz, .html), directories or glob patterns")
-    p.add_argument("--threshold", type=_float01, default=None,
-                   help="word-shingle Jaccard for copies (default 0.5)")
+    _config_arguments(p)
     p.add_argument("--format", choices=("table", "json", "jsonl"), default="table",
                    help="output format (default: table)")
     p.add_argument("--all", action="store_true",
@@ -66,8 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="match only articles published this close in time, e.g. 3d, 12h, 90m")
     p.add_argument("--drop-duplicates", action="store_true",
                    help="write only the first-seen copy of each story")
-    p.add_argument("--threshold", type=_float01, default=None,
-                   help="word-shingle Jaccard for copies (default 0.5)")
+    _config_arguments(p, representative=False)
     p.add_argument("--source-match", choices=("any", "different", "same"), default=None,
                    help="match articles from any source (default), only different or only "
                    "the same source")
@@ -104,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="INPUT", help="files, directories or globs")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="output format (default: text)")
-    p.add_argument("--no-rewrite", action="store_true", help="switch the rewrite signal off")
+    _config_arguments(p)
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     return parser
 
@@ -171,7 +209,7 @@ def _cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     from .pipeline import Deduper
 
     truth = Truth.load(args.truth)
-    deduper = Deduper(rewrite=not args.no_rewrite)
+    deduper = Deduper(**_config_options(args))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = deduper.cluster(args.paths, progress=False if args.no_progress else None)
@@ -226,10 +264,7 @@ def _print_table(result: Clusters, out: TextIO, show_all: bool) -> None:
 def _cmd_cluster(args: argparse.Namespace, out: TextIO) -> int:
     from .pipeline import Deduper
 
-    options: dict[str, Any] = {"errors": args.errors}
-    if args.threshold is not None:
-        options["threshold"] = args.threshold
-    deduper = Deduper(**options)
+    deduper = Deduper(errors=args.errors, **_config_options(args))
     progress = False if args.no_progress else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # skips are reported below, once
@@ -510,9 +545,7 @@ def _cmd_filter(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     if args.batch < 1:
         sys.stderr.write(f"newsdedup: error: --batch must be at least 1, got {args.batch}\n")
         return 2
-    options: dict[str, Any] = {}
-    if args.threshold is not None:
-        options["threshold"] = args.threshold
+    options = _config_options(args)
     if args.window is not None:
         options["window"] = args.window
     if args.source_match is not None:

@@ -312,6 +312,36 @@ def test_html_files_in_legacy_encodings_are_read(tmp_path: Any) -> None:
         list(iter_articles(str(unknown)))
 
 
+def test_charsets_declared_after_4_kb_or_by_an_xml_declaration_are_read(
+    tmp_path: Any,
+) -> None:
+    from newsdedup.load import HEAD_SCAN_BYTES, iter_articles
+
+    body = ("<p>María López, the mayor of Cádiz, said on Tuesday that the council had "
+            "approved the new budget for schools, roads and the public library.</p>")
+    script = "<script>var config = {" + ", ".join(f"k{i}: {i}" for i in range(1500)) + "};</script>"
+    assert 4096 < len(script) < HEAD_SCAN_BYTES
+    pages = {
+        # a large inline script ahead of the <meta> in the head
+        "late-meta.html": (f'<html><head>{script}<meta charset="iso-8859-1"><title>Budget'
+                           f"</title></head><body>{body}</body></html>"),
+        # XHTML: the XML declaration names the encoding
+        "xhtml.html": ('<?xml version="1.0" encoding="ISO-8859-1"?>\n<html xmlns='
+                       '"http://www.w3.org/1999/xhtml"><head><title>Budget</title></head>'
+                       f"<body>{body}</body></html>"),
+    }
+    for name, page in pages.items():
+        (tmp_path / name).write_bytes(page.encode("latin-1"))
+        (art,) = iter_articles(str(tmp_path / name))
+        assert "María López" in art.text and "Cádiz" in art.text, name
+    # a <meta> inside the body (here: quoted in the text) is not the page's
+    quoted = tmp_path / "quoted.html"
+    quoted.write_bytes((f"<html><head>{script}</head><body>{body}<pre>&lt;meta "
+                        '<meta charset="koi8-r"></pre></body></html>').encode("latin-1"))
+    with pytest.raises(newsdedup.InputError, match=r"invalid UTF-8 .*declare it"):
+        list(iter_articles(str(quoted)))
+
+
 def test_declared_charsets_are_read_as_browsers_read_them(tmp_path: Any) -> None:
     # A page labelled iso-8859-1 is written in windows-1252 (curly quotes and
     # dashes in 0x80-0x9f): read as latin-1 they became control characters and

@@ -264,6 +264,24 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
 #: <meta charset="..."> or <meta http-equiv="Content-Type" content="...; charset=...">
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""",
                            re.IGNORECASE)
+_XML_ENCODING = re.compile(
+    rb"""\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9_.:-]{1,40})["']""", re.IGNORECASE)
+_BODY_TAG = re.compile(rb"<body[\s>]", re.IGNORECASE)
+#: How far into a page its declared charset is looked for: the first 4 KB, then
+#: the rest of its head up to this many bytes (inline scripts and styles can
+#: push the <meta> far down).
+HEAD_SCAN_BYTES = 1 << 16
+
+
+def _declared_charset(data: bytes) -> str | None:
+    """The charset a page declares: its XML declaration's encoding (XHTML), else
+    a ``<meta>`` in the first 4 KB, else in its head (before ``<body``, within
+    :data:`HEAD_SCAN_BYTES`)."""
+    m = _XML_ENCODING.match(data, 0, 4096) or _META_CHARSET.search(data, 0, 4096)
+    if m is None:
+        body = _BODY_TAG.search(data, 0, HEAD_SCAN_BYTES)
+        m = _META_CHARSET.search(data, 0, HEAD_SCAN_BYTES if body is None else body.start())
+    return None if m is None else m.group(1).decode("ascii")
 
 
 #: Charset labels that browsers decode as a superset (the WHATWG Encoding
@@ -284,7 +302,7 @@ _WHATWG = {
 
 def _decode_html(data: bytes, path: str) -> str:
     """An HTML file's text: by its byte-order mark, else UTF-8, else the charset
-    its ``<meta>`` declares in the first 4 KB (iso-8859-1, windows-1252,
+    it declares (:func:`_declared_charset`: iso-8859-1, windows-1252,
     shift_jis, ...; a page in a legacy encoding is valid HTML), read as browsers
     read it (:data:`_WHATWG`: iso-8859-1 as windows-1252, gb2312 as GBK, ...)."""
     for bom, codec in _BOMS:
@@ -297,12 +315,11 @@ def _decode_html(data: bytes, path: str) -> str:
     try:
         return _decode(data, path)
     except InputError as utf8_error:
-        m = _META_CHARSET.search(data[:4096])
-        if m is None:
+        name = _declared_charset(data)
+        if name is None:
             raise InputError(f"{utf8_error.problem}; an HTML file in another encoding must "
                              "declare it (<meta charset=...>)", source=path,
                              line=utf8_error.line) from None
-        name = m.group(1).decode("ascii")
         try:
             codec = codecs.lookup(_WHATWG.get(name.lower(), name)).name
         except LookupError:

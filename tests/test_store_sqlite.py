@@ -844,3 +844,30 @@ def test_the_boilerplate_model_is_part_of_the_configuration(tmp_path: Path) -> N
     with pytest.raises(IncompatibleSignatureError,
                        match="boilerplate: index has None, this Deduper has 'sha256:"):
         Deduper.open(old, boilerplate=model)
+
+
+def test_a_full_disk_is_a_clear_error_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The file cannot grow (SQLite's page limit stands in for a full disk): the
+    batch fails with an IndexConnectionError naming the file, none of it is
+    written, and the index works on once there is room."""
+    docs = make_corpus(21, stories=60)
+    path = tmp_path / "full.db"
+    with Deduper.open(path) as d:
+        d.add_many(docs[:20])
+        before = _state(d, docs[:20])
+        con = d._streamer().store._con
+        pages = con.execute("PRAGMA page_count").fetchone()[0]
+        con.execute(f"PRAGMA max_page_count={pages + 2}")
+        with pytest.raises(IndexConnectionError, match=r"cannot write to index .*full\.db.*"
+                           r"full.*nothing of this transaction was written"):
+            d.add_many(docs[20:])
+        assert len(d._streamer()) == 20 and _state(d, docs[:20]) == before
+        assert d._streamer().store.integrity() == []
+        con.execute("PRAGMA max_page_count=1073741823")
+        d.add_many(docs[20:])
+        assert len(d._streamer()) == len(docs)
+        after = _state(d, docs)
+    with Deduper.open(path) as d:
+        assert len(d._streamer()) == len(docs) and _state(d, docs) == after

@@ -86,7 +86,8 @@ _SQLITE_APP_ID = 0x4E444450  # "NDDP" in PRAGMA application_id
 
 
 class IndexConnectionError(NewsDedupError, ConnectionError):
-    """The index backend (a Redis server, a database file) cannot be reached or opened."""
+    """The index backend (a Redis server, a database file) cannot be reached, opened
+    or written (a full disk)."""
 
 
 class DuplicateIdError(NewsDedupError, ValueError):
@@ -1619,16 +1620,23 @@ class SQLiteStore(IndexStore):
         self._depth = 1
         try:
             yield
-        except BaseException:
+            self._con.execute("COMMIT")
+        except BaseException as err:
             self._depth = 0
-            self._con.execute("ROLLBACK")
+            # (SQLite may have rolled back already: a full disk, an I/O error)
+            if self._con.in_transaction:
+                self._con.execute("ROLLBACK")
             self._rk = None  # the recent level in memory may hold rolled-back entries
             self._merged = None  # and the merged one (a merge, a removal)
             self._samples = np.full(0, _NO_COUNT, dtype=np.int32)  # and seqs may be reused
             self._samples_read = False
+            if isinstance(err, sqlite3.Error):  # the file, not the caller: a full disk
+                raise IndexConnectionError(
+                    f"cannot write to index {self.location!r}: {err} (rolled back: nothing "
+                    "of this transaction was written)"
+                ) from err
             raise
         self._depth = 0
-        self._con.execute("COMMIT")
 
     def _locked(self, doing: str) -> IndexConnectionError:
         return IndexConnectionError(

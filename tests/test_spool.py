@@ -124,3 +124,25 @@ def test_the_spool_of_a_killed_run_is_removed_by_the_next(
     got = newsdedup.cluster(_records(90), threshold=0.6, progress=False)
     assert len(got.documents) == 90
     assert list(in_tmp.iterdir()) == []
+
+
+def test_a_spool_that_cannot_be_written_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from newsdedup.cli import main
+    from newsdedup.config import Config
+
+    arts = list(newsdedup.load.iter_articles(_records(5)))
+    recs = [(a.id, a.title, a.text, None) for a in arts]
+    where = str(tmp_path / "gone" / "chunk-000000.txt")  # (as a full disk would refuse it)
+    with pytest.raises(OSError, match=r"cannot write the cleaned texts to .*gone.*set TMPDIR"):
+        chunks.prepare_chunk(recs, Config(), where)
+
+    def full(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(28, "cannot write the cleaned texts to '/tmp/x' (No space left on "
+                      "device): ... set TMPDIR to a disk with room")
+
+    monkeypatch.setattr(newsdedup.Deduper, "cluster", full)
+    assert main(["cluster", "--no-progress", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("newsdedup: error: [Errno 28] cannot write") and "Traceback" not in err

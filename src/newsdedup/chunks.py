@@ -208,8 +208,14 @@ def _prepare_chunk(
         offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)),
                   out=offsets[1:])
-        with open(spool, "wb") as fh:
-            fh.write(b"".join(encoded))
+        try:
+            with open(spool, "wb") as fh:
+                fh.write(b"".join(encoded))
+        except OSError as err:  # a full disk: say what was written, and the way out
+            raise OSError(
+                err.errno, f"cannot write the cleaned texts to {spool!r} ({err.strerror}): "
+                "a run of several worker processes keeps them in the temporary directory, "
+                "about 2.7 KB an article; set TMPDIR to a disk with room") from None
     return ChunkState(
         n_words=batch.n_tokens, cleaned_length=lengths, keys=keys, removed=Removals.of(removed),
         shingles=batch, signatures=sigs, texts=None if spool else cleaned, spool=spool,

@@ -636,6 +636,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
     except BrokenPipeError:  # output piped into e.g. `head`: not an error
         sys.stderr.close()
         return 0
+    except OSError as err:  # the machine's: a full disk (inputs raise InputError)
+        sys.stderr.write(f"newsdedup: error: {err}\n")
+        return 1
     except (KeyboardInterrupt, SystemError) as err:
         # Ctrl-C (numba wraps one that arrives inside a compiled kernel in a
         # SystemError); what was committed stays committed (filter has reported

@@ -253,3 +253,22 @@ def test_a_batch_that_fails_half_way_writes_nothing(url: str, redis_port: int) -
             assert len(store.published_before(1e12, 100)) == 3
     finally:
         client.close()
+
+
+def test_a_damaged_meta_hash_is_a_clear_error(url: str, redis_port: int) -> None:
+    docs = make_corpus(36, stories=4)
+    client = redis.Redis(port=redis_port, db=3)
+    try:
+        with Deduper.open(url) as d:
+            d.add_many(docs[:3])
+        client.hset("newsdedup:meta", "term_docs", "many")
+        with Deduper.open(url) as d, pytest.raises(
+                IncompatibleSignatureError, match="its counter 'term_docs' holds b'many', "
+                "not what newsdedup writes there"):
+            d.add_many(docs[3:])
+        client.hset("newsdedup:meta", "fingerprint", "[1, 2]")
+        with pytest.raises(IncompatibleSignatureError, match=r"its fingerprint holds "
+                           r"b'\[1, 2\]', not what newsdedup writes"):
+            Deduper.open(url)
+    finally:
+        client.close()

@@ -871,3 +871,26 @@ def test_a_full_disk_is_a_clear_error_and_writes_nothing(
         after = _state(d, docs)
     with Deduper.open(path) as d:
         assert len(d._streamer()) == len(docs) and _state(d, docs) == after
+
+
+def test_a_damaged_meta_table_is_a_clear_error(tmp_path: Path) -> None:
+    """Values newsdedup did not write in the index's meta table (a damaged file,
+    another program) are IncompatibleSignatureErrors naming the index and the
+    field, not raw JSON or int() errors."""
+    docs = make_corpus(22, stories=5)
+    path = tmp_path / "meta.db"
+    with Deduper.open(path) as d:
+        d.add_many(docs[:3])
+    con = sqlite3.connect(path)
+    con.execute("UPDATE meta SET value = 'many' WHERE key = 'term_docs'")
+    con.commit()
+    with Deduper.open(path) as d, pytest.raises(
+            IncompatibleSignatureError, match=r"meta\.db'?: its counter 'term_docs' holds "
+            r"'many', not what newsdedup writes there"):
+        d.add_many(docs[3:])
+    con.execute("UPDATE meta SET value = '{\"index_format\": ' WHERE key = 'fingerprint'")
+    con.commit()
+    con.close()
+    with pytest.raises(IncompatibleSignatureError, match="its fingerprint holds "
+                       "'{\"index_format\": ', not what newsdedup writes there"):
+        Deduper.open(path)

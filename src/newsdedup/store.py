@@ -463,6 +463,34 @@ def decode_record(value: bytes) -> StoredDoc:
 # --------------------------------------------------------------------------- interface
 
 
+def _damaged(location: str, field: str, raw: Any) -> IncompatibleSignatureError:
+    shown = repr(raw)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return IncompatibleSignatureError(
+        f"index {location!r}: its {field} holds {shown}, not what newsdedup writes there "
+        "(the index is damaged, or another program wrote to it)")
+
+
+def _fingerprint_of(location: str, raw: Any) -> dict[str, Any]:
+    """A stored fingerprint read back (a JSON object), or an error naming the index."""
+    try:
+        fp = json.loads(raw)
+    except (TypeError, ValueError):  # (UnicodeDecodeError is a ValueError)
+        raise _damaged(location, "fingerprint", raw) from None
+    if not isinstance(fp, dict):
+        raise _damaged(location, "fingerprint", raw)
+    return fp
+
+
+def _count_of(location: str, field: str, raw: Any) -> int:
+    """A stored counter read back (an int), or an error naming the index."""
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise _damaged(location, f"counter {field!r}", raw) from None
+
+
 def check_fingerprint(stored: dict[str, Any], wanted: dict[str, Any], where: str) -> None:
     """Raise IncompatibleSignatureError naming every differing fingerprint field."""
     fmt = stored.get("index_format")
@@ -1591,7 +1619,7 @@ class SQLiteStore(IndexStore):
 
     def fingerprint(self) -> dict[str, Any] | None:
         row = self._con.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else _fingerprint_of(self.location, row[0])
 
     def set_fingerprint(self, fingerprint: dict[str, Any]) -> None:
         with self.transaction():
@@ -1996,7 +2024,7 @@ class SQLiteStore(IndexStore):
 
     def _counter(self, name: str) -> int:
         row = self._con.execute("SELECT value FROM meta WHERE key = ?", (name,)).fetchone()
-        return int(row[0]) if row else 0
+        return _count_of(self.location, name, row[0]) if row else 0
 
     def _set_counter(self, name: str, value: int) -> None:
         self._con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, str(value)))
@@ -2305,7 +2333,7 @@ class RedisStore(IndexStore):
     def fingerprint(self) -> dict[str, Any] | None:
         with self._io():
             raw = self._client.hget(self._k_meta, "fingerprint")
-        return None if raw is None else dict(json.loads(raw))
+        return None if raw is None else _fingerprint_of(self.location, raw)
 
     def set_fingerprint(self, fingerprint: dict[str, Any]) -> None:
         with self._io():
@@ -2399,7 +2427,8 @@ class RedisStore(IndexStore):
 
     def term_docs(self) -> int:
         with self._io():
-            return int(self._client.hget(self._k_meta, "term_docs") or 0)
+            raw = self._client.hget(self._k_meta, "term_docs")
+        return 0 if raw is None else _count_of(self.location, "term_docs", raw)
 
     def term_df(self, hashes: np.ndarray, min_df: int) -> dict[int, int]:
         wanted = hashes.tolist()

@@ -36,12 +36,12 @@ from .html import veto
 from .index import LSHParams, candidate_pairs, choose_params
 from .load import iter_articles
 from .normalize import normalize
-from .result import Clusters, Stats
+from .result import Clusters, DocumentTable, Stats
 from .score import link
 from .shingle import EMPTY, Shingler, tokenize
 from .sign import SignatureSpec
 from .strip import strip
-from .types import Article, Cluster, DocumentInfo, Match, Skipped, Stripped
+from .types import Article, Cluster, Match, Skipped, Stripped
 
 _LOG = logging.getLogger("newsdedup")
 
@@ -351,27 +351,9 @@ def _cluster_prepared(
             for k, (members, rep) in enumerate(ordered)
         ]
         matches.sort(key=lambda m: (m.a, m.b))
-        words_l, shingles_l = n_words.tolist(), n_shingles.tolist()
-        length_l = cleaned_length.tolist()
-        removed = cols.removed.tuples()
-        # (made through the slots' own setters, as unpickling makes them: 0.85
-        # against 1.02 us a document through __init__)
-        new = object.__new__
-        p_id, p_title, p_source, p_words, p_shingles, p_length, p_removed = (
-            getattr(DocumentInfo, name).__set__ for name in (
-                "id", "title", "source", "n_words", "n_shingles", "cleaned_length", "removed"))
-        documents: dict[str, DocumentInfo] = {}
-        sources = prep.sources
-        for i, g in enumerate(order.tolist()):
-            info = new(DocumentInfo)
-            p_id(info, ids[i])
-            p_title(info, titles[i])
-            p_source(info, sources[g])
-            p_words(info, words_l[i])
-            p_shingles(info, shingles_l[i])
-            p_length(info, length_l[i])
-            p_removed(info, removed[g])
-            documents[ids[i]] = info
+        documents = DocumentTable(
+            ids=ids, titles=titles, sources=prep.sources, where=order, n_words=n_words,
+            n_shingles=n_shingles, cleaned_length=cleaned_length, removed=cols.removed)
         stats = Stats(
             documents=n, too_short=int(n - eligible.sum()),
             exact_duplicates=sum(1 for m in matches if m.relation == "exact"),

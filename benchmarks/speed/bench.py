@@ -299,6 +299,7 @@ def main() -> None:
                 "load_avg": [r.get("load_avg") for r in ok],
                 "all_sig_s": [r.get("sig") for r in ok],
                 "all_total_s": [r.get("total") for r in ok],
+                "init_s": med([r.get("init") for r in ok]),
             }
         recall = {} if args.no_recall else exact_pairs(path, groups_files)
         for tool, rec in recall.items():

@@ -23,6 +23,7 @@ for inputs of at most :data:`KEEP_ARTICLES_MAX` documents.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import os
@@ -39,7 +40,7 @@ import xxhash
 
 from .config import Config
 from .errors import WorkerError
-from .forked import paused_gc
+from .forked import interrupts_held, paused_gc
 from .html import veto
 from .normalize import normalized_encoded
 from .shingle import ShingleBatch
@@ -606,8 +607,10 @@ def prepare_stream(
                     if on_chunk:
                         on_chunk(size)
 
-            for chunk in head:
-                submit(chunk)
+            # (the workers are forked at the first submit: Ctrl-C held back meanwhile)
+            with interrupts_held() if fork_ok else contextlib.nullcontext():
+                for chunk in head:
+                    submit(chunk)
             for chunk in _chunked(it, per_chunk):
                 submit(chunk)
                 drain(2 * workers)  # bounded: at most 2 chunks per worker in flight

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import multiprocessing as mp
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -35,6 +36,33 @@ PARENT_POLL_SECONDS = 1.0
 ORPHAN_EXIT_CODE = 70
 
 
+#: The signal mask interrupts_held replaced (None outside it): forked workers
+#: inherit the blocked mask and restore this one (see watch_parent).
+_MASK_BEFORE: set[int | signal.Signals] | None = None
+
+
+@contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C back while worker processes are forked (around the submit
+    that starts a fork pool): a SIGINT that comes during ``fork()`` is raised in
+    Python's at-fork handlers, which ignore exceptions, and so was lost (the
+    run went on). Blocked here, it stays pending and is raised once the block
+    ends. The workers, which inherit the blocked mask, restore the one before
+    (:func:`watch_parent`). A no-op outside the main thread or without
+    ``pthread_sigmask``."""
+    global _MASK_BEFORE
+    if (not hasattr(signal, "pthread_sigmask") or _MASK_BEFORE is not None
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+    held = _MASK_BEFORE = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        _MASK_BEFORE = None
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def watch_parent(parent: int) -> None:
     """In a worker process (at its start): exit once ``parent``, the process that
     started it (its pid taken there, before the fork: a parent killed before this
@@ -49,6 +77,9 @@ def watch_parent(parent: int) -> None:
     ends this one with :data:`ORPHAN_EXIT_CODE`. (Not ``PR_SET_PDEATHSIG``: it
     fires when the *thread* that forked ends, and a stream's pool outlives the
     thread that started it.)"""
+    if _MASK_BEFORE is not None:  # forked inside interrupts_held
+        signal.pthread_sigmask(signal.SIG_SETMASK, _MASK_BEFORE)
+
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(PARENT_POLL_SECONDS)
@@ -123,7 +154,8 @@ def fork_map(
             try:
                 # (the workers are forked at the first submit: before this
                 # process computes its own block)
-                futures = [pool.submit(_call, b) for b in rest]
+                with interrupts_held():
+                    futures = [pool.submit(_call, b) for b in rest]
                 own = []
                 if here:
                     with paused_gc():

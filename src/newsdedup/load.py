@@ -791,12 +791,14 @@ class _ParallelExtract:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
 
-            from .forked import watch_parent
+            from .forked import interrupts_held, watch_parent
 
             self._pool = ProcessPoolExecutor(self._workers, mp_context=mp.get_context("fork"),
                                              initializer=watch_parent,
                                              initargs=(os.getpid(),))
             self._pages = self._second_pass()
+            with interrupts_held():  # (the workers are forked at the first submit)
+                self._fill()
         self._fill()
         if self._ahead:
             expected_html, expected_url, result = self._ahead.pop(0)

@@ -116,7 +116,7 @@ from ._arrays import unique_sorted
 from ._version import __version__
 from .config import Config
 from .errors import ConfigError, InputError, WorkerError
-from .forked import paused_gc, watch_parent
+from .forked import interrupts_held, paused_gc, watch_parent
 from .index import LSHParams, band_keys, choose_params
 from .load import article_from_record
 from .pipeline import lsh_params, signature_spec
@@ -1113,7 +1113,8 @@ class Stream:
                 chunks.append(articles[i : min(i + _WORK_CHUNK, end)])
                 last.append(i + _WORK_CHUNK >= end)
         ahead = max(4 * self.workers, -(-_BATCH_CHUNK // _WORK_CHUNK))
-        futures = [pool.submit(_worker_prepare, c) for c in chunks[:ahead]]
+        with self._forking():
+            futures = [pool.submit(_worker_prepare, c) for c in chunks[:ahead]]
         buf: list[_Item] = []
         for n in range(len(chunks)):
             buf += _with_articles(futures[n].result(), chunks[n])
@@ -1122,6 +1123,16 @@ class Stream:
             if last[n]:
                 yield buf
                 buf = []
+
+    def _forking(self) -> Any:
+        """Around the pool's first submits: Ctrl-C held back while its workers
+        are forked (:func:`~newsdedup.forked.interrupts_held`; spawned workers
+        are not forked)."""
+        import contextlib
+        import multiprocessing
+
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        return interrupts_held() if fork else contextlib.nullcontext()
 
     def _worker_pool(self) -> Any:
         """The worker processes (started on first use)."""
@@ -1161,7 +1172,9 @@ class Stream:
             return [("again", None)] * len(pages)
         pool = self._worker_pool()
         try:
-            return list(pool.map(extract_job, [h for h, _u in pages], [u for _h, u in pages]))
+            with self._forking():
+                done = pool.map(extract_job, [h for h, _u in pages], [u for _h, u in pages])
+            return list(done)
         except BrokenExecutor:
             self._drop_pool()
             return [("again", None)] * len(pages)

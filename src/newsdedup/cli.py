@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import functools
 import json
 import math
 import sys
@@ -336,7 +335,7 @@ class _FilterRun:
         the pending batch, flushed when it is full); False when the run must
         stop. Their HTML pages are first extracted together, by the stream's
         workers when it has them (the same articles as one by one)."""
-        from .load import article_from_record, extraction_of, page_of
+        from .load import article_from_record
         from .store import check_storable
 
         parsed: list[tuple[_Line, Any, str]] = []  # (line, record, problem)
@@ -348,25 +347,16 @@ class _FilterRun:
                     parsed.append((line, json.loads(line.text), ""))
                 except json.JSONDecodeError as err:
                     parsed.append((line, None, f"not valid JSON ({err.msg})"))
-        pages: dict[int, tuple[str, str | None]] = {}
-        if self.stream.workers > 1:
-            for k, (line, record, problem) in enumerate(parsed):
-                page = None if problem else page_of(
-                    record, source=line.name, line=line.lineno,
-                    default_id=f"{line.name}:{line.lineno}")
-                if page is not None:
-                    pages[k] = page
-        done = dict(zip(pages, self.stream.extract_pages(list(pages.values())), strict=True))
+        done = self.stream.html_extractors([
+            None if problem else (record, line.name, line.lineno, f"{line.name}:{line.lineno}")
+            for line, record, problem in parsed])
         for k, (line, record, problem) in enumerate(parsed):
             where = f"{line.name}:{line.lineno}"
             if not problem:
-                got = done.get(k)
                 try:
                     article = article_from_record(
                         record, source=line.name, line=line.lineno,
-                        default_id=f"{line.name}:{line.lineno}",
-                        extract_html=None if got is None
-                        else functools.partial(extraction_of, got[0], got[1]),
+                        default_id=f"{line.name}:{line.lineno}", extract_html=done.get(k),
                     )
                     check_storable([article], "an index")
                 except InputError as err:

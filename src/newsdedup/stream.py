@@ -1113,8 +1113,7 @@ class Stream:
                 chunks.append(articles[i : min(i + _WORK_CHUNK, end)])
                 last.append(i + _WORK_CHUNK >= end)
         ahead = max(4 * self.workers, -(-_BATCH_CHUNK // _WORK_CHUNK))
-        with self._forking():
-            futures = [pool.submit(_worker_prepare, c) for c in chunks[:ahead]]
+        futures = [pool.submit(_worker_prepare, c) for c in chunks[:ahead]]
         buf: list[_Item] = []
         for n in range(len(chunks)):
             buf += _with_articles(futures[n].result(), chunks[n])
@@ -1123,16 +1122,6 @@ class Stream:
             if last[n]:
                 yield buf
                 buf = []
-
-    def _forking(self) -> Any:
-        """Around the pool's first submits: Ctrl-C held back while its workers
-        are forked (:func:`~newsdedup.forked.interrupts_held`; spawned workers
-        are not forked)."""
-        import contextlib
-        import multiprocessing
-
-        fork = "fork" in multiprocessing.get_all_start_methods()
-        return interrupts_held() if fork else contextlib.nullcontext()
 
     def _worker_pool(self) -> Any:
         """The worker processes (started on first use)."""
@@ -1155,29 +1144,43 @@ class Stream:
                 max_workers=self.workers, mp_context=ctx,
                 initializer=init[0], initargs=init[1],
             )
+            if fork:  # forked at the first submit: Ctrl-C held back meanwhile
+                with interrupts_held():
+                    self._pool.submit(int)
         return self._pool
 
     @_serialised
-    def extract_pages(self, pages: Sequence[tuple[str, str | None]]) -> list[tuple[str, Any]]:
-        """HTML pages ((html, url) each) extracted by the worker processes, when
-        there are workers and two pages or more: :func:`newsdedup.load.extract_job`
-        of each, in order (see :func:`newsdedup.load.extraction_of`). Otherwise,
-        and when a worker dies (the pool is dropped), ("again", None) for each:
-        the caller extracts the pages itself."""
+    def html_extractors(
+        self, records: Sequence[tuple[Any, str, int | None, str] | None],
+    ) -> dict[int, Any]:
+        """The HTML pages of ``records`` ((record, source, line, default id) each,
+        as :func:`~newsdedup.load.article_from_record` takes them; None: none)
+        extracted by the worker processes, as the ``extract_html`` to read each
+        one with (position -> extractor). Empty with one worker or fewer than two
+        pages; a worker that dies drops the pool, and the pages are extracted
+        by the reading process (:func:`~newsdedup.load.extraction_of`)."""
+        if self.workers == 1:
+            return {}
         from concurrent.futures import BrokenExecutor
 
-        from .load import extract_job
+        from .load import extract_job, extraction_of, page_of
 
-        if self.workers == 1 or len(pages) < 2:
-            return [("again", None)] * len(pages)
+        pages: dict[int, tuple[str, str | None]] = {}
+        for k, rec in enumerate(records):
+            page = None if rec is None else page_of(
+                rec[0], source=rec[1], line=rec[2], default_id=rec[3])
+            if page is not None:
+                pages[k] = page
+        if len(pages) < 2:
+            return {}
         pool = self._worker_pool()
         try:
-            with self._forking():
-                done = pool.map(extract_job, [h for h, _u in pages], [u for _h, u in pages])
-            return list(done)
+            done = list(pool.map(extract_job, *zip(*pages.values(), strict=True)))
         except BrokenExecutor:
             self._drop_pool()
-            return [("again", None)] * len(pages)
+            return {}
+        return {k: functools.partial(extraction_of, kind, value)
+                for k, (kind, value) in zip(pages, done, strict=True)}
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -1541,30 +1544,12 @@ class Stream:
         """Insert documents (in one transaction) and decide each against what
         was indexed before it, earlier documents of the same call included."""
         originals = list(docs)
-        done = self._extract_records(originals)
+        done = self.html_extractors([
+            (d, "<records>", k + 1, "") if isinstance(d, Mapping) and "id" in d else None
+            for k, d in enumerate(originals)])
         return self.add_articles(
             [as_article(d, at=k, extract_html=done.get(k)) for k, d in enumerate(originals)],
             originals)
-
-    def _extract_records(self, docs: Sequence[Any]) -> dict[int, Any]:
-        """With workers: the HTML pages of the records among ``docs`` extracted
-        by them (:meth:`extract_pages`), as extractors for :func:`as_article`
-        (position -> extractor)."""
-        if self.workers == 1:
-            return {}
-        from .load import extraction_of, page_of
-
-        pages: dict[int, tuple[str, str | None]] = {}
-        for k, d in enumerate(docs):
-            page = (page_of(d, source="<records>", line=k + 1, default_id="")
-                    if isinstance(d, Mapping) and "id" in d else None)
-            if page is not None:
-                pages[k] = page
-        out: dict[int, Any] = {}
-        for k, (kind, value) in zip(pages, self.extract_pages(list(pages.values())),
-                                    strict=True):
-            out[k] = functools.partial(extraction_of, kind, value)
-        return out
 
     @_serialised
     def add_articles(self, articles: list[Article], originals: list[Any]) -> list[Decision]:

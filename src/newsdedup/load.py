@@ -689,21 +689,29 @@ def extraction_of(kind: str, value: Any, html: str, url: str | None) -> Any:
     return _extract(html, url)
 
 
+def _noting(found: list[tuple[str, str | None]]) -> ExtractHTML:
+    """An extractor that notes each (html, url) it is asked for in ``found``
+    and gives an empty extraction as a stand-in (to find pages without
+    extracting them)."""
+    from .html import Extraction
+
+    stand_in = Extraction(title=None, text="", agreed=None, extractor="trafilatura")
+
+    def note(html: str, url: str | None) -> Any:
+        found.append((html, url))
+        return stand_in
+
+    return note
+
+
 def page_of(record: Any, *, source: str, line: int | None, default_id: str
             ) -> tuple[str, str | None] | None:
     """The (html, url) that :func:`article_from_record` would extract for
     ``record`` (None: none, or it refuses the record before extracting)."""
-    from .html import Extraction
-
     found: list[tuple[str, str | None]] = []
-
-    def note(html: str, url: str | None) -> Any:
-        found.append((html, url))
-        return Extraction(title=None, text="", agreed=None, extractor="trafilatura")
-
     with suppress(InputError):
         article_from_record(record, source=source, line=line, default_id=default_id,
-                            extract_html=note)
+                            extract_html=_noting(found))
     return found[0] if found else None
 
 
@@ -751,17 +759,10 @@ class _ParallelExtract:
         return cls(inputs, workers) if workers > 1 and fork_available() else None
 
     def _second_pass(self) -> Generator[tuple[str, str | None], None, None]:
-        from .html import Extraction
-
         found: list[tuple[str, str | None]] = []
-        stand_in = Extraction(title=None, text="", agreed=None, extractor="trafilatura")
-
-        def note(html: str, url: str | None) -> Any:
-            found.append((html, url))
-            return stand_in
-
         without = 0  # articles read since the last page
-        for _article in _iter_inputs(self._inputs, "skip", lambda s: None, [None, None], note):
+        for _article in _iter_inputs(self._inputs, "skip", lambda s: None, [None, None],
+                                     _noting(found)):
             if not found:
                 without += 1
                 if without > EXTRACT_SCAN_LIMIT:
@@ -799,7 +800,8 @@ class _ParallelExtract:
             self._pages = self._second_pass()
             with interrupts_held():  # (the workers are forked at the first submit)
                 self._fill()
-        self._fill()
+        else:
+            self._fill()
         if self._ahead:
             expected_html, expected_url, result = self._ahead.pop(0)
             if expected_html == html and expected_url == url:

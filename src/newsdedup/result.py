@@ -15,7 +15,7 @@ import numpy as np
 from .config import Config
 from .errors import NewsDedupError
 from .index import LSHParams
-from .types import Article, Cluster, DocumentInfo, Match, Removal, Skipped
+from .types import Article, Cluster, DocumentInfo, Match, Skipped
 
 
 class DocumentTable(Mapping[str, DocumentInfo]):
@@ -56,15 +56,11 @@ class DocumentTable(Mapping[str, DocumentInfo]):
 
     def _info(self, i: int) -> DocumentInfo:
         g = int(self._where[i])
-        r = self._removed
-        removed = tuple(
-            Removal(start=int(r.starts[k]), end=int(r.ends[k]), text=r.texts[k], rule=r.rules[k])
-            for k in range(int(self._first[g]), int(self._first[g + 1]))
-        )
         return DocumentInfo(
             id=self._ids[i], title=self._titles[i], source=self._sources[g],
             n_words=int(self._n_words[i]), n_shingles=int(self._n_shingles[i]),
-            cleaned_length=int(self._cleaned_length[i]), removed=removed,
+            cleaned_length=int(self._cleaned_length[i]),
+            removed=self._removed.rows(int(self._first[g]), int(self._first[g + 1])),
         )
 
     def __getitem__(self, key: str) -> DocumentInfo:

@@ -3,6 +3,7 @@
     python benchmarks/quality.py evalset --data /tmp/newsdedup-eval [--seed 1]
     python benchmarks/quality.py reuters [--sample 60]
     python benchmarks/quality.py bbc-time [--repeat 3]
+    python benchmarks/quality.py rewrites
 
 ``evalset``: builds the evaluation set (benchmarks/evalset.py) into ``--data``
 when absent, clusters it with newsdedup and with the plain pipeline, and prints
@@ -24,6 +25,13 @@ own duplicates and re-filings, so the rate is an upper bound on wrong links).
 ``bbc-time``: wall time of newsdedup with the rewrite signal on and off on BBC
 News (medians, same process, word caches emptied before each run), the cost of
 the added signal.
+
+``rewrites``: the rewrite links newsdedup makes among one outlet's own stories
+(BBC News, 2,225 records, without a ``source`` and with ``source="bbc"`` on every
+record) and among many outlets' stories on five subjects (WikiRef220), and how many of
+the pairs judged in ``benchmarks/data/rewrites_judged.json`` (rewrite links read and
+judged: one news event told twice, or another event of one running story) each run
+and the plain pipeline link.
 
 The plain pipeline: lower-cased ``\\w+`` word 5-shingles of headline + body,
 ``datasketch.MinHash`` (128 permutations), ``MinHashLSH(threshold=0.5)``,
@@ -51,6 +59,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 CORPORA = HERE.parent.parent / "shared" / "corpora"
 JUDGED = HERE / "data" / "reuters_judged.json"
+REWRITES_JUDGED = HERE / "data" / "rewrites_judged.json"
 _WORD = re.compile(r"\w+")
 _TICKER = re.compile(r"<([A-Z.]+)>")
 _FIG = re.compile(r"\d+(?:[.,/-]\d+)*")
@@ -368,6 +377,47 @@ def cmd_same_topic(args: argparse.Namespace) -> None:
               f"{linked_pl} ({linked_pl / total:.4%}) |")
 
 
+def cmd_rewrites(args: argparse.Namespace) -> None:
+    """Rewrite links and the judged pairs of ``benchmarks/data/rewrites_judged.json``:
+    BBC News without and with ``source``, WikiRef220 as it is."""
+    import newsdedup
+
+    judged = json.loads(REWRITES_JUDGED.read_text("utf-8"))
+    kinds = ("same", "unclear", "different")
+    print(f"# {machine()}")
+    print("| corpus, run | rewrite links | other links | largest cluster | "
+          + " | ".join(f"judged {k} linked" for k in kinds) + " |")
+    print("|---" * (4 + len(kinds)) + "|")
+    runs = (("bbc", "BBC News, no source", None), ("bbc", 'BBC News, source "bbc"', "bbc"),
+            ("wikiref", "WikiRef220", None))
+    for corpus, name, source in runs:
+        path = {"bbc": CORPORA / "bbc-news" / "bbc-news.jsonl.gz",
+                "wikiref": CORPORA / "wikiref220" / "wikiref220.jsonl.gz"}[corpus]
+        with gzip.open(path, "rt") as fh:
+            recs = [json.loads(line) for line in fh]
+        docs = [{"id": r["id"], "title": r["title"], "text": r["text"]}
+                | ({"source": source} if source else {}) for r in recs]
+        pairs = judged[corpus]["pairs"]
+        for system in ("newsdedup", "plain datasketch"):
+            if system == "plain datasketch" and source is not None:
+                continue
+            if system == "newsdedup":
+                res = newsdedup.cluster(docs, progress=False)
+                cid = {m: c.id for c in res.clusters for m in c.members}
+                rw = sum(1 for m in res.pairs if m.relation == "rewrite")
+                cells = [str(rw), str(len(res.pairs) - rw), str(len(res.clusters[0]))]
+            else:
+                groups = plain_clusters(docs)
+                cid = {m: k for k, c in enumerate(groups) for m in c}
+                cells = ["-", str(sum(len(c) * (len(c) - 1) // 2 for c in groups)),
+                         str(max(len(c) for c in groups))]
+            for k in kinds:
+                total = sum(1 for p in pairs if p[2] == k)
+                linked = sum(1 for a, b, lab, _why in pairs if lab == k and cid[a] == cid[b])
+                cells.append(f"{linked} of {total}")
+            print(f"| {name}: {system} | " + " | ".join(cells) + " |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -387,10 +437,11 @@ def main() -> None:
     sub.add_parser("same-topic")
     p = sub.add_parser("bbc-time")
     p.add_argument("--repeat", type=int, default=3)
+    sub.add_parser("rewrites")
     args = ap.parse_args()
     np.random.seed(0)
     {"evalset": cmd_evalset, "reuters": cmd_reuters, "bbc-time": cmd_bbc_time,
-     "same-topic": cmd_same_topic}[args.cmd](args)
+     "same-topic": cmd_same_topic, "rewrites": cmd_rewrites}[args.cmd](args)
 
 
 if __name__ == "__main__":

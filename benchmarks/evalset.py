@@ -29,6 +29,17 @@ What is in it:
   may fix the ticker, is not counted), or whose headlines are
   identical and which were filed at least 3 days apart with different figures
   (recurring reports such as "FED ADDS RESERVES VIA CUSTOMER REPURCHASES").
+* **Real pairs read by hand** (``benchmarks/data/rewrites_judged.json``: rewrite links
+  of BBC News and WikiRef220 judged by reading them): the pairs judged *different*
+  (another event of one running story: a follow-up, a reaction) are hard negatives
+  (``running_story``), the pairs judged *same* (one event told twice) are ``rewrite``
+  positives; *unclear* pairs are left out. Their stories are added as
+  ``story/<corpus>/<id>`` (and are never base stories), each under an outlet of its
+  own (``SITES``; the two sides of a pair never share one), so that each pair is
+  judged as two outlets' stories (the same-source bar, which catches one outlet's
+  follow-ups when ``source`` is given, does not decide them), and without a
+  publication date (the corpora have none; two dated stories more than
+  ``max_hours_apart`` apart are not linked as rewrites).
 """
 
 from __future__ import annotations
@@ -42,6 +53,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 CORPORA = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
+JUDGED_REWRITES = Path(__file__).resolve().parent / "data" / "rewrites_judged.json"
 
 SYNONYMS = {
     "said": ["stated", "noted", "declared", "remarked"], "says": ["states", "notes", "claims"],
@@ -337,9 +349,13 @@ def build(seed: int, n_bases: int) -> tuple[list[dict], dict]:
     rng.shuffle(bbc)
     chosen: list[dict] = []
     chosen_sh: list[set[tuple[str, ...]]] = []
+    judged = json.loads(JUDGED_REWRITES.read_text(encoding="utf-8"))
+    in_judged = {(c, x) for c in ("bbc", "wikiref") for p in judged[c]["pairs"] for x in p[:2]}
     for r in bbc:
         if len(chosen) >= n_bases:
             break
+        if ("bbc", r["id"]) in in_judged:
+            continue
         sh = shingles(r["title"] + " " + r["text"])
         if len(sh) < 80:
             continue
@@ -349,7 +365,7 @@ def build(seed: int, n_bases: int) -> tuple[list[dict], dict]:
         chosen_sh.append(sh)
     wiki_bases = [w for w in wiki if not w.get("noise") and len(w["text"].split()) >= 150]
     rng.shuffle(wiki_bases)
-    wiki_bases = wiki_bases[: n_bases // 3]
+    wiki_bases = [w for w in wiki_bases if ("wikiref", w["id"]) not in in_judged][: n_bases // 3]
     docs: list[dict] = []
     clusters: list[list[str]] = []
     relations: dict[str, str] = {}
@@ -395,16 +411,58 @@ def build(seed: int, n_bases: int) -> tuple[list[dict], dict]:
             clusters.append([did])
             ids.append(did)
         neg_template.append(ids)
+    neg_running = judged_pairs(rng, judged, bbc, wiki, docs, clusters, relations)
     truth = {
-        "clusters": clusters,
+        "clusters": [c for c in clusters if c],
         "relations": relations,
         "negatives": {
             "same_topic": [g for g in neg_topic.values() if len(g) > 1],
             "template": neg_template,
+            "running_story": neg_running,
         },
     }
     docs.sort(key=lambda d: d["id"])
     return docs, truth
+
+
+def judged_pairs(
+    rng: random.Random, judged: dict, bbc: list[dict], wiki: list[dict], docs: list[dict],
+    clusters: list[list[str]], relations: dict[str, str],
+) -> list[list[str]]:
+    """Adds the stories of the hand-judged pairs (module docstring) to ``docs``,
+    ``clusters`` and ``relations``; returns the ``running_story`` negatives."""
+    records = {("bbc", r["id"]): r for r in bbc} | {("wikiref", r["id"]): r for r in wiki}
+    source: dict[str, str] = {}
+    cluster_of: dict[str, list[str]] = {}
+    negatives: list[list[str]] = []
+    for corpus in ("bbc", "wikiref"):
+        for a, b, label, _why in judged[corpus]["pairs"]:
+            if label == "unclear":
+                continue
+            ids = []
+            for key in ((corpus, a), (corpus, b)):
+                did = f"story/{corpus}/{key[1]}"
+                if did not in source:
+                    r = records[key]
+                    taken = {source[i] for i in ids}
+                    source[did] = rng.choice([x for x in SITES if x not in taken])
+                    docs.append({"id": did, "title": r["title"].strip(),
+                                 "text": r["text"].strip(), "source": source[did]})
+                    cluster_of[did] = [did]
+                    clusters.append(cluster_of[did])
+                ids.append(did)
+            if label == "different":
+                negatives.append(ids)
+                continue
+            ca, cb = cluster_of[ids[0]], cluster_of[ids[1]]
+            if ca is cb:
+                continue
+            for m in cb:  # one story: the second side's cluster joins the first's
+                relations.setdefault(m, "rewrite")
+                ca.append(m)
+                cluster_of[m] = ca
+            cb.clear()
+    return negatives
 
 
 def main() -> None:
@@ -425,7 +483,8 @@ def main() -> None:
     for v in truth["relations"].values():
         kinds[v] = kinds.get(v, 0) + 1
     print(f"{len(docs)} articles, {len(truth['clusters'])} true clusters, variants {kinds}, "
-          f"{len(truth['negatives']['template'])} template groups -> {args.out}")
+          f"{len(truth['negatives']['template'])} template groups, "
+          f"{len(truth['negatives']['running_story'])} running-story pairs -> {args.out}")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ What is in it:
   identical and which were filed at least 3 days apart with different figures
   (recurring reports such as "FED ADDS RESERVES VIA CUSTOMER REPURCHASES").
 * **Real pairs read by hand** (``benchmarks/data/rewrites_judged.json``: rewrite links
-  of BBC News and WikiRef220 judged by reading them): the pairs judged *different*
+  of BBC News, WikiRef220 and L3S-GN1 judged by reading them): the pairs judged *different*
   (another event of one running story: a follow-up, a reaction) are hard negatives
   (``running_story``), the pairs judged *same* (one event told twice) are ``rewrite``
   positives; *unclear* pairs are left out. Their stories are added as
@@ -431,11 +431,13 @@ def judged_pairs(
 ) -> list[list[str]]:
     """Adds the stories of the hand-judged pairs (module docstring) to ``docs``,
     ``clusters`` and ``relations``; returns the ``running_story`` negatives."""
+    l3s = read_jsonl_gz(CORPORA / "l3s-gn1" / "l3s-gn1-blocks.jsonl.gz")
     records = {("bbc", r["id"]): r for r in bbc} | {("wikiref", r["id"]): r for r in wiki}
+    records |= {("l3s", r["id"]): r for r in l3s}
     source: dict[str, str] = {}
     cluster_of: dict[str, list[str]] = {}
     negatives: list[list[str]] = []
-    for corpus in ("bbc", "wikiref"):
+    for corpus in ("bbc", "wikiref", "l3s"):
         for a, b, label, _why in judged[corpus]["pairs"]:
             if label == "unclear":
                 continue
@@ -446,7 +448,7 @@ def judged_pairs(
                     r = records[key]
                     taken = {source[i] for i in ids}
                     source[did] = rng.choice([x for x in SITES if x not in taken])
-                    docs.append({"id": did, "title": r["title"].strip(),
+                    docs.append({"id": did, "title": (r["title"] or "").strip(),
                                  "text": r["text"].strip(), "source": source[did]})
                     cluster_of[did] = [did]
                     clusters.append(cluster_of[did])

@@ -28,7 +28,8 @@ the added signal.
 
 ``rewrites``: the rewrite links newsdedup makes among one outlet's own stories
 (BBC News, 2,225 records, without a ``source`` and with ``source="bbc"`` on every
-record) and among many outlets' stories on five subjects (WikiRef220), and how many of
+record), among many outlets' stories on five subjects (WikiRef220) and among Google
+News pages of many outlets (L3S-GN1's article texts), and how many of
 the pairs judged in ``benchmarks/data/rewrites_judged.json`` (rewrite links read and
 judged: one news event told twice, or another event of one running story) each run
 and the plain pipeline link.
@@ -377,9 +378,16 @@ def cmd_same_topic(args: argparse.Namespace) -> None:
               f"{linked_pl} ({linked_pl / total:.4%}) |")
 
 
+def _domain(url: str) -> str:
+    from urllib.parse import urlparse
+
+    return urlparse(url).netloc.removeprefix("www.")
+
+
 def cmd_rewrites(args: argparse.Namespace) -> None:
     """Rewrite links and the judged pairs of ``benchmarks/data/rewrites_judged.json``:
-    BBC News without and with ``source``, WikiRef220 as it is."""
+    BBC News without and with ``source``, WikiRef220 as it is, L3S-GN1's article
+    texts with their pages' domains as ``source``."""
     import newsdedup
 
     judged = json.loads(REWRITES_JUDGED.read_text("utf-8"))
@@ -389,17 +397,19 @@ def cmd_rewrites(args: argparse.Namespace) -> None:
           + " | ".join(f"judged {k} linked" for k in kinds) + " |")
     print("|---" * (4 + len(kinds)) + "|")
     runs = (("bbc", "BBC News, no source", None), ("bbc", 'BBC News, source "bbc"', "bbc"),
-            ("wikiref", "WikiRef220", None))
+            ("wikiref", "WikiRef220", None), ("l3s", "L3S-GN1, source = domain", "url"))
     for corpus, name, source in runs:
         path = {"bbc": CORPORA / "bbc-news" / "bbc-news.jsonl.gz",
-                "wikiref": CORPORA / "wikiref220" / "wikiref220.jsonl.gz"}[corpus]
+                "wikiref": CORPORA / "wikiref220" / "wikiref220.jsonl.gz",
+                "l3s": CORPORA / "l3s-gn1" / "l3s-gn1-blocks.jsonl.gz"}[corpus]
         with gzip.open(path, "rt") as fh:
             recs = [json.loads(line) for line in fh]
-        docs = [{"id": r["id"], "title": r["title"], "text": r["text"]}
-                | ({"source": source} if source else {}) for r in recs]
+        docs = [{"id": r["id"], "title": r["title"] or None, "text": r["text"]}
+                | ({"source": _domain(r["url"]) if source == "url" else source}
+                   if source else {}) for r in recs]
         pairs = judged[corpus]["pairs"]
         for system in ("newsdedup", "plain datasketch"):
-            if system == "plain datasketch" and source is not None:
+            if system == "plain datasketch" and source == "bbc":  # the same as without
                 continue
             if system == "newsdedup":
                 res = newsdedup.cluster(docs, progress=False)

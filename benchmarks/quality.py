@@ -397,6 +397,7 @@ def cmd_rewrites(args: argparse.Namespace) -> None:
           + " | ".join(f"judged {k} linked" for k in kinds) + " |")
     print("|---" * (4 + len(kinds)) + "|")
     runs = (("bbc", "BBC News, no source", None), ("bbc", 'BBC News, source "bbc"', "bbc"),
+            ("bbc", "BBC News, a URL each, no source", "bbc-url"),
             ("wikiref", "WikiRef220", None), ("l3s", "L3S-GN1, source = domain", "url"))
     for corpus, name, source in runs:
         path = {"bbc": CORPORA / "bbc-news" / "bbc-news.jsonl.gz",
@@ -405,11 +406,12 @@ def cmd_rewrites(args: argparse.Namespace) -> None:
         with gzip.open(path, "rt") as fh:
             recs = [json.loads(line) for line in fh]
         docs = [{"id": r["id"], "title": r["title"] or None, "text": r["text"]}
-                | ({"source": _domain(r["url"]) if source == "url" else source}
+                | ({"url": f"https://www.bbc.co.uk/news/{r['id']}"} if source == "bbc-url"
+                   else {"source": _domain(r["url"]) if source == "url" else source}
                    if source else {}) for r in recs]
         pairs = judged[corpus]["pairs"]
         for system in ("newsdedup", "plain datasketch"):
-            if system == "plain datasketch" and source == "bbc":  # the same as without
+            if system == "plain datasketch" and source in ("bbc", "bbc-url"):  # as without
                 continue
             if system == "newsdedup":
                 res = newsdedup.cluster(docs, progress=False)

@@ -121,6 +121,48 @@ def test_same_source_needs_stronger_rewrite_evidence(seed_texts: tuple[str, str]
     assert len(relaxed.clusters) == 1
 
 
+@pytest.mark.parametrize("index", [None, ":memory:", "sqlite"])
+def test_an_outlet_is_the_source_or_else_the_url_host(
+    seed_texts: tuple[str, str], index: str | None, tmp_path: Path
+) -> None:
+    """Without ``source``, two stories under one URL host are one outlet's and
+    need the same-source bar, in the batch run, in compare() and in the stream
+    (whose index stores the outlet); hosts differ in case or ``www.`` only, and
+    a ``source`` given decides over the host."""
+    def linked(url_a: str | None, url_b: str | None, **sources: str) -> bool:
+        docs = [{"id": k, "text": t} | ({"url": u} if u else {})
+                | ({"source": sources[k]} if k in sources else {})
+                for k, t, u in (("a", seed_texts[0], url_a), ("b", seed_texts[1], url_b))]
+        if index is None:
+            batch = len(newsdedup.cluster(docs).clusters) == 1
+            assert newsdedup.compare(docs[0], docs[1]).linked == batch
+            return batch
+        where = str(tmp_path / f"{len(list(tmp_path.iterdir()))}.db") if index == "sqlite" \
+            else index
+        with newsdedup.Deduper.open(where) as d:
+            d.add(docs[0])
+            return bool(d.add(docs[1]))
+
+    assert linked("https://one.example/a", "https://two.example/b")
+    assert not linked("https://www.One.example/a", "http://one.example/b?x=1")
+    assert linked(None, "https://one.example/b")  # one outlet unknown
+    assert linked("https://one.example/a", "https://one.example/b", a="wire", b="agency")
+    assert not linked("https://one.example/a", "https://two.example/b", a="wire", b="wire")
+    # a source and a host that name one outlet
+    assert not linked("https://one.example/a", "https://two.example/b", a="two.example")
+
+
+def test_url_hosts() -> None:
+    from newsdedup.types import url_host
+
+    assert newsdedup.Article(id="a", text="x", url="https://WWW.News.example:8080/p").outlet \
+        == "news.example"
+    assert newsdedup.Article(id="a", text="x", source="Wire", url="https://a.example").outlet \
+        == "Wire"
+    for bad in (None, "", "/relative/path", "not a url", "http://[::1"):
+        assert url_host(bad) is None
+
+
 def test_dated_rewrite_must_be_close_in_time(seed_texts: tuple[str, str]) -> None:
     def run(second: str) -> int:
         docs = [{"id": "a", "text": seed_texts[0], "published": "2021-09-06T08:00:00"},

@@ -255,6 +255,18 @@ def test_source_match() -> None:
         d = Deduper(source_match=how)
         d.add(a)
         assert bool(d.query(other)) is linked, (how, other["source"])
+    # an outlet is the source, else the URL's host
+    a_url = dict(a, url="https://www.site.example/1")
+    a_url.pop("source", None)
+    for how, url, linked in [("different", "https://site.example/2", False),
+                             ("different", "https://other.example/2", True),
+                             ("same", "https://site.example/2", True),
+                             ("same", "https://other.example/2", False)]:
+        d = Deduper(source_match=how)
+        d.add(a_url)
+        other = dict(b, url=url)
+        other.pop("source", None)
+        assert bool(d.query(other)) is linked, (how, url)
     with pytest.raises(Exception, match="'source_match' parameter of Config must be one of"):
         Deduper(source_match="cross")
     with pytest.raises(Exception, match="'window' parameter of Config must be None or a pos"):

@@ -41,7 +41,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
-from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -49,7 +48,7 @@ from ._arrays import unique_sorted
 from .cluster import components
 from .errors import ConfigError, InputError
 from .normalize import normalize, normalize_fast, normalized_encoded
-from .types import Article
+from .types import Article, url_host
 
 FORMAT = "newsdedup.BoilerplateModel"
 VERSION = 1
@@ -85,13 +84,9 @@ def source_of(article: Article) -> str | None:
     """The source key of an article: ``source``, else URL host, else parent directory."""
     if article.source:
         return article.source.strip().lower() or None
-    if article.url:
-        host = urlsplit(article.url).hostname or ""
-        host = host.lower()
-        if host.startswith("www."):
-            host = host[4:]
-        if host:
-            return host
+    host = url_host(article.url)
+    if host:
+        return host
     if ("/" in article.id or os.sep in article.id) and os.path.splitext(article.id)[1]:
         parent = os.path.dirname(article.id)
         return parent or None

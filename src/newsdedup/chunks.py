@@ -362,6 +362,8 @@ class Prepared:
     ids: list[str] = field(default_factory=list)
     titles: list[str | None] = field(default_factory=list)
     sources: list[str | None] = field(default_factory=list)
+    #: each document's :attr:`~newsdedup.Article.outlet` (its source, else its URL's host)
+    outlets: list[str | None] = field(default_factory=list)
     published: list[datetime | None] = field(default_factory=list)
     articles: list[Article] | None = field(default_factory=list)
     chunks: list[ChunkState] = field(default_factory=list)
@@ -493,6 +495,7 @@ def _records(articles: Iterable[Article], meta: Prepared) -> Iterator[tuple[Any,
         meta.ids.append(a.id)
         meta.titles.append(a.title)
         meta.sources.append(a.source)
+        meta.outlets.append(a.outlet)
         meta.published.append(a.published)
         if meta.articles is not None:
             meta.articles.append(a)

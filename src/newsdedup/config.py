@@ -216,15 +216,17 @@ class Config:
         chain_guard: a weak link merges two groups only if the groups agree as
             a whole (see :func:`newsdedup.score.guarded_groups`).
         same_source_rewrite_threshold: the rewrite score two articles of the
-            same source need: the same ``source`` field, or the same news
+            same outlet need: the same :attr:`~newsdedup.Article.outlet` (the
+            ``source`` field, else the host of the ``url``), or the same news
             agency's credit or sign-off on both ("(AP) —", a last line
             "Reuter"; :func:`newsdedup.entities.wire_origin`). Higher than
             ``rewrite_threshold``: an outlet rarely paraphrases its own story,
             and its follow-ups on a subject share names and background (its
             re-filings are copies, found by the copy relations). A batch input
-            with no ``source`` fields in which most documents (80 %, at least
-            50 documents) carry one agency's mark is that agency's archive: a
-            story there without a mark counts as the agency's too
+            with no outlets (no ``source`` fields, no ``url`` hosts) in which
+            most documents (80 %, at least 50 documents) carry one agency's mark
+            is that agency's archive: a story there without a mark counts as
+            the agency's too
             (:func:`newsdedup.score.archive_agency`); give ``source`` to decide.
         window: streaming (:meth:`Deduper.add`, ``filter``): a document only
             matches documents published at most this long before or after it
@@ -232,7 +234,9 @@ class Config:
             batch :func:`cluster` ignores it.
         source_match: streaming: match documents from ``any`` sources, only
             from ``different`` sources (an unknown source differs from all), or
-            only from the ``same`` (known) source. The batch run ignores it.
+            only from the ``same`` (known) source; a document's source here is
+            its :attr:`~newsdedup.Article.outlet` (``source``, else the host of
+            its ``url``). The batch run ignores it.
         workers: streaming: worker processes for ``add_many`` and ``filter``
             calls of 128 documents or more; 1 runs everything in the calling
             process. They prepare documents (strip, shingle, sign), the next

@@ -312,7 +312,7 @@ def explain_pair(a: Article, b: Article, config: Config, verdict: Any = None,
                 ids=[a.id, b.id], texts=[pa.stripped.text, pb.stripped.text],
                 titles=[a.title, b.title], published=[a.published, b.published],
                 shingles=[pa.shingles, pb.shingles], n_words=[pa.n_words, pb.n_words],
-                config=config, originals=[a.full_text, b.full_text], sources=[a.source, b.source],
+                config=config, originals=[a.full_text, b.full_text], sources=[a.outlet, b.outlet],
             )
             if not pa.shingles.size or not pb.shingles.size:
                 short = a.id if not pa.shingles.size else b.id

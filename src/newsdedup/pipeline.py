@@ -329,7 +329,7 @@ def _cluster_prepared(
         ids=ids, texts=texts, titles=titles, published=published, shingles=shingles,
         n_words=n_words.tolist(), leaders=leaders, copy_pairs=pairs,
         exact_edges=exact_edges, config=config,
-        sources=[prep.sources[g] for g in order.tolist()],
+        sources=[prep.outlets[g] for g in order.tolist()],
         originals=None if prep.articles is None
         else [prep.articles[g].full_text for g in order.tolist()],
     )

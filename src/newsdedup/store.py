@@ -49,8 +49,9 @@ document and the ``texts`` table (formats 4 and 5 were short-lived steps
 towards it); format 7 tagged passage and rewrite keys, stored in 4 bytes per
 merged entry, and Redis bucket names that spread tagged keys; format 8 kept
 copy keys to 40 bits, headed the payload's key-term part with one varint and
-deflated texts against a 32 KB dictionary; format 9 (this one) keeps part of
-each mixed band key (every bit depends on every row of the band). An
+deflated texts against a 32 KB dictionary; format 9 kept part of each mixed
+band key (every bit depends on every row of the band); format 10 (this one)
+stores a document's outlet as its source (its ``source``, else its URL's host). An
 index of another format is refused with a clear error (:func:`check_fingerprint`):
 rebuild it.
 """
@@ -81,7 +82,10 @@ from .errors import (
 )
 
 #: Version of the stored layout (tables, keys, record and shingle coding).
-INDEX_FORMAT = 9
+#: 10: a document's stored source is its outlet (its ``source``, else its URL's
+#: host: :attr:`newsdedup.Article.outlet`), so an index of format 9 may hold None
+#: where this version would hold a host.
+INDEX_FORMAT = 10
 _SQLITE_APP_ID = 0x4E444450  # "NDDP" in PRAGMA application_id
 
 

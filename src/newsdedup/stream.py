@@ -898,7 +898,7 @@ class _JudgeView:
             return self.local[seq]  # (added already, see Stream._verdicts_ahead)
         art = it.article
         pos = self._append(art.id, art.title, art.full_text, it.cleaned, _when(it.published),
-                           it.shingles, it.n_words, art.source)
+                           it.shingles, it.n_words, art.outlet)
         if it.terms is not None:
             self.judge._terms[pos] = it.terms  # already computed (no caps: as is)
         if seq >= 0:
@@ -1457,7 +1457,7 @@ class Stream:
             other = known.get(c)
             if other is None or other.id == art.id or other.exact is None:
                 continue  # removed meanwhile (another worker), or itself (query)
-            if pair_allowed(it.published, art.source, other.published, other.source,
+            if pair_allowed(it.published, art.outlet, other.published, other.source,
                             self.config):
                 others.append(other)
         if not adding:
@@ -1646,7 +1646,7 @@ class Stream:
             matches, leads = self._match(it, seq, view, gathered, known, caps,
                                          verdicts=verdicts, n=n)
             doc = StoredDoc(
-                seq=seq, id=art.id, published=it.published, source=art.source,
+                seq=seq, id=art.id, published=it.published, source=art.outlet,
                 n_words=it.n_words, exact=it.exact, cluster=0, rep=None, shingles=it.shingles,
                 payload=it.payload(), lead=leads, samples=len(it.pkeys),
             )

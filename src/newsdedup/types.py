@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
 from ._pickle import fast_pickle
 from .errors import InputError
@@ -52,9 +53,34 @@ class Article:
             _reject(self)
 
     @property
+    def outlet(self) -> str | None:
+        """The outlet that published the article: :attr:`source`, else the host
+        of :attr:`url` (lower case, without ``www.``), else None. Two stories of
+        one outlet are held to the same-source rewrite bar
+        (:attr:`~newsdedup.Config.same_source_rewrite_threshold`)."""
+        return self.source or url_host(self.url)
+
+    @property
     def full_text(self) -> str:
         """Headline and body as one text: what stripping and shingling see."""
         return full_text(self.text, self.title)
+
+
+def url_host(url: str | None) -> str | None:
+    """The host of ``url``, lower case, without a leading ``www.``; None when it
+    has none (not a URL, a relative path).
+
+    >>> url_host("https://www.Example.com/news/1"), url_host("/a/b")
+    ('example.com', None)
+    """
+    if not url:
+        return None
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:  # (an unclosed IPv6 bracket)
+        return None
+    host = host.removeprefix("www.")
+    return host or None
 
 
 def full_text(text: str, title: str | None) -> str:

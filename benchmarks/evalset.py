@@ -9,8 +9,9 @@ texts are the publishers' copyright and are not shipped).
 What is in it:
 
 * **Base stories**: BBC News articles (chosen so that no two chosen articles
-  share a passage: word 5-shingle containment < 0.05 between any two) and
-  WikiRef220 articles (news from many outlets).
+  share a passage: word 5-shingle containment < 0.05 between any two; source
+  "bbc") and WikiRef220 articles (news from many outlets; no source, since the
+  corpus does not say which).
 * **Generated copies** of each base story (1-3 of these kinds, by seeded RNG):
   ``near_duplicate`` syndicated copies (another site's header/footer
   boilerplate, a re-written headline, one sentence dropped or a typo fixed);
@@ -376,8 +377,9 @@ def build(seed: int, n_bases: int) -> tuple[list[dict], dict]:
         base_id = f"{'bbc' if is_bbc else 'wiki'}/{r['id']}"
         when = t0 + timedelta(hours=rng.randint(0, 24 * 60))
         title, text = r["title"].strip(), r["text"].strip()
-        docs.append({"id": base_id, "title": title, "text": text,
-                     "source": "bbc" if is_bbc else "wikiref", "published": when.isoformat()})
+        # a WikiRef220 story's outlet is unknown (the corpus does not say; they are many)
+        docs.append({"id": base_id, "title": title, "text": text, "published": when.isoformat()}
+                    | ({"source": "bbc"} if is_bbc else {}))
         neg_topic.setdefault(("bbc:" if is_bbc else "wiki:") + r["label"], []).append(base_id)
         cluster = [base_id]
         kinds = rng.sample(["syndicated", "update", "excerpt", "rewrite"], rng.randint(1, 3))

@@ -112,6 +112,43 @@ def test_html_files_and_records_are_clustered(tmp_path: Any) -> None:
     assert [c.members for c in newsdedup.cluster(records).clusters] == [("r1", "r2")]
 
 
+@needs_trafilatura
+def test_a_page_s_own_url_names_its_outlet(tmp_path: Any, seed_texts: tuple[str, str]) -> None:
+    """An HTML file's article takes the page's own URL (canonical link or
+    og:url) as its ``url``, so its host is the outlet: the seeds (one story
+    rewritten) as two pages of one site meet the same-source bar, as pages of
+    two sites they are linked. A record's own ``url`` is kept."""
+    def page(text: str, head: str) -> str:
+        body = "\n".join(f"<p>{ln}</p>" for ln in text.splitlines() if ln.strip())
+        return (f"<html><head><title>Panjshir</title>{head}</head><body><article>"
+                f"{body}</article></body></html>")
+
+    def files(head_a: str, head_b: str) -> newsdedup.Clusters:
+        d = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
+        d.mkdir()
+        (d / "a.html").write_text(page(seed_texts[0], head_a), encoding="utf-8")
+        (d / "b.html").write_text(page(seed_texts[1], head_b), encoding="utf-8")
+        return newsdedup.cluster(str(d))
+
+    same = files('<link rel="canonical" href="https://www.site.example/a">',
+                 '<meta property="og:url" content="https://site.example/b">')
+    assert [a.outlet for a in same.articles.values()] == ["site.example"] * 2
+    assert [a.url for a in same.articles.values()] == [
+        "https://www.site.example/a", "https://site.example/b"]
+    assert len(same.clusters) == 2
+    two = files('<link rel="canonical" href="https://one.example/a">',
+                '<link rel="canonical" href="https://two.example/b">')
+    assert len(two.clusters) == 1
+    relative = files('<link rel="canonical" href="/a">', "")
+    assert [a.url for a in relative.articles.values()] == [None, None]
+    assert len(relative.clusters) == 1
+    rec = {"id": "r", "url": "https://given.example/r",
+           "html": page(seed_texts[0], '<link rel="canonical" href="https://site.example/a">')}
+    assert newsdedup.cluster([rec]).articles["r"].url == "https://given.example/r"
+    rec.pop("url")
+    assert newsdedup.cluster([rec]).articles["r"].url == "https://site.example/a"
+
+
 def test_missing_trafilatura_gives_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     real_import = builtins.__import__
 

@@ -195,12 +195,15 @@ class Extraction:
             None when there is no second opinion (readability-lxml not
             installed, the two disagree, or ``text`` is readability's own).
         extractor: ``"trafilatura"`` or ``"readability"``, the source of ``text``.
+        url: the page's own address as its metadata gives it (canonical link,
+            ``og:url``; read by trafilatura) when it names a host, else None.
     """
 
     title: str | None
     text: str
     agreed: tuple[bool, ...] | None
     extractor: str
+    url: str | None = None
 
 
 def extract(html: str, *, url: str | None = None) -> Extraction:
@@ -244,7 +247,17 @@ def extract(html: str, *, url: str | None = None) -> Extraction:
     ex = _combine(text, other)
     if title:
         ex = _drop_title(ex, title)
-    return Extraction(title=title, text=ex.text, agreed=ex.agreed, extractor=ex.extractor)
+    return Extraction(title=title, text=ex.text, agreed=ex.agreed, extractor=ex.extractor,
+                      url=_page_url(doc))
+
+
+def _page_url(doc: Any) -> str | None:
+    """The page's own URL from trafilatura's metadata, when it names a host (a
+    relative one is dropped)."""
+    from .types import url_host
+
+    url = getattr(doc, "url", None) if doc is not None else None
+    return url if isinstance(url, str) and url_host(url) else None
 
 
 def _combine(text: str, other: str | None) -> Extraction:

@@ -211,8 +211,11 @@ class Config:
             rewrite is found).
         passage_sample: one in this many shingles is indexed for the
             containment candidate path (excerpts far below ``threshold``).
-        max_hours_apart: two dated articles further apart than this, whose
-            figures differ, are different occurrences of a recurring report.
+        max_hours_apart: two dated copies further apart than this, whose
+            figures differ, are different occurrences of a recurring report;
+            two dated articles further apart than this are not linked as
+            rewrites (an outlet's retelling of a story appears within days; a
+            later story on the subject is a follow-up).
         chain_guard: a weak link merges two groups only if the groups agree as
             a whole (see :func:`newsdedup.score.guarded_groups`).
         same_source_rewrite_threshold: the rewrite score two articles of the

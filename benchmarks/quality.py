@@ -378,17 +378,12 @@ def cmd_same_topic(args: argparse.Namespace) -> None:
               f"{linked_pl} ({linked_pl / total:.4%}) |")
 
 
-def _domain(url: str) -> str:
-    from urllib.parse import urlparse
-
-    return urlparse(url).netloc.removeprefix("www.")
-
-
 def cmd_rewrites(args: argparse.Namespace) -> None:
     """Rewrite links and the judged pairs of ``benchmarks/data/rewrites_judged.json``:
     BBC News without and with ``source``, WikiRef220 as it is, L3S-GN1's article
     texts with their pages' domains as ``source``."""
     import newsdedup
+    from newsdedup.types import url_host
 
     judged = json.loads(REWRITES_JUDGED.read_text("utf-8"))
     kinds = ("same", "unclear", "different")
@@ -407,7 +402,7 @@ def cmd_rewrites(args: argparse.Namespace) -> None:
             recs = [json.loads(line) for line in fh]
         docs = [{"id": r["id"], "title": r["title"] or None, "text": r["text"]}
                 | ({"url": f"https://www.bbc.co.uk/news/{r['id']}"} if source == "bbc-url"
-                   else {"source": _domain(r["url"]) if source == "url" else source}
+                   else {"source": url_host(r["url"]) if source == "url" else source}
                    if source else {}) for r in recs]
         pairs = judged[corpus]["pairs"]
         for system in ("newsdedup", "plain datasketch"):

@@ -193,7 +193,7 @@ def article_from_record(
             raise InputError(f"field 'html': {err.problem}", source=source, line=line) from None
         text, agreed = ex.text, ex.agreed
         title = title or ex.title
-        url = url or getattr(ex, "url", None)  # (an extractor given may not say)
+        url = url or ex.url
     if text is None:
         raise InputError("record has no 'text' field", source=source, line=line)
     if not isinstance(text, str):
@@ -340,8 +340,7 @@ def _load_html(path: str, extract_html: ExtractHTML | None = None) -> Article:
         ex = (extract_html or _extract)(_decode_html(_read_bytes(path), path), None)
     except InputError as err:  # (a page too deep to read)
         raise InputError(err.problem, source=path) from None
-    return Article(id=path, text=ex.text, title=ex.title, agreed=ex.agreed,
-                   url=getattr(ex, "url", None))
+    return Article(id=path, text=ex.text, title=ex.title, agreed=ex.agreed, url=ex.url)
 
 
 _BLOCK = 1 << 24  # bytes per read when checking a JSONL file

@@ -249,6 +249,10 @@ def test_term_rows_give_the_term_dicts_values(monkeypatch: pytest.MonkeyPatch) -
     recs = list(read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz")))[:900]
     docs = [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in recs]
     monkeypatch.setenv("NEWSDEDUP_WORKERS", "1")
+    # every rewrite-family pair judged (most of those that end "too little shared
+    # vocabulary" are otherwise left out before judging: _vocabulary_pass)
+    monkeypatch.setattr(score, "_vocabulary_pass",
+                        lambda pairs, *a: np.ones(len(pairs), dtype=bool))
     rows = newsdedup.cluster(docs)
     monkeypatch.setattr(score.Judge, "term_row", lambda self, i: None)
     dicts = newsdedup.cluster(docs)
@@ -257,6 +261,76 @@ def test_term_rows_give_the_term_dicts_values(monkeypatch: pytest.MonkeyPatch) -
     assert any("too little shared vocabulary" in rows.verdicts[k].reason for k in prefiltered)
     assert {k: (v.match, v.reason, v.signals) for k, v in rows.verdicts.items()} == {
         k: (v.match, v.reason, v.signals) for k, v in dicts.verdicts.items()}
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_pairs_left_out_unjudged_are_those_too_little_shared_vocabulary(
+    native: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rewrite-family pairs whose verdict can only be "distinct" for too little
+    shared vocabulary are left out before judging (``_vocabulary_pass``): the
+    same pairs, clusters and other verdicts as when every one is judged, and each
+    pair left out had that verdict (with the compiled kernels and without)."""
+    from newsdedup import _native, score
+
+    if not native:
+        monkeypatch.setattr(_native, "available", lambda: False)
+    recs = list(read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz")))[:900]
+    docs = [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in recs]
+    monkeypatch.setenv("NEWSDEDUP_WORKERS", "1")
+    passed = newsdedup.cluster(docs)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(score, "_vocabulary_pass", lambda pairs, *a: np.ones(len(pairs), dtype=bool))
+        every = newsdedup.cluster(docs)
+    assert passed.pairs == every.pairs
+    assert [c.members for c in passed.clusters] == [c.members for c in every.clusters]
+    assert passed.refused == every.refused
+    left_out = every.verdicts.keys() - passed.verdicts.keys()
+    assert passed.verdicts.keys() <= every.verdicts.keys()
+    assert len(left_out) > 100
+    assert passed.stats.candidates == every.stats.candidates - len(left_out)
+    for k in left_out:
+        v = every.verdicts[k]
+        assert v.match.relation == "distinct"
+        assert "too little shared vocabulary" in v.reason, v.reason
+    for k, v in passed.verdicts.items():
+        assert (v.match, v.reason, v.signals) == (
+            every.verdicts[k].match, every.verdicts[k].reason, every.verdicts[k].signals)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_vocabulary_pass_keeps_an_excerpt(native: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An excerpt of a long story shares little of its weighted vocabulary but is
+    contained in it: the pass keeps it for the copy half to judge, and leaves out
+    an unrelated pair (shingles as arrays or as the run's batch, in id order)."""
+    from newsdedup import _native, score
+    from newsdedup.chunks import Permuted
+    from newsdedup.normalize import normalize
+    from newsdedup.shingle import ShingleBatch, Shingler, tokenize
+
+    if not native:
+        monkeypatch.setattr(_native, "available", lambda: False)
+    recs = list(read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz")))
+    longs = [r["text"] for r in recs if len(r["text"].split()) > 900][:2]
+    excerpt = " ".join(longs[0].split()[200:300])
+    texts = [longs[0], excerpt, longs[1]]
+    table = score.TermTable.build(texts, np.arange(3, dtype=np.int64))
+    rows = [table.capped_row(i, None) for i in range(3)]
+    assert rows[0] is not None and rows[1] is not None and rows[2] is not None
+    assert rows[0].weighted_jaccard(rows[1]) < score.PREFILTER_WEIGHTED_JACCARD
+    assert rows[0].weighted_jaccard(rows[2]) < score.PREFILTER_WEIGHTED_JACCARD
+    sh = Shingler(5)
+    arrays = [sh.shingles(tokenize(normalize(t))) for t in texts]
+    assert score.overlap(arrays[0], arrays[1]).containment > 0.9
+    offsets = np.zeros(4, dtype=np.int64)
+    np.cumsum([len(a) for a in arrays], out=offsets[1:])
+    batch = ShingleBatch(values=np.concatenate(arrays), offsets=offsets,
+                         n_tokens=np.zeros(3, dtype=np.int64))
+    pairs = np.array([[0, 1], [1, 0], [0, 2]], dtype=np.int64)
+    cfg = newsdedup.Config()
+    for shingles in (arrays, Permuted(batch, np.arange(3, dtype=np.int64))):
+        kept = score._vocabulary_pass(pairs, table, None, shingles, cfg)
+        assert kept.tolist() == [True, True, False]
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -331,6 +331,39 @@ def intersections(vals: Any, offsets: Any, left: Any, right: Any) -> Any:
 
 
 @jit
+def weighted_intersections(
+    ids: Any, weights: Any, offsets: Any, left: Any, right: Any, scratch: Any,
+) -> Any:
+    """For each pair (left[i], right[i]) of CSR rows (term ids unique within a
+    row, in any order; a weight per entry): the plain float64 sum of the smaller
+    weight of each id in both rows. ``scratch``: float64, one slot per id, all
+    negative (left so on return). A left row is spread into ``scratch`` once for
+    the consecutive pairs that share it."""
+    out = np.zeros(left.shape[0], dtype=np.float64)
+    cur = -1
+    for i in range(left.shape[0]):
+        a = left[i]
+        if a != cur:
+            if cur >= 0:
+                for k in range(offsets[cur], offsets[cur + 1]):
+                    scratch[ids[k]] = -1.0
+            for k in range(offsets[a], offsets[a + 1]):
+                scratch[ids[k]] = weights[k]
+            cur = a
+        b = right[i]
+        s = 0.0
+        for k in range(offsets[b], offsets[b + 1]):
+            w = scratch[ids[k]]
+            if w >= 0.0:
+                s += min(w, weights[k])
+        out[i] = s
+    if cur >= 0:
+        for k in range(offsets[cur], offsets[cur + 1]):
+            scratch[ids[k]] = -1.0
+    return out
+
+
+@jit
 def intersection_size(a: Any, b: Any) -> int:
     """|A & B| of two sorted arrays of unique values."""
     return _count_common(a, 0, a.shape[0], b, 0, b.shape[0])

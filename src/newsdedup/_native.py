@@ -13,7 +13,9 @@ plain Python/numpy path computes (tests/test_fastpath.py):
   :func:`newsdedup.shingle.shingle_hash` does, keeps the sorted unique 32-bit
   values per document and computes the datasketch ``affine32`` MinHash of them.
 * ``intersections`` counts common values of two sorted unique arrays, for
-  many pairs at once; ``intersection_size`` for one pair (the judge's overlap).
+  many pairs at once; ``intersection_size`` for one pair (the judge's overlap);
+  ``weighted_intersections`` sums the smaller weight of each common term, for
+  many pairs of term rows at once (the rewrite family's vocabulary pass).
 * ``passage_samples`` and ``passage_groups`` pick the sampled shingles of
   many documents and find the groups of documents sharing one, and
   ``passage_pairs`` counts the sample groups each pair of documents shares,
@@ -459,6 +461,7 @@ def kernels() -> dict[str, Any]:
             shingle_sign=_kernels.shingle_sign,
             intersections=_kernels.intersections,
             intersection_size=_kernels.intersection_size,
+            weighted_intersections=_kernels.weighted_intersections,
             line_counts=_kernels.line_counts,
             token_counts=_kernels.token_counts,
             line_features=_kernels.line_features,
@@ -504,6 +507,7 @@ def warm() -> None:
     pair = np.zeros(1, dtype=np.int64)
     k["intersections"](vals, offsets, pair, pair)
     k["intersection_size"](vals, vals)
+    k["weighted_intersections"](ab, np.ones(2), np.array([0, 2]), pair, pair, np.full(2, -1.0))
     k["common_minima"](ab, np.ones(2), ab, np.ones(2))
     from .strip import _gate_tables, rules_for
 

@@ -1387,6 +1387,98 @@ def _key_jaccard_part(
     return out
 
 
+#: A pair is left out by :func:`_vocabulary_pass` only when its weighted
+#: Jaccard, summed in plain float64 (the verdict sums exactly, with
+#: ``math.fsum``), is below :data:`PREFILTER_WEIGHTED_JACCARD` by more than this.
+VOCABULARY_PASS_MARGIN = 1e-9
+
+
+def _vocabulary_pass(
+    pairs: np.ndarray, table: TermTable, cap: np.ndarray | None,
+    shingles: Sequence[np.ndarray], config: Config,
+) -> np.ndarray:
+    """For document pairs (rows (i, j), all in ``table``) that the key-term pass
+    kept: False where the verdict is certainly "distinct" for too little shared
+    vocabulary, so the pair need not be judged. That is when both hold:
+
+    * the copy half finds nothing: the shingle Jaccard and the containment of
+      the smaller set are below the copy thresholds and below
+      :data:`BODY_MIN_JACCARD`, under which two bodies are not compared;
+    * the weighted Jaccard of the capped content terms (``_TermRow.weighted_jaccard``)
+      is below :data:`PREFILTER_WEIGHTED_JACCARD` (by :data:`VOCABULARY_PASS_MARGIN`).
+
+    The same sets as the verdict's (:meth:`Judge.term_row`), so the pairs left out
+    are exactly those whose verdict would end "too little shared vocabulary"
+    (or, for a pair too short or too long for a rewrite, on the copy half),
+    sliver at the margin aside, which is judged."""
+    keep = np.ones(len(pairs), dtype=bool)
+    if not len(pairs):
+        return keep
+    # the capped weight of every table entry, and each row's total
+    weights = table.weights if cap is None else np.minimum(table.weights, cap[table.ids])
+    sizes = np.diff(table.offsets)
+    totals = np.zeros(len(sizes), dtype=np.float64)
+    some = sizes > 0
+    totals[some] = np.add.reduceat(weights, table.offsets[:-1][some]) if len(weights) else 0.0
+    left = table.row_of[pairs[:, 0]].astype(np.int64)
+    right = table.row_of[pairs[:, 1]].astype(np.int64)
+    by = np.argsort(left, kind="stable")  # each left row spread once
+    if _native.available():
+        inter = np.empty(len(pairs), dtype=np.float64)
+        inter[by] = _native.kernels()["weighted_intersections"](
+            table.ids, weights, table.offsets, left[by], right[by],
+            np.full(len(table.vocab), -1.0))
+    else:
+        inter = np.zeros(len(pairs), dtype=np.float64)
+        off, ids = table.offsets, table.ids
+        row_w: dict[int, float] = {}
+        cur = -1
+        for k in by.tolist():
+            a, b = int(left[k]), int(right[k])
+            if a != cur:
+                row_w = dict(zip(ids[off[a]:off[a + 1]].tolist(),
+                                 weights[off[a]:off[a + 1]].tolist(), strict=True))
+                cur = a
+            s = 0.0
+            for t, w in zip(ids[off[b]:off[b + 1]].tolist(), weights[off[b]:off[b + 1]].tolist(),
+                            strict=True):
+                if t in row_w:
+                    s += min(row_w[t], w)
+            inter[k] = s
+    union = totals[left] + totals[right] - inter
+    wj = np.zeros(len(pairs), dtype=np.float64)
+    pos = union > 0
+    wj[pos] = inter[pos] / union[pos]
+    low = (wj < PREFILTER_WEIGHTED_JACCARD - VOCABULARY_PASS_MARGIN) & some[left] & some[right]
+    low |= ~(some[left] & some[right])  # a side without terms: weighted Jaccard 0
+    at = np.flatnonzero(low)
+    if not len(at):
+        return keep
+    # the copy half, for the pairs left out so far
+    bound = min(config.threshold, config.containment_threshold, BODY_MIN_JACCARD)
+    a_docs, b_docs = pairs[at, 0], pairs[at, 1]
+    if (_native.available() and isinstance(shingles, Permuted)
+            and isinstance(shingles.base, ShingleBatch)):  # the run's batch, in id order
+        base = shingles.base
+        ga, gb = shingles.order[a_docs], shingles.order[b_docs]
+        common = _native.kernels()["intersections"](base.values, base.offsets, ga, gb)
+        s_sizes = np.diff(base.offsets)
+        sa, sb = s_sizes[ga], s_sizes[gb]
+    else:
+        common = np.fromiter((overlap(shingles[i], shingles[j]).inter
+                              for i, j in zip(a_docs.tolist(), b_docs.tolist(), strict=True)),
+                             dtype=np.int64, count=len(at))
+        sa = np.fromiter((len(shingles[i]) for i in a_docs.tolist()), np.int64, len(at))
+        sb = np.fromiter((len(shingles[j]) for j in b_docs.tolist()), np.int64, len(at))
+    copy_union = sa + sb - common
+    smaller = np.minimum(sa, sb)
+    # (at or above the bound, by the verdict's own division, or a margin away)
+    near = ((common >= bound * copy_union - 1e-9 * copy_union)
+            | (common >= bound * smaller - 1e-9 * smaller))
+    keep[at[~near]] = False
+    return keep
+
+
 def _judge_block(
     judge: Judge, block: tuple[np.ndarray, np.ndarray]
 ) -> tuple[list[Conflict | None], list[Verdict]]:
@@ -1567,8 +1659,12 @@ def link(
         if len(rewrite_only):
             # Pairs found only by the rewrite family are dropped before verification
             # when their key terms overlap too little (the cheap half of the prefilter).
-            paths.append(rewrite_only[_key_jaccard_pass(rewrite_only, table, key_offsets,
-                                                        key_vals, worker_count())])
+            rewrite_only = rewrite_only[_key_jaccard_pass(rewrite_only, table, key_offsets,
+                                                          key_vals, worker_count())]
+            # ... and when their verdict can only be "distinct" for too little shared
+            # vocabulary (the other half; exact, see _vocabulary_pass)
+            paths.append(rewrite_only[_vocabulary_pass(rewrite_only, table, term_caps, shingles,
+                                                       config)])
     allp = np.concatenate(paths).astype(np.int64)
     if len(allp):
         lo, hi = np.minimum(allp[:, 0], allp[:, 1]), np.maximum(allp[:, 0], allp[:, 1])

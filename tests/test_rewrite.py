@@ -275,10 +275,19 @@ def test_pairs_left_out_unjudged_are_those_too_little_shared_vocabulary(
 
     if not native:
         monkeypatch.setattr(_native, "available", lambda: False)
-    recs = list(read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz")))[:900]
+    recs = list(read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz")))[:1300]
     docs = [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in recs]
     monkeypatch.setenv("NEWSDEDUP_WORKERS", "1")
+    capped_by: list[object] = []  # the corpus caps apply (from CORPUS_MIN_DOCS documents)
+    real_caps = score.caps_from_df
+
+    def caps_spy(df: dict[str, int], n: int) -> dict[str, float] | None:
+        capped_by.append(real_caps(df, n))
+        return real_caps(df, n)
+
+    monkeypatch.setattr(score, "caps_from_df", caps_spy)
     passed = newsdedup.cluster(docs)
+    assert capped_by and capped_by[0] is not None
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(score, "_vocabulary_pass", lambda pairs, *a: np.ones(len(pairs), dtype=bool))
         every = newsdedup.cluster(docs)

@@ -125,7 +125,9 @@ def test_link_in_workers_equals_one_process(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("NEWSDEDUP_WORKERS", "2")
     two = newsdedup.cluster(docs, progress=False)
     assert calls[-1] == 2  # judging in two workers (passage candidates: too few here)
-    assert len(one.verdicts) > 1000 and any(m.relation == "rewrite" for m in one.pairs)
+    # (663 verdicts: the rewrite family's pairs with too little shared vocabulary
+    # are not judged, score._vocabulary_pass)
+    assert len(one.verdicts) > 500 and any(m.relation == "rewrite" for m in one.pairs)
     assert _signature(two) == _signature(one)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -30,14 +31,18 @@ def test_cli_filter_interrupted_says_so_and_names_what_was_not_written(tmp_path:
         [sys.executable, "-m", "newsdedup.cli", "filter", "--batch", "64", "--index",
          str(index), str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None
-    written = 0
-    for _line in proc.stdout:
-        written += 1
-        if written == 10:
-            proc.send_signal(signal.SIGINT)
+    # read from the pipe itself: communicate() reads the pipe's descriptor, not
+    # what a file object's buffer already holds (iterating over proc.stdout
+    # buffered lines that were then counted as never written)
+    got = b""
+    while got.count(b"\n") < 10:
+        chunk = os.read(proc.stdout.fileno(), 65536)
+        if not chunk:
             break
+        got += chunk
+    proc.send_signal(signal.SIGINT)
     rest, err = proc.communicate(timeout=120)
-    written += rest.count(b"\n")
+    written = (got + rest).count(b"\n")
     text = err.decode()
     assert proc.returncode == 130, text
     assert "newsdedup: interrupted" in text and "Traceback" not in text

@@ -337,9 +337,19 @@ def test_vocabulary_pass_keeps_an_excerpt(native: bool, monkeypatch: pytest.Monk
                          n_tokens=np.zeros(3, dtype=np.int64))
     pairs = np.array([[0, 1], [1, 0], [0, 2]], dtype=np.int64)
     cfg = newsdedup.Config()
+    n_words = [len(t.split()) for t in texts]
     for shingles in (arrays, Permuted(batch, np.arange(3, dtype=np.int64))):
-        kept = score._vocabulary_pass(pairs, table, None, shingles, cfg)
+        kept = score._vocabulary_pass(pairs, table, None, shingles, n_words, cfg)
         assert kept.tolist() == [True, True, False]
+    # a pair too short or too long for a rewrite is left to the judge
+    short = [n_words[0], n_words[1], cfg.min_rewrite_words - 1]
+    assert score._vocabulary_pass(pairs, table, None, arrays, short, cfg).tolist() == [
+        True, True, True]
+    assert score._vocabulary_pass(pairs[2:], table, None, arrays, n_words,
+                                  newsdedup.Config(max_rewrite_words=900)).tolist() == [True]
+    # a document outside the table is kept
+    assert score._vocabulary_pass(np.array([[0, 5]]), table, None, arrays + [arrays[2]] * 3,
+                                  n_words + [n_words[2]] * 3, cfg).tolist() == [True]
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -121,9 +121,10 @@ class Stats:
         exact_duplicates: pairs linked as ``exact`` (same text after stripping;
             pairs the template guard refused are not counted).
         candidates: candidate pairs verified (from LSH, passages, rewrites;
-            not the rewrite family's pairs left out beforehand because their
-            key terms or weighted vocabulary overlap too little for a rewrite
-            and their shingles too little for a copy).
+            with the rewrite signal, not the pairs left out beforehand because
+            their verdict could only be "distinct": key terms or weighted
+            vocabulary shared too little for a rewrite, shingles too little
+            for a copy).
         verified: verdicts reached (linked or not).
         linked: linked pairs other than exact duplicates.
         seconds: wall time of the run.

@@ -1395,23 +1395,34 @@ VOCABULARY_PASS_MARGIN = 1e-9
 
 def _vocabulary_pass(
     pairs: np.ndarray, table: TermTable, cap: np.ndarray | None,
-    shingles: Sequence[np.ndarray], config: Config,
+    shingles: Sequence[np.ndarray], n_words: Sequence[int], config: Config,
 ) -> np.ndarray:
-    """For document pairs (rows (i, j), all in ``table``) that the key-term pass
-    kept: False where the verdict is certainly "distinct" for too little shared
-    vocabulary, so the pair need not be judged. That is when both hold:
+    """For document pairs (rows (i, j); documents not in ``table`` are kept):
+    False where the verdict (:meth:`Judge._judge`) certainly ends "distinct" for
+    too little shared vocabulary for a rewrite, so the pair need not be judged.
+    That is when all hold:
 
     * the copy half finds nothing: the shingle Jaccard and the containment of
       the smaller set are below the copy thresholds and below
       :data:`BODY_MIN_JACCARD`, under which two bodies are not compared;
-    * the weighted Jaccard of the capped content terms (``_TermRow.weighted_jaccard``)
-      is below :data:`PREFILTER_WEIGHTED_JACCARD` (by :data:`VOCABULARY_PASS_MARGIN`).
-
-    The same sets as the verdict's (:meth:`Judge.term_row`), so the pairs left out
-    are exactly those whose verdict would end "too little shared vocabulary"
-    (or, for a pair too short or too long for a rewrite, on the copy half),
-    sliver at the margin aside, which is judged."""
+    * both documents have the words a rewrite needs (``min_rewrite_words``) and
+      neither more than ``max_rewrite_words``;
+    * the weighted Jaccard of the capped content terms (``_TermRow.weighted_jaccard``,
+      the same sets) is below :data:`PREFILTER_WEIGHTED_JACCARD` by more than
+      :data:`VOCABULARY_PASS_MARGIN` (pairs in that sliver are judged)."""
     keep = np.ones(len(pairs), dtype=bool)
+    if not len(pairs):
+        return keep
+    rows = table.row_of
+    inside = np.zeros(len(pairs), dtype=bool)
+    fits = (pairs[:, 0] < len(rows)) & (pairs[:, 1] < len(rows))
+    inside[fits] = (rows[pairs[fits, 0]] >= 0) & (rows[pairs[fits, 1]] >= 0)
+    words = np.asarray(n_words, dtype=np.int64)
+    wa, wb = words[pairs[:, 0]], words[pairs[:, 1]]
+    eligible = inside & (np.minimum(wa, wb) >= config.min_rewrite_words) & (
+        np.maximum(wa, wb) <= config.max_rewrite_words)
+    at_eligible = np.flatnonzero(eligible)
+    pairs = pairs[at_eligible]
     if not len(pairs):
         return keep
     # the capped weight of every table entry, and each row's total
@@ -1475,7 +1486,7 @@ def _vocabulary_pass(
     # (at or above the bound, by the verdict's own division, or a margin away)
     near = ((common >= bound * copy_union - 1e-9 * copy_union)
             | (common >= bound * smaller - 1e-9 * smaller))
-    keep[at[~near]] = False
+    keep[at_eligible[at[~near]]] = False
     return keep
 
 
@@ -1659,17 +1670,17 @@ def link(
         if len(rewrite_only):
             # Pairs found only by the rewrite family are dropped before verification
             # when their key terms overlap too little (the cheap half of the prefilter).
-            rewrite_only = rewrite_only[_key_jaccard_pass(rewrite_only, table, key_offsets,
-                                                          key_vals, worker_count())]
-            # ... and when their verdict can only be "distinct" for too little shared
-            # vocabulary (the other half; exact, see _vocabulary_pass)
-            paths.append(rewrite_only[_vocabulary_pass(rewrite_only, table, term_caps, shingles,
-                                                       config)])
+            paths.append(rewrite_only[_key_jaccard_pass(rewrite_only, table, key_offsets,
+                                                        key_vals, worker_count())])
     allp = np.concatenate(paths).astype(np.int64)
     if len(allp):
         lo, hi = np.minimum(allp[:, 0], allp[:, 1]), np.maximum(allp[:, 0], allp[:, 1])
         code = unique_sorted(lo * n + hi)
         allp = np.stack([code // n, code % n], axis=1)
+    if table is not None and len(allp):
+        # Pairs whose verdict can only be "distinct" for too little shared vocabulary
+        # are not judged (whichever path found them; exact, see _vocabulary_pass).
+        allp = allp[_vocabulary_pass(allp, table, term_caps, shingles, n_words, config)]
     judge = Judge(ids=ids, texts=texts, titles=titles, published=published, shingles=shingles,
                   n_words=n_words, config=config, caps=caps, originals=originals,
                   sources=sources)

@@ -15,7 +15,7 @@ plain Python/numpy path computes (tests/test_fastpath.py):
 * ``intersections`` counts common values of two sorted unique arrays, for
   many pairs at once; ``intersection_size`` for one pair (the judge's overlap);
   ``weighted_intersections`` sums the smaller weight of each common term, for
-  many pairs of term rows at once (the rewrite family's vocabulary pass).
+  many pairs of term rows at once (the vocabulary pass before judging).
 * ``passage_samples`` and ``passage_groups`` pick the sampled shingles of
   many documents and find the groups of documents sharing one, and
   ``passage_pairs`` counts the sample groups each pair of documents shares,

@@ -1460,9 +1460,8 @@ def _vocabulary_pass(
     wj = np.zeros(len(pairs), dtype=np.float64)
     pos = union > 0
     wj[pos] = inter[pos] / union[pos]
-    low = (wj < PREFILTER_WEIGHTED_JACCARD - VOCABULARY_PASS_MARGIN) & some[left] & some[right]
-    low |= ~(some[left] & some[right])  # a side without terms: weighted Jaccard 0
-    at = np.flatnonzero(low)
+    # (a side without terms: weighted Jaccard 0, as the verdict has it)
+    at = np.flatnonzero(wj < PREFILTER_WEIGHTED_JACCARD - VOCABULARY_PASS_MARGIN)
     if not len(at):
         return keep
     # the copy half, for the pairs left out so far

@@ -417,6 +417,15 @@ def test_term_table_equals_content_terms(
     kept = score._key_jaccard_pass(doc_pairs, table, offsets, vals)
     want_kept = [score._set_jaccard(keysets[a], keysets[b]) >= score.PREFILTER_KEY_JACCARD
                  for a, b in pairs]
+    # the vocabulary pass's weighted Jaccards: the term rows' (capped), up to rounding
+    wj = score._pair_weighted_jaccards(doc_pairs, table, cap)
+    for (a, b), got_wj in zip(doc_pairs.tolist(), wj.tolist(), strict=True):
+        ra, rb = table.capped_row(a, cap), table.capped_row(b, cap)
+        assert ra is not None and rb is not None
+        assert got_wj == pytest.approx(ra.weighted_jaccard(rb), rel=1e-12, abs=1e-15)
+    assert wj.min() < 0.15 < wj.max()
+    uncapped = score._pair_weighted_jaccards(doc_pairs, table, None)
+    assert (np.abs(uncapped - wj) > 1e-6).sum() > 100  # (the caps change many of them)
     assert kept.tolist() == want_kept
     assert 0 < sum(want_kept) < len(pairs)
     # the pairs split among forked workers (from PARALLEL_KEY_PASS_MIN_PAIRS pairs)

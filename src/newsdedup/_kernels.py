@@ -332,35 +332,47 @@ def intersections(vals: Any, offsets: Any, left: Any, right: Any) -> Any:
 
 @jit
 def weighted_intersections(
-    ids: Any, weights: Any, offsets: Any, left: Any, right: Any, scratch: Any,
+    ids: Any, weights: Any, cap: Any, offsets: Any, left: Any, right: Any, scratch: Any,
 ) -> Any:
     """For each pair (left[i], right[i]) of CSR rows (term ids unique within a
-    row, in any order; a weight per entry): the plain float64 sum of the smaller
-    weight of each id in both rows. ``scratch``: float64, one slot per id, all
+    row, in any order; a weight per entry, capped at ``cap[id]``): the plain
+    float64 sums of the smaller capped weight of each id in both rows, and of
+    each row's capped weights. ``scratch``: float64, one slot per id, all
     negative (left so on return). A left row is spread into ``scratch`` once for
     the consecutive pairs that share it."""
-    out = np.zeros(left.shape[0], dtype=np.float64)
+    inter = np.zeros(left.shape[0], dtype=np.float64)
+    total_a = np.zeros(left.shape[0], dtype=np.float64)
+    total_b = np.zeros(left.shape[0], dtype=np.float64)
     cur = -1
+    cur_total = 0.0
     for i in range(left.shape[0]):
         a = left[i]
         if a != cur:
             if cur >= 0:
                 for k in range(offsets[cur], offsets[cur + 1]):
                     scratch[ids[k]] = -1.0
+            cur_total = 0.0
             for k in range(offsets[a], offsets[a + 1]):
-                scratch[ids[k]] = weights[k]
+                w = min(weights[k], cap[ids[k]])
+                scratch[ids[k]] = w
+                cur_total += w
             cur = a
         b = right[i]
         s = 0.0
+        t = 0.0
         for k in range(offsets[b], offsets[b + 1]):
-            w = scratch[ids[k]]
-            if w >= 0.0:
-                s += min(w, weights[k])
-        out[i] = s
+            w = min(weights[k], cap[ids[k]])
+            t += w
+            x = scratch[ids[k]]
+            if x >= 0.0:
+                s += min(x, w)
+        inter[i] = s
+        total_a[i] = cur_total
+        total_b[i] = t
     if cur >= 0:
         for k in range(offsets[cur], offsets[cur + 1]):
             scratch[ids[k]] = -1.0
-    return out
+    return inter, total_a, total_b
 
 
 @jit

@@ -507,7 +507,8 @@ def warm() -> None:
     pair = np.zeros(1, dtype=np.int64)
     k["intersections"](vals, offsets, pair, pair)
     k["intersection_size"](vals, vals)
-    k["weighted_intersections"](ab, np.ones(2), np.array([0, 2]), pair, pair, np.full(2, -1.0))
+    k["weighted_intersections"](ab, np.ones(2), np.ones(2), np.array([0, 2]), pair, pair,
+                                np.full(2, -1.0))
     k["common_minima"](ab, np.ones(2), ab, np.ones(2))
     from .strip import _gate_tables, rules_for
 

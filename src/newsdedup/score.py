@@ -1393,6 +1393,52 @@ def _key_jaccard_part(
 VOCABULARY_PASS_MARGIN = 1e-9
 
 
+def _pair_weighted_jaccards(
+    pairs: np.ndarray, table: TermTable, cap: np.ndarray | None,
+) -> np.ndarray:
+    """``_TermRow.weighted_jaccard`` of each pair of documents (rows (i, j), both
+    in ``table``; ``cap``: :meth:`TermTable.cap_array`), summed in plain float64
+    instead of ``math.fsum`` (so up to rounding)."""
+    # (weights capped as Judge.term_row caps them; nothing the size of the table
+    # is allocated: at 1M documents it holds about 150M terms)
+    vocab_cap = np.full(len(table.vocab), np.inf) if cap is None else cap
+    left = table.row_of[pairs[:, 0]].astype(np.int64)
+    right = table.row_of[pairs[:, 1]].astype(np.int64)
+    by = np.argsort(left, kind="stable")  # each left row spread once
+    inter = np.zeros(len(pairs), dtype=np.float64)
+    total_a = np.zeros(len(pairs), dtype=np.float64)
+    total_b = np.zeros(len(pairs), dtype=np.float64)
+    if _native.available():
+        inter[by], total_a[by], total_b[by] = _native.kernels()["weighted_intersections"](
+            table.ids, table.weights, vocab_cap, table.offsets, left[by], right[by],
+            np.full(len(table.vocab), -1.0))
+    else:
+        off, ids, weights = table.offsets, table.ids, table.weights
+        row_w: dict[int, float] = {}
+        cur = -1
+        for k in by.tolist():
+            a, b = int(left[k]), int(right[k])
+            if a != cur:
+                row_w = {t: min(w, c) for t, w, c in zip(
+                    ids[off[a]:off[a + 1]].tolist(), weights[off[a]:off[a + 1]].tolist(),
+                    vocab_cap[ids[off[a]:off[a + 1]]].tolist(), strict=True)}
+                cur = a
+            s = t_b = 0.0
+            for t, w, c in zip(ids[off[b]:off[b + 1]].tolist(),
+                               weights[off[b]:off[b + 1]].tolist(),
+                               vocab_cap[ids[off[b]:off[b + 1]]].tolist(), strict=True):
+                w = min(w, c)
+                t_b += w
+                if t in row_w:
+                    s += min(row_w[t], w)
+            inter[k], total_a[k], total_b[k] = s, sum(row_w.values()), t_b
+    union = total_a + total_b - inter
+    wj = np.zeros(len(pairs), dtype=np.float64)
+    pos = union > 0
+    wj[pos] = inter[pos] / union[pos]
+    return wj
+
+
 def _vocabulary_pass(
     pairs: np.ndarray, table: TermTable, cap: np.ndarray | None,
     shingles: Sequence[np.ndarray], n_words: Sequence[int], config: Config,
@@ -1425,41 +1471,7 @@ def _vocabulary_pass(
     pairs = pairs[at_eligible]
     if not len(pairs):
         return keep
-    # the capped weight of every table entry, and each row's total
-    weights = table.weights if cap is None else np.minimum(table.weights, cap[table.ids])
-    sizes = np.diff(table.offsets)
-    totals = np.zeros(len(sizes), dtype=np.float64)
-    some = sizes > 0
-    totals[some] = np.add.reduceat(weights, table.offsets[:-1][some]) if len(weights) else 0.0
-    left = table.row_of[pairs[:, 0]].astype(np.int64)
-    right = table.row_of[pairs[:, 1]].astype(np.int64)
-    by = np.argsort(left, kind="stable")  # each left row spread once
-    if _native.available():
-        inter = np.empty(len(pairs), dtype=np.float64)
-        inter[by] = _native.kernels()["weighted_intersections"](
-            table.ids, weights, table.offsets, left[by], right[by],
-            np.full(len(table.vocab), -1.0))
-    else:
-        inter = np.zeros(len(pairs), dtype=np.float64)
-        off, ids = table.offsets, table.ids
-        row_w: dict[int, float] = {}
-        cur = -1
-        for k in by.tolist():
-            a, b = int(left[k]), int(right[k])
-            if a != cur:
-                row_w = dict(zip(ids[off[a]:off[a + 1]].tolist(),
-                                 weights[off[a]:off[a + 1]].tolist(), strict=True))
-                cur = a
-            s = 0.0
-            for t, w in zip(ids[off[b]:off[b + 1]].tolist(), weights[off[b]:off[b + 1]].tolist(),
-                            strict=True):
-                if t in row_w:
-                    s += min(row_w[t], w)
-            inter[k] = s
-    union = totals[left] + totals[right] - inter
-    wj = np.zeros(len(pairs), dtype=np.float64)
-    pos = union > 0
-    wj[pos] = inter[pos] / union[pos]
+    wj = _pair_weighted_jaccards(pairs, table, cap)
     # (a side without terms: weighted Jaccard 0, as the verdict has it)
     at = np.flatnonzero(wj < PREFILTER_WEIGHTED_JACCARD - VOCABULARY_PASS_MARGIN)
     if not len(at):

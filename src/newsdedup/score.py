@@ -1413,25 +1413,23 @@ def _pair_weighted_jaccards(
             table.ids, table.weights, vocab_cap, table.offsets, left[by], right[by],
             np.full(len(table.vocab), -1.0))
     else:
-        off, ids, weights = table.offsets, table.ids, table.weights
+        def capped(doc: int) -> tuple[list[int], list[float]]:
+            got = table._capped_slice(doc, cap)  # (the documents are in the table)
+            assert got is not None
+            return got[0].tolist(), got[1].tolist()
+
         row_w: dict[int, float] = {}
+        row_total = 0.0
         cur = -1
         for k in by.tolist():
-            a, b = int(left[k]), int(right[k])
+            a, b = int(pairs[k, 0]), int(pairs[k, 1])
             if a != cur:
-                row_w = {t: min(w, c) for t, w, c in zip(
-                    ids[off[a]:off[a + 1]].tolist(), weights[off[a]:off[a + 1]].tolist(),
-                    vocab_cap[ids[off[a]:off[a + 1]]].tolist(), strict=True)}
-                cur = a
-            s = t_b = 0.0
-            for t, w, c in zip(ids[off[b]:off[b + 1]].tolist(),
-                               weights[off[b]:off[b + 1]].tolist(),
-                               vocab_cap[ids[off[b]:off[b + 1]]].tolist(), strict=True):
-                w = min(w, c)
-                t_b += w
-                if t in row_w:
-                    s += min(row_w[t], w)
-            inter[k], total_a[k], total_b[k] = s, sum(row_w.values()), t_b
+                row_w = dict(zip(*capped(a), strict=True))
+                row_total, cur = sum(row_w.values()), a
+            b_ids, b_w = capped(b)
+            inter[k] = sum(min(row_w[t], w) for t, w in zip(b_ids, b_w, strict=True)
+                           if t in row_w)
+            total_a[k], total_b[k] = row_total, sum(b_w)
     union = total_a + total_b - inter
     wj = np.zeros(len(pairs), dtype=np.float64)
     pos = union > 0

@@ -264,16 +264,19 @@ def test_guard_prefetch_gives_the_same_groups(
     def order(i: int) -> tuple[int, int]:
         return xxhash.xxh64_intdigest(str(i).encode()), i
 
-    want = score.guarded_groups(n, edges, _HashJudge(seed), link_threshold=0.5,  # type: ignore[arg-type]
-                                order=order)
+    hashed = _HashJudge(seed)
+    want = score.guarded_groups(n, edges, lambda i, j: hashed.judge(i, j).match.score,
+                                link_threshold=0.5, order=order)
     judge = _HashJudge(seed)
     in_process = score.fork_map  # the blocks judged here, in order (no fork per example)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(score, "PARALLEL_MIN_GUARD_PAIRS", min_pairs)
         mp.setattr(score, "fork_map", lambda fn, state, blocks, w, **kw: in_process(
             fn, state, blocks, 1))
-        score._prefetch_guard(n, edges, judge, 0.5, order, workers)  # type: ignore[arg-type]
-    got = score.guarded_groups(n, edges, judge, link_threshold=0.5, order=order)  # type: ignore[arg-type]
+        known = score._Scores(judge, n, np.zeros(0, dtype=np.int64),  # type: ignore[arg-type]
+                              np.zeros(0))
+        score._prefetch_guard(n, edges, known, 0.5, order, workers)
+    got = score.guarded_groups(n, edges, known, link_threshold=0.5, order=order)
     assert got == want
 
 

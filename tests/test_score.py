@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import random
 from datetime import datetime
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -209,9 +208,8 @@ class _StubJudge:
     def __init__(self, scores: dict[tuple[int, int], float]):
         self.scores = scores
 
-    def judge(self, i: int, j: int) -> SimpleNamespace:
-        s = self.scores.get((min(i, j), max(i, j)), 0.0)
-        return SimpleNamespace(match=SimpleNamespace(score=s))
+    def __call__(self, i: int, j: int) -> float:
+        return self.scores.get((min(i, j), max(i, j)), 0.0)
 
 
 def test_chain_guard_splits_a_weak_chain() -> None:

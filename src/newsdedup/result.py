@@ -155,7 +155,9 @@ class Clusters:
         lsh: the LSH banding used (bands, rows, candidate-probability curve).
         stats: counts and timing.
         verdicts: every compared pair's :class:`~newsdedup.score.Verdict`
-            (linked or not), keyed by (id_a, id_b) with id_a < id_b.
+            (linked or not), keyed by (id_a, id_b) with id_a < id_b: a read-only
+            mapping that keeps them packed, about 100 B a verdict
+            (:class:`~newsdedup.verdicts.Verdicts`).
         refused: linked pairs the chain guard kept apart: (id_a, id_b, reason).
     """
 
@@ -167,7 +169,7 @@ class Clusters:
     lsh: LSHParams
     stats: Stats
     articles: dict[str, Article] = field(default_factory=dict, repr=False)
-    verdicts: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+    verdicts: Mapping[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     refused: list[tuple[str, str, str]] = field(default_factory=list, repr=False)
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 

@@ -67,6 +67,7 @@ from .rewrite import (
 from .shingle import ShingleBatch, Shingler, tokenize
 from .sign import SignatureSpec, Signer
 from .types import Match, Relation
+from .verdicts import PACK_SIZE, Packer, Verdicts, unpack
 
 
 @dataclass(frozen=True, slots=True)
@@ -931,7 +932,8 @@ def cross_sample(gi: list[int], gj: list[int], max_pairs: int) -> list[tuple[int
 
 
 def guarded_groups(
-    n: int, edges: Sequence[tuple[int, int, float, bool]], judge: Judge | None, *,
+    n: int, edges: Sequence[tuple[int, int, float, bool]],
+    score: Callable[[int, int], float] | None, *,
     link_threshold: float, max_pairs: int = 64,
     order: Callable[[int], Any] | None = None,
 ) -> tuple[list[list[int]], list[tuple[int, int, str]]]:
@@ -940,9 +942,9 @@ def guarded_groups(
     ``edges`` are (i, j, score, strong). Strong edges (exact, near-duplicate and
     containment copies, and rewrites scoring at least :data:`STRONG_REWRITE`)
     are merged first. A weak edge then merges two groups only if the groups agree as
-    a whole: the mean verdict score over their cross pairs (all of them, or
-    ``max_pairs`` spread over both groups, :func:`cross_sample`; judged on
-    demand) is at least ``link_threshold``. So a chain A-B-C of weak
+    a whole: the mean verdict score (``score(i, j)``, None: 0.0) over their
+    cross pairs (all of them, or ``max_pairs`` spread over both groups,
+    :func:`cross_sample`; judged on demand) is at least ``link_threshold``. So a chain A-B-C of weak
     links with A and C unrelated does not glue A to C; the edge that would have
     is reported as refused (i, j, reason).
 
@@ -977,10 +979,7 @@ def guarded_groups(
             if order is not None:
                 gi, gj = sorted(gi, key=ranked), sorted(gj, key=ranked)
             cross = cross_sample(gi, gj, max_pairs)
-            if judge is None:
-                mean = 0.0
-            else:
-                mean = sum(judge.judge(x, y).match.score for x, y in cross) / len(cross)
+            mean = 0.0 if score is None else sum(score(x, y) for x, y in cross) / len(cross)
             if mean < link_threshold:
                 refused.append(
                     (i, j, f"chain guard: mean score {mean:.2f} over {len(cross)} cross pairs "
@@ -1004,7 +1003,8 @@ class Linked:
     Attributes:
         groups: the clusters as lists of document indices.
         matches: every linked pair (relation other than ``distinct``), exact included.
-        verdicts: every judged pair's verdict, keyed by (id_a, id_b) with id_a < id_b.
+        verdicts: every judged pair's verdict, keyed by (id_a, id_b) with id_a < id_b
+            (packed: :class:`~newsdedup.verdicts.Verdicts`).
         candidates: candidate pairs from the three paths (copy LSH, passage
             samples, rewrite LSH), after removing repeats.
         refused: linked pairs the chain guard kept apart (id_a, id_b, reason).
@@ -1012,7 +1012,7 @@ class Linked:
 
     groups: list[list[int]]
     matches: list[Match]
-    verdicts: dict[tuple[str, str], Verdict]
+    verdicts: Verdicts
     candidates: int
     refused: list[tuple[str, str, str]]
 
@@ -1499,14 +1499,28 @@ def _vocabulary_pass(
     return keep
 
 
-def _judge_block(
-    judge: Judge, block: tuple[np.ndarray, np.ndarray]
-) -> tuple[list[Conflict | None], list[Verdict]]:
+class _Judged(NamedTuple):
+    """What :func:`_judge_block` sends back for a block."""
+
+    #: the template guard's conflict (or None) of each exact duplicate
+    conflicts: list[Conflict | None]
+    #: per candidate pair: its verdict's score
+    scores: np.ndarray
+    #: per candidate pair: whether its verdict links it (relation not "distinct")
+    linked: np.ndarray
+    #: the linked pairs' matches, in row order
+    matches: list[Match]
+    #: every candidate pair's verdict, in row order, packed (:mod:`newsdedup.verdicts`)
+    packs: list[bytes]
+
+
+def _judge_block(judge: Judge, block: tuple[np.ndarray, np.ndarray]) -> _Judged:
     """For a block (exact duplicates, candidate pairs; rows (i, j)): the template
     guard's conflict (or None) of each exact duplicate and the verdict of each
     candidate pair. A document's derived views (facts, rewrite view, terms) are
-    dropped after the last row it is in: memory holds the documents in use, not
-    every document judged so far."""
+    dropped after the last row it is in, and the verdicts are packed as they
+    come: memory holds the documents in use and one pack of verdicts, not every
+    document judged so far nor every verdict."""
     exact_rows, pair_rows = block[0].tolist(), block[1].tolist()
     rows = exact_rows + pair_rows
     last: dict[int, int] = {}
@@ -1516,16 +1530,25 @@ def _judge_block(
     for doc, pos in last.items():
         done_at.setdefault(pos, []).append(doc)
     conflicts: list[Conflict | None] = []
-    verdicts: list[Verdict] = []
+    scores = np.zeros(len(pair_rows), dtype=np.float64)
+    linked = np.zeros(len(pair_rows), dtype=bool)
+    matches: list[Match] = []
+    packer = Packer()
     for pos, (i, j) in enumerate(rows):
         if pos < len(exact_rows):
             conflicts.append(judge._conflict(i, j, "copy"))
         else:
-            verdicts.append(judge.judge(i, j))
+            v = judge.judge(i, j)
             judge._cache.pop((i, j) if i <= j else (j, i), None)  # each pair comes once
+            k = pos - len(exact_rows)
+            scores[k] = v.match.score
+            if v.match.relation != "distinct":
+                linked[k] = True
+                matches.append(v.match)
+            packer.add(v)
         for doc in done_at.pop(pos, ()):
             judge.forget(doc)
-    return conflicts, verdicts
+    return _Judged(conflicts, scores, linked, matches, packer.flush())
 
 
 #: The chain guard's cross pairs are judged ahead in forked workers
@@ -1535,52 +1558,64 @@ PARALLEL_MIN_GUARD_PAIRS = 500
 GUARD_PREFETCH_PASSES = 3
 
 
-class _Peek:
-    """A stand-in judge for :func:`guarded_groups`: the verdicts already known,
-    and score 0.0 for the pairs not judged yet, which it notes in ``missing``."""
+class _Scores:
+    """The chain guard's verdict scores (see :func:`guarded_groups`): of the
+    candidate pairs judged (``codes``: ``i * n + j``, i < j, sorted; ``scores``
+    beside them), else of the verdicts in ``judge``'s cache, else judged now."""
 
-    _UNKNOWN = Verdict(match=Match(a="", b="", relation="distinct", score=0.0, jaccard=0.0,
-                                   containment=0.0), reason="not judged yet", signals={})
+    def __init__(self, judge: Judge, n: int, codes: np.ndarray, scores: np.ndarray):
+        self.judge, self.n, self.codes, self.scores = judge, n, codes, scores
 
-    def __init__(self, judge: Judge, missing: set[tuple[int, int]]):
-        self.known, self.missing = judge._cache, missing
+    def known(self, i: int, j: int) -> float | None:
+        lo, hi = (i, j) if i <= j else (j, i)
+        code = lo * self.n + hi
+        k = int(np.searchsorted(self.codes, code))
+        if k < len(self.codes) and int(self.codes[k]) == code:
+            return float(self.scores[k])
+        v = self.judge._cache.get((lo, hi))
+        return None if v is None else v.match.score
 
-    def judge(self, i: int, j: int) -> Verdict:
-        key = (i, j) if i <= j else (j, i)
-        v = self.known.get(key)
-        if v is None:
-            self.missing.add(key)
-            return self._UNKNOWN
-        return v
+    def __call__(self, i: int, j: int) -> float:
+        s = self.known(i, j)
+        return s if s is not None else self.judge.judge(i, j).match.score
 
 
 def _prefetch_guard(
-    n: int, edges: Sequence[tuple[int, int, float, bool]], judge: Judge,
+    n: int, edges: Sequence[tuple[int, int, float, bool]], scores: _Scores,
     link_threshold: float, order: Callable[[int], Any], workers: int,
 ) -> None:
     """Judge the cross pairs the chain guard will ask for, in forked workers, into
-    ``judge``'s cache. A pass of the guard with the verdicts known so far (and
-    0.0 for the others) names the pairs it lacks; they are judged together; the
-    next pass, with them, names the pairs its different decisions lead to. The
+    the cache of ``scores``' judge. A pass of the guard with the scores known so
+    far (and 0.0 for the others) names the pairs it lacks; they are judged together;
+    the next pass, with them, names the pairs its different decisions lead to. The
     guard itself then runs with every verdict it needs known, or judges the few
     left itself: its result is the same as without this (a verdict depends only
     on its pair). At 100,000 articles with the rewrite family: 5,535 pairs, then
     441; the guard took 2.7 s judging them one by one here, 2.0 s in all now."""
     if not fork_available():
         return  # (the workers would run here, after passes of the guard that cost time)
+    judge = scores.judge
     for _ in range(GUARD_PREFETCH_PASSES):
         missing: set[tuple[int, int]] = set()
-        guarded_groups(n, edges, _Peek(judge, missing), link_threshold=link_threshold,  # type: ignore[arg-type]
-                       order=order)
+
+        def peek(i: int, j: int, missing: set[tuple[int, int]] = missing) -> float:
+            s = scores.known(i, j)
+            if s is None:
+                missing.add((i, j) if i <= j else (j, i))
+                return 0.0
+            return s
+
+        guarded_groups(n, edges, peek, link_threshold=link_threshold, order=order)
         if len(missing) < PARALLEL_MIN_GUARD_PAIRS:
             return
         pairs = np.array(sorted(missing), dtype=np.int64)
         none = np.zeros((0, 2), dtype=np.int64)
         block_of = _pair_blocks(n, none, pairs, workers)[pairs[:, 0]]
         blocks = [(none, pairs[block_of == k]) for k in range(workers)]
-        for (_e, rows), (_c, verdicts) in zip(
+        for (_e, rows), judged in zip(
             blocks, fork_map(_judge_block, judge, blocks, workers), strict=True
         ):
+            verdicts = [v for p in judged.packs for v in unpack(p)]
             judge._cache.update(zip(map(tuple, rows.tolist()), verdicts, strict=True))
 
 
@@ -1698,7 +1733,7 @@ def link(
         no_sources = sources is None or not any(sources)
         judge.archive_agency = archive_agency(judge, leaders) if no_sources else None
     edges: list[tuple[int, int, float, bool]] = []
-    verdicts: dict[tuple[str, str], Verdict] = {}
+    extra: dict[tuple[str, str], Verdict] = {}
     # Exact duplicates get the template guard (their headlines may differ), the
     # candidate pairs a verdict: in blocks of consecutive pairs, by forked worker
     # processes when there are enough (the results do not depend on the split).
@@ -1723,13 +1758,22 @@ def link(
         load_tables()  # once here, not in every worker
     results = fork_map(_judge_block, judge, blocks, workers)
     guarded: dict[tuple[int, int], Conflict | None] = {}
-    pair_verdicts: list[Verdict | None] = [None] * len(allp)
-    for (exact_rows, _pairs), sel, (conflicts, block_verdicts) in zip(
-        blocks, pair_sel, results, strict=True
-    ):
-        guarded.update(zip(map(tuple, exact_rows.tolist()), conflicts, strict=True))
-        for pos, v in zip(sel.tolist(), block_verdicts, strict=True):
-            pair_verdicts[pos] = v
+    # per candidate pair (as allp): its score, whether linked, its match if so,
+    # and where its packed verdict is (pack << 16 | place)
+    pair_scores = np.zeros(len(allp), dtype=np.float64)
+    pair_linked = np.zeros(len(allp), dtype=bool)
+    pair_where = np.zeros(len(allp), dtype=np.int64)
+    pair_match: dict[int, Match] = {}
+    packs: list[bytes] = []
+    for (exact_rows, _pairs), sel, judged in zip(blocks, pair_sel, results, strict=True):
+        guarded.update(zip(map(tuple, exact_rows.tolist()), judged.conflicts, strict=True))
+        pair_scores[sel] = judged.scores
+        pair_linked[sel] = judged.linked
+        rank = np.arange(len(sel), dtype=np.int64)
+        pair_where[sel] = ((len(packs) + rank // PACK_SIZE) << 16) | (rank % PACK_SIZE)
+        packs.extend(judged.packs)
+        pair_match.update(zip(sel[judged.linked].tolist(), judged.matches, strict=True))
+    del results
     exact_kept = []
     for i, j in exact_edges:
         conflict = guarded.get((i, j))
@@ -1739,37 +1783,37 @@ def link(
             continue
         a, b = min(ids[i], ids[j]), max(ids[i], ids[j])
         ov = Overlap(len(shingles[i]), len(shingles[j]), len(shingles[i]))
-        verdicts[(a, b)] = Verdict(
+        extra[(a, b)] = Verdict(
             match=_match(a, b, "distinct", 0.0, ov),
             reason=f"template look-alike: {conflict.detail} (same text after stripping)",
             signals={"jaccard": 1.0}, conflict=conflict,
         )
-    for (i, j), maybe in zip(allp.tolist(), pair_verdicts, strict=True):
-        assert maybe is not None
-        v = maybe
-        judge._cache[(i, j)] = v  # the chain guard may ask again
-        verdicts[(v.match.a, v.match.b)] = v
-        if v.match.relation != "distinct":
-            strong = v.match.relation != "rewrite" or v.match.score >= STRONG_REWRITE
-            edges.append((i, j, v.match.score, strong or not config.chain_guard))
+    linked_pos = np.flatnonzero(pair_linked).tolist()
+    for pos, (i, j) in zip(linked_pos, allp[linked_pos].tolist(), strict=True):
+        m = pair_match[pos]
+        strong = m.relation != "rewrite" or m.score >= STRONG_REWRITE
+        edges.append((i, j, m.score, strong or not config.chain_guard))
+    codes = allp[:, 0] * n + allp[:, 1] if len(allp) else np.zeros(0, dtype=np.int64)
+    scores = _Scores(judge, n, codes, pair_scores)
     # (in a group, documents stand by content for the guard's sample: a hash of
     # their shingle sets, then the index)
     def order(i: int) -> tuple[int, int]:
         return xxhash.xxh3_64_intdigest(np.ascontiguousarray(shingles[i]).tobytes()), i
 
     if workers > 1:
-        _prefetch_guard(n, edges, judge, config.rewrite_threshold, order, workers)
+        _prefetch_guard(n, edges, scores, config.rewrite_threshold, order, workers)
     groups, refused_idx = guarded_groups(
-        n, edges, judge, link_threshold=config.rewrite_threshold, order=order)
+        n, edges, scores, link_threshold=config.rewrite_threshold, order=order)
     matches = [
         Match(a=min(ids[i], ids[j]), b=max(ids[i], ids[j]), relation="exact", score=1.0,
               jaccard=1.0, containment=1.0)
         for i, j in exact_kept
     ]
     refused_pairs = {(min(ids[i], ids[j]), max(ids[i], ids[j])) for i, j, _r in refused_idx}
-    matches += [v.match for k, v in verdicts.items()
-                if v.match.relation != "distinct" and k not in refused_pairs]
+    matches += [m for pos in linked_pos
+                if ((m := pair_match[pos]).a, m.b) not in refused_pairs]
     matches.sort(key=lambda m: (m.a, m.b))
     refused = sorted((min(ids[i], ids[j]), max(ids[i], ids[j]), r) for i, j, r in refused_idx)
+    verdicts = Verdicts(ids, codes, pair_where, packs, extra)
     return Linked(groups=groups, matches=matches, verdicts=verdicts, candidates=len(allp),
                   refused=refused)

@@ -90,6 +90,36 @@ def test_verdicts_missing_keys() -> None:
         assert table.get(key) is None  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="3 pair codes but 2 places"):
         Verdicts(ids, np.arange(3), np.arange(2), [])
+    with pytest.raises(ValueError, match="2 pair codes but 2 places and 1 in the order"):
+        Verdicts(ids, np.arange(2), np.arange(2), [], order=np.arange(1))
+
+
+def test_verdicts_in_the_order_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    # iteration follows ``order`` (link() gives its judging order), items()
+    # and values() too, and still unpack each pack at most twice
+    monkeypatch.setattr(vmod, "UNPACKED_PACKS", 1)
+    rng = random.Random(11)
+    ids = [f"{k:04d}" for k in range(400)]
+    table, want = _table(ids, [(rng.randrange(400), rng.randrange(400)) for _ in range(5000)], 1)
+    order = np.array(rng.sample(range(len(want)), len(want)), dtype=np.int64)
+    keys = list(table)
+    shuffled = Verdicts(ids, table._codes, table._where, table._packs, order=order)
+    assert list(shuffled) == [keys[k] for k in order.tolist()]
+    assert list(shuffled.items()) == [(k, want[k]) for k in shuffled]
+    assert list(shuffled.values()) == [want[k] for k in shuffled]
+    unpacked: list[bytes] = []
+    real = vmod.unpack
+    monkeypatch.setattr(vmod, "unpack", lambda data: unpacked.append(data) or real(data))
+    # packed in the order of iteration (as link()'s blocks pack): each pack
+    # unpacked at most twice by items()
+    by_order = Packer()
+    where = np.zeros(len(want), dtype=np.int64)
+    for rank, k in enumerate(order.tolist()):
+        by_order.add(want[keys[k]])
+        where[k] = ((rank // PACK_SIZE) << 16) | (rank % PACK_SIZE)
+    in_order = Verdicts(ids, table._codes, where, by_order.flush(), order=order)
+    assert dict(in_order.items()) == want
+    assert len(unpacked) <= 2 * len(in_order._packs)
 
 
 def test_verdicts_pickle_round_trip() -> None:

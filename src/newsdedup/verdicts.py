@@ -93,14 +93,19 @@ class Verdicts(Mapping[tuple[str, str], "Verdict"]):
         packs: the packs (:func:`pack`).
         extra: verdicts kept as objects (keys not among ``codes``); they come
             first in iteration.
+        order: the pairs' order in iteration, as positions in ``codes``
+            (default: as ``codes``). Reading in this order unpacks each pack at
+            most twice when each judging block packed its pairs in this order.
     """
 
     def __init__(
         self, ids: Sequence[str], codes: np.ndarray, where: np.ndarray, packs: list[bytes],
         extra: Mapping[tuple[str, str], Verdict] | None = None,
+        order: np.ndarray | None = None,
     ):
-        if len(codes) != len(where):
-            raise ValueError(f"{len(codes)} pair codes but {len(where)} places")
+        if len(codes) != len(where) or (order is not None and len(order) != len(codes)):
+            raise ValueError(f"{len(codes)} pair codes but {len(where)} places"
+                             + ("" if order is None else f" and {len(order)} in the order"))
         self._ids = ids
         self._n = len(ids)
         self._codes = np.asarray(codes, dtype=np.int64)
@@ -110,6 +115,7 @@ class Verdicts(Mapping[tuple[str, str], "Verdict"]):
         self._index: dict[str, int] | None = None
         self._sorted = all(a < b for a, b in pairwise(ids))
         self._open: OrderedDict[int, list[Verdict]] = OrderedDict()
+        self._order = None if order is None else np.asarray(order, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self._extra) + len(self._codes)
@@ -166,10 +172,18 @@ class Verdicts(Mapping[tuple[str, str], "Verdict"]):
     def __contains__(self, key: object) -> bool:
         return key in self._extra or self._position(key) >= 0
 
+    def _positions(self, start: int, stop: int) -> list[int]:
+        """The positions (in ``codes``) of the pairs ``start:stop`` in iteration order."""
+        if self._order is None:
+            return list(range(start, min(stop, len(self._codes))))
+        out: list[int] = self._order[start:stop].tolist()
+        return out
+
     def __iter__(self) -> Iterator[tuple[str, str]]:
         yield from self._extra
-        for k in range(len(self._codes)):
-            yield self._key(k)
+        for start in range(0, len(self._codes), _WINDOW):
+            for k in self._positions(start, start + _WINDOW):
+                yield self._key(k)
 
     def _items(self) -> Iterator[tuple[tuple[str, str], Verdict]]:
         yield from self._extra.items()
@@ -177,9 +191,10 @@ class Verdicts(Mapping[tuple[str, str], "Verdict"]):
         # pack spans at most two windows, however many judging blocks' packs
         # interleave in key order)
         for start in range(0, len(self._codes), _WINDOW):
-            where = self._where[start:start + _WINDOW].tolist()
+            at = self._positions(start, start + _WINDOW)
+            where = self._where[at].tolist()
             unpacked = {p: unpack(self._packs[p]) for p in {w >> 16 for w in where}}
-            for k, w in enumerate(where, start):
+            for k, w in zip(at, where, strict=True):
                 yield self._key(k), unpacked[w >> 16][w & 0xFFFF]
 
     def items(self) -> ItemsView[tuple[str, str], Verdict]:

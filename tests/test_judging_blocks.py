@@ -333,3 +333,41 @@ def test_pair_blocks_dense_group_no_heavier_than_by_number(n_blocks: int) -> Non
     mine = score._block_loads(120, pairs, block, n_blocks)
     by_number = score._block_loads(120, pairs, np.arange(120) % n_blocks, n_blocks)
     assert max(mine) <= max(by_number)
+
+
+def test_judging_holds_the_views_of_a_bounded_number_of_documents(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 1,500 BBC stories with the rewrite signal, judged in one block: with
+    # MAX_VIEW_DOCS = 4 the block holds the views (facts, rewrite view, chunk
+    # set, ...) of at most 4 documents before each pair (the least recently used
+    # dropped and built again when needed), and every verdict is the same
+    recs = list(read_jsonl_gz(corpus_path("bbc-news", "bbc-news.jsonl.gz")))[:1500]
+    docs = [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in recs]
+    monkeypatch.setenv("NEWSDEDUP_WORKERS", "1")
+    want = newsdedup.cluster(docs)
+    held: list[int] = []
+    in_block = []
+    real_block, real_judge = score._judge_block, score.Judge.judge
+
+    def block(judge: score.Judge, work: Any) -> Any:
+        in_block.append(True)
+        try:
+            return real_block(judge, work)
+        finally:
+            in_block.pop()
+
+    def judge(self: score.Judge, i: int, j: int) -> score.Verdict:
+        if in_block:
+            held.append(len(self._rw.keys() | self._facts.keys() | self._chunk_sets.keys()
+                            | self._terms.keys() | self._term_rows.keys()))
+        return real_judge(self, i, j)
+
+    monkeypatch.setattr(score, "MAX_VIEW_DOCS", 4)
+    monkeypatch.setattr(score, "_judge_block", block)
+    monkeypatch.setattr(score.Judge, "judge", judge)
+    got = newsdedup.cluster(docs)
+    assert len(held) == len(want.verdicts) > 300 and max(held) <= 4
+    assert dict(got.verdicts.items()) == dict(want.verdicts.items())
+    assert got.pairs == want.pairs and got.refused == want.refused
+    assert [c.members for c in got.clusters] == [c.members for c in want.clusters]

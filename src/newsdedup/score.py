@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -1499,6 +1499,14 @@ def _vocabulary_pass(
     return keep
 
 
+#: A judging block holds the views of at most this many documents (facts, rewrite
+#: view, terms, chunk set: about 88 KB a document on the speed corpus, so about
+#: 1.4 GB). In breadth-first order (:func:`_judging_order`) a block held at most
+#: 20,953 at 300,000 articles with the rewrite family; more at a million, where
+#: two workers holding every document in use ran this 24 GiB machine out of memory.
+MAX_VIEW_DOCS = 16_000
+
+
 class _Judged(NamedTuple):
     """What :func:`_judge_block` sends back for a block."""
 
@@ -1518,17 +1526,17 @@ def _judge_block(judge: Judge, block: tuple[np.ndarray, np.ndarray]) -> _Judged:
     """For a block (exact duplicates, candidate pairs; rows (i, j)): the template
     guard's conflict (or None) of each exact duplicate and the verdict of each
     candidate pair. A document's derived views (facts, rewrite view, terms) are
-    dropped after the last row it is in, and the verdicts are packed as they
-    come: memory holds the documents in use and one pack of verdicts, not every
-    document judged so far nor every verdict."""
+    dropped after the last row it is in, or when more than :data:`MAX_VIEW_DOCS`
+    documents' views are held (the least recently used first; built again if
+    needed), and the verdicts are packed as they come: memory holds the views of
+    a bounded number of documents and one pack of verdicts, not every document
+    judged so far nor every verdict."""
     exact_rows, pair_rows = block[0].tolist(), block[1].tolist()
     rows = exact_rows + pair_rows
     last: dict[int, int] = {}
     for pos, (i, j) in enumerate(rows):
         last[i] = last[j] = pos
-    done_at: dict[int, list[int]] = {}
-    for doc, pos in last.items():
-        done_at.setdefault(pos, []).append(doc)
+    held: OrderedDict[int, None] = OrderedDict()
     conflicts: list[Conflict | None] = []
     scores = np.zeros(len(pair_rows), dtype=np.float64)
     linked = np.zeros(len(pair_rows), dtype=bool)
@@ -1546,8 +1554,15 @@ def _judge_block(judge: Judge, block: tuple[np.ndarray, np.ndarray]) -> _Judged:
                 linked[k] = True
                 matches.append(v.match)
             packer.add(v)
-        for doc in done_at.pop(pos, ()):
-            judge.forget(doc)
+        for doc in (i, j):
+            if last[doc] == pos:
+                judge.forget(doc)
+                held.pop(doc, None)
+            else:
+                held[doc] = None
+                held.move_to_end(doc)
+        while len(held) > MAX_VIEW_DOCS:
+            judge.forget(held.popitem(last=False)[0])
     return _Judged(conflicts, scores, linked, matches, packer.flush())
 
 
@@ -1669,6 +1684,54 @@ def rewrite_spec(config: Config) -> SignatureSpec:
                          seed=config.seed, hash="xxh32-key-terms")
 
 
+def _rewrite_candidates(
+    texts: Sequence[str], leaders: np.ndarray, n_words: Sequence[int],
+    sources: Sequence[str | None] | None, config: Config,
+) -> tuple[TermTable, Mapping[str, float] | None, np.ndarray | None, np.ndarray]:
+    """The rewrite family's candidates among ``leaders`` (rows (i, j) of document
+    indices), with the key-term prefilter applied, and the term table, corpus
+    caps and caps array they were found with. (A function of its own so that
+    its intermediates, hundreds of millions of candidate pairs at a million
+    articles, are freed before the pairs are judged.)"""
+    # Every document's content terms count towards the corpus caps and are
+    # kept, in arrays, for the pairs to judge (read by forked workers when
+    # there are many documents).
+    workers = worker_count() if len(leaders) >= PARALLEL_TERMS_MIN else 1
+    table = TermTable.build(texts, leaders, workers)
+    caps = caps_from_df(table.document_frequencies(), len(leaders))
+    term_caps = table.cap_array(caps)
+    key_offsets, key_vals = table.capped_keys(term_caps)
+    n_keys = np.diff(key_offsets)
+    ok = (n_keys >= 2) & (np.asarray(n_words)[leaders] >= config.min_rewrite_words)
+    none = np.zeros((0, 2), dtype=np.int64)
+    if ok.sum() < 2:
+        return table, caps, term_caps, none
+    spec = rewrite_spec(config)
+    rows = np.flatnonzero(ok)
+    sigs = Signer(spec).sign(table.key_hash_sets(key_offsets, key_vals, rows))
+    params = choose_params(config.rewrite_lsh_threshold, config.num_perm,
+                           config.recall_at_threshold, name="rewrite_lsh_threshold")
+    rp = candidate_pairs(sigs, params, max_bucket=config.max_bucket, workers=worker_count())
+    del sigs
+    if not len(rp):
+        return table, caps, term_caps, none
+    rp = rows[rp]  # (one at a time: two arrays of the pairs at once, not three)
+    rp = leaders[rp]
+    if sources is not None and config.same_source_rewrite_threshold > 0.999:
+        # same-source pairs can never be rewrites: do not judge them for it
+        src_code: dict[str, int] = {}
+        src = np.array(
+            [src_code.setdefault(str(x).casefold(), len(src_code)) if x else -1
+             for x in sources], dtype=np.int64)
+        sa, sb = src[rp[:, 0]], src[rp[:, 1]]
+        rp = rp[(sa < 0) | (sa != sb)]
+        del sa, sb
+    # Pairs are dropped before verification when their key terms overlap too
+    # little for a rewrite (the cheap half of the prefilter; a copy shares them).
+    keep = _key_jaccard_pass(rp, table, key_offsets, key_vals, worker_count())
+    return table, caps, term_caps, rp[keep]
+
+
 def link(
     *, ids: Sequence[str], texts: Sequence[str], titles: Sequence[str | None],
     published: Sequence[datetime | None], shingles: Sequence[np.ndarray],
@@ -1692,7 +1755,6 @@ def link(
     n = len(ids)
     caps = None
     paths = [leaders[copy_pairs] if len(copy_pairs) else np.zeros((0, 2), dtype=np.int64)]
-    rewrite_only = np.zeros((0, 2), dtype=np.int64)
     lead_sh = _lead_shingles(shingles, leaders)
     passage = passage_candidates(lead_sh, sample=config.passage_sample,
                                  max_df=config.max_bucket)
@@ -1700,45 +1762,18 @@ def link(
         paths.append(leaders[passage])
     table = term_caps = None
     if config.rewrite:
-        # Every document's content terms count towards the corpus caps and are
-        # kept, in arrays, for the pairs to judge (read by forked workers when
-        # there are many documents).
-        workers = worker_count() if len(leaders) >= PARALLEL_TERMS_MIN else 1
-        table = TermTable.build(texts, leaders, workers)
-        caps = caps_from_df(table.document_frequencies(), len(leaders))
-        term_caps = table.cap_array(caps)
-        key_offsets, key_vals = table.capped_keys(term_caps)
-        n_keys = np.diff(key_offsets)
-        ok = (n_keys >= 2) & (np.asarray(n_words)[leaders] >= config.min_rewrite_words)
-        if ok.sum() >= 2:
-            spec = rewrite_spec(config)
-            rows = np.flatnonzero(ok)
-            sigs = Signer(spec).sign(table.key_hash_sets(key_offsets, key_vals, rows))
-            params = choose_params(config.rewrite_lsh_threshold, config.num_perm,
-                                   config.recall_at_threshold, name="rewrite_lsh_threshold")
-            rp = candidate_pairs(sigs, params, max_bucket=config.max_bucket,
-                                 workers=worker_count())
-            if len(rp):
-                rp = leaders[rows[rp]]
-                if sources is not None and config.same_source_rewrite_threshold > 0.999:
-                    # same-source pairs can never be rewrites: do not judge them for it
-                    src_code: dict[str, int] = {}
-                    src = np.array(
-                        [src_code.setdefault(str(x).casefold(), len(src_code)) if x else -1
-                         for x in sources], dtype=np.int64)
-                    sa, sb = src[rp[:, 0]], src[rp[:, 1]]
-                    rp = rp[(sa < 0) | (sa != sb)]
-                rewrite_only = rp
-        if len(rewrite_only):
-            # Pairs found only by the rewrite family are dropped before verification
-            # when their key terms overlap too little (the cheap half of the prefilter).
-            paths.append(rewrite_only[_key_jaccard_pass(rewrite_only, table, key_offsets,
-                                                        key_vals, worker_count())])
+        table, caps, term_caps, rewrite = _rewrite_candidates(texts, leaders, n_words,
+                                                              sources, config)
+        paths.append(rewrite)
+        del rewrite
     allp = np.concatenate(paths).astype(np.int64)
+    del paths  # (at a million articles, gigabytes the judging workers need)
     if len(allp):
         lo, hi = np.minimum(allp[:, 0], allp[:, 1]), np.maximum(allp[:, 0], allp[:, 1])
         code = unique_sorted(lo * n + hi)
+        del lo, hi
         allp = np.stack([code // n, code % n], axis=1)
+        del code
     if table is not None and len(allp):
         # Pairs whose verdict can only be "distinct" for too little shared vocabulary
         # are not judged (whichever path found them; exact, see _vocabulary_pass).

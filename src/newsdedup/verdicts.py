@@ -187,9 +187,9 @@ class Verdicts(Mapping[tuple[str, str], "Verdict"]):
 
     def _items(self) -> Iterator[tuple[tuple[str, str], Verdict]]:
         yield from self._extra.items()
-        # in windows of keys, each pack they need unpacked once per window (a
-        # pack spans at most two windows, however many judging blocks' packs
-        # interleave in key order)
+        # in windows of pairs, each pack they need unpacked once per window (when
+        # each block packed its pairs in iteration order, a pack spans at most
+        # two windows, however many blocks' packs interleave)
         for start in range(0, len(self._codes), _WINDOW):
             at = self._positions(start, start + _WINDOW)
             where = self._where[at].tolist()

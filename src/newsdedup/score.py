@@ -1501,9 +1501,10 @@ def _vocabulary_pass(
 
 #: A judging block holds the views of at most this many documents (facts, rewrite
 #: view, terms, chunk set: about 88 KB a document on the speed corpus, so about
-#: 1.4 GB). In breadth-first order (:func:`_judging_order`) a block held at most
-#: 20,953 at 300,000 articles with the rewrite family; more at a million, where
-#: two workers holding every document in use ran this 24 GiB machine out of memory.
+#: 1.4 GB). In breadth-first order (:func:`_judging_order`) the two blocks held at
+#: most 20,953 and 22,411 at 300,000 articles with the rewrite family; more at a
+#: million, where two workers holding every document in use ran this 24 GiB
+#: machine out of memory.
 MAX_VIEW_DOCS = 16_000
 
 
